@@ -1,0 +1,77 @@
+//! Tollgate's user interface: the Leptos app (pages and components) and the typed server
+//! functions the browser calls. Server function bodies are thin: who is asking → `domain`
+//! service → typed error.
+
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod shell;
+mod url;
+
+#[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
+pub mod request;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The routes of the console.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| mark_hydrated());
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tollgate.css"/>
+        <Title formatter=|page: String| format!("{page} · Tollgate")/>
+        <Router>
+            <Routes fallback=shell::NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
+                <Route path=path!("/login") view=auth::LoginPage/>
+                <Route path=path!("/setup") view=auth::SetupPage/>
+                <ParentRoute path=path!("/dashboard") view=shell::DashboardLayout>
+                    <Route path=path!("") view=shell::DashboardHome/>
+                    <Route path=path!("configuration/users") view=shell::UsersPage/>
+                    <Route path=path!("configuration/teams") view=shell::TeamsPage/>
+                    <Route path=path!("keys") view=shell::KeysPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Marks the document once the app is interactive, so end-to-end tests know when a click
+/// reaches the hydrated app rather than the plain HTML form.
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

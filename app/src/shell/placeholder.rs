@@ -1,0 +1,58 @@
+//! Pages whose features are still being built say so plainly, and the not-found page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn ComingSoon(title: &'static str, summary: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <div class="page-header">
+            <div>
+                <h1>{title}</h1>
+                <p class="muted">{summary}</p>
+            </div>
+        </div>
+        <div class="empty-state">
+            <p class="empty-state-title">"Coming soon"</p>
+            <p class="muted">"This part of Tollgate is not built yet. Nothing here is hidden from you: there is simply no data to show."</p>
+        </div>
+    }
+}
+
+/// `/dashboard/configuration/users`.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    view! { <ComingSoon title="Users" summary="Everyone who operates this gateway: their roles, status, team and activity."/> }
+}
+
+/// `/dashboard/configuration/teams`.
+#[component]
+pub fn TeamsPage() -> impl IntoView {
+    view! { <ComingSoon title="Teams" summary="Groups of users with monthly spend limits that the gateway enforces."/> }
+}
+
+/// `/dashboard/keys`.
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    view! { <ComingSoon title="API keys" summary="The keys that call models through this gateway."/> }
+}
+
+/// Any path we do not know: a 404 with a way back.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <a class="btn btn-primary btn-block" href="/dashboard">"Go to the dashboard"</a>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,68 @@
+//! The budget bar's colour bands (DESIGN.md §1 "Budget bar").
+
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// Green below 70 % of the limit, yellow from 70 % up to (not including) 90 %, red from 90 %
+/// and whenever the limit is zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BudgetBand {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl BudgetBand {
+    /// The band for `spent` against `limit`, in exact integer arithmetic.
+    pub fn of(spent: Money, limit: Money) -> Self {
+        let (spent, limit) = (i128::from(spent.micros()), i128::from(limit.micros()));
+        if limit <= 0 || spent * 100 >= limit * 90 {
+            BudgetBand::Red
+        } else if spent * 100 >= limit * 70 {
+            BudgetBand::Yellow
+        } else {
+            BudgetBand::Green
+        }
+    }
+
+    /// The CSS modifier the bar uses.
+    pub fn css(self) -> &'static str {
+        match self {
+            BudgetBand::Green => "green",
+            BudgetBand::Yellow => "yellow",
+            BudgetBand::Red => "red",
+        }
+    }
+}
+
+/// The share of the limit spent, in percent (may exceed 100); `None` for a zero limit, where
+/// any spend is "all of it".
+pub fn percent_used(spent: Money, limit: Money) -> Option<f64> {
+    (limit.micros() > 0).then(|| spent.micros() as f64 * 100.0 / limit.micros() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn band(spent_cents: i64, limit_cents: i64) -> BudgetBand {
+        BudgetBand::of(Money(spent_cents * 10_000), Money(limit_cents * 10_000))
+    }
+
+    #[test]
+    fn band_boundaries() {
+        assert_eq!(band(6_999, 10_000), BudgetBand::Green);
+        assert_eq!(band(7_000, 10_000), BudgetBand::Yellow);
+        assert_eq!(band(8_999, 10_000), BudgetBand::Yellow);
+        assert_eq!(band(9_000, 10_000), BudgetBand::Red);
+        assert_eq!(band(25_000, 10_000), BudgetBand::Red);
+        assert_eq!(band(0, 0), BudgetBand::Red);
+        assert_eq!(band(0, 10_000), BudgetBand::Green);
+    }
+
+    #[test]
+    fn percent_goes_past_one_hundred() {
+        assert_eq!(percent_used(Money(250), Money(100)), Some(250.0));
+        assert_eq!(percent_used(Money(1), Money(0)), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! Connecting to the database, migrating it, and opening write transactions.
+//!
+//! SQLite (the default) runs in WAL mode with foreign keys on and a busy timeout, and every write
+//! transaction starts IMMEDIATE so two writers queue instead of failing on a lock upgrade.
+//! PostgreSQL is chosen by a `postgres://` URL; the same migrations and queries run on both.
+
+use crate::Error;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+pub use sea_orm::{DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// How long a SQLite writer waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a connection pool for `url` (`sqlite://path?mode=rwc` or `postgres://…`).
+///
+/// # Errors
+/// The driver's error when the database cannot be reached or opened.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options).await
+}
+
+/// Brings the schema up to date.
+///
+/// # Errors
+/// The first migration that fails.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    crate::migration::Migrator::up(db, None).await
+}
+
+/// Whether the database answers a trivial query.
+pub async fn is_reachable(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// Starts a transaction that will write: IMMEDIATE on SQLite, the default on PostgreSQL.
+///
+/// # Errors
+/// [`Error::Internal`] when the transaction cannot start.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, Error> {
+    let mut options = TransactionOptions::default();
+    if db.get_database_backend() == DbBackend::Sqlite {
+        options.sqlite_transaction_mode = Some(SqliteTransactionMode::Immediate);
+    }
+    Ok(db.begin_with_options(options).await?)
+}
+
+impl From<DbErr> for Error {
+    /// Database failures are ours, not the person's: log the detail, answer generically.
+    fn from(err: DbErr) -> Self {
+        tracing::error!(error = %err, "database error");
+        Error::internal()
+    }
+}
+
+/// Whether `err` is a unique-constraint violation (detected by the driver's error code).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -1,0 +1,26 @@
+//! `api_keys`: gateway keys. The secret is stored only as its SHA-256, beside a short visible
+//! prefix. A key outlives its owner and team as a revoked row, so usage history keeps its name.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub name: String,
+    pub prefix: String,
+    #[sea_orm(unique)]
+    pub secret_hash: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,17 @@
+//! sea-orm entities, one per table. They stay inside `domain`: services map them to DTOs.
+//!
+//! Usage aggregates and the audit log carry ids without foreign keys on purpose: history stays
+//! when the user, team or key it speaks of is deleted.
+
+pub mod api_key;
+pub mod audit_entry;
+pub mod invite;
+pub mod reservation;
+pub mod session;
+pub mod setup_token;
+pub mod sign_in_failure;
+pub mod team;
+pub mod usage_key_month;
+pub mod usage_team_month;
+pub mod usage_user_month;
+pub mod user;

@@ -1,0 +1,33 @@
+//! Tollgate's access model.
+//!
+//! Without features this crate is pure and compiles to WebAssembly: roles, statuses, the one
+//! permission function, validation, money, budget bands and the DTOs that cross the wire. The
+//! `ssr` feature adds the database: sea-orm entities, migrations and the services that are the
+//! only code allowed to read or write it.
+
+pub mod budget;
+pub mod dto;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod permission;
+pub mod role;
+pub mod status;
+pub mod validation;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod migration;
+#[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use error::{Error, Result};
+pub use ids::{TeamId, UserId};
+pub use permission::{Action, Actor, Denied, Subject};
+pub use role::Role;
+pub use status::Status;

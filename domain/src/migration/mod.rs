@@ -1,0 +1,16 @@
+//! Schema migrations, the same on SQLite and PostgreSQL. They run at start-up and through
+//! `tollgate migrate`.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_access;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_access::Migration)]
+    }
+}

@@ -1,0 +1,422 @@
+//! The one place where Tollgate decides who may do what (DESIGN.md §1).
+//!
+//! Services call [`Actor::require`] before they touch anything; the UI calls [`Actor::can`] with
+//! the same arguments to decide what to show. Nothing else in the code base compares roles.
+
+use crate::{Role, Status, UserId};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person asking to do something. Read fresh from the database on every request,
+/// so a role change or a suspension takes effect on the very next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: UserId,
+    pub role: Role,
+    pub status: Status,
+}
+
+/// The user an action is aimed at, with the one fact about the rest of the gateway that the
+/// guards need: whether this user is the only active Owner left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub id: UserId,
+    pub role: Role,
+    pub status: Status,
+    pub is_last_active_owner: bool,
+}
+
+/// Everything an actor can ask for that a rule covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read users, teams, key prefixes, usage and the audit log.
+    Read,
+    /// Invite a new user with this role.
+    Invite {
+        role: Role,
+    },
+    /// Resend or revoke the invite of this (invited) user.
+    ManageInvite {
+        target: Subject,
+    },
+    /// Give `target` the role `to`.
+    ChangeRole {
+        target: Subject,
+        to: Role,
+    },
+    Suspend {
+        target: Subject,
+    },
+    Reactivate {
+        target: Subject,
+    },
+    Delete {
+        target: Subject,
+    },
+    /// Create, edit or delete teams, set limits, assign people to teams.
+    ManageTeams,
+    /// Issue or revoke one's own API keys.
+    ManageOwnKeys,
+    /// Revoke a key that belongs to someone else.
+    RevokeAnyKey,
+    /// Delete every user but the acting Owner, every team and every key.
+    ResetAccessList,
+}
+
+/// Why an action was refused. The message is shown to the person as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("Your account is not active.")]
+    InactiveActor,
+    #[error("Your role does not allow this.")]
+    RoleTooLow,
+    #[error("Only Owners can change roles.")]
+    OnlyOwnersChangeRoles,
+    #[error("Invites can only be for Admin, Member or Viewer.")]
+    InviteRole,
+    #[error("You cannot change your own role.")]
+    OwnRole,
+    #[error("You cannot suspend yourself.")]
+    SuspendSelf,
+    #[error("You cannot delete yourself.")]
+    DeleteSelf,
+    #[error("Admins cannot act on Admins or Owners.")]
+    Outranked,
+    #[error("The last Owner cannot be demoted.")]
+    LastOwnerDemoted,
+    #[error("The last Owner cannot be suspended.")]
+    LastOwnerSuspended,
+    #[error("The last Owner cannot be deleted.")]
+    LastOwnerDeleted,
+    #[error("Only invited users have an invite to resend or revoke.")]
+    NotInvited,
+    #[error("This user is already suspended.")]
+    AlreadySuspended,
+    #[error("Only suspended users can be reactivated.")]
+    NotSuspended,
+    /// An invited user has no access to take away yet: revoke or delete the invite instead.
+    #[error("Only active users can be suspended.")]
+    NotActive,
+}
+
+impl Actor {
+    /// Whether the actor may take `action`; for deciding what the UI shows.
+    pub fn can(&self, action: Action) -> bool {
+        self.require(action).is_ok()
+    }
+
+    /// Decides `action` for this actor.
+    ///
+    /// # Errors
+    /// [`Denied`] with the reason, when any rule or guard of DESIGN.md §1 refuses it.
+    pub fn require(&self, action: Action) -> Result<(), Denied> {
+        if self.status != Status::Active {
+            return Err(Denied::InactiveActor);
+        }
+        let at_least_admin = self.role.is_admin_or_owner();
+        match action {
+            Action::Read => Ok(()),
+            Action::Invite { role } => {
+                ensure(at_least_admin, Denied::RoleTooLow)?;
+                ensure(role != Role::Owner, Denied::InviteRole)
+            }
+            Action::ManageInvite { target } => {
+                ensure(at_least_admin, Denied::RoleTooLow)?;
+                self.outranks(target)?;
+                ensure(target.status == Status::Invited, Denied::NotInvited)
+            }
+            Action::ChangeRole { target, to } => {
+                ensure(self.role == Role::Owner, Denied::OnlyOwnersChangeRoles)?;
+                ensure(target.id != self.id, Denied::OwnRole)?;
+                ensure(
+                    !(target.is_last_active_owner && to != Role::Owner),
+                    Denied::LastOwnerDemoted,
+                )
+            }
+            Action::Suspend { target } => {
+                ensure(at_least_admin, Denied::RoleTooLow)?;
+                ensure(target.id != self.id, Denied::SuspendSelf)?;
+                self.outranks(target)?;
+                ensure(!target.is_last_active_owner, Denied::LastOwnerSuspended)?;
+                ensure(target.status != Status::Suspended, Denied::AlreadySuspended)?;
+                ensure(target.status == Status::Active, Denied::NotActive)
+            }
+            Action::Reactivate { target } => {
+                ensure(at_least_admin, Denied::RoleTooLow)?;
+                ensure(target.id != self.id, Denied::SuspendSelf)?;
+                self.outranks(target)?;
+                ensure(target.status == Status::Suspended, Denied::NotSuspended)
+            }
+            Action::Delete { target } => {
+                ensure(at_least_admin, Denied::RoleTooLow)?;
+                ensure(target.id != self.id, Denied::DeleteSelf)?;
+                self.outranks(target)?;
+                ensure(!target.is_last_active_owner, Denied::LastOwnerDeleted)
+            }
+            Action::ManageTeams | Action::RevokeAnyKey => {
+                ensure(at_least_admin, Denied::RoleTooLow)
+            }
+            Action::ManageOwnKeys => ensure(self.role != Role::Viewer, Denied::RoleTooLow),
+            Action::ResetAccessList => ensure(self.role == Role::Owner, Denied::RoleTooLow),
+        }
+    }
+
+    /// An Admin never acts on an Admin or Owner; an Owner acts on anyone.
+    fn outranks(&self, target: Subject) -> Result<(), Denied> {
+        ensure(
+            self.role == Role::Owner || !target.role.is_admin_or_owner(),
+            Denied::Outranked,
+        )
+    }
+}
+
+fn ensure(ok: bool, denied: Denied) -> Result<(), Denied> {
+    if ok { Ok(()) } else { Err(denied) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Role::{Admin, Member, Owner, Viewer};
+
+    const ME: UserId = UserId(1);
+    const OTHER: UserId = UserId(2);
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            id: ME,
+            role,
+            status: Status::Active,
+        }
+    }
+
+    fn other(role: Role) -> Subject {
+        Subject {
+            id: OTHER,
+            role,
+            status: Status::Active,
+            is_last_active_owner: false,
+        }
+    }
+
+    fn with_status(mut s: Subject, status: Status) -> Subject {
+        s.status = status;
+        s
+    }
+
+    /// Who may act on a user of each role, for the actions that share the "Admin never acts on
+    /// an Admin or Owner" rule: (actor, target) → allowed.
+    fn outranking_allowed(actor: Role, target: Role) -> bool {
+        match actor {
+            Owner => true,
+            Admin => matches!(target, Member | Viewer),
+            Member | Viewer => false,
+        }
+    }
+
+    #[test]
+    fn every_role_reads() {
+        for role in Role::ALL {
+            assert!(actor(role).can(Action::Read), "{role} reads");
+        }
+    }
+
+    #[test]
+    fn invite_table() {
+        for a in Role::ALL {
+            for invited in Role::ALL {
+                let expected = a.is_admin_or_owner() && invited != Owner;
+                assert_eq!(
+                    actor(a).can(Action::Invite { role: invited }),
+                    expected,
+                    "{a} invites {invited}"
+                );
+            }
+        }
+        assert_eq!(
+            actor(Owner).require(Action::Invite { role: Owner }),
+            Err(Denied::InviteRole)
+        );
+        assert_eq!(
+            actor(Member).require(Action::Invite { role: Viewer }),
+            Err(Denied::RoleTooLow)
+        );
+    }
+
+    #[test]
+    fn change_role_table_only_owners_and_never_self() {
+        for a in Role::ALL {
+            for t in Role::ALL {
+                for to in Role::ALL {
+                    let got = actor(a).can(Action::ChangeRole {
+                        target: other(t),
+                        to,
+                    });
+                    assert_eq!(got, a == Owner, "{a} changes {t} to {to}");
+                }
+            }
+        }
+        let me = Subject {
+            id: ME,
+            ..other(Owner)
+        };
+        assert_eq!(
+            actor(Owner).require(Action::ChangeRole {
+                target: me,
+                to: Admin
+            }),
+            Err(Denied::OwnRole)
+        );
+    }
+
+    #[test]
+    fn suspend_reactivate_delete_and_invites_follow_the_outranking_rule() {
+        for a in Role::ALL {
+            for t in Role::ALL {
+                let expected = outranking_allowed(a, t);
+                let active = other(t);
+                let suspended = with_status(other(t), Status::Suspended);
+                let invited = with_status(other(t), Status::Invited);
+                assert_eq!(
+                    actor(a).can(Action::Suspend { target: active }),
+                    expected,
+                    "{a} suspends {t}"
+                );
+                assert_eq!(
+                    actor(a).can(Action::Reactivate { target: suspended }),
+                    expected,
+                    "{a} reactivates {t}"
+                );
+                assert_eq!(
+                    actor(a).can(Action::Delete { target: active }),
+                    expected,
+                    "{a} deletes {t}"
+                );
+                assert_eq!(
+                    actor(a).can(Action::Delete { target: invited }),
+                    expected,
+                    "{a} deletes invited {t}"
+                );
+                assert_eq!(
+                    actor(a).can(Action::ManageInvite { target: invited }),
+                    expected,
+                    "{a} resends to {t}"
+                );
+            }
+        }
+        assert_eq!(
+            actor(Admin).require(Action::Delete {
+                target: other(Admin)
+            }),
+            Err(Denied::Outranked)
+        );
+    }
+
+    #[test]
+    fn status_preconditions() {
+        let owner = actor(Owner);
+        assert_eq!(
+            owner.require(Action::Suspend {
+                target: with_status(other(Member), Status::Suspended)
+            }),
+            Err(Denied::AlreadySuspended)
+        );
+        assert_eq!(
+            owner.require(Action::Suspend {
+                target: with_status(other(Member), Status::Invited)
+            }),
+            Err(Denied::NotActive)
+        );
+        assert_eq!(
+            owner.require(Action::Reactivate {
+                target: other(Member)
+            }),
+            Err(Denied::NotSuspended)
+        );
+        assert_eq!(
+            owner.require(Action::ManageInvite {
+                target: other(Member)
+            }),
+            Err(Denied::NotInvited)
+        );
+    }
+
+    #[test]
+    fn nobody_suspends_or_deletes_themselves() {
+        for a in [Owner, Admin] {
+            let me = Subject { id: ME, ..other(a) };
+            assert_eq!(
+                actor(a).require(Action::Suspend { target: me }),
+                Err(Denied::SuspendSelf)
+            );
+            assert_eq!(
+                actor(a).require(Action::Delete { target: me }),
+                Err(Denied::DeleteSelf)
+            );
+        }
+    }
+
+    #[test]
+    fn the_last_active_owner_stays() {
+        let last = Subject {
+            is_last_active_owner: true,
+            ..other(Owner)
+        };
+        let owner = actor(Owner);
+        for to in [Admin, Member, Viewer] {
+            assert_eq!(
+                owner.require(Action::ChangeRole { target: last, to }),
+                Err(Denied::LastOwnerDemoted)
+            );
+        }
+        assert!(owner.can(Action::ChangeRole {
+            target: last,
+            to: Owner
+        }));
+        assert_eq!(
+            owner.require(Action::Suspend { target: last }),
+            Err(Denied::LastOwnerSuspended)
+        );
+        assert_eq!(
+            owner.require(Action::Delete { target: last }),
+            Err(Denied::LastOwnerDeleted)
+        );
+    }
+
+    #[test]
+    fn team_key_and_reset_rights() {
+        for a in Role::ALL {
+            assert_eq!(
+                actor(a).can(Action::ManageTeams),
+                a.is_admin_or_owner(),
+                "{a} teams"
+            );
+            assert_eq!(
+                actor(a).can(Action::RevokeAnyKey),
+                a.is_admin_or_owner(),
+                "{a} revokes any key"
+            );
+            assert_eq!(
+                actor(a).can(Action::ManageOwnKeys),
+                a != Viewer,
+                "{a} own keys"
+            );
+            assert_eq!(
+                actor(a).can(Action::ResetAccessList),
+                a == Owner,
+                "{a} resets"
+            );
+        }
+    }
+
+    #[test]
+    fn an_inactive_actor_can_do_nothing() {
+        for status in [Status::Invited, Status::Suspended] {
+            let a = Actor {
+                status,
+                ..actor(Owner)
+            };
+            assert_eq!(a.require(Action::Read), Err(Denied::InactiveActor));
+            assert_eq!(a.require(Action::ManageTeams), Err(Denied::InactiveActor));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Services: the only code that reads or writes the database. Each mutation checks permission
+//! with `actor.require(…)`, validates, writes in one transaction and records an audit entry.
+
+pub mod audit;
+pub mod session;
+pub mod setup;
+pub mod sign_in;
+
+use crate::dto::SessionUser;
+use crate::entity::user;
+use crate::{Error, Role, Status, UserId};
+
+/// Maps a stored user to the signed-in view of them.
+pub(crate) fn session_user(u: &user::Model) -> Result<SessionUser, Error> {
+    Ok(SessionUser {
+        id: UserId(u.id),
+        name: u.name.clone().unwrap_or_else(|| u.email.clone()),
+        email: u.email.clone(),
+        role: parse_stored(&u.role, "role")?,
+        status: parse_stored(&u.status, "status")?,
+    })
+}
+
+/// Parses a role or status column; a value we never write is a corrupt row, answered as internal.
+pub(crate) fn parse_stored<T: std::str::FromStr>(value: &str, column: &str) -> Result<T, Error> {
+    value.parse().map_err(|_| {
+        tracing::error!(column, value, "unexpected value in users table");
+        Error::internal()
+    })
+}
+
+/// The stored forms of the enums, for queries.
+pub(crate) fn stored_role(role: Role) -> String {
+    role.as_str().to_owned()
+}
+
+pub(crate) fn stored_status(status: Status) -> String {
+    status.as_str().to_owned()
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the domain services, each run on a real SQLite file and on PostgreSQL
+//! (when `TOLLGATE_TEST_POSTGRES_URL` names a server; `scripts/test.sh` starts one and sets
+//! `TOLLGATE_REQUIRE_POSTGRES=1` so a missing server fails instead of skipping).
+
+mod schema;
+mod sessions;
+mod setup;
+mod sign_in;
+mod support;

@@ -1,0 +1,26 @@
+// Shared fixtures: the Owner created by the setup test, and navigation that waits for
+// hydration when JavaScript is on (so a click exercises the hydrated app, not the plain form).
+import { expect, type Page } from '@playwright/test';
+
+export const OWNER = {
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  password: 'correct horse battery staple',
+};
+
+export async function open(page: Page, url: string) {
+  await page.goto(url);
+  await hydrated(page);
+}
+
+export async function hydrated(page: Page) {
+  const jsOn = await page.evaluate(() => true).catch(() => false);
+  if (jsOn) await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
+}
+
+export async function signIn(page: Page, email: string, password: string) {
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every check and test: formatting, clippy, unit and
+# integration tests on SQLite and on a throwaway PostgreSQL, HTTP-level tests of the router, and
+# Playwright end-to-end tests against the release binary in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+source scripts/env.sh
+say() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
+
+say "formatting"
+cargo fmt --all -- --check
+
+say "release build (server and WebAssembly)"
+cargo leptos build --release
+
+say "clippy"
+cargo clippy --release -p domain -p app -p tollgate --features domain/ssr,app/ssr --all-targets -- -D warnings
+cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+say "starting a throwaway PostgreSQL"
+source scripts/postgres.sh
+start_postgres
+trap stop_postgres EXIT
+
+say "unit, integration and HTTP tests (SQLite and PostgreSQL)"
+cargo test --release -p domain -p app -p tollgate --features domain/ssr,app/ssr
+
+say "end-to-end tests (Playwright, Chromium)"
+export TOLLGATE_BIN="$CARGO_TARGET_DIR/release/tollgate"
+export TOLLGATE_SITE_ROOT="$PWD/target/site"
+(cd end2end && npx playwright test)

@@ -1,0 +1,60 @@
+//! Settings, each from an environment variable or the matching flag.
+
+use clap::Args;
+use std::net::SocketAddr;
+
+/// How this server runs. Every field is documented in the README's configuration table.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database: `sqlite://PATH?mode=rwc` (embedded, the default) or `postgres://USER:PASS@HOST/DB`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/tollgate.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Directory holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).
+    #[arg(long, env = "TOLLGATE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// The URL people reach this server at; used in links (setup, invites) and to mark cookies
+    /// Secure when it is https. Defaults to http://LISTEN.
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "TOLLGATE_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: i64,
+
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "TOLLGATE_SESSION_MAX_HOURS", default_value_t = 168)]
+    pub session_max_hours: i64,
+}
+
+impl Config {
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The origin (scheme://host[:port]) browsers send for this server, from the public URL.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.public_url()).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
+
+    pub fn session_policy(&self) -> domain::service::session::SessionPolicy {
+        domain::service::session::SessionPolicy {
+            idle: chrono::Duration::minutes(self.session_idle_minutes.max(1)),
+            absolute: chrono::Duration::hours(self.session_max_hours.max(1)),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The Tollgate server: configuration, command line, router, security layers and start-up.
+//! `main.rs` only parses the command line and calls into here, so tests can build the same
+//! router the binary serves.
+
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod router;
+pub mod security;
+pub mod serve;

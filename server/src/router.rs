@@ -1,0 +1,63 @@
+//! The HTTP surface: Leptos pages and server functions, static files, `/healthz`, and the
+//! security layers around them. `app()` builds it for the binary and for tests alike.
+
+use crate::health;
+use crate::security;
+use app::context::ServerContext;
+use axum::Router;
+use axum::extract::FromRef;
+use axum::middleware;
+use axum::routing::get;
+use domain::db::DatabaseConnection;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+
+/// Everything the router's handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: DatabaseConnection,
+    pub server: ServerContext,
+    /// The origin browsers use for this server (from the public URL), accepted on writes
+    /// besides the request's own host.
+    pub public_origin: Option<String>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let server = state.server.clone();
+    let context = move || {
+        provide_context(server.clone());
+        security::provide_page_csp();
+    };
+    let options = state.leptos_options.clone();
+    let shell = move || app::shell(options.clone());
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, context.clone(), shell)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context,
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.public_origin.clone(),
+            security::refuse_cross_site_writes,
+        ))
+        .layer(middleware::from_fn(security::headers))
+        .layer(middleware::from_fn(security::client_addr))
+        .with_state(state)
+}

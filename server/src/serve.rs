@@ -1,0 +1,178 @@
+//! Start-up: open and migrate the database, print the setup link on first start, serve.
+
+use crate::cli::CliError;
+use crate::config::Config;
+use crate::router::{self, AppState};
+use app::context::ServerContext;
+use domain::db::DatabaseConnection;
+use domain::service::{session, setup};
+use leptos::config::{Env, LeptosOptions};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Opens the database named by the configuration (creating a SQLite file's directory) and
+/// migrates it.
+///
+/// # Errors
+/// [`CliError`] when the directory, the connection or a migration fails.
+pub async fn open_database(config: &Config) -> Result<DatabaseConnection, CliError> {
+    if let Some(dir) = sqlite_dir(&config.database_url) {
+        std::fs::create_dir_all(&dir).map_err(|source| CliError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let db = domain::db::connect(&config.database_url)
+        .await
+        .map_err(|source| CliError::Database {
+            url: redact(&config.database_url),
+            source,
+        })?;
+    domain::db::migrate(&db).await.map_err(CliError::Migrate)?;
+    Ok(db)
+}
+
+/// The directory of a `sqlite://` file URL, if it has one.
+fn sqlite_dir(url: &str) -> Option<String> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    let parent = std::path::Path::new(path)
+        .parent()?
+        .to_string_lossy()
+        .into_owned();
+    (!parent.is_empty()).then_some(parent)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The Leptos settings for this server.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("tollgate"))
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(Env::PROD)
+        .build()
+}
+
+/// The router state for this configuration and database.
+pub fn app_state(config: &Config, db: DatabaseConnection) -> AppState {
+    AppState {
+        leptos_options: leptos_options(config),
+        server: ServerContext {
+            db: db.clone(),
+            sessions: config.session_policy(),
+            secure_cookies: config.public_url().starts_with("https://"),
+        },
+        db,
+        public_origin: config.public_origin(),
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// [`CliError`] when the database or the listen address cannot be used.
+pub async fn serve(config: Config) -> Result<(), CliError> {
+    let db = open_database(&config).await?;
+    if let Some(token) = setup::issue_token(&db).await.map_err(CliError::Setup)? {
+        let link = format!("{}/setup?token={}", config.public_url(), token.expose());
+        tracing::warn!("No users yet. Create the first Owner at this one-time setup link: {link}");
+        println!("Tollgate setup link (one-time): {link}");
+    }
+    spawn_session_purge(db.clone());
+
+    let app = router::app(app_state(&config, db));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| CliError::Listen {
+            addr: config.listen.to_string(),
+            source,
+        })?;
+    tracing::info!(
+        "Tollgate is listening on http://{} (dashboard: {}/dashboard)",
+        config.listen,
+        config.public_url()
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|source| CliError::Listen {
+        addr: config.listen.to_string(),
+        source,
+    })
+}
+
+/// Deletes expired sessions every hour; lookups already refuse them, this only keeps the table small.
+fn spawn_session_purge(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = session::purge_expired(&db).await {
+                tracing::warn!("could not purge expired sessions: {e}");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_sqlite_directory() {
+        assert_eq!(
+            sqlite_dir("sqlite://data/tollgate.db?mode=rwc").as_deref(),
+            Some("data")
+        );
+        assert_eq!(
+            sqlite_dir("sqlite:///var/lib/t/t.db").as_deref(),
+            Some("/var/lib/t")
+        );
+        assert_eq!(sqlite_dir("sqlite://t.db"), None);
+        assert_eq!(sqlite_dir("postgres://u:p@h/db"), None);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+}
