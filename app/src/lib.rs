@@ -16,7 +16,7 @@ pub mod request;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,12 +52,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=shell::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
                 <Route path=path!("/login") view=auth::LoginPage/>
-                <Route path=path!("/setup") view=auth::SetupPage/>
-                <ParentRoute path=path!("/dashboard") view=shell::DashboardLayout>
-                    <Route path=path!("") view=shell::DashboardHome/>
-                    <Route path=path!("configuration/users") view=shell::UsersPage/>
-                    <Route path=path!("configuration/teams") view=shell::TeamsPage/>
-                    <Route path=path!("keys") view=shell::KeysPage/>
+                // Pages that load data render whole on the server (SsrMode::Async), so they work
+                // with JavaScript off instead of streaming parts that only a script could place.
+                <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/dashboard") view=shell::DashboardLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=shell::DashboardHome ssr=SsrMode::Async/>
+                    <Route path=path!("configuration/users") view=shell::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("configuration/teams") view=shell::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("keys") view=shell::KeysPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -95,18 +95,23 @@ pub fn client_addr() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Whether this request is a plain HTML form post (JavaScript off). Those are answered with a
-/// redirect carrying the error, so their status must stay a redirect.
-fn is_plain_form_post() -> bool {
-    use_context::<Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+/// Whether this request is a scripted server-function call, whose error status the caller reads.
+/// Not for a page render (the server calls the function directly; the page has its own status)
+/// nor for a plain HTML form post with JavaScript off (answered with a redirect carrying the
+/// error, so its status must stay a redirect).
+fn is_scripted_call() -> bool {
+    use_context::<Parts>().is_some_and(|p| {
+        let accepts_html = p
+            .headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        p.uri.path().starts_with(SERVER_FN_PREFIX) && !accepts_html
+    })
 }
+
+/// Where server functions are mounted (`#[server(prefix = …)]`).
+const SERVER_FN_PREFIX: &str = "/api/";
 
 /// Turns a domain result into a server-function result, answering an error with its HTTP status
 /// (401, 403, 404, 409, 422, 429, 500) for scripted callers.
@@ -115,7 +120,7 @@ fn is_plain_form_post() -> bool {
 /// The domain error, wrapped.
 pub fn answer<T>(result: Result<T, Error>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        if !is_plain_form_post() {
+        if is_scripted_call() {
             if let (Some(res), Ok(status)) = (
                 use_context::<ResponseOptions>(),
                 StatusCode::from_u16(err.http_status()),

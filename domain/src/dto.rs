@@ -24,3 +24,12 @@ impl SessionUser {
         }
     }
 }
+
+/// What the invite page shows before the person accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    pub email: String,
+    pub role: Role,
+    /// The inviter's name, if they are still on the list.
+    pub invited_by: Option<String>,
+}

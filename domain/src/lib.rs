@@ -13,6 +13,7 @@ pub mod money;
 pub mod permission;
 pub mod role;
 pub mod status;
+pub mod users;
 pub mod validation;
 
 #[cfg(feature = "ssr")]

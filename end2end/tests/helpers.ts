@@ -1,6 +1,6 @@
 // Shared fixtures: the Owner created by the setup test, and navigation that waits for
 // hydration when JavaScript is on (so a click exercises the hydrated app, not the plain form).
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 
 export const OWNER = {
   name: 'Ada Lovelace',
@@ -13,9 +13,13 @@ export async function open(page: Page, url: string) {
   await hydrated(page);
 }
 
+/** Whether this project runs with JavaScript (the no-js project turns it off). */
+export function jsEnabled(): boolean {
+  return test.info().project.use.javaScriptEnabled !== false;
+}
+
 export async function hydrated(page: Page) {
-  const jsOn = await page.evaluate(() => true).catch(() => false);
-  if (jsOn) await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
+  if (jsEnabled()) await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
 }
 
 export async function signIn(page: Page, email: string, password: string) {

@@ -179,7 +179,12 @@ async fn a_suspended_users_session_is_refused_on_its_next_request() {
 async fn pages_without_a_session_redirect_to_sign_in() {
     let h = Harness::new().await;
     let res = h
-        .send(Request::get("/dashboard/keys").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/dashboard/keys")
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(

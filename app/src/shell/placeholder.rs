@@ -15,7 +15,7 @@ fn ComingSoon(title: &'static str, summary: &'static str) -> impl IntoView {
         </div>
         <div class="empty-state">
             <p class="empty-state-title">"Coming soon"</p>
-            <p class="muted">"This part of Tollgate is not built yet. Nothing here is hidden from you: there is simply no data to show."</p>
+            <p class="muted">"This section is still being built, so there is nothing to show here yet."</p>
         </div>
     }
 }

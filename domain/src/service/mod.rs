@@ -2,9 +2,11 @@
 //! with `actor.require(…)`, validates, writes in one transaction and records an audit entry.
 
 pub mod audit;
+pub mod invites;
 pub mod session;
 pub mod setup;
 pub mod sign_in;
+pub mod users;
 
 use crate::dto::SessionUser;
 use crate::entity::user;
@@ -36,4 +38,10 @@ pub(crate) fn stored_role(role: Role) -> String {
 
 pub(crate) fn stored_status(status: Status) -> String {
     status.as_str().to_owned()
+}
+
+/// The usage month of a moment: `year * 100 + month`, in UTC.
+pub fn month_key(at: chrono::DateTime<chrono::Utc>) -> i32 {
+    use chrono::Datelike;
+    at.year() * 100 + i32::try_from(at.month()).unwrap_or(1)
 }

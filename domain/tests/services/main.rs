@@ -2,8 +2,10 @@
 //! (when `TOLLGATE_TEST_POSTGRES_URL` names a server; `scripts/test.sh` starts one and sets
 //! `TOLLGATE_REQUIRE_POSTGRES=1` so a missing server fails instead of skipping).
 
+mod invites;
 mod schema;
 mod sessions;
 mod setup;
 mod sign_in;
 mod support;
+mod users;

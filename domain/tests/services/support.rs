@@ -128,3 +128,12 @@ pub async fn add_user(db: &DatabaseConnection, email: &str, role: Role, status: 
     .expect("insert user");
     UserId(model.id)
 }
+
+/// The acting user for `id` as a service sees them.
+pub fn actor(id: UserId, role: Role) -> domain::Actor {
+    domain::Actor {
+        id,
+        role,
+        status: Status::Active,
+    }
+}

@@ -1,0 +1,8 @@
+//! The Users page's shared shapes: the list query (which lives in the URL) and the rows, cards
+//! and details the server sends back.
+
+mod query;
+mod views;
+
+pub use query::{PER_PAGE, SortDir, UserQuery, UserSort};
+pub use views::{UserDetail, UserKey, UserPage, UserRow, UserSummary};

@@ -1,0 +1,60 @@
+//! What the users list and its expanded rows show.
+
+use crate::{Role, Status, TeamId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One row of the users table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: UserId,
+    /// `None` while invited: the person picks it when accepting.
+    pub name: Option<String>,
+    pub email: String,
+    pub role: Role,
+    pub status: Status,
+    pub team: Option<(TeamId, String)>,
+    pub last_active_at: Option<DateTime<Utc>>,
+}
+
+/// The summary cards, for the whole gateway (not the filtered list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub total: u64,
+    pub active: u64,
+    /// Owners and Admins.
+    pub admins: u64,
+    pub pending_invites: u64,
+}
+
+/// One page of the users list, with the total that matches and the cards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub rows: Vec<UserRow>,
+    /// Users matching the search and filter, across all pages.
+    pub matching: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub summary: UserSummary,
+}
+
+/// An API key as an expanded user row shows it (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserKey {
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// `active`, `revoked` or `expired`.
+    pub status: String,
+}
+
+/// What expanding a user's row shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub keys: Vec<UserKey>,
+    pub requests_this_month: i64,
+    pub requests_all_time: i64,
+    pub joined_at: Option<DateTime<Utc>>,
+    pub last_active_at: Option<DateTime<Utc>>,
+}
