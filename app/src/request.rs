@@ -119,15 +119,14 @@ const SERVER_FN_PREFIX: &str = "/api/";
 /// # Errors
 /// The domain error, wrapped.
 pub fn answer<T>(result: Result<T, Error>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        if is_scripted_call() {
-            if let (Some(res), Ok(status)) = (
-                use_context::<ResponseOptions>(),
-                StatusCode::from_u16(err.http_status()),
-            ) {
-                res.set_status(status);
-            }
-        }
+    if let Err(err) = &result
+        && is_scripted_call()
+        && let (Some(res), Ok(status)) = (
+            use_context::<ResponseOptions>(),
+            StatusCode::from_u16(err.http_status()),
+        )
+    {
+        res.set_status(status);
     }
     result.map_err(AppError)
 }

@@ -73,10 +73,10 @@ pub async fn refuse_cross_site_writes(
 /// Whether the browser's own headers place this request on this site. Requests without them
 /// (API clients, curl) are not browser-driven cross-site requests and pass.
 fn is_same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
     }
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;

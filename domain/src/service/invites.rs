@@ -49,17 +49,16 @@ pub async fn invite(
     actor.require(Action::Invite { role: input.role })?;
     let email = validation::email(&input.email)?;
     let txn = begin_write(db).await?;
-    if let Some(team_id) = input.team {
-        if team::Entity::find_by_id(team_id.0)
+    if let Some(team_id) = input.team
+        && team::Entity::find_by_id(team_id.0)
             .one(&txn)
             .await?
             .is_none()
-        {
-            return Err(Error::validation(
-                "team",
-                "That team no longer exists. Pick another.",
-            ));
-        }
+    {
+        return Err(Error::validation(
+            "team",
+            "That team no longer exists. Pick another.",
+        ));
     }
     let taken = user::Entity::find()
         .filter(user::Column::EmailNormalized.eq(email.normalized.as_str()))
