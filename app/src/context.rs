@@ -10,6 +10,8 @@ pub struct ServerContext {
     pub sessions: SessionPolicy,
     /// Mark cookies `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// The URL people reach this server at, without a trailing slash; links (invites) start with it.
+    pub public_url: String,
 }
 
 /// The client's network address, put on each request by the server (for sign-in throttling and

@@ -2,11 +2,15 @@
 //! functions the browser calls. Server function bodies are thin: who is asking → `domain`
 //! service → typed error.
 
+// Leptos views are deeply nested types; the users table needs more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod components;
 pub mod error;
 pub mod shell;
 mod url;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -55,9 +59,10 @@ pub fn App() -> impl IntoView {
                 // Pages that load data render whole on the server (SsrMode::Async), so they work
                 // with JavaScript off instead of streaming parts that only a script could place.
                 <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=users::AcceptInvitePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/dashboard") view=shell::DashboardLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=shell::DashboardHome ssr=SsrMode::Async/>
-                    <Route path=path!("configuration/users") view=shell::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("configuration/users") view=users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("configuration/teams") view=shell::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("keys") view=shell::KeysPage ssr=SsrMode::Async/>
                 </ParentRoute>

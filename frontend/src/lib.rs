@@ -1,5 +1,8 @@
 //! The browser entry point: hydrates the server-rendered console.
 
+// Leptos views are deeply nested types; the users table needs more than the default 128.
+#![recursion_limit = "256"]
+
 /// Called by the generated JavaScript once the WebAssembly module has loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

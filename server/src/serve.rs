@@ -78,6 +78,7 @@ pub fn app_state(config: &Config, db: DatabaseConnection) -> AppState {
             db: db.clone(),
             sessions: config.session_policy(),
             secure_cookies: config.public_url().starts_with("https://"),
+            public_url: config.public_url(),
         },
         db,
         public_origin: config.public_origin(),

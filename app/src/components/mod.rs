@@ -1,9 +1,17 @@
 //! Components shared by every page.
 
 mod brand;
+mod cards;
+mod dialog;
 mod field;
 mod form_alert;
+mod time;
+mod toasts;
 
 pub use brand::Brand;
+pub use cards::SummaryCards;
+pub use dialog::{ConfirmDialog, Modal};
 pub use field::Field;
 pub use form_alert::FormAlert;
+pub use time::{Ago, exact, relative};
+pub use toasts::{ToastRegion, Toasts, use_toasts};

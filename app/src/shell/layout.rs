@@ -2,7 +2,7 @@
 //! (a 302 before any HTML) and in the browser alike.
 
 use crate::auth::api::{SignOut, current_user};
-use crate::components::Brand;
+use crate::components::{Brand, ToastRegion};
 use crate::error::AppError;
 use crate::url::encode_component;
 use domain::Error;
@@ -82,7 +82,9 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     </ActionForm>
                 </header>
                 <main class="content" id="content">
-                    <Outlet/>
+                    <ToastRegion>
+                        <Outlet/>
+                    </ToastRegion>
                 </main>
             </div>
         </div>

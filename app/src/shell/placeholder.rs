@@ -20,12 +20,6 @@ fn ComingSoon(title: &'static str, summary: &'static str) -> impl IntoView {
     }
 }
 
-/// `/dashboard/configuration/users`.
-#[component]
-pub fn UsersPage() -> impl IntoView {
-    view! { <ComingSoon title="Users" summary="Everyone who operates this gateway: their roles, status, team and activity."/> }
-}
-
 /// `/dashboard/configuration/teams`.
 #[component]
 pub fn TeamsPage() -> impl IntoView {

@@ -6,6 +6,7 @@ pub mod invites;
 pub mod session;
 pub mod setup;
 pub mod sign_in;
+pub mod teams;
 pub mod users;
 
 use crate::dto::SessionUser;

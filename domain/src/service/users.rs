@@ -48,6 +48,7 @@ pub async fn list(
         page,
         pages,
         summary: summary(db).await?,
+        generated_at: Utc::now(),
     })
 }
 

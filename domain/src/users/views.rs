@@ -36,6 +36,9 @@ pub struct UserPage {
     pub page: u64,
     pub pages: u64,
     pub summary: UserSummary,
+    /// When the server read this page; "3 min ago" is measured from it, so the server's HTML
+    /// and the hydrated browser say the same thing.
+    pub generated_at: DateTime<Utc>,
 }
 
 /// An API key as an expanded user row shows it (never the secret).

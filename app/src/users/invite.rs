@@ -1,0 +1,123 @@
+//! Invite User: email, role (only those the actor may grant) and team. Without a mail server the
+//! link is shown once, with a Copy button.
+
+use super::api::{InviteUser, team_options};
+use crate::components::{Field, FormAlert, Modal};
+use domain::{Action, Actor, Role};
+use leptos::prelude::*;
+
+#[component]
+pub fn InviteDialog(
+    open: RwSignal<bool>,
+    actor: Option<Actor>,
+    on_invited: Callback<()>,
+) -> impl IntoView {
+    let action = ServerAction::<InviteUser>::new();
+    let teams = Resource::new(
+        move || open.get(),
+        |is_open| async move {
+            if is_open {
+                team_options().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        },
+    );
+    let roles: Vec<Role> = [Role::Admin, Role::Member, Role::Viewer]
+        .into_iter()
+        .filter(|role| actor.is_some_and(|a| a.can(Action::Invite { role: *role })))
+        .collect();
+    let error = move || action.value().get().and_then(Result::err);
+    let field =
+        move |name: &'static str| Signal::derive(move || error().and_then(|e| e.field(name)));
+    let form_error = Signal::derive(move || {
+        error()
+            .filter(|e| e.field("email").is_none() && e.field("team").is_none())
+            .map(|e| e.to_string())
+    });
+    let invited = move || action.value().get().and_then(Result::ok);
+    Effect::new(move |_| {
+        if invited().is_some() {
+            on_invited.run(());
+        }
+    });
+    // Opening the dialog again starts a fresh form.
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        if is_open && was_open == Some(false) {
+            action.clear();
+        }
+        is_open
+    });
+    let pending = action.pending();
+    let roles = StoredValue::new(roles);
+
+    view! {
+        <Modal open title=Signal::derive(|| "Invite a user".to_owned())>
+            {move || match invited() {
+                Some(outcome) => view! {
+                    <p>{format!("{} is invited as {}.", outcome.user.email, outcome.user.role.label())}</p>
+                    <LinkNotice link=outcome.link/>
+                    <div class="modal-actions">
+                        <button type="button" class="btn btn-ghost" on:click=move |_| action.clear()>"Invite another"</button>
+                        <button type="button" class="btn btn-primary" on:click=move |_| open.set(false)>"Done"</button>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <ActionForm action=action attr:class="form form-tight">
+                        <FormAlert message=form_error/>
+                        <Field label="Email" name="email" kind="email" required=true autofocus=true error=field("email")/>
+                        <div class="field">
+                            <label for="invite-role">"Role"</label>
+                            <select id="invite-role" name="role" class="input">
+                                {roles.get_value().into_iter().map(|r| view! { <option value=r.as_str() selected=r == Role::Member>{r.label()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field" class:field-invalid=move || field("team").get().is_some()>
+                            <label for="invite-team">"Team"</label>
+                            <select id="invite-team" name="team" class="input">
+                                <option value="">"No team"</option>
+                                <Suspense fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        teams.await.into_iter().map(|(id, name)| view! { <option value=id.0.to_string()>{name}</option> }).collect_view()
+                                    })}
+                                </Suspense>
+                            </select>
+                            {move || field("team").get().map(|e| view! { <p class="field-error">{e}</p> })}
+                        </div>
+                        <div class="modal-actions">
+                            <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+                            <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                                {move || if pending.get() { "Inviting…" } else { "Send invite" }}
+                            </button>
+                        </div>
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </Modal>
+    }
+}
+
+/// The invite link, shown once, with a Copy button.
+#[component]
+pub fn LinkNotice(link: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let to_copy = link.clone();
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&to_copy);
+            copied.set(true);
+        }
+    };
+    view! {
+        <div class="link-notice">
+            <p class="muted">"No mail server is set up, so pass this link on yourself. It works once, for 7 days, and is not shown again."</p>
+            <div class="copy-row">
+                <input class="input mono" readonly value=link aria-label="Invite link" on:focus=|ev| {
+                    if let Some(el) = leptos::wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&event_target::<web_sys::EventTarget>(&ev)) { el.select(); }
+                }/>
+                <button type="button" class="btn btn-ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+        </div>
+    }
+}

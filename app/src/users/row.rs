@@ -1,0 +1,242 @@
+//! One user's row: their columns, the actions the signed-in person may take on them, and the
+//! details that expanding the row shows.
+
+use super::api::{
+    ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, load_user_detail,
+};
+use crate::components::{Ago, ConfirmDialog, Modal};
+use chrono::{DateTime, Utc};
+use domain::users::{UserDetail, UserRow};
+use domain::{Action, Actor, Role, Status, Subject};
+use leptos::prelude::*;
+
+/// The page's server actions, shared by every row.
+#[derive(Clone, Copy)]
+pub struct RowActions {
+    pub change_role: ServerAction<ChangeUserRole>,
+    pub suspend: ServerAction<SuspendUser>,
+    pub reactivate: ServerAction<ReactivateUser>,
+    pub resend: ServerAction<ResendInvite>,
+    pub delete: ServerAction<DeleteUser>,
+}
+
+/// What the signed-in person may do to this row's user. The server decides again on every call;
+/// this only hides what it would refuse. (The last-Owner guard needs a count only the server
+/// has, so those buttons show and the server's refusal is shown as it is.)
+struct Allowed {
+    change_role: bool,
+    suspend: bool,
+    reactivate: bool,
+    resend: bool,
+    delete: bool,
+}
+
+fn allowed(actor: Option<Actor>, row: &UserRow) -> Allowed {
+    let target = Subject {
+        id: row.id,
+        role: row.role,
+        status: row.status,
+        is_last_active_owner: false,
+    };
+    let can = |action| actor.is_some_and(|a| a.can(action));
+    Allowed {
+        change_role: Role::ALL
+            .into_iter()
+            .any(|to| to != row.role && can(Action::ChangeRole { target, to })),
+        suspend: can(Action::Suspend { target }),
+        reactivate: can(Action::Reactivate { target }),
+        resend: can(Action::ManageInvite { target }),
+        delete: can(Action::Delete { target }),
+    }
+}
+
+#[component]
+pub fn UserRowView(
+    row: UserRow,
+    now: DateTime<Utc>,
+    actor: Option<Actor>,
+    actions: RowActions,
+) -> impl IntoView {
+    let may = allowed(actor, &row);
+    let id = row.id;
+    let expanded = RwSignal::new(false);
+    let editing = RwSignal::new(false);
+    let role_dialog = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+    let detail_id = format!("user-detail-{id}");
+    let who = row.name.clone().unwrap_or_else(|| row.email.clone());
+    let busy = move || {
+        let is = |input: Option<domain::UserId>| input == Some(id);
+        is(actions.change_role.input().get().map(|i| i.id))
+            || is(actions.suspend.input().get().map(|i| i.id))
+            || is(actions.reactivate.input().get().map(|i| i.id))
+            || is(actions.resend.input().get().map(|i| i.id))
+            || is(actions.delete.input().get().map(|i| i.id))
+    };
+    let set_role = move |role: Role| {
+        editing.set(false);
+        role_dialog.set(false);
+        actions.change_role.dispatch(ChangeUserRole { id, role });
+    };
+    let current_role = row.role;
+    let name_cell = match row.name.clone() {
+        Some(name) => view! { <span class="cell-name">{name}</span> }.into_any(),
+        None => view! { <span class="cell-name muted">{row.email.clone()}</span> <span class="badge badge-pending">"pending"</span> }.into_any(),
+    };
+    let role_label = row.role.label();
+    let role_class = format!("role-badge role-{}", row.role.as_str());
+    let status = row.status;
+    let team = row.team.clone().map(|(_, name)| name);
+    let last_active = row.last_active_at;
+    let expand_label = format!("Details for {who}");
+    let delete_detail = format!(
+        "{} will lose access at once. Their API keys are revoked; usage history stays.",
+        who
+    );
+
+    view! {
+        <tr class="row" class:row-busy=busy aria-busy=move || busy().then_some("true")>
+            <td class="col-expand">
+                <button type="button" class="icon-btn" aria-label=expand_label aria-expanded=move || expanded.get().to_string()
+                    aria-controls=detail_id.clone() on:click=move |_| expanded.update(|e| *e = !*e)>
+                    <span class="chevron" class:chevron-open=move || expanded.get() aria-hidden="true">"›"</span>
+                </button>
+            </td>
+            <td>{name_cell}</td>
+            <td class="cell-email">{row.email.clone()}</td>
+            <td>
+                {move || if editing.get() {
+                    view! { <RoleSelect current=current_role on_pick=set_role on_cancel=move || editing.set(false)/> }.into_any()
+                } else {
+                    view! { <span class=role_class.clone()>{role_label}</span> }.into_any()
+                }}
+            </td>
+            <td><span class=format!("status status-{}", status.as_str())>{status.as_str()}</span></td>
+            <td>{team.unwrap_or_else(|| "—".to_owned())}</td>
+            <td><Ago at=last_active now/></td>
+            <td class="col-actions">
+                <div class="row-actions">
+                    {may.change_role.then(|| view! {
+                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| editing.set(true)>"Edit"</button>
+                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| role_dialog.set(true)>"Change Role"</button>
+                    })}
+                    {may.suspend.then(|| view! {
+                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { actions.suspend.dispatch(SuspendUser { id }); }>"Suspend"</button>
+                    })}
+                    {may.reactivate.then(|| view! {
+                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { actions.reactivate.dispatch(ReactivateUser { id }); }>"Reactivate"</button>
+                    })}
+                    {(may.resend && status == Status::Invited).then(|| view! {
+                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { actions.resend.dispatch(ResendInvite { id }); }>"Resend Invite"</button>
+                    })}
+                    {may.delete.then(|| view! {
+                        <button type="button" class="btn btn-small btn-ghost btn-danger-text" on:click=move |_| confirm_delete.set(true)>"Delete"</button>
+                    })}
+                </div>
+                <ConfirmDialog open=confirm_delete title=Signal::derive(|| "Delete this user?".to_owned())
+                    detail=delete_detail confirm_label="Delete"
+                    on_confirm=Callback::new(move |()| { actions.delete.dispatch(DeleteUser { id }); })/>
+                <Modal open=role_dialog title=Signal::derive(move || format!("Change role of {}", row.email))>
+                    <ChangeRoleForm current=current_role on_pick=set_role on_cancel=move || role_dialog.set(false)/>
+                </Modal>
+            </td>
+        </tr>
+        <Show when=move || expanded.get()>
+            <tr class="detail-row" id=format!("user-detail-{id}")>
+                <td colspan="8"><Detail id now/></td>
+            </tr>
+        </Show>
+    }
+    .into_any()
+}
+
+/// The role cell while editing inline: picking saves, Escape cancels.
+#[component]
+fn RoleSelect(
+    current: Role,
+    on_pick: impl Fn(Role) + Copy + 'static,
+    on_cancel: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    view! {
+        <select class="input input-small" aria-label="Role" autofocus
+            on:change=move |ev| { if let Ok(role) = event_target_value(&ev).parse::<Role>() { if role != current { on_pick(role) } else { on_cancel() } } }
+            on:keydown=move |ev| { if ev.key() == "Escape" { on_cancel() } }
+            on:blur=move |_| on_cancel()>
+            {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> }).collect_view()}
+        </select>
+    }
+}
+
+/// The Change Role dialog's body: the full role dropdown and a Save button.
+#[component]
+fn ChangeRoleForm(
+    current: Role,
+    on_pick: impl Fn(Role) + Copy + 'static,
+    on_cancel: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let picked = RwSignal::new(current);
+    view! {
+        <div class="field">
+            <label for="change-role-select">"Role"</label>
+            <select id="change-role-select" class="input" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { picked.set(r) } }>
+                {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> }).collect_view()}
+            </select>
+        </div>
+        <div class="modal-actions">
+            <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>"Cancel"</button>
+            <button type="button" class="btn btn-primary" disabled=move || picked.get() == current on:click=move |_| on_pick(picked.get())>"Save role"</button>
+        </div>
+    }
+}
+
+/// The expanded row: keys, request counts, join date, last active.
+#[component]
+fn Detail(id: domain::UserId, now: DateTime<Utc>) -> impl IntoView {
+    let detail = Resource::new(move || id, load_user_detail);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading details…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <DetailBody d now/> }.into_any(),
+                    Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DetailBody(d: UserDetail, now: DateTime<Utc>) -> impl IntoView {
+    let keys = d.keys;
+    view! {
+        <div class="detail">
+            <dl class="detail-facts">
+                <div><dt>"Requests this month"</dt><dd>{d.requests_this_month}</dd></div>
+                <div><dt>"Requests, all time"</dt><dd>{d.requests_all_time}</dd></div>
+                <div><dt>"Joined"</dt><dd><Ago at=d.joined_at now never="Not yet (invited)"/></dd></div>
+                <div><dt>"Last active"</dt><dd><Ago at=d.last_active_at now/></dd></div>
+            </dl>
+            <h3 class="detail-title">"API keys"</h3>
+            {if keys.is_empty() {
+                view! { <p class="muted">"No API keys."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="mini-table">
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Prefix"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
+                        <tbody>
+                            {keys.into_iter().map(|k| view! {
+                                <tr>
+                                    <td>{k.name}</td>
+                                    <td><code>{k.prefix}</code></td>
+                                    <td><Ago at=Some(k.created_at) now/></td>
+                                    <td><Ago at=k.last_used_at now/></td>
+                                    <td><span class=format!("status status-{}", k.status)>{k.status.clone()}</span></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,203 @@
+// The Users page: list, cards, search/filter/sort in the URL, invites end to end, row actions,
+// and what a Viewer sees. Flows that need dialogs run hydrated only; the list runs both ways.
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { OWNER, hydrated, jsEnabled, open, signIn } from './helpers';
+
+const USERS = '/dashboard/configuration/users';
+
+async function asOwner(page: Page, path = USERS) {
+  await open(page, `/login?next=${path}`);
+  await signIn(page, OWNER.email, OWNER.password);
+  await expect(page).toHaveURL(new RegExp(`${path.replace(/[?]/g, '\\?')}$`));
+  await hydrated(page);
+}
+
+/** A unique email per project and test, so the hydrated and no-js runs do not collide. */
+function email(tag: string) {
+  return `${tag}-${test.info().project.name}-${Date.now()}@example.com`;
+}
+
+/** Invites `address` through the dialog and returns the link it shows. */
+async function invite(page: Page, address: string, role = 'Member') {
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite a user' });
+  await dialog.getByLabel('Email').fill(address);
+  await dialog.getByLabel('Role').selectOption({ label: role });
+  await dialog.getByRole('button', { name: 'Send invite' }).click();
+  await expect(dialog.getByText(`${address} is invited as ${role}.`)).toBeVisible();
+  const link = await dialog.getByLabel('Invite link').inputValue();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  return link;
+}
+
+/** Accepts an invite in a fresh browser context, as the invited person would. */
+async function accept(browser: Browser, link: string, name: string, password = 'a long enough password') {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Join this gateway' })).toBeVisible();
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Accept invite' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole('banner').getByText(name)).toBeVisible();
+  return { context, page };
+}
+
+function row(page: Page, text: string) {
+  return page.getByRole('row').filter({ hasText: text });
+}
+
+test('the list shows the Owner, the cards, and keeps search, filter and sort in the URL', async ({ page }) => {
+  await asOwner(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  for (const card of ['Total users', 'Active', 'Admins', 'Pending invites']) {
+    await expect(page.getByRole('definition').locator('..').filter({ hasText: card }).first()).toBeVisible();
+  }
+  await expect(row(page, OWNER.email)).toContainText('Owner');
+  await expect(row(page, OWNER.email)).toContainText('active');
+
+  // Search (a plain GET form without JavaScript, debounced typing with it).
+  const search = page.getByRole('searchbox', { name: 'Search users' });
+  await search.fill('LOVELACE');
+  if (jsEnabled()) {
+    await expect(page).toHaveURL(/q=LOVELACE/);
+  } else {
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect(page).toHaveURL(/q=LOVELACE/);
+  }
+  await expect(row(page, OWNER.email)).toBeVisible();
+  // Opening the same address again (a reload, a shared link) keeps the search.
+  await open(page, page.url());
+  await expect(page.getByRole('searchbox', { name: 'Search users' })).toHaveValue('LOVELACE');
+
+  await open(page, `${USERS}?q=nobody-matches-this`);
+  await expect(page.getByText('No users match this search.')).toBeVisible();
+
+  await open(page, `${USERS}?role=viewer&q=ada`);
+  await expect(page.getByRole('combobox', { name: 'Role' })).toHaveValue('viewer');
+  await expect(row(page, OWNER.email)).toHaveCount(0);
+
+  // Sorting: the header is a link that toggles direction and shows it.
+  await open(page, USERS);
+  await page.getByRole('link', { name: 'Email' }).click();
+  await expect(page).toHaveURL(/sort=email/);
+  await expect(page.getByRole('columnheader', { name: 'Email' })).toHaveAttribute('aria-sort', 'ascending');
+  await page.getByRole('link', { name: 'Email' }).click();
+  await expect(page).toHaveURL(/sort=email&dir=desc/);
+  await expect(page.getByRole('columnheader', { name: 'Email' })).toHaveAttribute('aria-sort', 'descending');
+});
+
+test('an invited person accepts in another browser and appears active', async ({ page, browser }) => {
+  test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
+  await asOwner(page);
+  const address = email('grace');
+  const link = await invite(page, address);
+  await expect(row(page, address)).toContainText('invited');
+  await expect(row(page, address)).toContainText('pending');
+
+  const { context } = await accept(browser, link, 'Grace Hopper');
+  await context.close();
+  await page.reload();
+  await expect(row(page, address)).toContainText('Grace Hopper');
+  await expect(row(page, address)).toContainText('active');
+
+  // The link works once.
+  const again = await browser.newContext();
+  const second = await again.newPage();
+  await second.goto(link);
+  await expect(second.getByRole('heading', { name: 'This invite cannot be used' })).toBeVisible();
+  await expect(second.getByText('This invite has already been used. Sign in instead.')).toBeVisible();
+  await again.close();
+});
+
+test('a duplicate email is refused next to the field, whatever its case', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
+  await asOwner(page);
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite a user' });
+  await dialog.getByLabel('Email').fill(`  ${OWNER.email.toUpperCase()} `);
+  await dialog.getByRole('button', { name: 'Send invite' }).click();
+  await expect(dialog.getByText('Someone with this email is already on the access list.')).toBeVisible();
+  await expect(dialog.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+});
+
+test('row actions: role changes, suspend, reactivate, resend and delete with confirmation', async ({ page }) => {
+  test.skip(!jsEnabled(), 'row actions need JavaScript');
+  await asOwner(page);
+  const address = email('actions');
+  await invite(page, address, 'Viewer');
+  const r = () => row(page, address);
+
+  // Resend Invite is offered while invited.
+  await r().getByRole('button', { name: 'Resend Invite', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`A new invite link for ${address} is ready.`);
+
+  // Inline edit: the role cell becomes a select; picking saves.
+  await r().getByRole('button', { name: 'Edit', exact: true }).click();
+  await r().getByRole('combobox', { name: 'Role' }).selectOption('member');
+  await expect(page.getByRole('status')).toContainText(`${address} is now Member.`);
+  await expect(r()).toContainText('Member');
+
+  // Change Role: the dialog with the full dropdown.
+  await r().getByRole('button', { name: 'Change Role', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: `Change role of ${address}` });
+  await dialog.getByLabel('Role').selectOption('admin');
+  await dialog.getByRole('button', { name: 'Save role' }).click();
+  await expect(r()).toContainText('Admin');
+
+  // Delete asks first, with the spec's words; Cancel keeps the user.
+  await r().getByRole('button', { name: 'Delete', exact: true }).click();
+  const confirm = page.getByRole('alertdialog', { name: 'Delete this user?' });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(r()).toHaveCount(1);
+  await r().getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('alertdialog', { name: 'Delete this user?' }).getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('The user was deleted.');
+  await expect(r()).toHaveCount(0);
+});
+
+test('suspending ends access; reactivating restores it; expanding shows details', async ({ page, browser }) => {
+  test.skip(!jsEnabled(), 'row actions need JavaScript');
+  await asOwner(page);
+  const address = email('sus');
+  const link = await invite(page, address, 'Member');
+  const { context, page: theirs } = await accept(browser, link, 'Sam Stone');
+
+  await page.reload();
+  await hydrated(page);
+  await row(page, address).getByRole('button', { name: 'Suspend', exact: true }).click();
+  await expect(row(page, address)).toContainText('suspended');
+  // Their open session ends at once.
+  await theirs.goto('/dashboard');
+  await expect(theirs).toHaveURL(/\/login/);
+
+  await row(page, address).getByRole('button', { name: 'Reactivate', exact: true }).click();
+  await expect(row(page, address)).toContainText('active');
+  await context.close();
+
+  await row(page, address).getByRole('button', { name: /Details for/ }).click();
+  await expect(page.getByText('Requests this month')).toBeVisible();
+  await expect(page.getByText('No API keys.')).toBeVisible();
+  await expect(row(page, address).getByRole('button', { name: /Details for/ })).toHaveAttribute('aria-expanded', 'true');
+});
+
+test('a Viewer sees the list but no Invite button and no actions', async ({ page, browser }) => {
+  test.skip(!jsEnabled(), 'creating the Viewer uses the invite dialog');
+  await asOwner(page);
+  const address = email('viewer');
+  const link = await invite(page, address, 'Viewer');
+  const { context, page: viewer } = await accept(browser, link, 'Vera Viewer');
+  await open(viewer, USERS);
+  await expect(viewer.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await expect(row(viewer, OWNER.email)).toBeVisible();
+  await expect(viewer.getByRole('button', { name: 'Invite User' })).toHaveCount(0);
+  for (const action of ['Edit', 'Change Role', 'Suspend', 'Reactivate', 'Resend Invite', 'Delete']) {
+    await expect(viewer.getByRole('button', { name: action, exact: true })).toHaveCount(0);
+  }
+  await context.close();
+});
