@@ -1,0 +1,358 @@
+//! HTTP-level role tests of the users server functions: each role calls them directly (not
+//! through the UI) and is allowed or refused exactly as DESIGN.md §1 says. A refusal is a 403
+//! with a message, and nothing changes.
+
+use axum::Router;
+use axum::body::Body;
+use domain::db::DatabaseConnection;
+use domain::secret::Secret;
+use domain::service::{invites, setup};
+use domain::{Actor, Role, Status, UserId};
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tollgate::router;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct World {
+    app: Router,
+    db: DatabaseConnection,
+    path: std::path::PathBuf,
+    /// Session cookie and id per role.
+    people: Vec<(Role, String, UserId)>,
+}
+
+fn config(url: &str) -> tollgate::config::Config {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        config: tollgate::config::Config,
+    }
+    Args::parse_from(["tollgate", "--database-url", url]).config
+}
+
+impl World {
+    /// An Owner from setup, and an Admin, a Member and a Viewer who accepted invites; all signed in.
+    async fn new() -> World {
+        let path = std::env::temp_dir().join(format!(
+            "tollgate-roles-{}.db",
+            &Secret::random().digest()[..16]
+        ));
+        let config = config(&format!("sqlite://{}?mode=rwc", path.display()));
+        let db = tollgate::serve::open_database(&config).await.unwrap();
+        let token = setup::issue_token(&db).await.unwrap().unwrap();
+        let owner = setup::FirstOwner {
+            name: "Olga".into(),
+            email: "owner@example.com".into(),
+            password: Secret::new(PASSWORD),
+        };
+        let owner = setup::complete(&db, &token, owner).await.unwrap();
+        let owner_actor = Actor {
+            id: owner.id,
+            role: Role::Owner,
+            status: Status::Active,
+        };
+        let app = router::app(tollgate::serve::app_state(&config, db.clone()));
+        let mut world = World {
+            app,
+            db,
+            path,
+            people: Vec::new(),
+        };
+        let cookie = world.sign_in("owner@example.com").await;
+        world.people.push((Role::Owner, cookie, owner.id));
+        for role in [Role::Admin, Role::Member, Role::Viewer] {
+            let email = format!("{}@example.com", role.as_str());
+            let input = invites::InviteInput {
+                email: email.clone(),
+                role,
+                team: None,
+            };
+            let invited = invites::invite(&world.db, &owner_actor, input)
+                .await
+                .unwrap();
+            invites::accept(
+                &world.db,
+                &invited.token,
+                role.label(),
+                &Secret::new(PASSWORD),
+            )
+            .await
+            .unwrap();
+            let cookie = world.sign_in(&email).await;
+            world.people.push((role, cookie, invited.user.id));
+        }
+        world
+    }
+
+    async fn sign_in(&self, email: &str) -> String {
+        let res = self
+            .post(
+                "sign_in",
+                &format!("email={email}&password={}", PASSWORD.replace(' ', "+")),
+                None,
+            )
+            .await;
+        assert_eq!(res.0, StatusCode::OK, "sign in {email}");
+        res.2.expect("cookie")
+    }
+
+    fn cookie(&self, role: Role) -> &str {
+        &self.people.iter().find(|p| p.0 == role).unwrap().1
+    }
+
+    fn id(&self, role: Role) -> UserId {
+        self.people.iter().find(|p| p.0 == role).unwrap().2
+    }
+
+    /// Posts a form to a server function; answers status, body and any new session cookie.
+    async fn post(
+        &self,
+        endpoint: &str,
+        form: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(form.to_owned())).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let set_cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        (status, body, set_cookie)
+    }
+
+    /// The first page of users as `role` sees it (the list takes JSON).
+    async fn list(&self, role: Role) -> (StatusCode, String) {
+        let query = r#"{"query":{"search":"","role":null,"sort":"Name","dir":"Asc","page":1}}"#;
+        let req = Request::post("/api/list_users")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, self.cookie(role))
+            .body(Body::from(query))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        (status, body)
+    }
+
+    /// Everyone's rows and the cards, to show a refused call changed nothing.
+    async fn snapshot(&self) -> String {
+        let (status, body) = self.list(Role::Owner).await;
+        assert_eq!(status, StatusCode::OK);
+        // The read time differs between two reads; everything else must not.
+        body.split(r#","generated_at""#)
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn finish(self) {
+        self.db.close().await.ok();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_role_reads_the_list() {
+    let w = World::new().await;
+    for role in Role::ALL {
+        let (status, body) = w.list(role).await;
+        assert_eq!(status, StatusCode::OK, "{role} lists users: {body}");
+        assert!(body.contains("owner@example.com"));
+    }
+    let res = w
+        .post("user_detail", &format!("id={}", w.id(Role::Owner)), None)
+        .await;
+    assert_eq!(res.0, StatusCode::UNAUTHORIZED, "no session, no list");
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn mutations_are_refused_with_403_and_change_nothing() {
+    let w = World::new().await;
+    let before = w.snapshot().await;
+    let target = w.id(Role::Viewer);
+    let admin = w.id(Role::Admin);
+    let owner = w.id(Role::Owner);
+    let cases: Vec<(Role, &str, String, &str)> = vec![
+        (
+            Role::Member,
+            "suspend_user",
+            format!("id={target}"),
+            "Your role does not allow this.",
+        ),
+        (
+            Role::Viewer,
+            "delete_user",
+            format!("id={admin}"),
+            "Your role does not allow this.",
+        ),
+        (
+            Role::Member,
+            "invite_user",
+            "email=x%40example.com&role=viewer&team=".into(),
+            "Your role does not allow this.",
+        ),
+        (
+            Role::Viewer,
+            "invite_user",
+            "email=x%40example.com&role=viewer&team=".into(),
+            "Your role does not allow this.",
+        ),
+        (
+            Role::Owner,
+            "invite_user",
+            "email=x%40example.com&role=owner&team=".into(),
+            "Invites can only be for Admin, Member or Viewer.",
+        ),
+        (
+            Role::Admin,
+            "change_user_role",
+            format!("id={target}&role=member"),
+            "Only Owners can change roles.",
+        ),
+        (
+            Role::Admin,
+            "suspend_user",
+            format!("id={owner}"),
+            "Admins cannot act on Admins or Owners.",
+        ),
+        (
+            Role::Admin,
+            "delete_user",
+            format!("id={owner}"),
+            "Admins cannot act on Admins or Owners.",
+        ),
+        (
+            Role::Owner,
+            "delete_user",
+            format!("id={owner}"),
+            "You cannot delete yourself.",
+        ),
+        (
+            Role::Owner,
+            "change_user_role",
+            format!("id={owner}&role=viewer"),
+            "You cannot change your own role.",
+        ),
+        (
+            Role::Admin,
+            "resend_invite",
+            format!("id={target}"),
+            "Only invited users have an invite to resend or revoke.",
+        ),
+    ];
+    for (role, endpoint, form, message) in cases {
+        let (status, body, _) = w.post(endpoint, &form, Some(w.cookie(role))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role} {endpoint}: {body}");
+        assert!(body.contains(message), "{role} {endpoint}: {body}");
+    }
+    assert_eq!(w.snapshot().await, before, "refused calls changed nothing");
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn allowed_mutations_succeed_and_a_suspended_session_ends() {
+    let w = World::new().await;
+    let member = w.id(Role::Member);
+    let (status, body, _) = w
+        .post(
+            "suspend_user",
+            &format!("id={member}"),
+            Some(w.cookie(Role::Admin)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) = w
+        .post("current_user", "", Some(w.cookie(Role::Member)))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the suspended member's next request is refused"
+    );
+
+    let (status, body, _) = w
+        .post(
+            "invite_user",
+            "email=new%40example.com&role=viewer&team=",
+            Some(w.cookie(Role::Admin)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("/invite/"),
+        "the inviter gets the link: {body}"
+    );
+    let (status, body, _) = w
+        .post(
+            "invite_user",
+            "email=NEW%40example.com&role=viewer&team=",
+            Some(w.cookie(Role::Admin)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("already on the access list"), "{body}");
+    let (status, _, _) = w
+        .post(
+            "invite_user",
+            "email=other%40example.com&role=viewer&team=abc",
+            Some(w.cookie(Role::Admin)),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a made-up team id is a field error"
+    );
+
+    let viewer = w.id(Role::Viewer);
+    let (status, _, _) = w
+        .post(
+            "change_user_role",
+            &format!("id={viewer}&role=admin"),
+            Some(w.cookie(Role::Owner)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = w
+        .post(
+            "delete_user",
+            &format!("id={viewer}"),
+            Some(w.cookie(Role::Owner)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = w
+        .post(
+            "delete_user",
+            &format!("id={viewer}"),
+            Some(w.cookie(Role::Owner)),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "acting on a user someone just deleted: {body}"
+    );
+    w.finish().await;
+}
