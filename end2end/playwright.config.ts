@@ -31,7 +31,9 @@ export default defineConfig({
   },
   projects: [
     { name: 'setup', testMatch: /setup\.spec\.ts/ },
-    { name: 'hydrated', testIgnore: /setup\.spec\.ts/, dependencies: ['setup'] },
-    { name: 'no-js', testIgnore: /setup\.spec\.ts/, dependencies: ['setup'], use: { javaScriptEnabled: false } },
+    { name: 'hydrated', testIgnore: /(setup|reset)\.spec\.ts/, dependencies: ['setup'] },
+    { name: 'no-js', testIgnore: /(setup|reset)\.spec\.ts/, dependencies: ['setup'], use: { javaScriptEnabled: false } },
+    // Deleting the access list removes everyone else, so it runs after every other test.
+    { name: 'reset', testMatch: /reset\.spec\.ts/, dependencies: ['hydrated', 'no-js'] },
   ],
 });

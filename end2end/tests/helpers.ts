@@ -9,7 +9,9 @@ export const OWNER = {
 };
 
 export async function open(page: Page, url: string) {
-  await page.goto(url);
+  // The HTML is complete when it arrives (pages render whole on the server); waiting for every
+  // subresource's load event adds nothing and, with JavaScript off, was seen to stall.
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
   await hydrated(page);
 }
 

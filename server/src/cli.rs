@@ -22,6 +22,24 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date, then exit.
     Migrate,
+    /// Add demo data: users spread over teams (the first an Owner, password `seed-owner-password`).
+    /// For demos and benchmarks only, never on a real gateway.
+    Seed {
+        #[arg(long, default_value_t = 100)]
+        users: u64,
+        #[arg(long, default_value_t = 10)]
+        teams: u64,
+    },
+    /// Time the users list per query shape (p50/p95/p99), seeding first if the database holds
+    /// fewer users than asked. Point DATABASE_URL at a scratch database.
+    BenchUsers {
+        #[arg(long, default_value_t = 100_000)]
+        users: u64,
+        #[arg(long, default_value_t = 1_000)]
+        teams: u64,
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
 }
 
 /// What can stop a command.
@@ -56,6 +74,26 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => crate::serve::serve(self.config).await,
+            Command::Seed { users, teams } => {
+                let db = crate::serve::open_database(&self.config).await?;
+                let seeded = domain::service::seed::seed(&db, users, teams)
+                    .await
+                    .map_err(CliError::Setup)?;
+                println!(
+                    "added {} users and {} teams; sign in as {} with password {}",
+                    seeded.users,
+                    seeded.teams,
+                    seeded.owner_email,
+                    domain::service::seed::SEED_PASSWORD
+                );
+                db.close().await.ok();
+                Ok(())
+            }
+            Command::BenchUsers {
+                users,
+                teams,
+                iterations,
+            } => crate::bench::bench_users(&self.config, users, teams, iterations).await,
             Command::Migrate => {
                 let db = crate::serve::open_database(&self.config).await?;
                 tracing::info!("database schema is up to date");

@@ -2,6 +2,7 @@
 //! `main.rs` only parses the command line and calls into here, so tests can build the same
 //! router the binary serves.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod health;

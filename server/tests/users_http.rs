@@ -260,6 +260,12 @@ async fn mutations_are_refused_with_403_and_change_nothing() {
             format!("id={target}"),
             "Only invited users have an invite to resend or revoke.",
         ),
+        (
+            Role::Admin,
+            "reset_access_list",
+            "confirmation=delete+access+list".into(),
+            "Your role does not allow this.",
+        ),
     ];
     for (role, endpoint, form, message) in cases {
         let (status, body, _) = w.post(endpoint, &form, Some(w.cookie(role))).await;

@@ -192,3 +192,22 @@ pub async fn accept_invite(token: String, name: String, password: String) -> Res
         .await,
     )
 }
+
+/// Deletes every user but the signed-in Owner, every team and every key (Owner only; the typed
+/// phrase must match). Answers what was removed.
+#[server(prefix = "/api", endpoint = "reset_access_list")]
+pub async fn reset_access_list(confirmation: String) -> Result<String, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let removed =
+                domain::service::reset::reset_access_list(&ctx.db, &actor().await?, &confirmation)
+                    .await?;
+            Ok(format!(
+                "The access list was deleted: {} users, {} teams and {} keys removed.",
+                removed.users, removed.teams, removed.keys
+            ))
+        }
+        .await,
+    )
+}

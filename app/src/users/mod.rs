@@ -2,6 +2,7 @@
 
 mod accept;
 pub mod api;
+mod danger;
 mod filters;
 mod invite;
 mod page;

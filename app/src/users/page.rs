@@ -4,6 +4,7 @@
 use super::api::{
     ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, list_users,
 };
+use super::danger::DangerZone;
 use super::filters::Filters;
 use super::invite::InviteDialog;
 use super::row::{RowActions, UserRowView};
@@ -72,6 +73,7 @@ pub fn UsersPage() -> impl IntoView {
             .any(|role| a.can(Action::Invite { role }))
     });
     let invite_open = RwSignal::new(false);
+    let can_reset = actor.is_some_and(|a| a.can(Action::ResetAccessList));
 
     view! {
         <Title text="Users"/>
@@ -93,6 +95,7 @@ pub fn UsersPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        {can_reset.then(|| view! { <DangerZone on_reset=refresh/> })}
     }
 }
 

@@ -6,7 +6,7 @@ use crate::dto::{InviteInfo, SessionUser};
 use crate::entity::{invite, team, user};
 use crate::permission::{Action, Actor};
 use crate::secret::{Secret, hash_password};
-use crate::service::users::{by, find, subject};
+use crate::service::users::{commit_change, find, subject};
 use crate::service::{audit, parse_stored, session_user, stored_role, stored_status};
 use crate::users::UserRow;
 use crate::{Error, Role, Status, TeamId, UserId, validation};
@@ -88,21 +88,8 @@ pub async fn invite(
         }
     })?;
     let (token, expires_at) = new_token(&txn, actor, created.id).await?;
-    let (actor_id, actor_email) = by(&txn, actor).await?;
     let detail = format!("{} as {}", created.email, input.role.as_str());
-    audit::record(
-        &txn,
-        audit::By {
-            id: Some(actor_id),
-            email: &actor_email,
-        },
-        "user.invite",
-        &format!("user:{}", created.id),
-        &detail,
-    )
-    .await?;
-    let user = invited_row(&txn, &created).await?;
-    txn.commit().await?;
+    let user = commit_change(txn, actor, "user.invite", UserId(created.id), &detail).await?;
     Ok(Invited {
         user,
         token,
@@ -129,20 +116,7 @@ pub async fn resend(db: &DatabaseConnection, actor: &Actor, id: UserId) -> Resul
         target: subject(&txn, &u).await?,
     })?;
     let (token, expires_at) = new_token(&txn, actor, u.id).await?;
-    let (actor_id, actor_email) = by(&txn, actor).await?;
-    audit::record(
-        &txn,
-        audit::By {
-            id: Some(actor_id),
-            email: &actor_email,
-        },
-        "user.resend_invite",
-        &format!("user:{}", u.id),
-        &u.email,
-    )
-    .await?;
-    let user = invited_row(&txn, &u).await?;
-    txn.commit().await?;
+    let user = commit_change(txn, actor, "user.resend_invite", id, &u.email).await?;
     Ok(Invited {
         user,
         token,
@@ -177,25 +151,6 @@ async fn new_token(
     .insert(conn)
     .await?;
     Ok((token, expires_at))
-}
-
-async fn invited_row(conn: &impl ConnectionTrait, u: &user::Model) -> Result<UserRow, Error> {
-    let team = match u.team_id {
-        Some(id) => team::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|t| (TeamId(t.id), t.name)),
-        None => None,
-    };
-    Ok(UserRow {
-        id: UserId(u.id),
-        name: u.name.clone(),
-        email: u.email.clone(),
-        role: parse_stored(&u.role, "role")?,
-        status: parse_stored(&u.status, "status")?,
-        team,
-        last_active_at: u.last_active_at,
-    })
 }
 
 /// The invite behind `token` and its user, if it can still be accepted.

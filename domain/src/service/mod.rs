@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod invites;
+pub mod reset;
+pub mod seed;
 pub mod session;
 pub mod setup;
 pub mod sign_in;

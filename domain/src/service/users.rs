@@ -13,8 +13,8 @@ use chrono::Utc;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Func, LikeExpr, NullOrdering, Order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -257,14 +257,47 @@ pub(crate) async fn subject(db: &impl ConnectionTrait, u: &user::Model) -> Resul
     })
 }
 
-/// Who did it, for the audit log.
-pub(crate) async fn by(db: &impl ConnectionTrait, actor: &Actor) -> Result<(i64, String), Error> {
+/// Records `verb` on user `id` in the audit log, as done by `actor`.
+pub(crate) async fn record(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    verb: &str,
+    id: UserId,
+    detail: &str,
+) -> Result<(), Error> {
     let email = user::Entity::find_by_id(actor.id.0)
-        .one(db)
+        .one(conn)
         .await?
         .map(|u| u.email)
         .unwrap_or_default();
-    Ok((actor.id.0, email))
+    let by = audit::By {
+        id: Some(actor.id.0),
+        email: &email,
+    };
+    audit::record(conn, by, verb, &format!("user:{id}"), detail).await
+}
+
+/// A stored user as a list row, with their team's name.
+pub(crate) async fn row_with_team(
+    conn: &impl ConnectionTrait,
+    u: &user::Model,
+) -> Result<UserRow, Error> {
+    let names = team_names(conn, u.team_id.into_iter()).await?;
+    row(u, &names)
+}
+
+/// Finishes a change to user `id`: the audit entry, the row as it now stands, the commit.
+pub(crate) async fn commit_change(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    verb: &str,
+    id: UserId,
+    detail: &str,
+) -> Result<UserRow, Error> {
+    record(&txn, actor, verb, id, detail).await?;
+    let updated = row_with_team(&txn, &find(&txn, id).await?).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Gives `id` the role `to`.
@@ -288,23 +321,8 @@ pub async fn change_role(
         .filter(user::Column::Id.eq(id.0))
         .exec(&txn)
         .await?;
-    let (actor_id, email) = by(&txn, actor).await?;
     let detail = format!("{} → {}", u.role, to.as_str());
-    audit::record(
-        &txn,
-        audit::By {
-            id: Some(actor_id),
-            email: &email,
-        },
-        "user.change_role",
-        &format!("user:{}", id),
-        &detail,
-    )
-    .await?;
-    let updated = find(&txn, id).await?;
-    let names = team_names(&txn, updated.team_id.into_iter()).await?;
-    txn.commit().await?;
-    row(&updated, &names)
+    commit_change(txn, actor, "user.change_role", id, &detail).await
 }
 
 /// Suspends an active user: their sessions end at once and their keys stop working.
@@ -349,22 +367,7 @@ async fn set_status(
     if to == Status::Suspended {
         session::end_all_for(&txn, id).await?;
     }
-    let (actor_id, email) = by(&txn, actor).await?;
-    audit::record(
-        &txn,
-        audit::By {
-            id: Some(actor_id),
-            email: &email,
-        },
-        verb,
-        &format!("user:{}", id),
-        &u.email,
-    )
-    .await?;
-    let updated = find(&txn, id).await?;
-    let names = team_names(&txn, updated.team_id.into_iter()).await?;
-    txn.commit().await?;
-    row(&updated, &names)
+    commit_change(txn, actor, verb, id, &u.email).await
 }
 
 /// Deletes a user: their sessions and invites go with them, their keys are revoked, their usage
@@ -385,18 +388,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: UserId) -> Resul
         .exec(&txn)
         .await?;
     user::Entity::delete_by_id(id.0).exec(&txn).await?;
-    let (actor_id, email) = by(&txn, actor).await?;
-    audit::record(
-        &txn,
-        audit::By {
-            id: Some(actor_id),
-            email: &email,
-        },
-        "user.delete",
-        &format!("user:{}", id),
-        &u.email,
-    )
-    .await?;
+    record(&txn, actor, "user.delete", id, &u.email).await?;
     txn.commit().await?;
     Ok(())
 }

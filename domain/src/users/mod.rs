@@ -6,3 +6,6 @@ mod views;
 
 pub use query::{PER_PAGE, SortDir, UserQuery, UserSort};
 pub use views::{UserDetail, UserKey, UserPage, UserRow, UserSummary};
+
+/// What an Owner types to delete the gateway's access list.
+pub const RESET_CONFIRMATION: &str = "delete access list";

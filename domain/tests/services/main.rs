@@ -3,6 +3,7 @@
 //! `TOLLGATE_REQUIRE_POSTGRES=1` so a missing server fails instead of skipping).
 
 mod invites;
+mod reset;
 mod schema;
 mod sessions;
 mod setup;

@@ -1,0 +1,176 @@
+//! Demo and benchmark data: users spread over teams, with realistic names, roles, statuses and
+//! activity. Deterministic, so benchmark runs are comparable.
+
+use crate::db::begin_write;
+use crate::entity::{team, user};
+use crate::secret::{Secret, hash_password};
+use crate::{Error, Role, Status};
+use chrono::{Duration, Utc};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
+
+const FIRST: [&str; 16] = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Linus",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Dennis",
+    "Hedy",
+    "Tim",
+    "Katherine",
+];
+const LAST: [&str; 16] = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Hamilton",
+    "Torvalds",
+    "Thompson",
+    "Allen",
+    "Backus",
+    "Perlman",
+    "Ritchie",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+];
+const TEAMS: [&str; 8] = [
+    "Engineering",
+    "Research",
+    "Support",
+    "Sales",
+    "Platform",
+    "Data",
+    "Design",
+    "Security",
+];
+/// Rows per INSERT: well under SQLite's bound-parameter limit.
+const BATCH: usize = 500;
+
+/// What a seed run added, and the Owner it created (password: `seed-owner-password`).
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub users: u64,
+    pub teams: u64,
+    pub owner_email: String,
+}
+
+/// The Owner's password on seeded data. Demo data only: never seed a real gateway.
+pub const SEED_PASSWORD: &str = "seed-owner-password";
+
+/// Adds `users` users (the first an active Owner) spread over `teams` new teams.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<Seeded, Error> {
+    let offset = user::Entity::find().count(db).await? + team::Entity::find().count(db).await?;
+    let now = Utc::now();
+    let mut rng = Lcg(0x5EED_0000 + offset);
+
+    let txn = begin_write(db).await?;
+    let mut first_team_id = None;
+    for chunk in (0..teams).collect::<Vec<_>>().chunks(BATCH) {
+        let rows = chunk.iter().map(|i| {
+            let name = format!("{} {}", TEAMS[(*i as usize) % TEAMS.len()], offset + i + 1);
+            team::ActiveModel {
+                name_normalized: Set(name.to_lowercase()),
+                name: Set(name),
+                description: Set(String::new()),
+                monthly_limit_micros: Set(
+                    (i % 3 != 0).then_some(((i % 50) as i64 + 1) * 100_000_000)
+                ),
+                created_at: Set(now - Duration::days((i % 300) as i64)),
+                ..Default::default()
+            }
+        });
+        team::Entity::insert_many(rows).exec(&txn).await?;
+    }
+    if teams > 0 {
+        // Ids are handed out in order: the new teams are the last `teams` ids.
+        let last = team::Entity::find()
+            .order_by_desc(team::Column::Id)
+            .one(&txn)
+            .await?
+            .map(|t| t.id);
+        first_team_id = last.map(|id| id - teams as i64 + 1);
+    }
+    let owner_hash = hash_password(&Secret::new(SEED_PASSWORD)).await?;
+    let owner_email = format!("owner{}@seed.example.com", offset + 1);
+    for chunk in (0..users).collect::<Vec<_>>().chunks(BATCH) {
+        let rows = chunk.iter().map(|i| {
+            let n = offset + i + 1;
+            let (first, last) = (FIRST[rng.below(16)], LAST[rng.below(16)]);
+            let (role, status) = if *i == 0 {
+                (Role::Owner, Status::Active)
+            } else {
+                let role = match rng.below(100) {
+                    0..=1 => Role::Admin,
+                    2..=71 => Role::Member,
+                    _ => Role::Viewer,
+                };
+                let status = match rng.below(100) {
+                    0..=84 => Status::Active,
+                    85..=94 => Status::Invited,
+                    _ => Status::Suspended,
+                };
+                (role, status)
+            };
+            let email = if *i == 0 {
+                owner_email.clone()
+            } else {
+                format!(
+                    "{}.{}.{n}@seed.example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase()
+                )
+            };
+            let invited = status == Status::Invited;
+            user::ActiveModel {
+                email_normalized: Set(email.clone()),
+                email: Set(email),
+                name: Set((!invited).then(|| format!("{first} {last}"))),
+                role: Set(role.as_str().to_owned()),
+                status: Set(status.as_str().to_owned()),
+                team_id: Set(first_team_id
+                    .filter(|_| teams > 0 && rng.below(10) < 8)
+                    .map(|t| t + rng.below(teams as usize) as i64)),
+                password_hash: Set((*i == 0).then(|| owner_hash.clone())),
+                created_at: Set(now - Duration::days(rng.below(365) as i64)),
+                joined_at: Set((!invited).then(|| now - Duration::days(rng.below(365) as i64))),
+                last_active_at: Set((!invited && rng.below(10) < 9)
+                    .then(|| now - Duration::minutes(rng.below(60 * 24 * 60) as i64))),
+                ..Default::default()
+            }
+        });
+        user::Entity::insert_many(rows).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(Seeded {
+        users,
+        teams,
+        owner_email,
+    })
+}
+
+/// A small deterministic generator (Knuth's MMIX constants); quality is beside the point.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n.max(1) as u64) as usize
+    }
+}

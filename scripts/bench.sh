@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Benchmarks the users list (search + role filter + sort + page + cards) with 100,000 users and
+# 1,000 teams, on a fresh SQLite file and on a throwaway PostgreSQL, and prints p50/p95/p99 per
+# query shape. Usage: scripts/bench.sh [USERS] [TEAMS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+source scripts/env.sh
+users=${1:-100000}
+teams=${2:-1000}
+
+cargo build --release -p tollgate --bin tollgate
+bin="$CARGO_TARGET_DIR/release/tollgate"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+
+scratch=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
+source scripts/postgres.sh
+start_postgres
+trap 'stop_postgres; rm -rf "$scratch"' EXIT
+
+DATABASE_URL="sqlite://$scratch/bench.db?mode=rwc" "$bin" bench-users --users "$users" --teams "$teams"
+echo
+pg_base=${TOLLGATE_TEST_POSTGRES_URL%/*}
+psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_bench" >/dev/null
+DATABASE_URL="$pg_base/tollgate_bench" "$bin" bench-users --users "$users" --teams "$teams"

@@ -1,0 +1,126 @@
+//! `tollgate bench-users`: times one users-list call (search + role filter + sort + one page +
+//! the four cards) per query shape, on the configured database, and prints p50/p95/p99. Seeds
+//! the database first when it holds fewer users than asked. The time is the server's own: the
+//! domain call, not the network.
+
+use crate::cli::CliError;
+use domain::service::{seed, users};
+use domain::users::{SortDir, UserQuery, UserSort};
+use domain::{Actor, Role, Status, UserId};
+use std::time::Instant;
+
+/// The query shapes measured: what people do on the page.
+fn shapes() -> Vec<(&'static str, UserQuery)> {
+    let q = UserQuery::default;
+    vec![
+        ("first page, by name", q()),
+        (
+            "search 'hopper' + role Member + last active desc, page 3",
+            UserQuery {
+                search: "hopper".into(),
+                role: Some(Role::Member),
+                sort: UserSort::LastActive,
+                dir: SortDir::Desc,
+                page: 3,
+            },
+        ),
+        (
+            "search 'grace.knuth.7' (one email)",
+            UserQuery {
+                search: "grace.knuth.7".into(),
+                ..q()
+            },
+        ),
+        (
+            "search 'zz' (two letters, no match)",
+            UserQuery {
+                search: "zz".into(),
+                ..q()
+            },
+        ),
+        (
+            "role Admin, by email",
+            UserQuery {
+                role: Some(Role::Admin),
+                sort: UserSort::Email,
+                ..q()
+            },
+        ),
+        (
+            "by team, page 40",
+            UserQuery {
+                sort: UserSort::Team,
+                page: 40,
+                ..q()
+            },
+        ),
+    ]
+}
+
+/// Seeds if needed, then measures every shape `iterations` times after a warm-up.
+///
+/// # Errors
+/// [`CliError`] when the database cannot be used.
+pub async fn bench_users(
+    config: &crate::config::Config,
+    users: u64,
+    teams: u64,
+    iterations: usize,
+) -> Result<(), CliError> {
+    let db = crate::serve::open_database(config).await?;
+    let owner = Actor {
+        id: UserId(0),
+        role: Role::Owner,
+        status: Status::Active,
+    };
+    let have = users::summary(&db).await.map_err(CliError::Setup)?.total;
+    if have < users {
+        let started = Instant::now();
+        seed::seed(&db, users - have, teams)
+            .await
+            .map_err(CliError::Setup)?;
+        println!(
+            "seeded {} users and {teams} teams in {:.1} s",
+            users - have,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let backend = if config.database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "users list on {backend}: {users} users, {iterations} calls per shape, times in ms (server side)"
+    );
+    println!(
+        "{:<58} {:>8} {:>8} {:>8} {:>8}",
+        "shape", "p50", "p95", "p99", "rows"
+    );
+    for (name, query) in shapes() {
+        let mut times = Vec::with_capacity(iterations);
+        let mut rows = 0;
+        for i in 0..iterations + 5 {
+            let started = Instant::now();
+            let page = users::list(&db, &owner, &query)
+                .await
+                .map_err(CliError::Setup)?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            if i >= 5 {
+                times.push(ms);
+            }
+            rows = page.matching;
+        }
+        times.sort_by(f64::total_cmp);
+        let pct =
+            |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+        println!(
+            "{name:<58} {:>8.2} {:>8.2} {:>8.2} {rows:>8}",
+            pct(0.50),
+            pct(0.95),
+            pct(0.99)
+        );
+    }
+    db.close().await.ok();
+    Ok(())
+}
