@@ -9,12 +9,15 @@ export default defineConfig({
   globalSetup: './global-setup.ts',
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // A navigation intermittently stalls (seen about once per run in CI, never reproduced with curl;
+  // under investigation). CI retries a failed test; a real regression still fails every attempt.
+  retries: process.env.CI ? 2 : 0,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
   timeout: 30_000,
   expect: { timeout: 10_000 },
   use: {
+    navigationTimeout: 15_000,
     baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {
       executablePath: '/usr/bin/chromium',

@@ -6,9 +6,9 @@ import { OWNER, hydrated, jsEnabled, open, signIn } from './helpers';
 const USERS = '/dashboard/configuration/users';
 
 async function asOwner(page: Page, path = USERS) {
-  await open(page, `/login?next=${path}`);
+  await open(page, `/login?next=${encodeURIComponent(path)}`);
   await signIn(page, OWNER.email, OWNER.password);
-  await page.waitForURL((url) => url.pathname === path);
+  await page.waitForURL((url) => url.pathname + url.search === path);
   await hydrated(page);
 }
 
@@ -49,35 +49,41 @@ function row(page: Page, text: string) {
   return page.getByRole('row').filter({ hasText: text });
 }
 
+test('with JavaScript off, the list is rendered from the address alone', async ({ page }) => {
+  test.skip(jsEnabled(), 'the hydrated project covers this interactively');
+  // One navigation: sign in straight to a searched, filtered, sorted address — what the GET form
+  // and the sort links produce.
+  await asOwner(page, `${USERS}?q=LOVELACE&role=owner&sort=email&dir=desc`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await expect(page.getByRole('searchbox', { name: 'Search users' })).toHaveValue('LOVELACE');
+  await expect(page.getByRole('combobox', { name: 'Role' })).toHaveValue('owner');
+  await expect(row(page, OWNER.email)).toContainText('Owner');
+  await expect(page.getByRole('columnheader', { name: 'Email' })).toHaveAttribute('aria-sort', 'descending');
+  await expect(page.getByRole('link', { name: 'Email' })).toHaveAttribute('href', '?q=LOVELACE&role=owner&sort=email');
+  const form = page.getByRole('search');
+  await expect(form).toHaveAttribute('method', 'get');
+  await expect(form).toHaveAttribute('action', USERS);
+  for (const card of ['Total users', 'Active', 'Admins', 'Pending invites']) {
+    await expect(page.getByText(card, { exact: true })).toBeVisible();
+  }
+});
+
 test('the list shows the Owner, the cards, and keeps search, filter and sort in the URL', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the no-JS variant above renders from the address alone');
   await asOwner(page);
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
   for (const card of ['Total users', 'Active', 'Admins', 'Pending invites']) {
-    await expect(page.getByRole('definition').locator('..').filter({ hasText: card }).first()).toBeVisible();
+    await expect(page.getByText(card, { exact: true })).toBeVisible();
   }
   await expect(row(page, OWNER.email)).toContainText('Owner');
   await expect(row(page, OWNER.email)).toContainText('active');
 
-  // Search: debounced typing with JavaScript; without it, a plain GET form to this page, whose
-  // result is the address below.
-  const search = page.getByRole('searchbox', { name: 'Search users' });
-  const form = page.getByRole('search');
-  await expect(form).toHaveAttribute('method', 'get');
-  await expect(form).toHaveAttribute('action', USERS);
-  if (jsEnabled()) {
-    await search.fill('LOVELACE');
-    await expect(page).toHaveURL(/q=LOVELACE/);
-  } else {
-    await open(page, `${USERS}?q=LOVELACE&role=&sort=name&dir=asc`);
-  }
+  // Search: debounced typing; the address keeps it, so reopening it shows the same.
+  await page.getByRole('searchbox', { name: 'Search users' }).fill('LOVELACE');
+  await expect(page).toHaveURL(/q=LOVELACE/);
   await expect(row(page, OWNER.email)).toBeVisible();
-  // The page at that address was rendered from the URL alone: the search box shows the search.
+  await open(page, page.url());
   await expect(page.getByRole('searchbox', { name: 'Search users' })).toHaveValue('LOVELACE');
-  if (jsEnabled()) {
-    // Opening the same address again (a reload, a shared link) keeps it.
-    await open(page, page.url());
-    await expect(page.getByRole('searchbox', { name: 'Search users' })).toHaveValue('LOVELACE');
-  }
 
   await open(page, `${USERS}?q=nobody-matches-this`);
   await expect(page.getByText('No users match this search.')).toBeVisible();
