@@ -34,9 +34,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                // Up to 64 MiB of page cache per connection (grown only as used), and reads
+                // through a memory map instead of a system call per page.
+                .pragma("cache_size", "-65536")
+                .pragma("mmap_size", "268435456")
         });
     } else {
-        options.max_connections(16);
+        // Plan every statement for its own values: a plan cached for `LIKE $1` cannot know
+        // whether the search matches ten users or all of them, and the two want opposite plans.
+        options.max_connections(16).map_sqlx_postgres_opts(|o| {
+            o.options([("plan_cache_mode", "force_custom_plan")])
+        });
     }
     Database::connect(options).await
 }

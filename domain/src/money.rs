@@ -117,15 +117,8 @@ impl fmt::Display for Money {
         let cents = self.cents();
         let sign = if cents < 0 { "-" } else { "" };
         let cents = cents.unsigned_abs();
-        let dollars = (cents / 100).to_string();
-        let mut grouped = String::with_capacity(dollars.len() + dollars.len() / 3);
-        for (i, c) in dollars.chars().enumerate() {
-            if i > 0 && (dollars.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        write!(f, "{sign}${grouped}.{:02}", cents % 100)
+        let dollars = crate::numbers::grouped(cents / 100);
+        write!(f, "{sign}${dollars}.{:02}", cents % 100)
     }
 }
 

@@ -39,6 +39,29 @@ fn shapes() -> Vec<(&'static str, UserQuery)> {
             },
         ),
         (
+            "search 'seed' (matches everyone), by name",
+            UserQuery {
+                search: "seed".into(),
+                ..q()
+            },
+        ),
+        (
+            "search 'seed' + role Owner",
+            UserQuery {
+                search: "seed".into(),
+                role: Some(Role::Owner),
+                ..q()
+            },
+        ),
+        (
+            "search 'gr' (prefix), by email",
+            UserQuery {
+                search: "gr".into(),
+                sort: UserSort::Email,
+                ..q()
+            },
+        ),
+        (
             "role Admin, by email",
             UserQuery {
                 role: Some(Role::Admin),
@@ -99,7 +122,7 @@ pub async fn bench_users(
     );
     for (name, query) in shapes() {
         let mut times = Vec::with_capacity(iterations);
-        let mut rows = 0;
+        let mut rows = String::new();
         for i in 0..iterations + 5 {
             let started = Instant::now();
             let page = users::list(&db, &owner, &query)
@@ -109,7 +132,11 @@ pub async fn bench_users(
             if i >= 5 {
                 times.push(ms);
             }
-            rows = page.matching;
+            rows = if page.matching_exact {
+                page.matching.to_string()
+            } else {
+                format!("{}+", page.matching)
+            };
         }
         times.sort_by(f64::total_cmp);
         let pct =

@@ -11,6 +11,7 @@ use super::row::{RowActions, UserRowView};
 use crate::components::{SummaryCards, use_toasts};
 use crate::error::AppError;
 use domain::dto::SessionUser;
+use domain::numbers::grouped;
 use domain::users::{PER_PAGE, SortDir, UserPage, UserQuery, UserSort};
 use domain::{Action, Role};
 use leptos::prelude::*;
@@ -124,10 +125,10 @@ fn Cards(page: UserPage) -> impl IntoView {
     let s = page.summary;
     view! {
         <SummaryCards cards=vec![
-            ("Total users", s.total.to_string()),
-            ("Active", s.active.to_string()),
-            ("Admins", s.admins.to_string()),
-            ("Pending invites", s.pending_invites.to_string()),
+            ("Total users", grouped(s.total)),
+            ("Active", grouped(s.active)),
+            ("Admins", grouped(s.admins)),
+            ("Pending invites", grouped(s.pending_invites)),
         ]/>
     }
 }
@@ -163,9 +164,12 @@ fn UsersTable(
     let first = (page.page - 1) * PER_PAGE + 1;
     let last = first + page.rows.len() as u64 - 1;
     let empty = page.rows.is_empty();
+    // A search matching more than the count cap shows its lower bound: "500+".
+    let more = if page.matching_exact { "" } else { "+" };
+    let matching = format!("{}{more}", grouped(page.matching));
     let (prev, next) = (
         (page.page > 1).then(|| format!("?{}", query.on_page(page.page - 1).to_query_string())),
-        (page.page < page.pages)
+        page.has_next
             .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
     );
     view! {
@@ -187,11 +191,11 @@ fn UsersTable(
         </div>
         <nav class="pager" aria-label="Pages">
             <span class="muted">
-                {if empty { "0 users".to_owned() } else { format!("{first}–{last} of {} users", page.matching) }}
+                {if empty { "0 users".to_owned() } else { format!("{first}–{last} of {} users", matching) }}
             </span>
             <span class="pager-links">
                 {match prev { Some(h) => view! { <a class="btn btn-ghost" href=h rel="prev">"Previous"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Previous"</span> }.into_any() }}
-                <span class="muted">{format!("Page {} of {}", page.page, page.pages)}</span>
+                <span class="muted">{format!("Page {} of {}{more}", page.page, page.pages)}</span>
                 {match next { Some(h) => view! { <a class="btn btn-ghost" href=h rel="next">"Next"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Next"</span> }.into_any() }}
             </span>
         </nav>

@@ -4,6 +4,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_access;
+mod m20261126_000002_users_list_speed;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_access::Migration)]
+        vec![
+            Box::new(m20261126_000001_access::Migration),
+            Box::new(m20261126_000002_users_list_speed::Migration),
+        ]
     }
 }

@@ -6,7 +6,7 @@ use crate::entity::{team, user};
 use crate::secret::{Secret, hash_password};
 use crate::{Error, Role, Status};
 use chrono::{Duration, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
 
 const FIRST: [&str; 16] = [
     "Ada",
@@ -155,6 +155,8 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
         user::Entity::insert_many(rows).exec(&txn).await?;
     }
     txn.commit().await?;
+    // Fresh statistics, so the query planner knows the new shape of the tables.
+    db.execute_unprepared("ANALYZE").await?;
     Ok(Seeded {
         users,
         teams,

@@ -31,10 +31,15 @@ pub struct UserSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
     pub rows: Vec<UserRow>,
-    /// Users matching the search and filter, across all pages.
+    /// Users matching the search and filter, across all pages; a lower bound when
+    /// `matching_exact` is false (a search with more than [`super::SEARCH_COUNT_CAP`] matches).
     pub matching: u64,
+    pub matching_exact: bool,
     pub page: u64,
+    /// The number of pages; a lower bound when `matching_exact` is false.
     pub pages: u64,
+    /// Whether a page follows this one.
+    pub has_next: bool,
     pub summary: UserSummary,
     /// When the server read this page; "3 min ago" is measured from it, so the server's HTML
     /// and the hydrated browser say the same thing.

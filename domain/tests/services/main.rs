@@ -10,3 +10,4 @@ mod setup;
 mod sign_in;
 mod support;
 mod users;
+mod users_list;

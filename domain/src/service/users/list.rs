@@ -1,0 +1,338 @@
+//! Reading the users list: one page (search, role filter, sort, page), the summary cards, and an
+//! expanded row's detail. Every path is answered by an index or the `user_tallies` counts; none
+//! counts or sorts the whole table.
+
+use super::search::{NAME_KEY, Search};
+use crate::entity::{api_key, team, usage_user_month, user};
+use crate::permission::{Action, Actor};
+use crate::service::{month_key, parse_stored, stored_role};
+use crate::users::{
+    PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserDetail, UserKey, UserPage, UserQuery, UserRow,
+    UserSort, UserSummary,
+};
+use crate::{Error, Role, Status, TeamId, UserId};
+use chrono::Utc;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, NullOrdering, Order, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+};
+use std::collections::HashMap;
+
+/// A role with at most this many users is searched by reading its rows (role index), not
+/// through the search index: "every Owner named …" must not walk every match in the gateway.
+const ROLE_SCAN_LIMIT: u64 = 10_000;
+
+/// One page of users matching `query`, with the gateway-wide summary cards.
+///
+/// # Errors
+/// [`Error::Forbidden`] for an inactive actor; [`Error::Internal`] on database failure.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &UserQuery,
+) -> Result<UserPage, Error> {
+    actor.require(Action::Read)?;
+    let backend = db.get_database_backend();
+    let tallies = tallies(db).await?;
+    let in_role: u64 = tallies
+        .iter()
+        .filter(|t| query.role.is_none_or(|r| r == t.role))
+        .map(|t| t.count)
+        .sum();
+    let role_filter = query
+        .role
+        .map(|r| Expr::col((user::Entity, user::Column::Role)).eq(stored_role(r)));
+
+    let (matching, exact, search_filter) = match Search::new(&query.search) {
+        None => (in_role, true, None),
+        Some(search) if query.role.is_some() && in_role <= ROLE_SCAN_LIMIT => {
+            let filter = search.on_rows();
+            let both = role_filter.clone().map(|r| r.and(filter.clone()));
+            (count(db, both).await?, true, Some(filter))
+        }
+        Some(search) => {
+            let found = search.matches(backend, role_filter.clone(), SEARCH_COUNT_CAP);
+            let ids: Vec<i64> = db
+                .query_all(&found)
+                .await?
+                .into_iter()
+                .map(|row| row.try_get_by_index(0))
+                .collect::<Result<_, _>>()?;
+            if ids.len() as u64 <= SEARCH_COUNT_CAP {
+                let filter = Expr::col((user::Entity, user::Column::Id)).is_in(ids.clone());
+                (ids.len() as u64, true, Some(filter))
+            } else {
+                (SEARCH_COUNT_CAP, false, Some(search.on_rows()))
+            }
+        }
+    };
+
+    let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
+    let page = if exact {
+        Ord::min(query.page, pages)
+    } else {
+        query.page
+    };
+    let filters: Vec<SimpleExpr> = [role_filter, search_filter].into_iter().flatten().collect();
+    let offset = (page - 1) * PER_PAGE;
+    let mut users = if query.sort == UserSort::Team {
+        by_team(db, &filters, query.dir, offset, PER_PAGE + 1).await?
+    } else {
+        sorted(filtered(&filters), query)
+            .offset(offset)
+            .limit(PER_PAGE + 1)
+            .all(db)
+            .await?
+    };
+    let has_next = users.len() as u64 > PER_PAGE;
+    users.truncate(PER_PAGE as usize);
+    let team_names = team_names(db, users.iter().filter_map(|u| u.team_id)).await?;
+    let rows = users
+        .iter()
+        .map(|u| row(u, &team_names))
+        .collect::<Result<_, _>>()?;
+    Ok(UserPage {
+        rows,
+        matching,
+        matching_exact: exact,
+        page,
+        pages,
+        has_next,
+        summary: summarize(&tallies),
+        generated_at: Utc::now(),
+    })
+}
+
+/// `COUNT(*)` of users passing `filter`.
+async fn count(db: &DatabaseConnection, filter: Option<SimpleExpr>) -> Result<u64, Error> {
+    let mut select = Query::select();
+    select.expr(Expr::val(1)).from(user::Entity);
+    if let Some(filter) = filter {
+        select.and_where(filter);
+    }
+    count_rows(db, select).await
+}
+
+/// How many rows `inner` yields.
+async fn count_rows(
+    db: &DatabaseConnection,
+    inner: sea_orm::sea_query::SelectStatement,
+) -> Result<u64, Error> {
+    let outer = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(inner, Alias::new("matched"))
+        .to_owned();
+    let n: i64 = match db.query_one(&outer).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+fn filtered(filters: &[SimpleExpr]) -> Select<user::Entity> {
+    filters
+        .iter()
+        .fold(user::Entity::find(), |select, f| select.filter(f.clone()))
+}
+
+fn order(dir: SortDir) -> Order {
+    match dir {
+        SortDir::Asc => Order::Asc,
+        SortDir::Desc => Order::Desc,
+    }
+}
+
+/// Every sort but Team: one index each (migration `users_list_speed`), ties broken by id.
+fn sorted(select: Select<user::Entity>, query: &UserQuery) -> Select<user::Entity> {
+    let order = order(query.dir);
+    let select = match query.sort {
+        UserSort::Name => select.order_by(Expr::cust(NAME_KEY), order.clone()),
+        UserSort::Email => select.order_by(user::Column::EmailNormalized, order.clone()),
+        UserSort::Role => select.order_by(role_rank(), order.clone()),
+        UserSort::Status => select.order_by(user::Column::Status, order.clone()),
+        // Never reached from `list`, which reads this order through `by_team`.
+        UserSort::Team => select.order_by(user::Column::TeamId, order.clone()),
+        UserSort::LastActive => select.order_by_with_nulls(
+            user::Column::LastActiveAt,
+            order.clone(),
+            NullOrdering::Last,
+        ),
+    };
+    select.order_by(user::Column::Id, order)
+}
+
+/// Sorted by team name, users without a team last, read as two walks: teams in name order with
+/// each team's users (the team index), then the users without a team. One sorted join would
+/// sort every user to show fifty.
+async fn by_team(
+    db: &DatabaseConnection,
+    filters: &[SimpleExpr],
+    dir: SortDir,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<user::Model>, Error> {
+    let teamed = filtered(filters)
+        .join(JoinType::InnerJoin, user::Relation::Team.def())
+        .order_by(
+            Expr::col((team::Entity, team::Column::NameNormalized)),
+            order(dir),
+        )
+        .order_by(user::Column::Id, order(dir));
+    let mut rows = teamed.clone().offset(offset).limit(limit).all(db).await?;
+    let found = rows.len() as u64;
+    if found == limit {
+        return Ok(rows);
+    }
+    let teamed_total = if found > 0 {
+        offset + found
+    } else {
+        teamed.count(db).await?
+    };
+    let without_team = filtered(filters)
+        .filter(user::Column::TeamId.is_null())
+        .order_by(user::Column::Id, order(dir))
+        .offset(offset.saturating_sub(teamed_total))
+        .limit(limit - found)
+        .all(db)
+        .await?;
+    rows.extend(without_team);
+    Ok(rows)
+}
+
+/// Owner first, Viewer last, whatever the stored names sort as.
+fn role_rank() -> SimpleExpr {
+    Expr::cust(
+        "CASE users.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END",
+    )
+}
+
+pub(super) async fn team_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>, Error> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let teams = team::Entity::find()
+        .filter(team::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(teams.into_iter().map(|t| (t.id, t.name)).collect())
+}
+
+pub(super) fn row(u: &user::Model, team_names: &HashMap<i64, String>) -> Result<UserRow, Error> {
+    Ok(UserRow {
+        id: UserId(u.id),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        role: parse_stored(&u.role, "role")?,
+        status: parse_stored(&u.status, "status")?,
+        team: u
+            .team_id
+            .and_then(|id| team_names.get(&id).map(|n| (TeamId(id), n.clone()))),
+        last_active_at: u.last_active_at,
+    })
+}
+
+/// Users per (role, status), as the triggers keep it.
+struct Tally {
+    role: Role,
+    status: Status,
+    count: u64,
+}
+
+async fn tallies(db: &impl ConnectionTrait) -> Result<Vec<Tally>, Error> {
+    let select = Query::select()
+        .columns([Alias::new("role"), Alias::new("status"), Alias::new("n")])
+        .from(Alias::new("user_tallies"))
+        .to_owned();
+    db.query_all(&select)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let role: String = row.try_get_by_index(0)?;
+            let status: String = row.try_get_by_index(1)?;
+            let n: i64 = row.try_get_by_index(2)?;
+            Ok(Tally {
+                role: parse_stored(&role, "role")?,
+                status: parse_stored(&status, "status")?,
+                count: u64::try_from(n).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+fn summarize(tallies: &[Tally]) -> UserSummary {
+    let sum = |keep: &dyn Fn(&Tally) -> bool| -> u64 {
+        tallies.iter().filter(|t| keep(t)).map(|t| t.count).sum()
+    };
+    UserSummary {
+        total: sum(&|_| true),
+        active: sum(&|t| t.status == Status::Active),
+        admins: sum(&|t| matches!(t.role, Role::Owner | Role::Admin)),
+        pending_invites: sum(&|t| t.status == Status::Invited),
+    }
+}
+
+/// The four cards, counted over the whole gateway.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn summary(db: &impl ConnectionTrait) -> Result<UserSummary, Error> {
+    Ok(summarize(&tallies(db).await?))
+}
+
+/// What expanding a row shows: the user's keys, request counts, join date and last activity.
+///
+/// # Errors
+/// [`Error::NotFound`] when the user is gone.
+pub async fn detail(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: UserId,
+) -> Result<UserDetail, Error> {
+    actor.require(Action::Read)?;
+    let u = super::find(db, id).await?;
+    let now = Utc::now();
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::UserId.eq(id.0))
+        .order_by_desc(api_key::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| {
+            let status = if k.revoked_at.is_some() {
+                "revoked"
+            } else if k.expires_at.is_some_and(|e| e <= now) {
+                "expired"
+            } else {
+                "active"
+            };
+            UserKey {
+                name: k.name,
+                prefix: k.prefix,
+                created_at: k.created_at,
+                last_used_at: k.last_used_at,
+                status: status.to_owned(),
+            }
+        })
+        .collect();
+    let usage = usage_user_month::Entity::find()
+        .filter(usage_user_month::Column::UserId.eq(id.0))
+        .all(db)
+        .await?;
+    let this_month = month_key(now);
+    Ok(UserDetail {
+        keys,
+        requests_this_month: usage
+            .iter()
+            .filter(|m| m.month == this_month)
+            .map(|m| m.requests)
+            .sum(),
+        requests_all_time: usage.iter().map(|m| m.requests).sum(),
+        joined_at: u.joined_at,
+        last_active_at: u.last_active_at,
+    })
+}

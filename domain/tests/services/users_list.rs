@@ -1,0 +1,184 @@
+//! The users list at a size where the indexes matter: searches answered by the search index,
+//! the "500+" bound, the team sort's two walks, and cards kept by the tallies — on both databases.
+
+use crate::support::{actor, databases};
+use domain::entity::user;
+use domain::service::{seed, users};
+use domain::users::{PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserQuery, UserRow, UserSort};
+use domain::{Role, Status, UserId};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+
+const USERS: u64 = 600;
+
+fn search(text: &str) -> UserQuery {
+    UserQuery {
+        search: text.into(),
+        ..UserQuery::default()
+    }
+}
+
+async fn owner(db: &DatabaseConnection) -> domain::Actor {
+    let owner = user::Entity::find()
+        .filter(user::Column::Role.eq("owner"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    actor(UserId(owner.id), Role::Owner)
+}
+
+/// Every row of the list under `query`, page by page.
+async fn every_page(db: &DatabaseConnection, me: &domain::Actor, query: UserQuery) -> Vec<UserRow> {
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let got = users::list(db, me, &query.on_page(page)).await.unwrap();
+        rows.extend(got.rows);
+        if !got.has_next {
+            break;
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn searches_match_substrings_and_short_searches_match_starts() {
+    for t in databases().await {
+        seed::seed(&t.db, USERS, 5).await.unwrap();
+        let me = owner(&t.db).await;
+        let count = |q: UserQuery| {
+            let (db, me) = (&t.db, &me);
+            async move { users::list(db, me, &q).await.unwrap() }
+        };
+
+        let knuth = count(search("  KNUTH ")).await;
+        assert!(knuth.matching_exact && knuth.matching > 0, "{}", t.kind);
+        assert!(knuth.matching < USERS);
+        assert!(knuth.rows.iter().all(|r| {
+            r.email.contains("knuth") || r.name.as_deref().is_some_and(|n| n.contains("Knuth"))
+        }));
+        // The middle of an email, across its punctuation.
+        let middle = count(search("h.1")).await;
+        assert!(middle.rows.iter().all(|r| r.email.contains("h.1")));
+        assert!(middle.matching > 0);
+
+        // Two characters: the start of a name or email, not anywhere.
+        let starts = count(search("ow")).await;
+        assert_eq!(starts.matching, 1, "only owner1@…: {}", t.kind);
+        assert_eq!(count(search("ee")).await.matching, 0, "'seed' has 'ee' inside only");
+        assert_eq!(count(search("%")).await.matching, 0, "% is a character");
+        assert_eq!(count(search("zzz")).await.rows.len(), 0);
+        assert_eq!(count(search("\"; DROP")).await.matching, 0);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_search_matching_more_than_the_cap_says_so_and_still_pages() {
+    for t in databases().await {
+        seed::seed(&t.db, USERS, 5).await.unwrap();
+        let me = owner(&t.db).await;
+        let all = users::list(&t.db, &me, &search("example")).await.unwrap();
+        assert_eq!(
+            (all.matching, all.matching_exact, all.rows.len(), all.has_next),
+            (SEARCH_COUNT_CAP, false, PER_PAGE as usize, true),
+            "{}",
+            t.kind
+        );
+        // Paging past the cap reaches every match, in order, once each.
+        let rows = every_page(&t.db, &me, search("example")).await;
+        assert_eq!(rows.len() as u64, USERS);
+        let keys: Vec<String> = rows
+            .iter()
+            .map(|r| r.name.clone().unwrap_or_else(|| r.email.clone()).to_lowercase())
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "sorted by name");
+
+        // With a role filter the count is exact again when the role is small.
+        let owners = UserQuery {
+            role: Some(Role::Owner),
+            ..search("example")
+        };
+        let found = users::list(&t.db, &me, &owners).await.unwrap();
+        assert_eq!((found.matching, found.matching_exact), (1, true));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sorting_by_team_puts_users_without_a_team_last_in_both_directions() {
+    for t in databases().await {
+        seed::seed(&t.db, USERS, 7).await.unwrap();
+        let me = owner(&t.db).await;
+        for dir in [SortDir::Asc, SortDir::Desc] {
+            let query = UserQuery {
+                sort: UserSort::Team,
+                dir,
+                ..UserQuery::default()
+            };
+            let rows = every_page(&t.db, &me, query).await;
+            assert_eq!(rows.len() as u64, USERS, "{} {dir:?}", t.kind);
+            let mut ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len() as u64, USERS, "no row twice");
+            let first_teamless = rows.iter().position(|r| r.team.is_none()).unwrap();
+            assert!(rows[first_teamless..].iter().all(|r| r.team.is_none()));
+            let names: Vec<String> = rows[..first_teamless]
+                .iter()
+                .map(|r| r.team.clone().unwrap().1.to_lowercase())
+                .collect();
+            assert!(names.windows(2).all(|w| match dir {
+                SortDir::Asc => w[0] <= w[1],
+                SortDir::Desc => w[0] >= w[1],
+            }));
+        }
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_cards_stay_exact_through_every_change() {
+    for t in databases().await {
+        seed::seed(&t.db, 120, 3).await.unwrap();
+        let me = owner(&t.db).await;
+        let victims: Vec<i64> = user::Entity::find()
+            .filter(user::Column::Role.eq("member"))
+            .filter(user::Column::Status.eq("active"))
+            .all(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .take(3)
+            .collect();
+        users::change_role(&t.db, &me, UserId(victims[0]), Role::Admin)
+            .await
+            .unwrap();
+        users::suspend(&t.db, &me, UserId(victims[1])).await.unwrap();
+        users::delete(&t.db, &me, UserId(victims[2])).await.unwrap();
+
+        let cards = users::summary(&t.db).await.unwrap();
+        let counted = |role: Option<&[&str]>, status: Option<&str>| {
+            let mut select = user::Entity::find();
+            if let Some(roles) = role {
+                select = select.filter(user::Column::Role.is_in(roles.iter().copied()));
+            }
+            if let Some(status) = status {
+                select = select.filter(user::Column::Status.eq(status));
+            }
+            select.count(&t.db)
+        };
+        assert_eq!(cards.total, counted(None, None).await.unwrap(), "{}", t.kind);
+        assert_eq!(cards.total, 119);
+        assert_eq!(cards.active, counted(None, Some(Status::Active.as_str())).await.unwrap());
+        assert_eq!(
+            cards.admins,
+            counted(Some(&["owner", "admin"]), None).await.unwrap()
+        );
+        assert_eq!(
+            cards.pending_invites,
+            counted(None, Some(Status::Invited.as_str())).await.unwrap()
+        );
+        t.finish().await;
+    }
+}
