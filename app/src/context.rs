@@ -1,7 +1,11 @@
 //! What the server hands to every server function and page render (server side only).
 
+use domain::Role;
 use domain::db::DatabaseConnection;
 use domain::service::session::SessionPolicy;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 /// Shared state for server functions, provided by the `server` crate on every request.
 #[derive(Clone, Debug)]
@@ -12,6 +16,32 @@ pub struct ServerContext {
     pub secure_cookies: bool,
     /// The URL people reach this server at, without a trailing slash; links (invites) start with it.
     pub public_url: String,
+    /// Sends invites by email; `None` when no mail server is configured (the inviter then gets
+    /// the link to pass on).
+    pub mailer: Option<Arc<dyn Mailer>>,
+}
+
+/// An invite email's facts; the mailer words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InviteMail {
+    pub to: String,
+    /// Who invited: their name, or their email.
+    pub inviter: String,
+    pub role: Role,
+    /// The gateway's public URL, which the mail names.
+    pub gateway: String,
+    pub link: String,
+}
+
+/// The outcome of a send the mailer reports: a reason for the inviter when it failed.
+pub type SendResult = Result<(), String>;
+
+/// Sends mail for the server functions. The `server` crate implements it over SMTP.
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    fn send_invite<'a>(
+        &'a self,
+        mail: &'a InviteMail,
+    ) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'a>>;
 }
 
 /// The client's network address, put on each request by the server (for sign-in throttling and

@@ -64,6 +64,8 @@ pub enum CliError {
     },
     #[error("{0}")]
     Setup(domain::Error),
+    #[error("cannot use the mail settings: {0}")]
+    Mail(String),
 }
 
 impl Cli {

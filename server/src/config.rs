@@ -34,6 +34,16 @@ pub struct Config {
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "TOLLGATE_SESSION_MAX_HOURS", default_value_t = 168)]
     pub session_max_hours: i64,
+
+    /// Mail server for invite emails: `smtp://HOST:PORT` (plain), `smtp://HOST:587?tls=required`
+    /// (STARTTLS) or `smtps://USER:PASS@HOST:465` (TLS). Unset: invite links are shown to copy.
+    #[arg(long, env = "TOLLGATE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The From of invite emails, e.g. `Tollgate <tollgate@example.com>`. Defaults to
+    /// `Tollgate <tollgate@HOST>` with the public URL's host.
+    #[arg(long, env = "TOLLGATE_SMTP_FROM")]
+    pub smtp_from: Option<String>,
 }
 
 impl Config {
@@ -49,6 +59,17 @@ impl Config {
     pub fn public_origin(&self) -> Option<String> {
         let url = url::Url::parse(&self.public_url()).ok()?;
         Some(url.origin().ascii_serialization())
+    }
+
+    /// The From address of invite emails.
+    pub fn smtp_from(&self) -> String {
+        self.smtp_from.clone().unwrap_or_else(|| {
+            let host = url::Url::parse(&self.public_url())
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "localhost".to_owned());
+            format!("Tollgate <tollgate@{host}>")
+        })
     }
 
     pub fn session_policy(&self) -> domain::service::session::SessionPolicy {

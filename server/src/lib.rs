@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod health;
+pub mod mail;
 pub mod router;
 pub mod security;
 pub mod serve;

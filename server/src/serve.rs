@@ -71,18 +71,24 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The router state for this configuration and database.
-pub fn app_state(config: &Config, db: DatabaseConnection) -> AppState {
-    AppState {
+///
+/// # Errors
+/// [`CliError::Mail`] when the mail settings cannot be used.
+pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, CliError> {
+    let mailer = crate::mail::SmtpMailer::from_config(config)?
+        .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
+    Ok(AppState {
         leptos_options: leptos_options(config),
         server: ServerContext {
             db: db.clone(),
             sessions: config.session_policy(),
             secure_cookies: config.public_url().starts_with("https://"),
             public_url: config.public_url(),
+            mailer,
         },
         db,
         public_origin: config.public_origin(),
-    }
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -91,6 +97,7 @@ pub fn app_state(config: &Config, db: DatabaseConnection) -> AppState {
 /// [`CliError`] when the database or the listen address cannot be used.
 pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = open_database(&config).await?;
+    let state = app_state(&config, db.clone())?;
     if let Some(token) = setup::issue_token(&db).await.map_err(CliError::Setup)? {
         let link = format!("{}/setup?token={}", config.public_url(), token.expose());
         tracing::warn!("No users yet. Create the first Owner at this one-time setup link: {link}");
@@ -98,7 +105,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     }
     spawn_session_purge(db.clone());
 
-    let app = router::app(app_state(&config, db));
+    let app = router::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| CliError::Listen {

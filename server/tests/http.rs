@@ -1,53 +1,32 @@
 //! HTTP-level tests of the router the binary serves: sessions, status codes, the origin check,
 //! security headers and the health check. Requests go through `tollgate::router::app` in-process.
 
-use axum::Router;
+mod support;
+
 use axum::body::Body;
-use domain::db::DatabaseConnection;
-use domain::secret::Secret;
 use domain::service::setup;
-use http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
-use tollgate::config::Config;
-use tollgate::router;
-use tower::ServiceExt;
+use http::{Request, StatusCode, header};
+use support::{PASSWORD, TestServer, text};
 
 const EMAIL: &str = "ada@example.com";
-const PASSWORD: &str = "correct horse battery staple";
 
-struct Harness {
-    app: Router,
-    db: DatabaseConnection,
-    path: std::path::PathBuf,
+/// A server on a fresh SQLite file, with the first Owner (Ada) created through setup.
+struct Harness(TestServer);
+
+impl std::ops::Deref for Harness {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 impl Harness {
-    /// A server on a fresh SQLite file, with the first Owner created through setup.
     async fn new() -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "tollgate-http-{}.db",
-            &Secret::random().digest()[..16]
-        ));
-        let config = config(&format!("sqlite://{}?mode=rwc", path.display()));
-        let db = tollgate::serve::open_database(&config)
-            .await
-            .expect("database");
-        let token = setup::issue_token(&db).await.unwrap().unwrap();
-        let owner = setup::FirstOwner {
-            name: "Ada".into(),
-            email: EMAIL.into(),
-            password: Secret::new(PASSWORD),
-        };
-        setup::complete(&db, &token, owner).await.unwrap();
-        let app = router::app(tollgate::serve::app_state(&config, db.clone()));
-        Harness { app, db, path }
+        Harness(TestServer::with_owner("Ada", EMAIL, &[]).await.0)
     }
 
-    async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.app.clone().oneshot(request).await.expect("response")
-    }
-
-    /// Signs in through the server function, as the hydrated app does; returns the cookie pair.
+    /// Signs in through the server function, as the hydrated app does; checks the cookie's
+    /// flags and returns the cookie pair.
     async fn sign_in(&self) -> String {
         let res = self.send(sign_in_request(PASSWORD)).await;
         assert_eq!(res.status(), StatusCode::OK, "sign-in");
@@ -66,28 +45,8 @@ impl Harness {
     }
 
     async fn finish(self) {
-        self.db.close().await.ok();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
-        }
+        self.0.finish().await;
     }
-}
-
-fn config(database_url: &str) -> Config {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Args {
-        #[command(flatten)]
-        config: Config,
-    }
-    Args::parse_from([
-        "tollgate",
-        "--database-url",
-        database_url,
-        "--site-root",
-        "target/site",
-    ])
-    .config
 }
 
 fn sign_in_request(password: &str) -> Request<Body> {
@@ -111,9 +70,6 @@ fn call(endpoint: &str, cookie: Option<&str>) -> Request<Body> {
     req.body(Body::empty()).unwrap()
 }
 
-async fn text(res: Response<Body>) -> String {
-    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
-}
 
 #[tokio::test]
 async fn a_session_cookie_opens_server_functions_and_sign_out_closes_them() {
@@ -301,14 +257,8 @@ async fn unknown_pages_are_404() {
 
 #[tokio::test]
 async fn the_setup_link_works_once() {
-    let path = std::env::temp_dir().join(format!(
-        "tollgate-http-{}.db",
-        &Secret::random().digest()[..16]
-    ));
-    let config = config(&format!("sqlite://{}?mode=rwc", path.display()));
-    let db = tollgate::serve::open_database(&config).await.unwrap();
-    let token = setup::issue_token(&db).await.unwrap().unwrap();
-    let app = router::app(tollgate::serve::app_state(&config, db.clone()));
+    let server = TestServer::empty(&[]).await;
+    let token = setup::issue_token(&server.db).await.unwrap().unwrap();
     let complete = || {
         Request::post("/api/complete_setup")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -319,14 +269,13 @@ async fn the_setup_link_works_once() {
             )))
             .unwrap()
     };
-    let first = app.clone().oneshot(complete()).await.unwrap();
+    let first = server.send(complete()).await;
     assert_eq!(first.status(), StatusCode::OK);
     assert!(
         first.headers().get(header::SET_COOKIE).is_some(),
         "the new Owner is signed in"
     );
-    let second = app.oneshot(complete()).await.unwrap();
+    let second = server.send(complete()).await;
     assert_eq!(second.status(), StatusCode::NOT_FOUND);
-    db.close().await.ok();
-    let _ = std::fs::remove_file(&path);
+    server.finish().await;
 }

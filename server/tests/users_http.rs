@@ -2,67 +2,36 @@
 //! through the UI) and is allowed or refused exactly as DESIGN.md §1 says. A refusal is a 403
 //! with a message, and nothing changes.
 
-use axum::Router;
+mod support;
+
 use axum::body::Body;
-use domain::db::DatabaseConnection;
 use domain::secret::Secret;
-use domain::service::{invites, setup};
+use domain::service::invites;
 use domain::{Actor, Role, Status, UserId};
 use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tollgate::router;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery staple";
+use support::{PASSWORD, TestServer, text};
 
 struct World {
-    app: Router,
-    db: DatabaseConnection,
-    path: std::path::PathBuf,
+    server: TestServer,
     /// Session cookie and id per role.
     people: Vec<(Role, String, UserId)>,
-}
-
-fn config(url: &str) -> tollgate::config::Config {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Args {
-        #[command(flatten)]
-        config: tollgate::config::Config,
-    }
-    Args::parse_from(["tollgate", "--database-url", url]).config
 }
 
 impl World {
     /// An Owner from setup, and an Admin, a Member and a Viewer who accepted invites; all signed in.
     async fn new() -> World {
-        let path = std::env::temp_dir().join(format!(
-            "tollgate-roles-{}.db",
-            &Secret::random().digest()[..16]
-        ));
-        let config = config(&format!("sqlite://{}?mode=rwc", path.display()));
-        let db = tollgate::serve::open_database(&config).await.unwrap();
-        let token = setup::issue_token(&db).await.unwrap().unwrap();
-        let owner = setup::FirstOwner {
-            name: "Olga".into(),
-            email: "owner@example.com".into(),
-            password: Secret::new(PASSWORD),
-        };
-        let owner = setup::complete(&db, &token, owner).await.unwrap();
+        let (server, owner) = TestServer::with_owner("Olga", "owner@example.com", &[]).await;
         let owner_actor = Actor {
-            id: owner.id,
+            id: owner,
             role: Role::Owner,
             status: Status::Active,
         };
-        let app = router::app(tollgate::serve::app_state(&config, db.clone()));
         let mut world = World {
-            app,
-            db,
-            path,
+            server,
             people: Vec::new(),
         };
-        let cookie = world.sign_in("owner@example.com").await;
-        world.people.push((Role::Owner, cookie, owner.id));
+        let cookie = world.server.sign_in("owner@example.com").await;
+        world.people.push((Role::Owner, cookie, owner));
         for role in [Role::Admin, Role::Member, Role::Viewer] {
             let email = format!("{}@example.com", role.as_str());
             let input = invites::InviteInput {
@@ -70,33 +39,21 @@ impl World {
                 role,
                 team: None,
             };
-            let invited = invites::invite(&world.db, &owner_actor, input)
+            let invited = invites::invite(&world.server.db, &owner_actor, input)
                 .await
                 .unwrap();
             invites::accept(
-                &world.db,
+                &world.server.db,
                 &invited.token,
                 role.label(),
                 &Secret::new(PASSWORD),
             )
             .await
             .unwrap();
-            let cookie = world.sign_in(&email).await;
+            let cookie = world.server.sign_in(&email).await;
             world.people.push((role, cookie, invited.user.id));
         }
         world
-    }
-
-    async fn sign_in(&self, email: &str) -> String {
-        let res = self
-            .post(
-                "sign_in",
-                &format!("email={email}&password={}", PASSWORD.replace(' ', "+")),
-                None,
-            )
-            .await;
-        assert_eq!(res.0, StatusCode::OK, "sign in {email}");
-        res.2.expect("cookie")
     }
 
     fn cookie(&self, role: Role) -> &str {
@@ -107,33 +64,13 @@ impl World {
         self.people.iter().find(|p| p.0 == role).unwrap().2
     }
 
-    /// Posts a form to a server function; answers status, body and any new session cookie.
     async fn post(
         &self,
         endpoint: &str,
         form: &str,
         cookie: Option<&str>,
     ) -> (StatusCode, String, Option<String>) {
-        let mut req = Request::post(format!("/api/{endpoint}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(Body::from(form.to_owned())).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let set_cookie = res
-            .headers()
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        (status, body, set_cookie)
+        self.server.post(endpoint, form, cookie).await
     }
 
     /// The first page of users as `role` sees it (the list takes JSON).
@@ -145,11 +82,8 @@ impl World {
             .header(header::COOKIE, self.cookie(role))
             .body(Body::from(query))
             .unwrap();
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        (status, body)
+        let res = self.server.send(req).await;
+        (res.status(), text(res).await)
     }
 
     /// Everyone's rows and the cards, to show a refused call changed nothing.
@@ -164,10 +98,7 @@ impl World {
     }
 
     async fn finish(self) {
-        self.db.close().await.ok();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
-        }
+        self.server.finish().await;
     }
 }
 

@@ -17,12 +17,34 @@ use {
     domain::service::{invites, session, teams, users},
 };
 
-/// A new or renewed invite as the inviter sees it: the row, and the link to hand over.
+/// A new or renewed invite as the inviter sees it: the row, and how the link travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteOutcome {
     pub user: UserRow,
-    /// Shown once, to copy: there is no mail server to send it.
-    pub link: String,
+    pub delivery: Delivery,
+}
+
+/// How an invite link reached the invited person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delivery {
+    /// Emailed to the invited address.
+    Emailed,
+    /// Shown once, for the inviter to pass on: no mail server is configured, or sending failed
+    /// (`mail_error` says why).
+    Link {
+        link: String,
+        mail_error: Option<String>,
+    },
+}
+
+impl InviteOutcome {
+    /// The link to show, when it was not emailed.
+    pub fn link(&self) -> Option<(String, Option<String>)> {
+        match &self.delivery {
+            Delivery::Emailed => None,
+            Delivery::Link { link, mail_error } => Some((link.clone(), mail_error.clone())),
+        }
+    }
 }
 
 /// Who is asking, as a permission actor.
@@ -85,19 +107,52 @@ pub async fn invite_user(
                 })?)),
             };
             let input = invites::InviteInput { email, role, team };
-            let invited = invites::invite(&ctx.db, &actor().await?, input).await?;
-            Ok(InviteOutcome {
-                user: invited.user,
-                link: invite_link(&ctx.public_url, &invited.token),
-            })
+            let me = request::current_user().await?;
+            let invited = invites::invite(&ctx.db, &me.actor(), input).await?;
+            Ok(deliver(&ctx, &me, invited).await)
         }
         .await,
     )
 }
 
+/// Emails the invite when a mail server is configured; otherwise (or when sending fails) hands
+/// the link back to be shown once. The invite stands either way.
 #[cfg(feature = "ssr")]
-fn invite_link(public_url: &str, token: &Secret) -> String {
-    format!("{public_url}/invite/{}", token.expose())
+async fn deliver(
+    ctx: &crate::context::ServerContext,
+    inviter: &domain::dto::SessionUser,
+    invited: invites::Invited,
+) -> InviteOutcome {
+    let link = format!("{}/invite/{}", ctx.public_url, invited.token.expose());
+    let mail_error = match &ctx.mailer {
+        None => None,
+        Some(mailer) => {
+            let mail = crate::context::InviteMail {
+                to: invited.user.email.clone(),
+                inviter: if inviter.name.is_empty() {
+                    inviter.email.clone()
+                } else {
+                    inviter.name.clone()
+                },
+                role: invited.user.role,
+                gateway: ctx.public_url.clone(),
+                link: link.clone(),
+            };
+            match mailer.send_invite(&mail).await {
+                Ok(()) => {
+                    return InviteOutcome {
+                        user: invited.user,
+                        delivery: Delivery::Emailed,
+                    };
+                }
+                Err(reason) => Some(reason),
+            }
+        }
+    };
+    InviteOutcome {
+        user: invited.user,
+        delivery: Delivery::Link { link, mail_error },
+    }
 }
 
 /// Issues a new invite link for an invited user; the old one stops working.
@@ -106,11 +161,9 @@ pub async fn resend_invite(id: UserId) -> Result<InviteOutcome, AppError> {
     answer(
         async {
             let ctx = request::ctx()?;
-            let invited = invites::resend(&ctx.db, &actor().await?, id).await?;
-            Ok(InviteOutcome {
-                user: invited.user,
-                link: invite_link(&ctx.public_url, &invited.token),
-            })
+            let me = request::current_user().await?;
+            let invited = invites::resend(&ctx.db, &me.actor(), id).await?;
+            Ok(deliver(&ctx, &me, invited).await)
         }
         .await,
     )

@@ -1,5 +1,6 @@
-//! Invite User: email, role (only those the actor may grant) and team. Without a mail server the
-//! link is shown once, with a Copy button.
+//! Invite User: email, role (only those the actor may grant) and team. With a mail server the
+//! invite is emailed; without one (or when sending fails) the link is shown once, with a Copy
+//! button.
 
 use super::api::{InviteUser, team_options};
 use crate::components::{Field, FormAlert, Modal};
@@ -57,7 +58,10 @@ pub fn InviteDialog(
             {move || match invited() {
                 Some(outcome) => view! {
                     <p>{format!("{} is invited as {}.", outcome.user.email, outcome.user.role.label())}</p>
-                    <LinkNotice link=outcome.link/>
+                    {match outcome.link() {
+                        Some((link, mail_error)) => view! { <LinkNotice link mail_error/> }.into_any(),
+                        None => view! { <p class="muted">"The invite was emailed to them. The link in it works once, for 7 days."</p> }.into_any(),
+                    }}
                     <div class="modal-actions">
                         <button type="button" class="btn btn-ghost" on:click=move |_| action.clear()>"Invite another"</button>
                         <button type="button" class="btn btn-primary" on:click=move |_| open.set(false)>"Done"</button>
@@ -98,9 +102,13 @@ pub fn InviteDialog(
     }
 }
 
-/// The invite link, shown once, with a Copy button.
+/// The invite link, shown once, with a Copy button; `mail_error` says why it was not emailed.
 #[component]
-pub fn LinkNotice(link: String) -> impl IntoView {
+pub fn LinkNotice(link: String, mail_error: Option<String>) -> impl IntoView {
+    let why = match mail_error {
+        Some(reason) => format!("The invite email could not be sent ({reason}), so pass this link on yourself."),
+        None => "No mail server is set up, so pass this link on yourself.".to_owned(),
+    };
     let copied = RwSignal::new(false);
     let to_copy = link.clone();
     let copy = move |_| {
@@ -111,7 +119,7 @@ pub fn LinkNotice(link: String) -> impl IntoView {
     };
     view! {
         <div class="link-notice">
-            <p class="muted">"No mail server is set up, so pass this link on yourself. It works once, for 7 days, and is not shown again."</p>
+            <p class="muted">{why}" It works once, for 7 days, and is not shown again."</p>
             <div class="copy-row">
                 <input class="input mono" readonly value=link aria-label="Invite link" on:focus=|ev| {
                     if let Some(el) = leptos::wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&event_target::<web_sys::EventTarget>(&ev)) { el.select(); }

@@ -2,6 +2,7 @@
 //! server searches, filters, sorts and pages.
 
 use super::api::{
+    Delivery,
     ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, list_users,
 };
 use super::danger::DangerZone;
@@ -50,11 +51,15 @@ pub fn UsersPage() -> impl IntoView {
     report(actions.reactivate, refresh, |row| {
         format!("{} is active again.", row.email)
     });
-    report(actions.resend, refresh, |outcome| {
-        format!(
+    report(actions.resend, refresh, |outcome| match outcome.delivery {
+        Delivery::Emailed => format!(
+            "A new invite was emailed to {}. The old link no longer works.",
+            outcome.user.email
+        ),
+        Delivery::Link { .. } => format!(
             "A new invite link for {} is ready. The old link no longer works.",
             outcome.user.email
-        )
+        ),
     });
     report(actions.delete, refresh, |()| {
         "The user was deleted.".to_owned()
@@ -65,7 +70,7 @@ pub fn UsersPage() -> impl IntoView {
             .value()
             .get()
             .and_then(Result::ok)
-            .map(|o| o.link)
+            .and_then(|o| o.link())
     });
 
     let can_invite = actor.is_some_and(|a| {
@@ -139,7 +144,7 @@ fn UsersTable(
     query: UserQuery,
     actor: Option<domain::Actor>,
     actions: RowActions,
-    resend_link: Signal<Option<String>>,
+    resend_link: Signal<Option<(String, Option<String>)>>,
 ) -> AnyView {
     let now = page.generated_at;
     let header = |col: UserSort| {
@@ -173,7 +178,7 @@ fn UsersTable(
             .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
     );
     view! {
-        {move || resend_link.get().map(|link| view! { <super::invite::LinkNotice link/> })}
+        {move || resend_link.get().map(|(link, mail_error)| view! { <super::invite::LinkNotice link mail_error/> })}
         <div class="table-wrap">
             <table class="data-table">
                 <thead>

@@ -1,0 +1,138 @@
+//! What the server's HTTP tests share: a configuration, a fresh SQLite file (optionally with the
+//! first Owner), requests through the exact router the binary serves, and cleanup.
+#![allow(dead_code)] // Each test file is its own crate and uses part of this.
+
+pub mod smtp;
+
+use axum::Router;
+use axum::body::Body;
+use domain::UserId;
+use domain::db::DatabaseConnection;
+use domain::secret::Secret;
+use domain::service::setup;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use std::path::PathBuf;
+use tollgate::config::Config;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The configuration `tollgate` would read from these flags.
+pub fn config(database_url: &str, extra: &[&str]) -> Config {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        config: Config,
+    }
+    let mut args = vec![
+        "tollgate",
+        "--database-url",
+        database_url,
+        "--site-root",
+        "target/site",
+    ];
+    args.extend_from_slice(extra);
+    Args::parse_from(args).config
+}
+
+/// The router on a fresh SQLite file.
+pub struct TestServer {
+    pub app: Router,
+    pub db: DatabaseConnection,
+    pub config: Config,
+    path: PathBuf,
+}
+
+impl TestServer {
+    /// No users yet; `extra` are more command-line flags.
+    pub async fn empty(extra: &[&str]) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "tollgate-test-{}.db",
+            &Secret::random().digest()[..16]
+        ));
+        let config = config(&format!("sqlite://{}?mode=rwc", path.display()), extra);
+        let db = tollgate::serve::open_database(&config)
+            .await
+            .expect("database");
+        let app = tollgate::router::app(
+            tollgate::serve::app_state(&config, db.clone()).expect("app state"),
+        );
+        TestServer {
+            app,
+            db,
+            config,
+            path,
+        }
+    }
+
+    /// With the first Owner created through setup, password [`PASSWORD`].
+    pub async fn with_owner(name: &str, email: &str, extra: &[&str]) -> (Self, UserId) {
+        let server = Self::empty(extra).await;
+        let token = setup::issue_token(&server.db).await.unwrap().unwrap();
+        let owner = setup::FirstOwner {
+            name: name.into(),
+            email: email.into(),
+            password: Secret::new(PASSWORD),
+        };
+        let owner = setup::complete(&server.db, &token, owner).await.unwrap();
+        (server, owner.id)
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.app.clone().oneshot(request).await.expect("response")
+    }
+
+    /// Posts a form to a server function as a script would (JSON accepted); answers the
+    /// status, the body and any new session cookie pair.
+    pub async fn post(
+        &self,
+        endpoint: &str,
+        form: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = self.send(req.body(Body::from(form.to_owned())).unwrap()).await;
+        let status = res.status();
+        let set_cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        (status, text(res).await, set_cookie)
+    }
+
+    /// Gets a page as a browser would; answers the status and the HTML.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+        let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = self.send(req.body(Body::empty()).unwrap()).await;
+        (res.status(), text(res).await)
+    }
+
+    /// Signs `email` in with [`PASSWORD`]; answers the session cookie pair.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let form = format!("email={email}&password={}", PASSWORD.replace(' ', "+"));
+        let (status, body, cookie) = self.post("sign_in", &form, None).await;
+        assert_eq!(status, StatusCode::OK, "sign in {email}: {body}");
+        cookie.expect("a session cookie")
+    }
+
+    pub async fn finish(self) {
+        self.db.close().await.ok();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+pub async fn text(res: Response<Body>) -> String {
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
