@@ -125,6 +125,47 @@ test('an invited person accepts in another browser and appears active', async ({
   await again.close();
 });
 
+test('double-submitting the invite form invites once', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
+  await asOwner(page);
+  const address = email('twice');
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite a user' });
+  await dialog.getByLabel('Email').fill(address);
+  await dialog.getByRole('button', { name: 'Send invite' }).dblclick();
+  // A second submission would answer "already on the access list" and replace the outcome.
+  await expect(dialog.getByText(`${address} is invited as Member.`)).toBeVisible();
+  await expect(dialog.getByText('Someone with this email is already on the access list.')).toHaveCount(0);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.reload();
+  await expect(row(page, address)).toHaveCount(1);
+});
+
+test('a 10,000-character name is refused next to the field and the invite still works', async ({ page, browser }) => {
+  test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
+  await asOwner(page);
+  const address = email('long');
+  const link = await invite(page, address);
+  const context = await browser.newContext();
+  const joiner = await context.newPage();
+  await joiner.goto(link);
+  await hydrated(joiner);
+  const name = joiner.getByLabel('Your name');
+  // The field stops typing at 100 characters; a crafted request is not stopped by that.
+  await name.evaluate((el) => el.removeAttribute('maxlength'));
+  await name.fill('x'.repeat(10_000));
+  await joiner.getByLabel('Password').fill('a long enough password');
+  await joiner.getByRole('button', { name: 'Accept invite' }).click();
+  await expect(joiner.getByText('Use at most 100 characters.')).toBeVisible();
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(joiner).toHaveURL(link);
+  // Nothing was half-written: the same link still accepts a proper name.
+  await name.fill('Ada Byron');
+  await joiner.getByRole('button', { name: 'Accept invite' }).click();
+  await expect(joiner).toHaveURL(/\/dashboard$/);
+  await context.close();
+});
+
 test('a duplicate email is refused next to the field, whatever its case', async ({ page }) => {
   test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
   await asOwner(page);

@@ -293,3 +293,29 @@ async fn allowed_mutations_succeed_and_a_suspended_session_ends() {
     );
     w.finish().await;
 }
+
+/// Pages render on a multi-threaded runtime, where a render can end on another worker thread
+/// than it began on. Every response must be whole: a value tied to one thread, dropped on
+/// another, once panicked mid-stream and cut pages short (the browser then never finished
+/// loading them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_whole_under_concurrent_load() {
+    let w = std::sync::Arc::new(World::new().await);
+    let mut renders = Vec::new();
+    for _ in 0..120 {
+        let w = w.clone();
+        renders.push(tokio::spawn(async move {
+            let (status, html) = w
+                .server
+                .get("/dashboard/configuration/users?q=own", Some(w.cookie(Role::Owner)))
+                .await;
+            (status, html.contains("</html>"))
+        }));
+    }
+    for render in renders {
+        let (status, whole) = render.await.expect("the render task did not panic");
+        assert_eq!(status, StatusCode::OK);
+        assert!(whole, "the whole page arrived");
+    }
+    std::sync::Arc::into_inner(w).unwrap().finish().await;
+}

@@ -4,6 +4,7 @@
 use domain::Role;
 use domain::users::UserQuery;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
@@ -30,7 +31,10 @@ pub fn Filters(query: Memo<UserQuery>) -> impl IntoView {
             },
         );
     };
-    let pending = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
+    // The pending timer exists only in the browser. The storage itself is thread-safe: a
+    // thread-local one (`new_local`) made during server rendering could be dropped on another
+    // worker thread, which panics mid-response and cuts the page short.
+    let pending = StoredValue::new(None::<SendWrapper<gloo_timers::callback::Timeout>>);
     let on_search = {
         let go = go.clone();
         move |ev: leptos::ev::Event| {
@@ -44,7 +48,7 @@ pub fn Filters(query: Memo<UserQuery>) -> impl IntoView {
                 });
             });
             // Replacing the pending timer cancels it: only the last keystroke's search runs.
-            pending.set_value(Some(timer));
+            pending.set_value(Some(SendWrapper::new(timer)));
         }
     };
     let on_role = {
