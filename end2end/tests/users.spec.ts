@@ -1,6 +1,6 @@
 // The Users page: list, cards, search/filter/sort in the URL, invites end to end, row actions,
 // and what a Viewer sees. Flows that need dialogs run hydrated only; the list runs both ways.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import { OWNER, hydrated, jsEnabled, open, signIn } from './helpers';
 
 const USERS = '/dashboard/configuration/users';
@@ -47,6 +47,12 @@ async function accept(browser: Browser, link: string, name: string, password = '
 
 function row(page: Page, text: string) {
   return page.getByRole('row').filter({ hasText: text });
+}
+
+/** Opens the row's Actions menu and picks `name`. */
+async function act(r: Locator, name: string) {
+  await r.locator('summary', { hasText: 'Actions' }).click();
+  await r.getByRole('button', { name, exact: true }).click();
 }
 
 test('with JavaScript off, the list is rendered from the address alone', async ({ page }) => {
@@ -187,29 +193,29 @@ test('row actions: role changes, suspend, reactivate, resend and delete with con
   const r = () => row(page, address);
 
   // Resend Invite is offered while invited.
-  await r().getByRole('button', { name: 'Resend Invite', exact: true }).click();
+  await act(r(), 'Resend Invite');
   await expect(page.getByRole('status')).toContainText(`A new invite link for ${address} is ready.`);
 
   // Inline edit: the role cell becomes a select; picking saves.
-  await r().getByRole('button', { name: 'Edit', exact: true }).click();
+  await act(r(), 'Edit');
   await r().getByRole('combobox', { name: 'Role' }).selectOption('member');
   await expect(page.getByRole('status')).toContainText(`${address} is now Member.`);
   await expect(r()).toContainText('Member');
 
   // Change Role: the dialog with the full dropdown.
-  await r().getByRole('button', { name: 'Change Role', exact: true }).click();
+  await act(r(), 'Change Role');
   const dialog = page.getByRole('dialog', { name: `Change role of ${address}` });
   await dialog.getByLabel('Role').selectOption('admin');
   await dialog.getByRole('button', { name: 'Save role' }).click();
   await expect(r()).toContainText('Admin');
 
   // Delete asks first, with the spec's words; Cancel keeps the user.
-  await r().getByRole('button', { name: 'Delete', exact: true }).click();
+  await act(r(), 'Delete');
   const confirm = page.getByRole('alertdialog', { name: 'Delete this user?' });
   await expect(confirm).toBeVisible();
   await confirm.getByRole('button', { name: 'Cancel' }).click();
   await expect(r()).toHaveCount(1);
-  await r().getByRole('button', { name: 'Delete', exact: true }).click();
+  await act(r(), 'Delete');
   await page.getByRole('alertdialog', { name: 'Delete this user?' }).getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByRole('status')).toContainText('The user was deleted.');
   await expect(r()).toHaveCount(0);
@@ -224,13 +230,13 @@ test('suspending ends access; reactivating restores it; expanding shows details'
 
   await page.reload();
   await hydrated(page);
-  await row(page, address).getByRole('button', { name: 'Suspend', exact: true }).click();
+  await act(row(page, address), 'Suspend');
   await expect(row(page, address)).toContainText('suspended');
   // Their open session ends at once.
   await theirs.goto('/dashboard');
   await expect(theirs).toHaveURL(/\/login/);
 
-  await row(page, address).getByRole('button', { name: 'Reactivate', exact: true }).click();
+  await act(row(page, address), 'Reactivate');
   await expect(row(page, address)).toContainText('active');
   await context.close();
 
@@ -250,6 +256,7 @@ test('a Viewer sees the list but no Invite button and no actions', async ({ page
   await expect(viewer.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
   await expect(row(viewer, OWNER.email)).toBeVisible();
   await expect(viewer.getByRole('button', { name: 'Invite User' })).toHaveCount(0);
+  await expect(viewer.locator('summary', { hasText: 'Actions' })).toHaveCount(0);
   for (const action of ['Edit', 'Change Role', 'Suspend', 'Reactivate', 'Resend Invite', 'Delete']) {
     await expect(viewer.getByRole('button', { name: action, exact: true })).toHaveCount(0);
   }

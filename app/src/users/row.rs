@@ -45,8 +45,14 @@ fn allowed(actor: Option<Actor>, row: &UserRow) -> Allowed {
             .any(|to| to != row.role && can(Action::ChangeRole { target, to })),
         suspend: can(Action::Suspend { target }),
         reactivate: can(Action::Reactivate { target }),
-        resend: can(Action::ManageInvite { target }),
+        resend: row.status == Status::Invited && can(Action::ManageInvite { target }),
         delete: can(Action::Delete { target }),
+    }
+}
+
+impl Allowed {
+    fn any(&self) -> bool {
+        self.change_role || self.suspend || self.reactivate || self.resend || self.delete
     }
 }
 
@@ -89,6 +95,14 @@ pub fn UserRowView(
     let team = row.team.clone().map(|(_, name)| name);
     let last_active = row.last_active_at;
     let expand_label = format!("Details for {who}");
+    let menu_label = format!("Actions for {who}");
+    // The actions sit in a disclosure menu; picking one (or Escape) folds it away.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close_menu = move || {
+        if let Some(details) = menu.get_untracked() {
+            details.set_open(false);
+        }
+    };
     let delete_detail = format!(
         "{} will lose access at once. Their API keys are revoked; usage history stays.",
         who
@@ -115,24 +129,30 @@ pub fn UserRowView(
             <td>{team.unwrap_or_else(|| "—".to_owned())}</td>
             <td><Ago at=last_active now/></td>
             <td class="col-actions">
-                <div class="row-actions">
-                    {may.change_role.then(|| view! {
-                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| editing.set(true)>"Edit"</button>
-                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| role_dialog.set(true)>"Change Role"</button>
-                    })}
-                    {may.suspend.then(|| view! {
-                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { actions.suspend.dispatch(SuspendUser { id }); }>"Suspend"</button>
-                    })}
-                    {may.reactivate.then(|| view! {
-                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { actions.reactivate.dispatch(ReactivateUser { id }); }>"Reactivate"</button>
-                    })}
-                    {(may.resend && status == Status::Invited).then(|| view! {
-                        <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { actions.resend.dispatch(ResendInvite { id }); }>"Resend Invite"</button>
-                    })}
-                    {may.delete.then(|| view! {
-                        <button type="button" class="btn btn-small btn-ghost btn-danger-text" on:click=move |_| confirm_delete.set(true)>"Delete"</button>
-                    })}
-                </div>
+                {may.any().then(|| view! {
+                    <details class="row-menu" node_ref=menu
+                        on:keydown=move |ev| { if ev.key() == "Escape" { close_menu(); } }>
+                        <summary class="btn btn-small btn-ghost" aria-label=menu_label.clone()>"Actions"<span aria-hidden="true">" ▾"</span></summary>
+                        <div class="menu">
+                            {may.change_role.then(|| view! {
+                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); editing.set(true); }>"Edit"</button>
+                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); role_dialog.set(true); }>"Change Role"</button>
+                            })}
+                            {may.suspend.then(|| view! {
+                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.suspend.dispatch(SuspendUser { id }); }>"Suspend"</button>
+                            })}
+                            {may.reactivate.then(|| view! {
+                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.reactivate.dispatch(ReactivateUser { id }); }>"Reactivate"</button>
+                            })}
+                            {may.resend.then(|| view! {
+                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.resend.dispatch(ResendInvite { id }); }>"Resend Invite"</button>
+                            })}
+                            {may.delete.then(|| view! {
+                                <button type="button" class="btn btn-small btn-ghost btn-danger-text" on:click=move |_| { close_menu(); confirm_delete.set(true); }>"Delete"</button>
+                            })}
+                        </div>
+                    </details>
+                })}
                 <ConfirmDialog open=confirm_delete title=Signal::derive(|| "Delete this user?".to_owned())
                     detail=delete_detail confirm_label="Delete"
                     on_confirm=Callback::new(move |()| { actions.delete.dispatch(DeleteUser { id }); })/>
