@@ -26,3 +26,7 @@ id_type!(
     /// A team: a group of users that shares a monthly budget.
     TeamId
 );
+id_type!(
+    /// An API key (its row; never its secret).
+    KeyId
+);

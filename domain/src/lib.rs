@@ -9,6 +9,7 @@ pub mod budget;
 pub mod dto;
 pub mod error;
 pub mod ids;
+pub mod keys;
 pub mod money;
 pub mod numbers;
 pub mod permission;
@@ -29,7 +30,7 @@ pub mod secret;
 pub mod service;
 
 pub use error::{Error, Result};
-pub use ids::{TeamId, UserId};
+pub use ids::{KeyId, TeamId, UserId};
 pub use permission::{Action, Actor, Denied, Subject};
 pub use role::Role;
 pub use status::Status;

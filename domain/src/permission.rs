@@ -3,7 +3,7 @@
 //! Services call [`Actor::require`] before they touch anything; the UI calls [`Actor::can`] with
 //! the same arguments to decide what to show. Nothing else in the code base compares roles.
 
-use crate::{Role, Status, UserId};
+use crate::{Role, Status, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person asking to do something. Read fresh from the database on every request,
@@ -56,6 +56,15 @@ pub enum Action {
     ManageTeams,
     /// Issue or revoke one's own API keys.
     ManageOwnKeys,
+    /// Issue an API key into team `into` (`None`: no team) while being in `own_team`.
+    IssueKey {
+        own_team: Option<TeamId>,
+        into: Option<TeamId>,
+    },
+    /// Revoke a key owned by `owner` (`None`: its owner was deleted).
+    RevokeKey {
+        owner: Option<UserId>,
+    },
     /// Revoke a key that belongs to someone else.
     RevokeAnyKey,
     /// Delete every user but the acting Owner, every team and every key.
@@ -96,6 +105,10 @@ pub enum Denied {
     /// An invited user has no access to take away yet: revoke or delete the invite instead.
     #[error("Only active users can be suspended.")]
     NotActive,
+    #[error("You are not in a team yet, so you cannot issue a key. Ask an Owner or Admin to add you to one.")]
+    NoTeamForKey,
+    #[error("Members issue keys only within their own team.")]
+    KeyOutsideOwnTeam,
 }
 
 impl Actor {
@@ -156,6 +169,21 @@ impl Actor {
                 ensure(at_least_admin, Denied::RoleTooLow)
             }
             Action::ManageOwnKeys => ensure(self.role != Role::Viewer, Denied::RoleTooLow),
+            Action::IssueKey { own_team, into } => {
+                self.require(Action::ManageOwnKeys)?;
+                if at_least_admin {
+                    return Ok(());
+                }
+                ensure(own_team.is_some(), Denied::NoTeamForKey)?;
+                ensure(into == own_team, Denied::KeyOutsideOwnTeam)
+            }
+            Action::RevokeKey { owner } => {
+                if owner == Some(self.id) {
+                    self.require(Action::ManageOwnKeys)
+                } else {
+                    self.require(Action::RevokeAnyKey)
+                }
+            }
             Action::ResetAccessList => ensure(self.role == Role::Owner, Denied::RoleTooLow),
         }
     }
@@ -399,6 +427,33 @@ mod tests {
                 actor(a).can(Action::ManageOwnKeys),
                 a != Viewer,
                 "{a} own keys"
+            );
+            let (mine, other) = (Some(TeamId(1)), Some(TeamId(2)));
+            let issue = |own_team, into| actor(a).require(Action::IssueKey { own_team, into });
+            match a {
+                Owner | Admin => {
+                    for (own, into) in [(None, None), (None, other), (mine, other), (mine, None)] {
+                        assert_eq!(issue(own, into), Ok(()), "{a} issues anywhere");
+                    }
+                }
+                Member => {
+                    assert_eq!(issue(mine, mine), Ok(()));
+                    assert_eq!(issue(mine, other), Err(Denied::KeyOutsideOwnTeam));
+                    assert_eq!(issue(mine, None), Err(Denied::KeyOutsideOwnTeam));
+                    assert_eq!(issue(None, None), Err(Denied::NoTeamForKey));
+                }
+                Viewer => assert_eq!(issue(mine, mine), Err(Denied::RoleTooLow)),
+            }
+            let me = actor(a).id;
+            assert_eq!(
+                actor(a).can(Action::RevokeKey { owner: Some(me) }),
+                a != Viewer,
+                "{a} revokes own key"
+            );
+            assert_eq!(
+                actor(a).can(Action::RevokeKey { owner: Some(UserId(me.0 + 1)) }),
+                a.is_admin_or_owner(),
+                "{a} revokes another's key"
             );
             assert_eq!(
                 actor(a).can(Action::ResetAccessList),

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod invites;
+pub mod keys;
 pub mod reset;
 pub mod seed;
 pub mod session;

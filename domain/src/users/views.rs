@@ -46,21 +46,10 @@ pub struct UserPage {
     pub generated_at: DateTime<Utc>,
 }
 
-/// An API key as an expanded user row shows it (never the secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserKey {
-    pub name: String,
-    pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    /// `active`, `revoked` or `expired`.
-    pub status: String,
-}
-
 /// What expanding a user's row shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
-    pub keys: Vec<UserKey>,
+    pub keys: Vec<crate::keys::KeyRow>,
     pub requests_this_month: i64,
     pub requests_all_time: i64,
     pub joined_at: Option<DateTime<Utc>>,

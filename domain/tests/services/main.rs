@@ -3,6 +3,7 @@
 //! `TOLLGATE_REQUIRE_POSTGRES=1` so a missing server fails instead of skipping).
 
 mod invites;
+mod keys;
 mod reset;
 mod schema;
 mod sessions;

@@ -3,11 +3,11 @@
 //! counts or sorts the whole table.
 
 use super::search::{NAME_KEY, Search};
-use crate::entity::{api_key, team, usage_user_month, user};
+use crate::entity::{team, usage_user_month, user};
 use crate::permission::{Action, Actor};
 use crate::service::{month_key, parse_stored, stored_role};
 use crate::users::{
-    PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserDetail, UserKey, UserPage, UserQuery, UserRow,
+    PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserDetail, UserPage, UserQuery, UserRow,
     UserSort, UserSummary,
 };
 use crate::{Error, Role, Status, TeamId, UserId};
@@ -296,29 +296,7 @@ pub async fn detail(
     actor.require(Action::Read)?;
     let u = super::find(db, id).await?;
     let now = Utc::now();
-    let keys = api_key::Entity::find()
-        .filter(api_key::Column::UserId.eq(id.0))
-        .order_by_desc(api_key::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|k| {
-            let status = if k.revoked_at.is_some() {
-                "revoked"
-            } else if k.expires_at.is_some_and(|e| e <= now) {
-                "expired"
-            } else {
-                "active"
-            };
-            UserKey {
-                name: k.name,
-                prefix: k.prefix,
-                created_at: k.created_at,
-                last_used_at: k.last_used_at,
-                status: status.to_owned(),
-            }
-        })
-        .collect();
+    let keys = crate::service::keys::of_user(db, id).await?;
     let usage = usage_user_month::Entity::find()
         .filter(usage_user_month::Column::UserId.eq(id.0))
         .all(db)

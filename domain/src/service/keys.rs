@@ -1,0 +1,438 @@
+//! API keys: issuing (the secret is returned once and stored only as its SHA-256), revoking,
+//! listing, and authenticating a presented key — the one lookup the gateway path makes.
+
+use crate::db::begin_write;
+use crate::entity::{api_key, team, user};
+use crate::keys::{
+    IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
+    VISIBLE_PREFIX_LEN,
+};
+use crate::money::Money;
+use crate::permission::{Action, Actor};
+use crate::secret::Secret;
+use crate::service::{audit, parse_stored};
+use crate::users::PER_PAGE;
+use crate::validation::bounded_text;
+use crate::{Error, KeyId, Status, TeamId, UserId};
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::Rng;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::collections::HashMap;
+
+/// The characters of a key after `tg_`.
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// 43 base62 characters carry 256 random bits (43 × log2 62 ≈ 256.0).
+const SECRET_CHARS: usize = 43;
+
+/// A new key's secret: `tg_` and 43 uniformly random base62 characters.
+pub fn new_secret() -> Secret {
+    let mut rng = rand::rng();
+    let mut out = String::with_capacity(KEY_PREFIX.len() + SECRET_CHARS);
+    out.push_str(KEY_PREFIX);
+    while out.len() < KEY_PREFIX.len() + SECRET_CHARS {
+        // Rejection sampling keeps every character equally likely (248 = 4 × 62).
+        let byte: u8 = rng.random();
+        if byte < 248 {
+            out.push(BASE62[usize::from(byte % 62)] as char);
+        }
+    }
+    Secret::new(out)
+}
+
+/// What the Create key form sends.
+#[derive(Debug, Clone, Default)]
+pub struct IssueInput {
+    pub name: String,
+    /// `YYYY-MM-DD`: the last day the key works (UTC); empty for no expiry.
+    pub expires_on: String,
+    /// The key's team; `None` means the issuer's own team (or no team for Owners and Admins
+    /// without one).
+    pub team: Option<TeamId>,
+}
+
+/// Issues a key for the actor. The answer carries the secret; nothing stores or logs it.
+///
+/// # Errors
+/// [`Error::Forbidden`] for a Viewer, a Member without a team or a Member naming another team;
+/// [`Error::Validation`] on `name` or `expires`; [`Error::NotFound`] for an unknown team.
+pub async fn issue(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: IssueInput,
+) -> Result<IssuedKey, Error> {
+    let me = super::users::find(db, actor.id).await?;
+    let own_team = me.team_id.map(TeamId);
+    let into = input.team.or(own_team);
+    actor.require(Action::IssueKey { own_team, into })?;
+    let name = bounded_text("name", &input.name, KEY_NAME_MAX, "Name the key.")?;
+    let now = Utc::now();
+    let expires_at = expiry(&input.expires_on, now)?;
+    let txn = begin_write(db).await?;
+    if let Some(team_id) = into
+        && team::Entity::find_by_id(team_id.0).one(&txn).await?.is_none()
+    {
+        return Err(Error::validation("team", "This team no longer exists."));
+    }
+    let secret = new_secret();
+    let prefix: String = secret.expose().chars().take(VISIBLE_PREFIX_LEN).collect();
+    let key = api_key::ActiveModel {
+        user_id: Set(Some(actor.id.0)),
+        team_id: Set(into.map(|t| t.0)),
+        name: Set(name.clone()),
+        prefix: Set(prefix.clone()),
+        secret_hash: Set(secret.digest()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let by = audit::By {
+        id: Some(actor.id.0),
+        email: &me.email,
+    };
+    let detail = format!("{name} ({prefix}…)");
+    audit::record(&txn, by, "key.issue", &format!("key:{}", key.id), &detail).await?;
+    let row = rows(&txn, vec![key], now).await?.remove(0);
+    txn.commit().await?;
+    Ok(IssuedKey {
+        key: row,
+        secret: secret.expose().to_owned(),
+    })
+}
+
+/// Reads the expiry field: the key works through that day (UTC).
+fn expiry(input: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Error> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    let day = NaiveDate::parse_from_str(input, "%Y-%m-%d")
+        .map_err(|_| Error::validation("expires", "Enter a date like 2027-01-31."))?;
+    if day < now.date_naive() {
+        return Err(Error::validation("expires", "Pick today or a later day."));
+    }
+    let end = day
+        .succ_opt()
+        .and_then(|next| next.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| Error::validation("expires", "Pick an earlier day."))?;
+    Ok(Some(end.and_utc()))
+}
+
+/// Revokes a key; it stays listed as revoked. Revoking a revoked key changes nothing.
+///
+/// # Errors
+/// [`Error::Forbidden`] when the actor may not revoke it; [`Error::NotFound`] for no such key.
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: KeyId) -> Result<KeyRow, Error> {
+    let txn = begin_write(db).await?;
+    let key = api_key::Entity::find_by_id(id.0)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound("This key no longer exists.".to_owned()))?;
+    actor.require(Action::RevokeKey {
+        owner: key.user_id.map(UserId),
+    })?;
+    let now = Utc::now();
+    let key = if key.revoked_at.is_some() {
+        key
+    } else {
+        let mut active: api_key::ActiveModel = key.into();
+        active.revoked_at = Set(Some(now));
+        let key = active.update(&txn).await?;
+        let email = user::Entity::find_by_id(actor.id.0)
+            .one(&txn)
+            .await?
+            .map(|u| u.email)
+            .unwrap_or_default();
+        let by = audit::By {
+            id: Some(actor.id.0),
+            email: &email,
+        };
+        let detail = format!("{} ({}…)", key.name, key.prefix);
+        audit::record(&txn, by, "key.revoke", &format!("key:{}", key.id), &detail).await?;
+        key
+    };
+    let row = rows(&txn, vec![key], now).await?.remove(0);
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// One page of keys: the actor's own, or (Owners and Admins) everyone's, filtered.
+///
+/// # Errors
+/// [`Error::Forbidden`] when a Member or Viewer asks for everyone's keys.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &KeyQuery,
+) -> Result<KeyPage, Error> {
+    actor.require(Action::Read)?;
+    let now = Utc::now();
+    let mut select = api_key::Entity::find();
+    match query.scope {
+        KeyScope::Mine => select = select.filter(api_key::Column::UserId.eq(actor.id.0)),
+        KeyScope::All => {
+            actor.require(Action::RevokeAnyKey)?;
+            if let Some(user) = query.user {
+                select = select.filter(api_key::Column::UserId.eq(user.0));
+            }
+            if let Some(team) = query.team {
+                select = select.filter(api_key::Column::TeamId.eq(team.0));
+            }
+        }
+    }
+    if let Some(status) = query.status {
+        select = select.filter(status_condition(status, now));
+    }
+    let needle = query.search.trim().to_lowercase();
+    if !needle.is_empty() {
+        let pattern = format!("%{}%", escape_like(&needle));
+        select = select.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(api_key::Column::Name)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(api_key::Column::Prefix)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    let matching = select.clone().count(db).await?;
+    let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
+    let page = Ord::min(query.page, pages);
+    let keys = select
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+        .all(db)
+        .await?;
+    Ok(KeyPage {
+        rows: rows(db, keys, now).await?,
+        matching,
+        page,
+        pages,
+        generated_at: now,
+    })
+}
+
+/// A user's keys, newest first, as their expanded row on the Users page shows them.
+pub(crate) async fn of_user(db: &impl ConnectionTrait, id: UserId) -> Result<Vec<KeyRow>, Error> {
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::UserId.eq(id.0))
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .all(db)
+        .await?;
+    rows(db, keys, Utc::now()).await
+}
+
+/// The filter for one status: the SQL form of [`KeyStatus::of`].
+fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
+    let unexpired = Condition::any()
+        .add(api_key::Column::ExpiresAt.is_null())
+        .add(api_key::Column::ExpiresAt.gt(now));
+    match status {
+        KeyStatus::Revoked => Condition::all().add(api_key::Column::RevokedAt.is_not_null()),
+        KeyStatus::Active => Condition::all()
+            .add(api_key::Column::RevokedAt.is_null())
+            .add(unexpired),
+        KeyStatus::Expired => Condition::all()
+            .add(api_key::Column::RevokedAt.is_null())
+            .add(api_key::Column::ExpiresAt.lte(now)),
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Stored keys as rows, with their owners' emails and teams' names.
+async fn rows(
+    db: &impl ConnectionTrait,
+    keys: Vec<api_key::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<KeyRow>, Error> {
+    let owner_ids: Vec<i64> = keys.iter().filter_map(|k| k.user_id).collect();
+    let team_ids: Vec<i64> = keys.iter().filter_map(|k| k.team_id).collect();
+    let owners: HashMap<i64, String> = if owner_ids.is_empty() {
+        HashMap::new()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(owner_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect()
+    };
+    let teams: HashMap<i64, String> = if team_ids.is_empty() {
+        HashMap::new()
+    } else {
+        team::Entity::find()
+            .filter(team::Column::Id.is_in(team_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect()
+    };
+    Ok(keys
+        .into_iter()
+        .map(|k| KeyRow {
+            id: KeyId(k.id),
+            owner: k
+                .user_id
+                .and_then(|id| owners.get(&id).map(|e| (UserId(id), e.clone()))),
+            team: k
+                .team_id
+                .and_then(|id| teams.get(&id).map(|n| (TeamId(id), n.clone()))),
+            status: KeyStatus::of(k.revoked_at, k.expires_at, now),
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            expires_at: k.expires_at,
+        })
+        .collect())
+}
+
+/// A key that may be used now, with what the gateway needs to admit and meter a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAuth {
+    pub key: KeyId,
+    pub user: UserId,
+    pub team: Option<TeamId>,
+    /// The team's monthly spend limit; `None` when there is no team or no limit.
+    pub team_limit: Option<Money>,
+}
+
+/// Why a presented key was refused. The gateway answers every one with 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefused {
+    #[error("Incorrect API key provided.")]
+    Unknown,
+    #[error("This API key has been revoked.")]
+    Revoked,
+    #[error("This API key has expired.")]
+    Expired,
+    #[error("The owner of this API key cannot use it: their account is not active.")]
+    OwnerInactive,
+    /// The database could not be asked (logged); the gateway answers 503, not 401.
+    #[error("Keys cannot be checked right now. Try again shortly.")]
+    Unavailable,
+}
+
+/// Authenticates a presented key with one indexed lookup (the secret's hash) that also reads
+/// the owner's status and the team's limit.
+///
+/// # Errors
+/// [`KeyRefused`] for a key that is unknown, revoked, expired, or whose owner is not active
+/// (suspended, invited or deleted); [`KeyRefused::Unavailable`] when the database fails.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    presented: &Secret,
+) -> Result<KeyAuth, KeyRefused> {
+    // `Error`'s conversion from a database error has logged it.
+    lookup(db, presented)
+        .await
+        .unwrap_or(Err(KeyRefused::Unavailable))
+}
+
+async fn lookup(
+    db: &impl ConnectionTrait,
+    presented: &Secret,
+) -> Result<Result<KeyAuth, KeyRefused>, Error> {
+    if !presented.expose().starts_with(KEY_PREFIX) {
+        return Ok(Err(KeyRefused::Unknown));
+    }
+    let (keys, users, teams) = (
+        Alias::new("api_keys"),
+        Alias::new("users"),
+        Alias::new("teams"),
+    );
+    let select = Query::select()
+        .column((keys.clone(), api_key::Column::Id))
+        .column((keys.clone(), api_key::Column::UserId))
+        .column((keys.clone(), api_key::Column::TeamId))
+        .column((keys.clone(), api_key::Column::RevokedAt))
+        .column((keys.clone(), api_key::Column::ExpiresAt))
+        .column((users.clone(), user::Column::Status))
+        .column((teams.clone(), team::Column::MonthlyLimitMicros))
+        .from(keys.clone())
+        .left_join(
+            users.clone(),
+            Expr::col((users.clone(), user::Column::Id))
+                .equals((keys.clone(), api_key::Column::UserId)),
+        )
+        .left_join(
+            teams.clone(),
+            Expr::col((teams, team::Column::Id)).equals((keys.clone(), api_key::Column::TeamId)),
+        )
+        .and_where(Expr::col((keys, api_key::Column::SecretHash)).eq(presented.digest()))
+        .to_owned();
+    let Some(found) = db.query_one(&select).await? else {
+        return Ok(Err(KeyRefused::Unknown));
+    };
+    let id: i64 = found.try_get_by_index(0)?;
+    let user_id: Option<i64> = found.try_get_by_index(1)?;
+    let team_id: Option<i64> = found.try_get_by_index(2)?;
+    let revoked_at: Option<DateTime<Utc>> = found.try_get_by_index(3)?;
+    let expires_at: Option<DateTime<Utc>> = found.try_get_by_index(4)?;
+    let owner_status: Option<String> = found.try_get_by_index(5)?;
+    let limit: Option<i64> = found.try_get_by_index(6)?;
+    match KeyStatus::of(revoked_at, expires_at, Utc::now()) {
+        KeyStatus::Revoked => return Ok(Err(KeyRefused::Revoked)),
+        KeyStatus::Expired => return Ok(Err(KeyRefused::Expired)),
+        KeyStatus::Active => {}
+    }
+    let owner_active = match owner_status {
+        Some(status) => parse_stored::<Status>(&status, "status")? == Status::Active,
+        None => false,
+    };
+    let Some(user_id) = user_id.filter(|_| owner_active) else {
+        return Ok(Err(KeyRefused::OwnerInactive));
+    };
+    Ok(Ok(KeyAuth {
+        key: KeyId(id),
+        user: UserId(user_id),
+        team: team_id.map(TeamId),
+        team_limit: limit.map(Money::from_micros),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expiry, new_secret};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn secrets_are_tg_and_43_base62_characters_and_differ() {
+        let a = new_secret();
+        let b = new_secret();
+        assert_ne!(a.expose(), b.expose());
+        let body = a.expose().strip_prefix("tg_").unwrap();
+        assert_eq!(body.len(), 43);
+        assert!(body.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn expiry_is_the_end_of_the_chosen_day() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).unwrap();
+        assert_eq!(expiry("", now).unwrap(), None);
+        assert_eq!(
+            expiry("2026-11-26", now).unwrap(),
+            Some(Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap())
+        );
+        assert!(expiry("2026-11-25", now).is_err());
+        assert!(expiry("26/11/2026", now).is_err());
+    }
+}
