@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod keys;
 pub mod shell;
 mod url;
 pub mod users;
@@ -64,7 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=shell::DashboardHome ssr=SsrMode::Async/>
                     <Route path=path!("configuration/users") view=users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("configuration/teams") view=shell::TeamsPage ssr=SsrMode::Async/>
-                    <Route path=path!("keys") view=shell::KeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("keys") view=keys::KeysPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -42,9 +42,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         // Plan every statement for its own values: a plan cached for `LIKE $1` cannot know
         // whether the search matches ten users or all of them, and the two want opposite plans.
-        options.max_connections(16).map_sqlx_postgres_opts(|o| {
-            o.options([("plan_cache_mode", "force_custom_plan")])
-        });
+        options
+            .max_connections(16)
+            .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
     }
     Database::connect(options).await
 }

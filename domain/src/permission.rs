@@ -105,7 +105,9 @@ pub enum Denied {
     /// An invited user has no access to take away yet: revoke or delete the invite instead.
     #[error("Only active users can be suspended.")]
     NotActive,
-    #[error("You are not in a team yet, so you cannot issue a key. Ask an Owner or Admin to add you to one.")]
+    #[error(
+        "You are not in a team yet, so you cannot issue a key. Ask an Owner or Admin to add you to one."
+    )]
     NoTeamForKey,
     #[error("Members issue keys only within their own team.")]
     KeyOutsideOwnTeam,
@@ -451,7 +453,9 @@ mod tests {
                 "{a} revokes own key"
             );
             assert_eq!(
-                actor(a).can(Action::RevokeKey { owner: Some(UserId(me.0 + 1)) }),
+                actor(a).can(Action::RevokeKey {
+                    owner: Some(UserId(me.0 + 1))
+                }),
                 a.is_admin_or_owner(),
                 "{a} revokes another's key"
             );

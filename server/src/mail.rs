@@ -4,8 +4,8 @@
 use crate::cli::CliError;
 use crate::config::Config;
 use app::context::{InviteMail, Mailer, SendResult};
-use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::future::Future;
 use std::pin::Pin;
@@ -116,7 +116,9 @@ mod tests {
             gateway: "https://gw.example.com".into(),
             link: "https://gw.example.com/invite/abc".into(),
         });
-        assert!(text.starts_with("Ada invited you to the Tollgate AI gateway at https://gw.example.com as Member."));
+        assert!(text.starts_with(
+            "Ada invited you to the Tollgate AI gateway at https://gw.example.com as Member."
+        ));
         assert!(text.contains("\nhttps://gw.example.com/invite/abc\n"));
     }
 }

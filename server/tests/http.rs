@@ -70,7 +70,6 @@ fn call(endpoint: &str, cookie: Option<&str>) -> Request<Body> {
     req.body(Body::empty()).unwrap()
 }
 
-
 #[tokio::test]
 async fn a_session_cookie_opens_server_functions_and_sign_out_closes_them() {
     let h = Harness::new().await;

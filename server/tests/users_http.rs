@@ -4,12 +4,11 @@
 
 mod support;
 
-use axum::body::Body;
 use domain::secret::Secret;
 use domain::service::invites;
 use domain::{Actor, Role, Status, UserId};
-use http::{Request, StatusCode, header};
-use support::{PASSWORD, TestServer, text};
+use http::StatusCode;
+use support::{PASSWORD, TestServer};
 
 struct World {
     server: TestServer,
@@ -76,14 +75,9 @@ impl World {
     /// The first page of users as `role` sees it (the list takes JSON).
     async fn list(&self, role: Role) -> (StatusCode, String) {
         let query = r#"{"query":{"search":"","role":null,"sort":"Name","dir":"Asc","page":1}}"#;
-        let req = Request::post("/api/list_users")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/json")
-            .header(header::COOKIE, self.cookie(role))
-            .body(Body::from(query))
-            .unwrap();
-        let res = self.server.send(req).await;
-        (res.status(), text(res).await)
+        self.server
+            .post_json("list_users", query, self.cookie(role))
+            .await
     }
 
     /// Everyone's rows and the cards, to show a refused call changed nothing.
@@ -307,7 +301,10 @@ async fn pages_render_whole_under_concurrent_load() {
         renders.push(tokio::spawn(async move {
             let (status, html) = w
                 .server
-                .get("/dashboard/configuration/users?q=own", Some(w.cookie(Role::Owner)))
+                .get(
+                    "/dashboard/configuration/users?q=own",
+                    Some(w.cookie(Role::Owner)),
+                )
                 .await;
             (status, html.contains("</html>"))
         }));

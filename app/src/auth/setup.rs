@@ -1,8 +1,7 @@
 //! `/setup?token=…`: creates the first Owner from the one-time link printed at first start.
 
 use crate::auth::api::{CompleteSetup, setup_open};
-use crate::components::{Brand, Field, FormAlert};
-use crate::error::AppError;
+use crate::components::{Brand, Field, FormAlert, FormErrors};
 use domain::validation::{NAME_MAX, PASSWORD_MIN};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -43,15 +42,9 @@ pub fn SetupPage() -> impl IntoView {
 #[component]
 fn SetupForm(token: String) -> impl IntoView {
     let action = ServerAction::<CompleteSetup>::new();
-    let result_error = move || action.value().get().and_then(Result::err);
-    let field = move |name: &'static str| {
-        Signal::derive(move || result_error().and_then(|e: AppError| e.field(name)))
-    };
-    let form_error = Signal::derive(move || {
-        result_error()
-            .filter(|e| !e.is_field_error())
-            .map(|e| e.to_string())
-    });
+    let errors = FormErrors::new(action, &["name", "email", "password"]);
+    let field = move |name| errors.field(name);
+    let form_error = errors.form();
     let pending = action.pending();
     view! {
         <h1>"Create the Owner account"</h1>

@@ -2,6 +2,7 @@
 
 mod brand;
 mod cards;
+mod copy;
 mod dialog;
 mod field;
 mod form_alert;
@@ -10,8 +11,9 @@ mod toasts;
 
 pub use brand::Brand;
 pub use cards::SummaryCards;
+pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal};
 pub use field::Field;
-pub use form_alert::FormAlert;
+pub use form_alert::{FormAlert, FormErrors};
 pub use time::{Ago, exact, relative};
 pub use toasts::{ToastRegion, Toasts, use_toasts};

@@ -7,4 +7,4 @@ mod placeholder;
 
 pub use home::DashboardHome;
 pub use layout::DashboardLayout;
-pub use placeholder::{KeysPage, NotFound, TeamsPage};
+pub use placeholder::{NotFound, TeamsPage};

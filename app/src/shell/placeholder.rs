@@ -26,12 +26,6 @@ pub fn TeamsPage() -> impl IntoView {
     view! { <ComingSoon title="Teams" summary="Groups of users with monthly spend limits that the gateway enforces."/> }
 }
 
-/// `/dashboard/keys`.
-#[component]
-pub fn KeysPage() -> impl IntoView {
-    view! { <ComingSoon title="API keys" summary="The keys that call models through this gateway."/> }
-}
-
 /// Any path we do not know: a 404 with a way back.
 #[component]
 pub fn NotFound() -> impl IntoView {

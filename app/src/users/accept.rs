@@ -1,7 +1,7 @@
 //! `/invite/{token}`: who invited you and as what; choose a display name and a password.
 
 use super::api::{AcceptInvite, invite_details};
-use crate::components::{Brand, Field, FormAlert};
+use crate::components::{Brand, Field, FormAlert, FormErrors};
 use domain::validation::{NAME_MAX, PASSWORD_MIN};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,14 +45,9 @@ pub fn AcceptInvitePage() -> impl IntoView {
 #[component]
 fn AcceptForm(token: String) -> impl IntoView {
     let action = ServerAction::<AcceptInvite>::new();
-    let error = move || action.value().get().and_then(Result::err);
-    let field =
-        move |name: &'static str| Signal::derive(move || error().and_then(|e| e.field(name)));
-    let form_error = Signal::derive(move || {
-        error()
-            .filter(|e| !e.is_field_error())
-            .map(|e| e.to_string())
-    });
+    let errors = FormErrors::new(action, &["name", "password"]);
+    let field = move |name| errors.field(name);
+    let form_error = errors.form();
     let pending = action.pending();
     view! {
         <ActionForm action=action attr:class="form">

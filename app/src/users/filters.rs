@@ -4,9 +4,9 @@
 use domain::Role;
 use domain::users::UserQuery;
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use send_wrapper::SendWrapper;
 
 /// How long typing must pause before the search runs.
 const DEBOUNCE_MS: u32 = 250;

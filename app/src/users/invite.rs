@@ -3,7 +3,7 @@
 //! button.
 
 use super::api::{InviteUser, team_options};
-use crate::components::{Field, FormAlert, Modal};
+use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal};
 use domain::{Action, Actor, Role};
 use leptos::prelude::*;
 
@@ -28,14 +28,9 @@ pub fn InviteDialog(
         .into_iter()
         .filter(|role| actor.is_some_and(|a| a.can(Action::Invite { role: *role })))
         .collect();
-    let error = move || action.value().get().and_then(Result::err);
-    let field =
-        move |name: &'static str| Signal::derive(move || error().and_then(|e| e.field(name)));
-    let form_error = Signal::derive(move || {
-        error()
-            .filter(|e| e.field("email").is_none() && e.field("team").is_none())
-            .map(|e| e.to_string())
-    });
+    let errors = FormErrors::new(action, &["email", "team"]);
+    let field = move |name| errors.field(name);
+    let form_error = errors.form();
     let invited = move || action.value().get().and_then(Result::ok);
     Effect::new(move |_| {
         if invited().is_some() {
@@ -106,26 +101,15 @@ pub fn InviteDialog(
 #[component]
 pub fn LinkNotice(link: String, mail_error: Option<String>) -> impl IntoView {
     let why = match mail_error {
-        Some(reason) => format!("The invite email could not be sent ({reason}), so pass this link on yourself."),
-        None => "No mail server is set up, so pass this link on yourself.".to_owned(),
-    };
-    let copied = RwSignal::new(false);
-    let to_copy = link.clone();
-    let copy = move |_| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&to_copy);
-            copied.set(true);
+        Some(reason) => {
+            format!("The invite email could not be sent ({reason}), so pass this link on yourself.")
         }
+        None => "No mail server is set up, so pass this link on yourself.".to_owned(),
     };
     view! {
         <div class="link-notice">
             <p class="muted">{why}" It works once, for 7 days, and is not shown again."</p>
-            <div class="copy-row">
-                <input class="input mono" readonly value=link aria-label="Invite link" on:focus=|ev| {
-                    if let Some(el) = leptos::wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&event_target::<web_sys::EventTarget>(&ev)) { el.select(); }
-                }/>
-                <button type="button" class="btn btn-ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-            </div>
+            <CopyField value=link label="Invite link"/>
         </div>
     }
 }

@@ -2,8 +2,7 @@
 //! server searches, filters, sorts and pages.
 
 use super::api::{
-    Delivery,
-    ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, list_users,
+    ChangeUserRole, DeleteUser, Delivery, ReactivateUser, ResendInvite, SuspendUser, list_users,
 };
 use super::danger::DangerZone;
 use super::filters::Filters;

@@ -5,6 +5,7 @@ use super::api::{
     ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, load_user_detail,
 };
 use crate::components::{Ago, ConfirmDialog, Modal};
+use crate::keys::KeyStatusBadge;
 use chrono::{DateTime, Utc};
 use domain::users::{UserDetail, UserRow};
 use domain::{Action, Actor, Role, Status, Subject};
@@ -250,7 +251,7 @@ fn DetailBody(d: UserDetail, now: DateTime<Utc>) -> impl IntoView {
                                     <td><code>{k.prefix}</code></td>
                                     <td><Ago at=Some(k.created_at) now/></td>
                                     <td><Ago at=k.last_used_at now/></td>
-                                    <td><span class=format!("status status-{}", k.status)>{k.status.clone()}</span></td>
+                                    <td><KeyStatusBadge status=k.status/></td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

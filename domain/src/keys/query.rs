@@ -123,12 +123,17 @@ mod tests {
                 (k.to_owned(), v.replace('+', " "))
             })
             .collect();
-        let back = KeyQuery::from_params(|n| {
-            params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
-        });
+        let back =
+            KeyQuery::from_params(|n| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()));
         assert_eq!(back, q);
         assert_eq!(KeyQuery::default().to_query_string(), "");
         let junk = KeyQuery::from_params(|n| Some(if n == "page" { "-1" } else { "zz" }.into()));
-        assert_eq!(junk, KeyQuery { search: "zz".into(), ..KeyQuery::default() });
+        assert_eq!(
+            junk,
+            KeyQuery {
+                search: "zz".into(),
+                ..KeyQuery::default()
+            }
+        );
     }
 }

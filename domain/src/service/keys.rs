@@ -73,7 +73,10 @@ pub async fn issue(
     let expires_at = expiry(&input.expires_on, now)?;
     let txn = begin_write(db).await?;
     if let Some(team_id) = into
-        && team::Entity::find_by_id(team_id.0).one(&txn).await?.is_none()
+        && team::Entity::find_by_id(team_id.0)
+            .one(&txn)
+            .await?
+            .is_none()
     {
         return Err(Error::validation("team", "This team no longer exists."));
     }

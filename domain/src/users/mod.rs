@@ -4,9 +4,9 @@
 mod query;
 mod views;
 
+pub(crate) use query::encode;
 pub use query::{PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserQuery, UserSort};
 pub use views::{UserDetail, UserPage, UserRow, UserSummary};
-pub(crate) use query::encode;
 
 /// What an Owner types to delete the gateway's access list.
 pub const RESET_CONFIRMATION: &str = "delete access list";

@@ -60,21 +60,36 @@ async fn a_key_is_shown_once_stored_hashed_and_revoked_keys_stay_listed() {
     for t in databases().await {
         let owner_id = add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await;
         let owner = actor(owner_id, Role::Owner);
-        let issued = keys::issue(&t.db, &owner, named("  CI bot ")).await.unwrap();
-        assert!(issued.secret.starts_with("tg_") && issued.secret.len() == 46, "{}", t.kind);
+        let issued = keys::issue(&t.db, &owner, named("  CI bot "))
+            .await
+            .unwrap();
+        assert!(
+            issued.secret.starts_with("tg_") && issued.secret.len() == 46,
+            "{}",
+            t.kind
+        );
         assert_eq!(issued.key.name, "CI bot");
         assert_eq!(issued.key.prefix, issued.secret[..11]);
-        assert_eq!(issued.key.team, None, "an Owner without a team issues a key with no team");
+        assert_eq!(
+            issued.key.team, None,
+            "an Owner without a team issues a key with no team"
+        );
         assert_eq!(issued.key.status, KeyStatus::Active);
 
         let stored = api_key::Entity::find().one(&t.db).await.unwrap().unwrap();
-        assert_eq!(stored.secret_hash, Secret::new(issued.secret.clone()).digest());
+        assert_eq!(
+            stored.secret_hash,
+            Secret::new(issued.secret.clone()).digest()
+        );
         assert!(!stored.secret_hash.contains(&issued.secret[3..]));
 
         let auth = keys::authenticate(&t.db, &Secret::new(issued.secret.clone()))
             .await
             .unwrap();
-        assert_eq!((auth.user, auth.team, auth.team_limit), (owner_id, None, None));
+        assert_eq!(
+            (auth.user, auth.team, auth.team_limit),
+            (owner_id, None, None)
+        );
         assert_eq!(
             keys::authenticate(&t.db, &Secret::new("tg_not-a-key")).await,
             Err(KeyRefused::Unknown)
@@ -88,14 +103,22 @@ async fn a_key_is_shown_once_stored_hashed_and_revoked_keys_stay_listed() {
             keys::authenticate(&t.db, &Secret::new(issued.secret.clone())).await,
             Err(KeyRefused::Revoked)
         );
-        let mine = keys::list(&t.db, &owner, &KeyQuery::default()).await.unwrap();
+        let mine = keys::list(&t.db, &owner, &KeyQuery::default())
+            .await
+            .unwrap();
         assert_eq!(mine.rows.len(), 1);
         assert_eq!(mine.rows[0].status, KeyStatus::Revoked);
         let only_active = KeyQuery {
             status: Some(KeyStatus::Active),
             ..KeyQuery::default()
         };
-        assert_eq!(keys::list(&t.db, &owner, &only_active).await.unwrap().matching, 0);
+        assert_eq!(
+            keys::list(&t.db, &owner, &only_active)
+                .await
+                .unwrap()
+                .matching,
+            0
+        );
 
         let logged: Vec<String> = audit_entry::Entity::find()
             .all(&t.db)
@@ -105,7 +128,10 @@ async fn a_key_is_shown_once_stored_hashed_and_revoked_keys_stay_listed() {
             .map(|e| e.action)
             .collect();
         assert_eq!(
-            logged.iter().filter(|a| a.starts_with("key.")).collect::<Vec<_>>(),
+            logged
+                .iter()
+                .filter(|a| a.starts_with("key."))
+                .collect::<Vec<_>>(),
             ["key.issue", "key.revoke"]
         );
         let name_error = keys::issue(&t.db, &owner, named("   ")).await;
@@ -153,13 +179,18 @@ async fn members_issue_within_their_team_and_revoke_only_their_own() {
             forbidden(keys::issue(&t.db, &member, elsewhere.clone()).await),
             "Members issue keys only within their own team."
         );
-        assert!(keys::issue(&t.db, &admin, elsewhere).await.is_ok(), "Admins pick any team");
+        assert!(
+            keys::issue(&t.db, &admin, elsewhere).await.is_ok(),
+            "Admins pick any team"
+        );
         forbidden(keys::issue(&t.db, &viewer, named("v")).await);
 
         let owners_key = keys::issue(&t.db, &owner, named("owner's")).await.unwrap();
         forbidden(keys::revoke(&t.db, &member, owners_key.key.id).await);
         assert_eq!(
-            keys::authenticate(&t.db, &Secret::new(owners_key.secret)).await.map(|_| ()),
+            keys::authenticate(&t.db, &Secret::new(owners_key.secret))
+                .await
+                .map(|_| ()),
             Ok(()),
             "a refused revoke leaves the key working"
         );
@@ -181,7 +212,10 @@ async fn members_issue_within_their_team_and_revoke_only_their_own() {
             search: key.key.prefix[..8].to_uppercase(),
             ..all
         };
-        assert_eq!(keys::list(&t.db, &owner, &by_prefix).await.unwrap().rows[0].id, key.key.id);
+        assert_eq!(
+            keys::list(&t.db, &owner, &by_prefix).await.unwrap().rows[0].id,
+            key.key.id
+        );
         t.finish().await;
     }
 }
@@ -204,7 +238,12 @@ async fn expired_keys_suspended_owners_and_deleted_teams_are_refused() {
             ..named("today")
         };
         let key = keys::issue(&t.db, &member, dated).await.unwrap();
-        assert_eq!(key.key.status, KeyStatus::Active, "{}: works through today", t.kind);
+        assert_eq!(
+            key.key.status,
+            KeyStatus::Active,
+            "{}: works through today",
+            t.kind
+        );
         let past = IssueInput {
             expires_on: "2001-01-01".into(),
             ..named("past")
@@ -222,20 +261,39 @@ async fn expired_keys_suspended_owners_and_deleted_teams_are_refused() {
         stored.expires_at = Set(Some(Utc::now() - Duration::minutes(1)));
         stored.update(&t.db).await.unwrap();
         let secret = Secret::new(key.secret);
-        assert_eq!(keys::authenticate(&t.db, &secret).await, Err(KeyRefused::Expired));
-        let listed = keys::list(&t.db, &member, &KeyQuery::default()).await.unwrap();
+        assert_eq!(
+            keys::authenticate(&t.db, &secret).await,
+            Err(KeyRefused::Expired)
+        );
+        let listed = keys::list(&t.db, &member, &KeyQuery::default())
+            .await
+            .unwrap();
         assert_eq!(listed.rows[0].status, KeyStatus::Expired);
 
-        let live = Secret::new(keys::issue(&t.db, &member, named("live")).await.unwrap().secret);
+        let live = Secret::new(
+            keys::issue(&t.db, &member, named("live"))
+                .await
+                .unwrap()
+                .secret,
+        );
         users::suspend(&t.db, &owner, member_id).await.unwrap();
-        assert_eq!(keys::authenticate(&t.db, &live).await, Err(KeyRefused::OwnerInactive));
+        assert_eq!(
+            keys::authenticate(&t.db, &live).await,
+            Err(KeyRefused::OwnerInactive)
+        );
         users::reactivate(&t.db, &owner, member_id).await.unwrap();
-        assert!(keys::authenticate(&t.db, &live).await.is_ok(), "usable again after reactivation");
+        assert!(
+            keys::authenticate(&t.db, &live).await.is_ok(),
+            "usable again after reactivation"
+        );
 
         let removed = teams::delete(&t.db, &owner, red).await.unwrap();
         // Both of the team's keys: the live one and the expired one.
         assert_eq!((removed.members_unassigned, removed.keys_revoked), (1, 2));
-        assert_eq!(keys::authenticate(&t.db, &live).await, Err(KeyRefused::Revoked));
+        assert_eq!(
+            keys::authenticate(&t.db, &live).await,
+            Err(KeyRefused::Revoked)
+        );
         assert_eq!(
             api_key::Entity::find()
                 .filter(api_key::Column::Name.eq("live"))
@@ -246,7 +304,12 @@ async fn expired_keys_suspended_owners_and_deleted_teams_are_refused() {
             "a revoked key stays listed"
         );
 
-        let another = Secret::new(keys::issue(&t.db, &owner, named("o2")).await.unwrap().secret);
+        let another = Secret::new(
+            keys::issue(&t.db, &owner, named("o2"))
+                .await
+                .unwrap()
+                .secret,
+        );
         let victim = add_user(&t.db, "gone@example.com", Role::Admin, Status::Active).await;
         let victim_key = keys::issue(&t.db, &actor(victim, Role::Admin), named("v"))
             .await

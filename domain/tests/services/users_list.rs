@@ -64,7 +64,11 @@ async fn searches_match_substrings_and_short_searches_match_starts() {
         // Two characters: the start of a name or email, not anywhere.
         let starts = count(search("ow")).await;
         assert_eq!(starts.matching, 1, "only owner1@…: {}", t.kind);
-        assert_eq!(count(search("ee")).await.matching, 0, "'seed' has 'ee' inside only");
+        assert_eq!(
+            count(search("ee")).await.matching,
+            0,
+            "'seed' has 'ee' inside only"
+        );
         assert_eq!(count(search("%")).await.matching, 0, "% is a character");
         assert_eq!(count(search("zzz")).await.rows.len(), 0);
         assert_eq!(count(search("\"; DROP")).await.matching, 0);
@@ -79,7 +83,12 @@ async fn a_search_matching_more_than_the_cap_says_so_and_still_pages() {
         let me = owner(&t.db).await;
         let all = users::list(&t.db, &me, &search("example")).await.unwrap();
         assert_eq!(
-            (all.matching, all.matching_exact, all.rows.len(), all.has_next),
+            (
+                all.matching,
+                all.matching_exact,
+                all.rows.len(),
+                all.has_next
+            ),
             (SEARCH_COUNT_CAP, false, PER_PAGE as usize, true),
             "{}",
             t.kind
@@ -89,7 +98,12 @@ async fn a_search_matching_more_than_the_cap_says_so_and_still_pages() {
         assert_eq!(rows.len() as u64, USERS);
         let keys: Vec<String> = rows
             .iter()
-            .map(|r| r.name.clone().unwrap_or_else(|| r.email.clone()).to_lowercase())
+            .map(|r| {
+                r.name
+                    .clone()
+                    .unwrap_or_else(|| r.email.clone())
+                    .to_lowercase()
+            })
             .collect();
         assert!(keys.windows(2).all(|w| w[0] <= w[1]), "sorted by name");
 
@@ -154,7 +168,9 @@ async fn the_cards_stay_exact_through_every_change() {
         users::change_role(&t.db, &me, UserId(victims[0]), Role::Admin)
             .await
             .unwrap();
-        users::suspend(&t.db, &me, UserId(victims[1])).await.unwrap();
+        users::suspend(&t.db, &me, UserId(victims[1]))
+            .await
+            .unwrap();
         users::delete(&t.db, &me, UserId(victims[2])).await.unwrap();
 
         let cards = users::summary(&t.db).await.unwrap();
@@ -168,9 +184,17 @@ async fn the_cards_stay_exact_through_every_change() {
             }
             select.count(&t.db)
         };
-        assert_eq!(cards.total, counted(None, None).await.unwrap(), "{}", t.kind);
+        assert_eq!(
+            cards.total,
+            counted(None, None).await.unwrap(),
+            "{}",
+            t.kind
+        );
         assert_eq!(cards.total, 119);
-        assert_eq!(cards.active, counted(None, Some(Status::Active.as_str())).await.unwrap());
+        assert_eq!(
+            cards.active,
+            counted(None, Some(Status::Active.as_str())).await.unwrap()
+        );
         assert_eq!(
             cards.admins,
             counted(Some(&["owner", "admin"]), None).await.unwrap()

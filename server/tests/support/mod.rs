@@ -98,13 +98,33 @@ impl TestServer {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        let res = self.send(req.body(Body::from(form.to_owned())).unwrap()).await;
+        let res = self
+            .send(req.body(Body::from(form.to_owned())).unwrap())
+            .await;
         let status = res.status();
         let set_cookie = res
             .headers()
             .get(header::SET_COOKIE)
             .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
         (status, text(res).await, set_cookie)
+    }
+
+    /// Posts JSON to a server function that takes JSON input (the lists); answers the status
+    /// and the body.
+    pub async fn post_json(
+        &self,
+        endpoint: &str,
+        json: &str,
+        cookie: &str,
+    ) -> (StatusCode, String) {
+        let req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(json.to_owned()))
+            .unwrap();
+        let res = self.send(req).await;
+        (res.status(), text(res).await)
     }
 
     /// Gets a page as a browser would; answers the status and the HTML.
@@ -115,6 +135,38 @@ impl TestServer {
         }
         let res = self.send(req.body(Body::empty()).unwrap()).await;
         (res.status(), text(res).await)
+    }
+
+    /// Someone invited by `owner` as `role` who accepted (password [`PASSWORD`]) and signed in;
+    /// answers their id and session cookie.
+    pub async fn add_person(
+        &self,
+        owner: UserId,
+        email: &str,
+        role: domain::Role,
+    ) -> (UserId, String) {
+        let owner = domain::Actor {
+            id: owner,
+            role: domain::Role::Owner,
+            status: domain::Status::Active,
+        };
+        let input = domain::service::invites::InviteInput {
+            email: email.to_owned(),
+            role,
+            team: None,
+        };
+        let invited = domain::service::invites::invite(&self.db, &owner, input)
+            .await
+            .unwrap();
+        domain::service::invites::accept(
+            &self.db,
+            &invited.token,
+            role.label(),
+            &Secret::new(PASSWORD),
+        )
+        .await
+        .unwrap();
+        (invited.user.id, self.sign_in(email).await)
     }
 
     /// Signs `email` in with [`PASSWORD`]; answers the session cookie pair.

@@ -64,7 +64,11 @@ impl SmtpStub {
 async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: Arc<Notify>) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
-    if write.write_all(b"220 localhost stub ESMTP\r\n").await.is_err() {
+    if write
+        .write_all(b"220 localhost stub ESMTP\r\n")
+        .await
+        .is_err()
+    {
         return;
     }
     let (mut from, mut to) = (String::new(), Vec::new());
@@ -75,7 +79,11 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: A
             return;
         }
         let command = line.trim_end().to_owned();
-        let verb = command.split([' ', ':']).next().unwrap_or("").to_ascii_uppercase();
+        let verb = command
+            .split([' ', ':'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         let answer: &[u8] = match verb.as_str() {
             "EHLO" => b"250-localhost\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
             "HELO" | "NOOP" => b"250 OK\r\n",
@@ -92,7 +100,11 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, arrived: A
                 b"250 OK\r\n"
             }
             "DATA" => {
-                if write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.is_err() {
+                if write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 let mut data = String::new();

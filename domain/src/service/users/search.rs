@@ -8,8 +8,8 @@
 //!   `a` somewhere" is not a search anyone means.
 
 use crate::entity::user;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::DbBackend;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
 
 /// What the search box holds, trimmed and lower-cased; `None` when empty.
 #[derive(Debug, Clone, PartialEq, Eq)]

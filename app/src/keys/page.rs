@@ -1,0 +1,250 @@
+//! `/dashboard/keys`: "My keys" for everyone; Owners and Admins also get "All keys" with filters
+//! by team and status (and by person, from a link). The query lives in the URL; the filter form
+//! is a plain GET form, so it works with JavaScript off.
+
+use super::KeyStatusBadge;
+use super::api::{RevokeKey, list_keys};
+use super::issue::IssueDialog;
+use crate::components::{Ago, ConfirmDialog, use_toasts};
+use crate::users::api::team_options;
+use chrono::{DateTime, Utc};
+use domain::dto::SessionUser;
+use domain::keys::{KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus};
+use domain::numbers::grouped;
+use domain::users::PER_PAGE;
+use domain::{Action, Actor, KeyId};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let actor = use_context::<SessionUser>().map(|me| me.actor());
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let params = query_map.read();
+        KeyQuery::from_params(|k| params.get(k))
+    });
+    let version = RwSignal::new(0_u32);
+    let page = Resource::new(move || (query.get(), version.get()), |(q, _)| list_keys(q));
+    let refresh = Callback::new(move |()| version.update(|v| *v += 1));
+    let sees_all = actor.is_some_and(|a| a.can(Action::RevokeAnyKey));
+    let may_issue = actor.is_some_and(|a| a.can(Action::ManageOwnKeys));
+    let issue_open = RwSignal::new(false);
+
+    let revoke = ServerAction::<RevokeKey>::new();
+    Effect::new(move |_| {
+        let Some(result) = revoke.value().get() else {
+            return;
+        };
+        if let Some(toasts) = use_toasts() {
+            match &result {
+                Ok(key) => toasts.success(format!(
+                    "Key “{}” is revoked. Requests with it are refused.",
+                    key.name
+                )),
+                Err(e) => toasts.error(e.to_string()),
+            }
+        }
+        refresh.run(());
+    });
+
+    view! {
+        <Title text="API keys"/>
+        <div class="page-header">
+            <div>
+                <h1>"API keys"</h1>
+                <p class="muted">"Keys call models through this gateway. Each belongs to a person and, through them, to a team and its monthly budget."</p>
+            </div>
+            {may_issue.then(|| view! {
+                <button type="button" class="btn btn-primary" on:click=move |_| issue_open.set(true)>"Create key"</button>
+            })}
+        </div>
+        {may_issue.then(|| view! { <IssueDialog open=issue_open picks_team=sees_all on_issued=refresh/> })}
+        {sees_all.then(|| view! { <Tabs query/> })}
+        <Filters query sees_all/>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading keys…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => view! { <KeysTable page=p query=query.get_untracked() actor revoke/> }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Tabs(query: Memo<KeyQuery>) -> impl IntoView {
+    let tab = move |scope: KeyScope, label: &'static str| {
+        let href = format!(
+            "?{}",
+            KeyQuery {
+                scope,
+                ..KeyQuery::default()
+            }
+            .to_query_string()
+        );
+        view! {
+            <a class="tab" href=href aria-current=move || (query.get().scope == scope).then_some("page")>{label}</a>
+        }
+    };
+    view! {
+        <nav class="tabs" aria-label="Whose keys">
+            {tab(KeyScope::Mine, "My keys")}
+            {tab(KeyScope::All, "All keys")}
+        </nav>
+    }
+}
+
+/// Search, status and (All keys) team: a GET form that the router runs in place with JavaScript.
+#[component]
+fn Filters(query: Memo<KeyQuery>, sees_all: bool) -> impl IntoView {
+    let current = query.get_untracked();
+    let all = sees_all && current.scope == KeyScope::All;
+    let teams = Resource::new(
+        move || all,
+        |all| async move {
+            if all {
+                team_options().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        },
+    );
+    let picked_team = current.team;
+    view! {
+        <leptos_router::components::Form method="GET" action="/dashboard/keys" attr:class="filters" attr:role="search">
+            {all.then(|| view! { <input type="hidden" name="scope" value="all"/> })}
+            {current.user.map(|u| view! { <input type="hidden" name="user" value=u.to_string()/> })}
+            <input type="search" name="q" class="input" value=current.search.clone()
+                placeholder="Search by name or prefix" aria-label="Search keys"/>
+            <select name="status" class="input" aria-label="Status">
+                <option value="" selected=current.status.is_none()>"All statuses"</option>
+                {KeyStatus::ALL.into_iter().map(|s| view! {
+                    <option value=s.as_str() selected=current.status == Some(s)>{s.label()}</option>
+                }).collect_view()}
+            </select>
+            {all.then(|| view! {
+                <select name="team" class="input" aria-label="Team">
+                    <option value="" selected=picked_team.is_none()>"All teams"</option>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            teams.await.into_iter().map(|(id, name)| view! {
+                                <option value=id.to_string() selected=picked_team == Some(id)>{name}</option>
+                            }).collect_view()
+                        })}
+                    </Suspense>
+                </select>
+            })}
+            <button type="submit" class="btn btn-ghost">"Filter"</button>
+        </leptos_router::components::Form>
+    }
+}
+
+#[component]
+fn KeysTable(
+    page: KeyPage,
+    query: KeyQuery,
+    actor: Option<Actor>,
+    revoke: ServerAction<RevokeKey>,
+) -> impl IntoView {
+    let all = query.scope == KeyScope::All;
+    let now = page.generated_at;
+    let first = (page.page - 1) * PER_PAGE + 1;
+    let last = first + page.rows.len() as u64 - 1;
+    let empty = page.rows.is_empty();
+    let (prev, next) = (
+        (page.page > 1).then(|| format!("?{}", query.on_page(page.page - 1).to_query_string())),
+        (page.page < page.pages)
+            .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
+    );
+    let filtered = query.search.is_empty()
+        && query.status.is_none()
+        && query.team.is_none()
+        && query.user.is_none();
+    view! {
+        <div class="table-wrap">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Prefix"</th>
+                        {all.then(|| view! { <th scope="col">"Owner"</th> })}
+                        <th scope="col">"Team"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="col-actions"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page.rows.into_iter().map(|key| view! { <KeyRowView key all now actor revoke/> }).collect_view()}
+                </tbody>
+            </table>
+            {empty.then(|| view! {
+                <p class="table-empty">{if filtered { "No keys yet." } else { "No keys match these filters." }}</p>
+            })}
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{if empty { "0 keys".to_owned() } else { format!("{first}–{last} of {} keys", grouped(page.matching)) }}</span>
+            <span class="pager-links">
+                {match prev { Some(h) => view! { <a class="btn btn-ghost" href=h rel="prev">"Previous"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Previous"</span> }.into_any() }}
+                <span class="muted">{format!("Page {} of {}", page.page, page.pages)}</span>
+                {match next { Some(h) => view! { <a class="btn btn-ghost" href=h rel="next">"Next"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Next"</span> }.into_any() }}
+            </span>
+        </nav>
+    }
+}
+
+#[component]
+fn KeyRowView(
+    key: KeyRow,
+    all: bool,
+    now: DateTime<Utc>,
+    actor: Option<Actor>,
+    revoke: ServerAction<RevokeKey>,
+) -> impl IntoView {
+    let id: KeyId = key.id;
+    let may_revoke = key.status != KeyStatus::Revoked
+        && actor.is_some_and(|a| {
+            a.can(Action::RevokeKey {
+                owner: key.owner.as_ref().map(|o| o.0),
+            })
+        });
+    let confirm = RwSignal::new(false);
+    let busy = move || revoke.pending().get() && revoke.input().get().map(|i| i.id) == Some(id);
+    let title = format!("Revoke key ‘{}’?", key.name);
+    let owner = key
+        .owner
+        .clone()
+        .map(|(_, email)| email)
+        .unwrap_or_else(|| "(deleted user)".to_owned());
+    let expires = match key.expires_at {
+        Some(at) => view! { <span title=crate::components::exact(at)>{at.format("%-d %b %Y").to_string()}</span> }.into_any(),
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+    };
+    view! {
+        <tr class="row" class:row-busy=busy>
+            <td class="cell-name">{key.name.clone()}</td>
+            <td><code>{key.prefix.clone()}"…"</code></td>
+            {all.then(|| view! { <td class="cell-email">{owner}</td> })}
+            <td>{key.team.clone().map(|(_, n)| n).unwrap_or_else(|| "—".to_owned())}</td>
+            <td><Ago at=Some(key.created_at) now/></td>
+            <td><Ago at=key.last_used_at now/></td>
+            <td>{expires}</td>
+            <td><KeyStatusBadge status=key.status/></td>
+            <td class="col-actions">
+                {may_revoke.then(|| view! {
+                    <button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-label=format!("Revoke {}", key.name)
+                        disabled=busy on:click=move |_| confirm.set(true)>"Revoke"</button>
+                    <ConfirmDialog open=confirm title=Signal::derive(move || title.clone())
+                        detail="Requests with this key are refused at once. It stays listed as revoked; usage history keeps its name."
+                        confirm_label="Revoke"
+                        on_confirm=Callback::new(move |()| { revoke.dispatch(RevokeKey { id }); })/>
+                })}
+            </td>
+        </tr>
+    }
+}
