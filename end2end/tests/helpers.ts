@@ -9,9 +9,15 @@ export const OWNER = {
 };
 
 export async function open(page: Page, url: string) {
-  // The HTML is complete when it arrives (pages render whole on the server); waiting for every
-  // subresource's load event adds nothing and, with JavaScript off, was seen to stall.
-  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.goto(url);
+  await hydrated(page);
+}
+
+/** Signs the Owner in and lands on `path`, hydrated. */
+export async function asOwner(page: Page, path: string) {
+  await open(page, `/login?next=${encodeURIComponent(path)}`);
+  await signIn(page, OWNER.email, OWNER.password);
+  await page.waitForURL((url) => url.pathname + url.search === path);
   await hydrated(page);
 }
 

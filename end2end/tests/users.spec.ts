@@ -1,15 +1,12 @@
 // The Users page: list, cards, search/filter/sort in the URL, invites end to end, row actions,
 // and what a Viewer sees. Flows that need dialogs run hydrated only; the list runs both ways.
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
-import { OWNER, hydrated, jsEnabled, open, signIn } from './helpers';
+import { OWNER, asOwner as signedIn, hydrated, jsEnabled, open } from './helpers';
 
 const USERS = '/dashboard/configuration/users';
 
 async function asOwner(page: Page, path = USERS) {
-  await open(page, `/login?next=${encodeURIComponent(path)}`);
-  await signIn(page, OWNER.email, OWNER.password);
-  await page.waitForURL((url) => url.pathname + url.search === path);
-  await hydrated(page);
+  await signedIn(page, path);
 }
 
 /** A unique email per project and test, so the hydrated and no-js runs do not collide. */

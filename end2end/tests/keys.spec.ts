@@ -1,0 +1,62 @@
+// The API keys page: issue a key and see its secret once (with Copy), find it by prefix after a
+// reload, see it in the Users page's expanded row, revoke it after confirming; and the list with
+// JavaScript off.
+import { expect, test } from '@playwright/test';
+import { OWNER, asOwner, jsEnabled } from './helpers';
+
+const KEYS = '/dashboard/keys';
+
+test('a key is shown once, listed by its prefix, and revoked after confirmation', async ({ page, context }) => {
+  test.skip(!jsEnabled(), 'the Create key dialog needs JavaScript');
+  await asOwner(page, KEYS);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  const name = `ci-${Date.now()}`;
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  await expect(dialog.getByText('Copy this key now.')).toBeVisible();
+  const secret = await dialog.getByLabel('API key').inputValue();
+  expect(secret).toMatch(/^tg_[0-9A-Za-z]{43}$/);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await dialog.getByRole('button', { name: 'Copy' }).click();
+  await expect(dialog.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  const row = page.getByRole('row').filter({ hasText: name });
+  await expect(row).toContainText(secret.slice(0, 11));
+  await page.reload();
+  await expect(row).toContainText('active');
+  expect(await page.content()).not.toContain(secret);
+
+  // The Users page's expanded row lists the same key.
+  await page.goto('/dashboard/configuration/users');
+  await page.getByRole('row').filter({ hasText: OWNER.email }).getByRole('button', { name: /Details for/ }).click();
+  await expect(page.getByRole('cell', { name, exact: true })).toBeVisible();
+
+  await page.goto(KEYS);
+  await row.getByRole('button', { name: `Revoke ${name}` }).click();
+  const confirm = page.getByRole('alertdialog', { name: `Revoke key ‘${name}’?` });
+  await expect(confirm).toContainText('Requests with this key are refused at once.');
+  await confirm.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await expect(row).toContainText('revoked');
+  await expect(row.getByRole('button', { name: /Revoke/ })).toHaveCount(0);
+
+  // All keys, filtered to revoked ones, keeps it; the filters live in the URL.
+  await page.goto(`${KEYS}?scope=all&status=revoked`);
+  await expect(page.getByRole('link', { name: 'All keys' })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('row').filter({ hasText: name })).toContainText(OWNER.email);
+});
+
+test('the keys list and its filters work from the address alone', async ({ page }) => {
+  await asOwner(page, `${KEYS}?scope=all&status=expired`);
+  await expect(page.getByRole('heading', { level: 1, name: 'API keys' })).toBeVisible();
+  await expect(page.getByLabel('Status')).toHaveValue('expired');
+  await expect(page.getByText('No keys match these filters.')).toBeVisible();
+  const form = page.getByRole('search');
+  await expect(form).toHaveAttribute('method', /get/i);
+  await page.getByLabel('Status').selectOption('revoked');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/status=revoked/);
+  await expect(page).toHaveURL(/scope=all/);
+});
