@@ -33,6 +33,9 @@ test('a key is shown once, listed by its prefix, and revoked after confirmation'
   await page.goto('/dashboard/configuration/users');
   await page.getByRole('row').filter({ hasText: OWNER.email }).getByRole('button', { name: /Details for/ }).click();
   await expect(page.getByRole('cell', { name, exact: true })).toBeVisible();
+  await page.getByRole('link', { name: 'Manage these keys' }).click();
+  await expect(page.getByText("Showing one person's keys.")).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: name })).toContainText(OWNER.email);
 
   await page.goto(KEYS);
   await row.getByRole('button', { name: `Revoke ${name}` }).click();

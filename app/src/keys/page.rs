@@ -63,6 +63,14 @@ pub fn KeysPage() -> impl IntoView {
         {may_issue.then(|| view! { <IssueDialog open=issue_open picks_team=sees_all on_issued=refresh/> })}
         {sees_all.then(|| view! { <Tabs query/> })}
         <Filters query sees_all/>
+        {move || query.get().user.map(|_| {
+            let everyone = KeyQuery { user: None, page: 1, ..query.get() };
+            view! {
+                <p class="filter-note">"Showing one person's keys. "
+                    <a href=format!("?{}", everyone.to_query_string())>"Show everyone's"</a>
+                </p>
+            }
+        })}
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading keys…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -97,6 +97,10 @@ pub fn UserRowView(
     let last_active = row.last_active_at;
     let expand_label = format!("Details for {who}");
     let menu_label = format!("Actions for {who}");
+    // Owners and Admins manage anyone's keys on the keys page, filtered to this person.
+    let keys_href = actor
+        .is_some_and(|a| a.can(Action::RevokeAnyKey))
+        .then(|| format!("/dashboard/keys?scope=all&user={id}"));
     // The actions sit in a disclosure menu; picking one (or Escape) folds it away.
     let menu = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
@@ -164,7 +168,7 @@ pub fn UserRowView(
         </tr>
         <Show when=move || expanded.get()>
             <tr class="detail-row" id=format!("user-detail-{id}")>
-                <td colspan="8"><Detail id now/></td>
+                <td colspan="8"><Detail id now keys_href=keys_href.clone()/></td>
             </tr>
         </Show>
     }
@@ -212,13 +216,14 @@ fn ChangeRoleForm(
 
 /// The expanded row: keys, request counts, join date, last active.
 #[component]
-fn Detail(id: domain::UserId, now: DateTime<Utc>) -> impl IntoView {
+fn Detail(id: domain::UserId, now: DateTime<Utc>, keys_href: Option<String>) -> impl IntoView {
+    let keys_href = StoredValue::new(keys_href);
     let detail = Resource::new(move || id, load_user_detail);
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading details…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <DetailBody d now/> }.into_any(),
+                    Ok(d) => view! { <DetailBody d now keys_href=keys_href.get_value()/> }.into_any(),
                     Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -227,7 +232,7 @@ fn Detail(id: domain::UserId, now: DateTime<Utc>) -> impl IntoView {
 }
 
 #[component]
-fn DetailBody(d: UserDetail, now: DateTime<Utc>) -> impl IntoView {
+fn DetailBody(d: UserDetail, now: DateTime<Utc>, keys_href: Option<String>) -> impl IntoView {
     let keys = d.keys;
     view! {
         <div class="detail">
@@ -237,7 +242,7 @@ fn DetailBody(d: UserDetail, now: DateTime<Utc>) -> impl IntoView {
                 <div><dt>"Joined"</dt><dd><Ago at=d.joined_at now never="Not yet (invited)"/></dd></div>
                 <div><dt>"Last active"</dt><dd><Ago at=d.last_active_at now/></dd></div>
             </dl>
-            <h3 class="detail-title">"API keys"</h3>
+            <h3 class="detail-title">"API keys"{keys_href.map(|href| view! { " " <a class="detail-link" href=href>"Manage these keys"</a> })}</h3>
             {if keys.is_empty() {
                 view! { <p class="muted">"No API keys."</p> }.into_any()
             } else {
