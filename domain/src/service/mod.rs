@@ -10,6 +10,7 @@ pub mod session;
 pub mod setup;
 pub mod sign_in;
 pub mod teams;
+pub mod usage;
 pub mod users;
 
 use crate::dto::SessionUser;

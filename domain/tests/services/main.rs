@@ -10,5 +10,6 @@ mod sessions;
 mod setup;
 mod sign_in;
 mod support;
+mod usage;
 mod users;
 mod users_list;
