@@ -15,6 +15,7 @@ pub mod numbers;
 pub mod permission;
 pub mod role;
 pub mod status;
+pub mod teams;
 pub mod users;
 pub mod validation;
 

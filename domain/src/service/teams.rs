@@ -1,14 +1,20 @@
 //! Teams as other pages need them, and deleting a team (which revokes its keys). The Teams
 //! page and its other actions are their own issue.
 
-use crate::db::begin_write;
-use crate::entity::{api_key, team, user};
+use crate::db::{begin_write, is_unique_violation};
+use crate::entity::{api_key, team, usage_team_month, user};
+use crate::money::Money;
 use crate::permission::{Action, Actor};
-use crate::service::audit;
-use crate::{Error, TeamId};
+use crate::service::{audit, month_key};
+use crate::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamRow, TeamSummary};
+use crate::validation::bounded_text;
+use crate::{Error, TeamId, UserId};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 /// Every team's id and name, by name: the choices of a Team field.
 ///
@@ -81,5 +87,203 @@ pub async fn delete(
     Ok(TeamRemoved {
         members_unassigned: members,
         keys_revoked: keys,
+    })
+}
+
+/// The form's fields, checked: a trimmed name, a description and the limit (blank: none).
+fn checked(input: &TeamInput) -> Result<(String, String, Option<Money>), Error> {
+    let name = bounded_text("name", &input.name, TEAM_NAME_MAX, "Name the team.")?;
+    let description = input.description.trim().to_owned();
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(Error::validation(
+            "description",
+            format!("Use at most {DESCRIPTION_MAX} characters."),
+        ));
+    }
+    if description
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(Error::validation(
+            "description",
+            "Remove the control characters.",
+        ));
+    }
+    let limit =
+        Money::parse_usd(&input.limit).map_err(|e| Error::validation("limit", e.to_string()))?;
+    Ok((name, description, limit))
+}
+
+fn duplicate_name() -> Error {
+    Error::validation("name", "A team with this name already exists.")
+}
+
+/// Creates a team.
+///
+/// # Errors
+/// [`Error::Forbidden`] below Admin; [`Error::Validation`] on `name` (empty, too long, taken
+/// whatever its case), `description` or `limit` (not an amount, negative).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &TeamInput,
+) -> Result<TeamRow, Error> {
+    actor.require(Action::ManageTeams)?;
+    let (name, description, limit) = checked(input)?;
+    let txn = begin_write(db).await?;
+    let created = team::ActiveModel {
+        name_normalized: Set(name.to_lowercase()),
+        name: Set(name.clone()),
+        description: Set(description),
+        monthly_limit_micros: Set(limit.map(Money::micros)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            duplicate_name()
+        } else {
+            e.into()
+        }
+    })?;
+    let detail = limit.map_or_else(
+        || format!("{name}, no limit"),
+        |l| format!("{name}, limit {l}"),
+    );
+    finish(txn, actor, "team.create", TeamId(created.id), &detail).await
+}
+
+/// Changes a team's name, description or limit.
+///
+/// # Errors
+/// As [`create`], and [`Error::NotFound`] when the team is gone.
+pub async fn edit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: TeamId,
+    input: &TeamInput,
+) -> Result<TeamRow, Error> {
+    actor.require(Action::ManageTeams)?;
+    let (name, description, limit) = checked(input)?;
+    let txn = begin_write(db).await?;
+    let mut found: team::ActiveModel = find(&txn, id).await?.into();
+    found.name_normalized = Set(name.to_lowercase());
+    found.name = Set(name.clone());
+    found.description = Set(description);
+    found.monthly_limit_micros = Set(limit.map(Money::micros));
+    found.update(&txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            duplicate_name()
+        } else {
+            e.into()
+        }
+    })?;
+    let detail = limit.map_or_else(
+        || format!("{name}, no limit"),
+        |l| format!("{name}, limit {l}"),
+    );
+    finish(txn, actor, "team.edit", id, &detail).await
+}
+
+/// Puts `user` in `team`, or (`None`) in no team. The Users page and the Teams page both
+/// assign through this.
+///
+/// # Errors
+/// [`Error::Forbidden`] below Admin; [`Error::NotFound`] when the user or the team is gone.
+pub async fn assign(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    who: UserId,
+    team: Option<TeamId>,
+) -> Result<(), Error> {
+    actor.require(Action::ManageTeams)?;
+    let txn = begin_write(db).await?;
+    let person = super::users::find(&txn, who).await?;
+    let detail = match team {
+        Some(id) => format!("to {}", find(&txn, id).await?.name),
+        None => "to no team".to_owned(),
+    };
+    let mut changed: user::ActiveModel = person.into();
+    changed.team_id = Set(team.map(|t| t.0));
+    changed.update(&txn).await?;
+    super::users::record(&txn, actor, "user.team", who, &detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn find(conn: &impl ConnectionTrait, id: TeamId) -> Result<team::Model, Error> {
+    team::Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound("This team no longer exists.".to_owned()))
+}
+
+/// Audit entry, the row as it now stands, commit.
+async fn finish(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    verb: &str,
+    id: TeamId,
+    detail: &str,
+) -> Result<TeamRow, Error> {
+    let email = user::Entity::find_by_id(actor.id.0)
+        .one(&txn)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
+    let by = audit::By {
+        id: Some(actor.id.0),
+        email: &email,
+    };
+    audit::record(&txn, by, verb, &format!("team:{id}"), detail).await?;
+    let row = row(&txn, id).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// One team with its member count and this month's spend and requests.
+///
+/// # Errors
+/// [`Error::NotFound`] when the team is gone.
+pub async fn row(conn: &impl ConnectionTrait, id: TeamId) -> Result<TeamRow, Error> {
+    let t = find(conn, id).await?;
+    let members = user::Entity::find()
+        .filter(user::Column::TeamId.eq(id.0))
+        .count(conn)
+        .await?;
+    let month = usage_team_month::Entity::find_by_id((id.0, month_key(Utc::now())))
+        .one(conn)
+        .await?;
+    Ok(TeamRow {
+        id,
+        name: t.name,
+        description: t.description,
+        members,
+        spend: Money::from_micros(month.as_ref().map_or(0, |m| m.spend_micros)),
+        requests: month.map_or(0, |m| m.requests),
+        limit: t.monthly_limit_micros.map(Money::from_micros),
+        created_at: t.created_at,
+    })
+}
+
+/// The Teams page's cards: teams, members, and this month's spend and requests.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn summary(db: &impl ConnectionTrait) -> Result<TeamSummary, Error> {
+    let months = usage_team_month::Entity::find()
+        .filter(usage_team_month::Column::Month.eq(month_key(Utc::now())))
+        .all(db)
+        .await?;
+    Ok(TeamSummary {
+        teams: team::Entity::find().count(db).await?,
+        members: user::Entity::find()
+            .filter(user::Column::TeamId.is_not_null())
+            .count(db)
+            .await?,
+        spend: Money::from_micros(months.iter().map(|m| m.spend_micros).sum()),
+        requests: months.iter().map(|m| m.requests).sum(),
     })
 }

@@ -10,6 +10,7 @@ mod sessions;
 mod setup;
 mod sign_in;
 mod support;
+mod teams;
 mod usage;
 mod users;
 mod users_list;

@@ -1,0 +1,169 @@
+//! Teams on both databases: create and edit with their refusals (nothing half-written), assigning
+//! people, and a team's figures read from the usage aggregates.
+
+use crate::support::{actor, add_user, databases};
+use chrono::Utc;
+use domain::budget::BudgetBand;
+use domain::entity::team;
+
+use domain::money::Money;
+use domain::service::teams;
+use domain::service::usage::{self, Metered};
+use domain::teams::TeamInput;
+use domain::{Error, KeyId, Role, Status};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+fn input(name: &str, limit: &str) -> TeamInput {
+    TeamInput {
+        name: name.into(),
+        description: String::new(),
+        limit: limit.into(),
+    }
+}
+
+fn field_error<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) -> String {
+    match result {
+        Err(Error::Validation { field: f, message }) if f == field => message,
+        other => panic!("expected an error on {field}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn teams_are_created_and_edited_and_bad_input_writes_nothing() {
+    for t in databases().await {
+        let admin = actor(
+            add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await,
+            Role::Admin,
+        );
+        let member = actor(
+            add_user(&t.db, "m@example.com", Role::Member, Status::Active).await,
+            Role::Member,
+        );
+        let platform = teams::create(&t.db, &admin, &input("  Platform ", "1,500.50"))
+            .await
+            .unwrap();
+        assert_eq!(platform.name, "Platform", "{}", t.kind);
+        assert_eq!(
+            platform.limit.map(|l| l.to_string()),
+            Some("$1,500.50".into())
+        );
+        let open = teams::create(&t.db, &admin, &input("Research", ""))
+            .await
+            .unwrap();
+        assert_eq!(open.limit, None, "blank is no limit");
+
+        assert_eq!(
+            field_error(
+                teams::create(&t.db, &admin, &input("PLATFORM", "")).await,
+                "name"
+            ),
+            "A team with this name already exists."
+        );
+        assert_eq!(
+            field_error(
+                teams::create(&t.db, &admin, &input("Ops", "-5")).await,
+                "limit"
+            ),
+            "The limit cannot be negative."
+        );
+        field_error(
+            teams::create(&t.db, &admin, &input("Ops", "12.345")).await,
+            "limit",
+        );
+        field_error(
+            teams::create(&t.db, &admin, &input("Ops", "ten")).await,
+            "limit",
+        );
+        field_error(
+            teams::create(&t.db, &admin, &input("   ", "")).await,
+            "name",
+        );
+        let long = TeamInput {
+            description: "x".repeat(501),
+            ..input("Ops", "")
+        };
+        field_error(teams::create(&t.db, &admin, &long).await, "description");
+        assert!(matches!(
+            teams::create(&t.db, &member, &input("Ops", "")).await,
+            Err(Error::Forbidden(_))
+        ));
+        assert_eq!(
+            team::Entity::find().count(&t.db).await.unwrap(),
+            2,
+            "refusals wrote nothing"
+        );
+
+        let renamed = teams::edit(&t.db, &admin, open.id, &input("Research & Dev", "0"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (renamed.name.as_str(), renamed.limit),
+            ("Research & Dev", Some(Money::ZERO))
+        );
+        assert_eq!(
+            renamed.band(),
+            Some(BudgetBand::of(Money::ZERO, Money::ZERO))
+        );
+        field_error(
+            teams::edit(&t.db, &admin, open.id, &input("platform", "")).await,
+            "name",
+        );
+        let kept = teams::row(&t.db, open.id).await.unwrap();
+        assert_eq!(
+            kept.name, "Research & Dev",
+            "a refused edit leaves the team as it was"
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn members_and_this_months_figures_come_from_the_data() {
+    for t in databases().await {
+        let owner = actor(
+            add_user(&t.db, "o@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let person = add_user(&t.db, "p@example.com", Role::Member, Status::Active).await;
+        let red = teams::create(&t.db, &owner, &input("Red", "10"))
+            .await
+            .unwrap();
+        teams::assign(&t.db, &owner, person, Some(red.id))
+            .await
+            .unwrap();
+        assert!(matches!(
+            teams::assign(&t.db, &actor(person, Role::Member), person, None).await,
+            Err(Error::Forbidden(_))
+        ));
+        for cents in [300, 450] {
+            usage::record(
+                &t.db,
+                &Metered {
+                    key: KeyId(1),
+                    user: person,
+                    team: Some(red.id),
+                    cost: Money::from_micros(cents * 10_000),
+                    at: Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let row = teams::row(&t.db, red.id).await.unwrap();
+        assert_eq!(
+            (row.members, row.spend.to_string(), row.requests),
+            (1, "$7.50".to_owned(), 2),
+            "{}",
+            t.kind
+        );
+        assert_eq!(row.band(), Some(BudgetBand::Yellow), "75 % of $10");
+        let cards = teams::summary(&t.db).await.unwrap();
+        assert_eq!(
+            (cards.teams, cards.members, cards.spend, cards.requests),
+            (1, 1, Money::from_micros(7_500_000), 2)
+        );
+        teams::assign(&t.db, &owner, person, None).await.unwrap();
+        assert_eq!(teams::row(&t.db, red.id).await.unwrap().members, 0);
+        t.finish().await;
+    }
+}
