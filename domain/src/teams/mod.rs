@@ -4,6 +4,7 @@
 use crate::TeamId;
 use crate::budget::BudgetBand;
 use crate::money::Money;
+use crate::users::{SortDir, encode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,8 @@ pub struct TeamRow {
     pub requests: i64,
     /// The hard monthly cap; `None` is no limit.
     pub limit: Option<Money>,
+    /// Keys of this team not yet revoked (deleting the team revokes them).
+    pub live_keys: u64,
     pub created_at: DateTime<Utc>,
 }
 
@@ -49,4 +52,167 @@ pub struct TeamInput {
     pub name: String,
     pub description: String,
     pub limit: String,
+}
+
+/// One page of teams, with the cards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamPage {
+    pub rows: Vec<TeamRow>,
+    pub matching: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub summary: TeamSummary,
+}
+
+/// A sortable column of the teams table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TeamSort {
+    #[default]
+    Name,
+    Members,
+    Spend,
+    Requests,
+}
+
+impl TeamSort {
+    pub const ALL: [TeamSort; 4] = [
+        TeamSort::Name,
+        TeamSort::Members,
+        TeamSort::Spend,
+        TeamSort::Requests,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamSort::Name => "name",
+            TeamSort::Members => "members",
+            TeamSort::Spend => "spend",
+            TeamSort::Requests => "requests",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TeamSort::Name => "Team",
+            TeamSort::Members => "Members",
+            TeamSort::Spend => "Monthly spend",
+            TeamSort::Requests => "Monthly requests",
+        }
+    }
+}
+
+/// What the teams list shows: `?q=plat&sort=spend&dir=desc&page=2`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamQuery {
+    /// Matched anywhere in the team name, case-insensitively.
+    pub search: String,
+    pub sort: TeamSort,
+    pub dir: SortDir,
+    /// 1-based.
+    pub page: u64,
+}
+
+impl Default for TeamQuery {
+    fn default() -> Self {
+        TeamQuery {
+            search: String::new(),
+            sort: TeamSort::Name,
+            dir: SortDir::Asc,
+            page: 1,
+        }
+    }
+}
+
+impl TeamQuery {
+    /// Reads the query from URL parameters; malformed values fall back to defaults.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        TeamQuery {
+            search: get("q")
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(100)
+                .collect(),
+            sort: get("sort")
+                .and_then(|s| TeamSort::ALL.into_iter().find(|c| c.as_str() == s))
+                .unwrap_or_default(),
+            dir: match get("dir").as_deref() {
+                Some("desc") => SortDir::Desc,
+                _ => SortDir::Asc,
+            },
+            page: get("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+        }
+    }
+
+    /// The URL query string (without `?`), leaving out defaults.
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.search.is_empty() {
+            parts.push(format!("q={}", encode(&self.search)));
+        }
+        if self.sort != TeamSort::Name {
+            parts.push(format!("sort={}", self.sort.as_str()));
+        }
+        if self.dir != SortDir::Asc {
+            parts.push(format!("dir={}", self.dir.as_str()));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        parts.join("&")
+    }
+
+    /// Sorted by `column`: ascending first, flipping on a second click; back to page 1.
+    pub fn sorted_by(&self, column: TeamSort) -> Self {
+        let dir = if self.sort == column {
+            self.dir.flipped()
+        } else {
+            SortDir::Asc
+        };
+        TeamQuery {
+            sort: column,
+            dir,
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    pub fn on_page(&self, page: u64) -> Self {
+        TeamQuery {
+            page: page.max(1),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_round_trips_through_the_url() {
+        let q = TeamQuery {
+            search: "data eng".into(),
+            sort: TeamSort::Spend,
+            dir: SortDir::Desc,
+            page: 3,
+        };
+        assert_eq!(q.to_query_string(), "q=data+eng&sort=spend&dir=desc&page=3");
+        let back = TeamQuery::from_params(|k| match k {
+            "q" => Some("data eng".into()),
+            "sort" => Some("spend".into()),
+            "dir" => Some("desc".into()),
+            "page" => Some("3".into()),
+            _ => None,
+        });
+        assert_eq!(back, q);
+        assert_eq!(q.sorted_by(TeamSort::Spend).dir, SortDir::Asc);
+        assert_eq!(
+            TeamQuery::from_params(|_| Some("junk".into())).sort,
+            TeamSort::Name
+        );
+    }
 }

@@ -167,3 +167,73 @@ async fn members_and_this_months_figures_come_from_the_data() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_list_searches_sorts_by_this_months_figures_and_pages() {
+    use domain::teams::{TeamQuery, TeamSort};
+    use domain::users::SortDir;
+    for t in databases().await {
+        let owner = actor(
+            add_user(&t.db, "o@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let person = add_user(&t.db, "p@example.com", Role::Member, Status::Active).await;
+        let mut ids = Vec::new();
+        for (name, dollars) in [("Alpha", 5), ("Bravo", 40), ("Charlie", 12)] {
+            let team = teams::create(&t.db, &owner, &input(name, ""))
+                .await
+                .unwrap();
+            usage::record(
+                &t.db,
+                &Metered {
+                    key: KeyId(1),
+                    user: person,
+                    team: Some(team.id),
+                    cost: Money::from_micros(dollars * 1_000_000),
+                    at: Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+            ids.push(team.id);
+        }
+        teams::assign(&t.db, &owner, person, Some(ids[2]))
+            .await
+            .unwrap();
+        let names = |page: domain::teams::TeamPage| -> Vec<String> {
+            page.rows.into_iter().map(|r| r.name).collect()
+        };
+        let by_spend = TeamQuery {
+            sort: TeamSort::Spend,
+            dir: SortDir::Desc,
+            ..TeamQuery::default()
+        };
+        let page = teams::list(&t.db, &owner, &by_spend).await.unwrap();
+        assert_eq!(
+            page.summary.spend,
+            Money::from_micros(57_000_000),
+            "{}",
+            t.kind
+        );
+        assert_eq!(names(page), ["Bravo", "Charlie", "Alpha"]);
+        let by_members = TeamQuery {
+            sort: TeamSort::Members,
+            dir: SortDir::Desc,
+            ..TeamQuery::default()
+        };
+        assert_eq!(
+            names(teams::list(&t.db, &owner, &by_members).await.unwrap())[0],
+            "Charlie"
+        );
+        let search = TeamQuery {
+            search: "HA".into(),
+            ..TeamQuery::default()
+        };
+        let found = teams::list(&t.db, &owner, &search).await.unwrap();
+        assert_eq!(
+            (found.matching, names(found)),
+            (2, vec!["Alpha".to_owned(), "Charlie".to_owned()])
+        );
+        t.finish().await;
+    }
+}
