@@ -1,7 +1,7 @@
 //! The browser entry point: hydrates the server-rendered console.
 
 // Leptos views are deeply nested types; the users table needs more than the default 128.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 /// Called by the generated JavaScript once the WebAssembly module has loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -1,6 +1,8 @@
 //! The Tollgate server: configuration, command line, router, security layers and start-up.
 //! `main.rs` only parses the command line and calls into here, so tests can build the same
 //! router the binary serves.
+// The dashboard's view types nest deeply; the router that serves them needs the headroom.
+#![recursion_limit = "512"]
 
 pub mod bench;
 pub mod cli;

@@ -16,6 +16,12 @@ pub fn Field(
     #[prop(optional)] minlength: Option<usize>,
     #[prop(optional)] maxlength: Option<usize>,
     error: Signal<Option<String>>,
+    /// The starting value (an edit form).
+    #[prop(optional, into)]
+    value: Option<String>,
+    /// Called with the text on every keystroke, for checks before submit.
+    #[prop(optional)]
+    on_input: Option<Callback<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
@@ -47,6 +53,12 @@ pub fn Field(
                 maxlength=maxlength
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
+                value=value
+                on:input=move |ev| {
+                    if let Some(cb) = on_input {
+                        cb.run(event_target_value(&ev));
+                    }
+                }
             />
             {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             {move || error.get().map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> })}

@@ -1,6 +1,7 @@
 //! Components shared by every page.
 
 mod brand;
+mod budget_bar;
 mod cards;
 mod copy;
 mod dialog;
@@ -10,6 +11,7 @@ mod time;
 mod toasts;
 
 pub use brand::Brand;
+pub use budget_bar::BudgetBar;
 pub use cards::SummaryCards;
 pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal};

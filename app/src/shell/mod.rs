@@ -3,8 +3,8 @@
 
 mod home;
 mod layout;
-mod placeholder;
+mod not_found;
 
 pub use home::DashboardHome;
 pub use layout::DashboardLayout;
-pub use placeholder::{NotFound, TeamsPage};
+pub use not_found::NotFound;

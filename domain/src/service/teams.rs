@@ -7,7 +7,8 @@ use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::service::{audit, month_key};
 use crate::teams::{
-    DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamPage, TeamQuery, TeamRow, TeamSort, TeamSummary,
+    DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamPage, TeamQuery, TeamRemoved, TeamRow, TeamSort,
+    TeamSummary,
 };
 use crate::users::{PER_PAGE, SortDir};
 use crate::validation::bounded_text;
@@ -34,13 +35,6 @@ pub async fn options(
         .all(db)
         .await?;
     Ok(teams.into_iter().map(|t| (TeamId(t.id), t.name)).collect())
-}
-
-/// What deleting a team did besides removing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TeamRemoved {
-    pub members_unassigned: u64,
-    pub keys_revoked: u64,
 }
 
 /// Deletes a team: its members are left without a team, its keys are revoked (they stay

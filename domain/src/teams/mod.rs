@@ -54,6 +54,13 @@ pub struct TeamInput {
     pub limit: String,
 }
 
+/// What deleting a team did besides removing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamRemoved {
+    pub members_unassigned: u64,
+    pub keys_revoked: u64,
+}
+
 /// One page of teams, with the cards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamPage {

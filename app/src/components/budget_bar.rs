@@ -1,0 +1,29 @@
+//! A team's budget bar: green under 70 %, yellow from 70 %, red from 90 % (and for a limit of 0);
+//! full above 100 % while the label shows the true share.
+
+use domain::budget::{BudgetBand, percent_used};
+use domain::money::Money;
+use leptos::prelude::*;
+
+#[component]
+pub fn BudgetBar(spent: Money, limit: Money) -> impl IntoView {
+    let band = BudgetBand::of(spent, limit);
+    let percent = percent_used(spent, limit);
+    let shown = percent.map_or(100.0, |p| p.clamp(0.0, 100.0));
+    let label = match percent {
+        // Truncated, so 69.99 % (green) never reads "70 %" (yellow's first value).
+        Some(p) => format!("{:.1} %", (p * 10.0).floor() / 10.0),
+        None => "limit $0".to_owned(),
+    };
+    let text = format!("{spent} of {limit}");
+    view! {
+        <div class="budget">
+            <div class=format!("budget-track band-{}", band.css()) role="progressbar"
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{:.0}", percent.unwrap_or(100.0))
+                aria-valuetext=format!("{text} ({label})") aria-label="Budget used">
+                <div class="budget-fill" style=format!("width: {shown:.1}%")></div>
+            </div>
+            <span class="budget-label">{text}<span class="muted">{format!(" · {label}")}</span></span>
+        </div>
+    }
+}

@@ -1,0 +1,86 @@
+//! Server functions for the Teams page. Bodies are thin: who is asking → `domain` service →
+//! answer.
+
+use crate::error::AppError;
+use domain::TeamId;
+use domain::teams::{TeamPage, TeamQuery, TeamRemoved, TeamRow};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use {
+    crate::request::{self, answer},
+    domain::service::teams,
+    domain::teams::TeamInput,
+};
+
+/// One page of teams for `query`, with the cards.
+#[server(prefix = "/api", endpoint = "list_teams", input = Json)]
+pub async fn list_teams(query: TeamQuery) -> Result<TeamPage, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            teams::list(&ctx.db, &me.actor(), &query).await
+        }
+        .await,
+    )
+}
+
+/// Creates a team. `limit` is the typed dollar amount; blank is no limit.
+#[server(prefix = "/api", endpoint = "create_team")]
+pub async fn create_team(
+    name: String,
+    description: String,
+    limit: String,
+) -> Result<TeamRow, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            let input = TeamInput {
+                name,
+                description,
+                limit,
+            };
+            teams::create(&ctx.db, &me.actor(), &input).await
+        }
+        .await,
+    )
+}
+
+/// Changes a team's name, description or limit.
+#[server(prefix = "/api", endpoint = "edit_team")]
+pub async fn edit_team(
+    id: TeamId,
+    name: String,
+    description: String,
+    limit: String,
+) -> Result<TeamRow, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            let input = TeamInput {
+                name,
+                description,
+                limit,
+            };
+            teams::edit(&ctx.db, &me.actor(), id, &input).await
+        }
+        .await,
+    )
+}
+
+/// Deletes a team: members are unassigned, its keys revoked, usage history kept.
+#[server(prefix = "/api", endpoint = "delete_team")]
+pub async fn delete_team(id: TeamId) -> Result<TeamRemoved, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            teams::delete(&ctx.db, &me.actor(), id).await
+        }
+        .await,
+    )
+}

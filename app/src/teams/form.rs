@@ -1,0 +1,120 @@
+//! Create team / Edit team: name, description and monthly spend limit. The limit is checked as
+//! it is typed (a negative number or anything that is not dollars and cents is refused before
+//! submit) and again by the server.
+
+use super::api::{CreateTeam, EditTeam};
+use crate::components::{Field, FormAlert, FormErrors, Modal};
+use domain::money::Money;
+use domain::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamRow};
+use leptos::prelude::*;
+
+/// The limit field's message while typing: the same parser the server uses.
+fn typed_limit_error(text: &str) -> Option<String> {
+    Money::parse_usd(text).err().map(|e| e.to_string())
+}
+
+#[component]
+pub fn CreateTeamDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoView {
+    let action = ServerAction::<CreateTeam>::new();
+    saved_closes(action, open, on_saved);
+    let errors = FormErrors::new(action, &["name", "description", "limit"]);
+    view! {
+        <Modal open title=Signal::derive(|| "Create a team".to_owned())>
+            <ActionForm action=action attr:class="form form-tight">
+                <TeamFields errors current=None pending=action.pending() open/>
+            </ActionForm>
+        </Modal>
+    }
+}
+
+#[component]
+pub fn EditTeamDialog(
+    open: RwSignal<bool>,
+    team: TeamRow,
+    on_saved: Callback<()>,
+) -> impl IntoView {
+    let action = ServerAction::<EditTeam>::new();
+    saved_closes(action, open, on_saved);
+    let title = format!("Edit {}", team.name);
+    let id = team.id;
+    let team = StoredValue::new(team);
+    let errors = FormErrors::new(action, &["name", "description", "limit"]);
+    view! {
+        <Modal open title=Signal::derive(move || title.clone())>
+            <ActionForm action=action attr:class="form form-tight">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <TeamFields errors current=Some(team.get_value()) pending=action.pending() open/>
+            </ActionForm>
+        </Modal>
+    }
+}
+
+/// A successful save closes the dialog and refreshes the list; reopening starts afresh.
+fn saved_closes<S>(action: ServerAction<S>, open: RwSignal<bool>, on_saved: Callback<()>)
+where
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if action.value().get().is_some_and(|r| r.is_ok()) {
+            open.set(false);
+            action.clear();
+            on_saved.run(());
+        }
+    });
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        if is_open && was_open == Some(false) {
+            action.clear();
+        }
+        is_open
+    });
+}
+
+#[component]
+fn TeamFields(
+    errors: FormErrors,
+    current: Option<TeamRow>,
+    pending: Memo<bool>,
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let typed = RwSignal::new(None::<String>);
+    let limit_error = Signal::derive(move || typed.get().or_else(|| errors.field("limit").get()));
+    let (name, description, limit) = match &current {
+        Some(t) => (
+            t.name.clone(),
+            t.description.clone(),
+            t.limit.map(Money::to_input).unwrap_or_default(),
+        ),
+        None => Default::default(),
+    };
+    let saving = if current.is_some() {
+        "Saving…"
+    } else {
+        "Creating…"
+    };
+    let save = if current.is_some() {
+        "Save team"
+    } else {
+        "Create team"
+    };
+    view! {
+        <FormAlert message=errors.form()/>
+        <Field label="Team Name" name="name" required=true autofocus=true maxlength=TEAM_NAME_MAX
+            value=name error=errors.field("name")/>
+        <div class="field" class:field-invalid=move || errors.field("description").get().is_some()>
+            <label for="field-description">"Description"</label>
+            <textarea id="field-description" name="description" class="input" rows="3" maxlength=DESCRIPTION_MAX>{description}</textarea>
+            {move || errors.field("description").get().map(|e| view! { <p class="field-error">{e}</p> })}
+        </div>
+        <Field label="Monthly Spend Limit (USD)" name="limit" value=limit
+            hint="A hard cap: requests are blocked when the team reaches it. Leave blank for no limit."
+            error=limit_error on_input=Callback::new(move |text: String| typed.set(typed_limit_error(&text)))/>
+        <div class="modal-actions">
+            <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
+            <button type="submit" class="btn btn-primary" disabled=move || pending.get() || typed.get().is_some()>
+                {move || if pending.get() { saving } else { save }}
+            </button>
+        </div>
+    }
+}

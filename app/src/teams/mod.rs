@@ -1,0 +1,8 @@
+//! The Teams page (`/dashboard/configuration/teams`): the list with this month's spend and
+//! requests and budget bars, the cards, and creating, editing and deleting teams.
+
+pub mod api;
+mod form;
+mod page;
+
+pub use page::TeamsPage;

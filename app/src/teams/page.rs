@@ -1,0 +1,249 @@
+//! `/dashboard/configuration/teams`: cards, search, sortable columns and pages (all in the URL,
+//! working with JavaScript off), budget bars, expandable rows, and the team actions.
+
+use super::api::{DeleteTeam, list_teams};
+use super::form::{CreateTeamDialog, EditTeamDialog};
+use crate::components::{BudgetBar, ConfirmDialog, SummaryCards, exact, use_toasts};
+use domain::budget::percent_used;
+use domain::dto::SessionUser;
+use domain::numbers::grouped;
+use domain::teams::{TeamPage, TeamQuery, TeamRow, TeamSort};
+use domain::users::{PER_PAGE, SortDir};
+use domain::{Action, Actor};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn TeamsPage() -> impl IntoView {
+    let actor = use_context::<SessionUser>().map(|me| me.actor());
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let params = query_map.read();
+        TeamQuery::from_params(|k| params.get(k))
+    });
+    let version = RwSignal::new(0_u32);
+    let page = Resource::new(move || (query.get(), version.get()), |(q, _)| list_teams(q));
+    let refresh = Callback::new(move |()| version.update(|v| *v += 1));
+    let manages = actor.is_some_and(|a| a.can(Action::ManageTeams));
+    let create_open = RwSignal::new(false);
+    let delete = ServerAction::<DeleteTeam>::new();
+    Effect::new(move |_| {
+        let Some(result) = delete.value().get() else {
+            return;
+        };
+        if let Some(toasts) = use_toasts() {
+            match &result {
+                Ok(r) => toasts.success(format!(
+                    "The team was deleted: {} members unassigned, {} keys revoked.",
+                    r.members_unassigned, r.keys_revoked
+                )),
+                Err(e) => toasts.error(e.to_string()),
+            }
+        }
+        refresh.run(());
+    });
+
+    view! {
+        <Title text="Teams"/>
+        <div class="page-header">
+            <div>
+                <h1>"Teams"</h1>
+                <p class="muted">"Groups of users with a monthly spend limit that the gateway enforces as a hard cap. Figures are for this calendar month (UTC)."</p>
+            </div>
+            {manages.then(|| view! {
+                <button type="button" class="btn btn-primary" on:click=move |_| create_open.set(true)>"Create Team"</button>
+            })}
+        </div>
+        {manages.then(|| view! { <CreateTeamDialog open=create_open on_saved=refresh/> })}
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading teams…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => view! {
+                        <Cards page=p.clone()/>
+                        <Search query=query.get_untracked()/>
+                        <TeamsTable page=p query=query.get_untracked() actor refresh delete/>
+                    }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Cards(page: TeamPage) -> impl IntoView {
+    let s = page.summary;
+    view! {
+        <SummaryCards cards=vec![
+            ("Total teams", grouped(s.teams)),
+            ("Total members", grouped(s.members)),
+            ("Monthly spend", s.spend.to_string()),
+            ("Monthly requests", grouped(u64::try_from(s.requests).unwrap_or(0))),
+        ]/>
+    }
+}
+
+/// A plain GET form (JavaScript off works); with JavaScript the router runs it in place.
+#[component]
+fn Search(query: TeamQuery) -> impl IntoView {
+    view! {
+        <leptos_router::components::Form method="GET" action="/dashboard/configuration/teams" attr:class="filters" attr:role="search">
+            <input type="search" name="q" class="input" value=query.search.clone()
+                placeholder="Search by team name" aria-label="Search teams"/>
+            <input type="hidden" name="sort" value=query.sort.as_str()/>
+            <input type="hidden" name="dir" value=query.dir.as_str()/>
+            <button type="submit" class="btn btn-ghost">"Search"</button>
+        </leptos_router::components::Form>
+    }
+}
+
+#[component]
+fn TeamsTable(
+    page: TeamPage,
+    query: TeamQuery,
+    actor: Option<Actor>,
+    refresh: Callback<()>,
+    delete: ServerAction<DeleteTeam>,
+) -> impl IntoView {
+    let header = |col: TeamSort| {
+        let sorted = query.sort == col;
+        let aria = sorted.then_some(match query.dir {
+            SortDir::Asc => "ascending",
+            SortDir::Desc => "descending",
+        });
+        let indicator = match (sorted, query.dir) {
+            (true, SortDir::Asc) => "▲",
+            (true, SortDir::Desc) => "▼",
+            _ => "",
+        };
+        let href = format!("?{}", query.sorted_by(col).to_query_string());
+        view! {
+            <th scope="col" aria-sort=aria>
+                <a class="sort-link" href=href>{col.label()}<span class="sort-indicator" aria-hidden="true">{indicator}</span></a>
+            </th>
+        }
+    };
+    let first = (page.page - 1) * PER_PAGE + 1;
+    let last = first + page.rows.len() as u64 - 1;
+    let empty = page.rows.is_empty();
+    let (prev, next) = (
+        (page.page > 1).then(|| format!("?{}", query.on_page(page.page - 1).to_query_string())),
+        (page.page < page.pages)
+            .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
+    );
+    let manages = actor.is_some_and(|a| a.can(Action::ManageTeams));
+    view! {
+        <div class="table-wrap">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col" class="col-expand"><span class="sr-only">"Details"</span></th>
+                        {TeamSort::ALL.into_iter().map(header).collect_view()}
+                        <th scope="col">"Budget"</th>
+                        <th scope="col" class="col-actions"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page.rows.into_iter().map(|team| view! { <TeamRowView team manages refresh delete/> }).collect_view()}
+                </tbody>
+            </table>
+            {empty.then(|| view! {
+                <p class="table-empty">{if query.search.is_empty() { "No teams yet." } else { "No teams match this search." }}</p>
+            })}
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{if empty { "0 teams".to_owned() } else { format!("{first}–{last} of {} teams", grouped(page.matching)) }}</span>
+            <span class="pager-links">
+                {match prev { Some(h) => view! { <a class="btn btn-ghost" href=h rel="prev">"Previous"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Previous"</span> }.into_any() }}
+                <span class="muted">{format!("Page {} of {}", page.page, page.pages)}</span>
+                {match next { Some(h) => view! { <a class="btn btn-ghost" href=h rel="next">"Next"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Next"</span> }.into_any() }}
+            </span>
+        </nav>
+    }
+}
+
+#[component]
+fn TeamRowView(
+    team: TeamRow,
+    manages: bool,
+    refresh: Callback<()>,
+    delete: ServerAction<DeleteTeam>,
+) -> impl IntoView {
+    let id = team.id;
+    let expanded = RwSignal::new(false);
+    let edit_open = RwSignal::new(false);
+    let confirm = RwSignal::new(false);
+    let busy = move || delete.pending().get() && delete.input().get().map(|i| i.id) == Some(id);
+    let title = format!("Delete team ‘{}’?", team.name);
+    let detail = format!(
+        "{} will be left without a team and {} will be revoked. Usage history stays.",
+        plural(team.members, "member", "members"),
+        plural(team.live_keys, "key", "keys"),
+    );
+    let detail_id = format!("team-detail-{id}");
+    let budget = match team.limit {
+        Some(limit) => view! { <BudgetBar spent=team.spend limit/> }.into_any(),
+        None => view! { <span class="muted">"No limit"</span> }.into_any(),
+    };
+    let edit_team = team.clone();
+    view! {
+        <tr class="row" class:row-busy=busy>
+            <td class="col-expand">
+                <button type="button" class="icon-btn" aria-label=format!("Details for {}", team.name)
+                    aria-expanded=move || expanded.get().to_string() aria-controls=detail_id.clone()
+                    on:click=move |_| expanded.update(|e| *e = !*e)>
+                    <span class="chevron" class:chevron-open=move || expanded.get() aria-hidden="true">"›"</span>
+                </button>
+            </td>
+            <td class="cell-name">{team.name.clone()}</td>
+            <td>{grouped(team.members)}</td>
+            <td>{team.spend.to_string()}</td>
+            <td>{grouped(u64::try_from(team.requests).unwrap_or(0))}</td>
+            <td>{budget}</td>
+            <td class="col-actions">
+                {manages.then(|| view! {
+                    <div class="row-buttons">
+                        <button type="button" class="btn btn-small btn-ghost" aria-label=format!("Edit {}", team.name) on:click=move |_| edit_open.set(true)>"Edit"</button>
+                        <button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-label=format!("Delete {}", team.name) on:click=move |_| confirm.set(true)>"Delete"</button>
+                    </div>
+                    <EditTeamDialog open=edit_open team=edit_team.clone() on_saved=refresh/>
+                    <ConfirmDialog open=confirm title=Signal::derive(move || title.clone()) detail=detail.clone()
+                        confirm_label="Delete" on_confirm=Callback::new(move |()| { delete.dispatch(DeleteTeam { id }); })/>
+                })}
+            </td>
+        </tr>
+        <Show when=move || expanded.get()>
+            <tr class="detail-row" id=format!("team-detail-{id}")>
+                <td colspan="7"><TeamDetail team=team.clone()/></td>
+            </tr>
+        </Show>
+    }
+}
+
+#[component]
+fn TeamDetail(team: TeamRow) -> impl IntoView {
+    let used = match team.limit {
+        Some(limit) => match percent_used(team.spend, limit) {
+            Some(p) => format!("{:.1} % of {limit}", (p * 10.0).floor() / 10.0),
+            None => format!("{} spent against a limit of $0.00", team.spend),
+        },
+        None => "No limit".to_owned(),
+    };
+    let keys_href = format!("/dashboard/keys?scope=all&team={}", team.id);
+    view! {
+        <div class="detail">
+            <p>{if team.description.is_empty() { "No description.".to_owned() } else { team.description.clone() }}</p>
+            <dl class="detail-facts">
+                <div><dt>"Monthly spend limit"</dt><dd>{team.limit.map_or_else(|| "No limit".to_owned(), |l| l.to_string())}</dd></div>
+                <div><dt>"Budget used"</dt><dd>{used}</dd></div>
+                <div><dt>"API keys"</dt><dd>{format!("{} active ", team.live_keys)}<a href=keys_href>"See keys"</a></dd></div>
+                <div><dt>"Created"</dt><dd title=exact(team.created_at)>{team.created_at.format("%-d %b %Y").to_string()}</dd></div>
+            </dl>
+        </div>
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
