@@ -154,6 +154,9 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
         });
         user::Entity::insert_many(rows).exec(&txn).await?;
     }
+    if let Some(first) = first_team_id {
+        record_usage(&txn, first, teams, &mut rng).await?;
+    }
     txn.commit().await?;
     // Fresh statistics, so the query planner knows the new shape of the tables.
     db.execute_unprepared("ANALYZE").await?;
@@ -175,4 +178,82 @@ impl Lcg {
             .wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % n.max(1) as u64) as usize
     }
+}
+
+/// Gives each new team a key (held by one of its active members) and this month's requests
+/// through the metering service, so every figure the Teams page shows comes from real
+/// aggregates: spend across the budget bands for teams with a limit, a few dollars otherwise.
+async fn record_usage(
+    txn: &sea_orm::DatabaseTransaction,
+    first_team: i64,
+    teams: u64,
+    rng: &mut Lcg,
+) -> Result<(), Error> {
+    use crate::entity::api_key;
+    use crate::money::Money;
+    use crate::service::keys::new_secret;
+    use crate::service::usage::{self, Metered};
+    use crate::{KeyId, TeamId, UserId};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter};
+    use std::collections::HashMap;
+
+    let last_team = first_team + i64::try_from(teams).unwrap_or(0) - 1;
+    let mut holder: HashMap<i64, i64> = HashMap::new();
+    for u in user::Entity::find()
+        .filter(user::Column::TeamId.between(first_team, last_team))
+        .filter(user::Column::Status.eq(Status::Active.as_str()))
+        .all(txn)
+        .await?
+    {
+        if let Some(team) = u.team_id {
+            holder.entry(team).or_insert(u.id);
+        }
+    }
+    let limits: HashMap<i64, Option<i64>> = team::Entity::find()
+        .filter(team::Column::Id.between(first_team, last_team))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.monthly_limit_micros))
+        .collect();
+    let now = Utc::now();
+    // Shares of the limit spent, one per band: green, green, yellow, yellow, red, at the cap.
+    const SHARES: [i64; 6] = [25, 50, 72, 85, 93, 100];
+    let mut team_ids: Vec<i64> = holder.keys().copied().collect();
+    team_ids.sort_unstable();
+    for team_id in team_ids {
+        let user_id = holder[&team_id];
+        let secret = new_secret();
+        let key = api_key::ActiveModel {
+            user_id: Set(Some(user_id)),
+            team_id: Set(Some(team_id)),
+            name: Set("Seeded key".to_owned()),
+            prefix: Set(secret.expose().chars().take(11).collect()),
+            secret_hash: Set(secret.digest()),
+            created_at: Set(now - Duration::days(30)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let total = match limits.get(&team_id).copied().flatten() {
+            Some(limit) => limit / 100 * SHARES[rng.below(SHARES.len())],
+            None => (1 + rng.below(50) as i64) * 1_000_000,
+        };
+        let requests = 1 + rng.below(5) as i64;
+        for n in 0..requests {
+            let share = total / requests + if n == 0 { total % requests } else { 0 };
+            usage::record(
+                txn,
+                &Metered {
+                    key: KeyId(key.id),
+                    user: UserId(user_id),
+                    team: Some(TeamId(team_id)),
+                    cost: Money::from_micros(share),
+                    at: now - Duration::minutes(rng.below(60) as i64),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
