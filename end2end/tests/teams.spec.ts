@@ -31,6 +31,7 @@ test('a team is created, edited and deleted, and a bad limit is refused before s
   await expect(row.locator('.budget-track')).toHaveClass(/band-green/);
   await row.getByRole('button', { name: `Details for ${name}` }).click();
   await expect(page.getByText('Runs the shared services.')).toBeVisible();
+  await expect(page.getByText('No API keys.')).toBeVisible();
 
   // A duplicate name, whatever its case, is refused next to the field.
   await page.getByRole('button', { name: 'Create Team' }).click();

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use domain::TeamId;
+use domain::keys::KeyRow;
 use domain::teams::{TeamPage, TeamQuery, TeamRemoved, TeamRow};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -10,7 +11,7 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use {
     crate::request::{self, answer},
-    domain::service::teams,
+    domain::service::{keys, teams},
     domain::teams::TeamInput,
 };
 
@@ -80,6 +81,19 @@ pub async fn delete_team(id: TeamId) -> Result<TeamRemoved, AppError> {
             let ctx = request::ctx()?;
             let me = request::current_user().await?;
             teams::delete(&ctx.db, &me.actor(), id).await
+        }
+        .await,
+    )
+}
+
+/// A team's keys (newest 50), for its expanded row.
+#[server(prefix = "/api", endpoint = "team_keys")]
+pub async fn team_keys(id: TeamId) -> Result<Vec<KeyRow>, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            keys::of_team(&ctx.db, &me.actor(), id).await
         }
         .await,
     )

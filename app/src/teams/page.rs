@@ -1,9 +1,11 @@
 //! `/dashboard/configuration/teams`: cards, search, sortable columns and pages (all in the URL,
 //! working with JavaScript off), budget bars, expandable rows, and the team actions.
 
-use super::api::{DeleteTeam, list_teams};
+use super::api::{DeleteTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
 use crate::components::{BudgetBar, ConfirmDialog, SummaryCards, exact, use_toasts};
+use crate::keys::KeyList;
+use chrono::{DateTime, Utc};
 use domain::budget::percent_used;
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
@@ -133,6 +135,8 @@ fn TeamsTable(
             .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
     );
     let manages = actor.is_some_and(|a| a.can(Action::ManageTeams));
+    let manages_keys = actor.is_some_and(|a| a.can(Action::RevokeAnyKey));
+    let now = page.generated_at;
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -145,7 +149,7 @@ fn TeamsTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {page.rows.into_iter().map(|team| view! { <TeamRowView team manages refresh delete/> }).collect_view()}
+                    {page.rows.into_iter().map(|team| view! { <TeamRowView team now manages manages_keys refresh delete/> }).collect_view()}
                 </tbody>
             </table>
             {empty.then(|| view! {
@@ -166,7 +170,9 @@ fn TeamsTable(
 #[component]
 fn TeamRowView(
     team: TeamRow,
+    now: DateTime<Utc>,
     manages: bool,
+    manages_keys: bool,
     refresh: Callback<()>,
     delete: ServerAction<DeleteTeam>,
 ) -> impl IntoView {
@@ -215,14 +221,17 @@ fn TeamRowView(
         </tr>
         <Show when=move || expanded.get()>
             <tr class="detail-row" id=format!("team-detail-{id}")>
-                <td colspan="7"><TeamDetail team=team.clone()/></td>
+                <td colspan="7"><TeamDetail team=team.clone() now manages_keys/></td>
             </tr>
         </Show>
     }
 }
 
 #[component]
-fn TeamDetail(team: TeamRow) -> impl IntoView {
+fn TeamDetail(team: TeamRow, now: DateTime<Utc>, manages_keys: bool) -> impl IntoView {
+    let id = team.id;
+    let keys = Resource::new(move || id, team_keys);
+    let generated = now;
     let used = match team.limit {
         Some(limit) => match percent_used(team.spend, limit) {
             Some(p) => format!("{:.1} % of {limit}", (p * 10.0).floor() / 10.0),
@@ -237,9 +246,18 @@ fn TeamDetail(team: TeamRow) -> impl IntoView {
             <dl class="detail-facts">
                 <div><dt>"Monthly spend limit"</dt><dd>{team.limit.map_or_else(|| "No limit".to_owned(), |l| l.to_string())}</dd></div>
                 <div><dt>"Budget used"</dt><dd>{used}</dd></div>
-                <div><dt>"API keys"</dt><dd>{format!("{} active ", team.live_keys)}<a href=keys_href>"See keys"</a></dd></div>
+                <div><dt>"Active keys"</dt><dd>{team.live_keys}</dd></div>
                 <div><dt>"Created"</dt><dd title=exact(team.created_at)>{team.created_at.format("%-d %b %Y").to_string()}</dd></div>
             </dl>
+            <h3 class="detail-title">"API keys"{manages_keys.then(|| view! { " " <a class="detail-link" href=keys_href.clone()>"Manage these keys"</a> })}</h3>
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) => view! { <KeyList keys=list now=generated owners=true/> }.into_any(),
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }

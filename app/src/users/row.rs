@@ -5,7 +5,7 @@ use super::api::{
     ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, load_user_detail,
 };
 use crate::components::{Ago, ConfirmDialog, Modal};
-use crate::keys::KeyStatusBadge;
+use crate::keys::KeyList;
 use chrono::{DateTime, Utc};
 use domain::users::{UserDetail, UserRow};
 use domain::{Action, Actor, Role, Status, Subject};
@@ -243,26 +243,7 @@ fn DetailBody(d: UserDetail, now: DateTime<Utc>, keys_href: Option<String>) -> i
                 <div><dt>"Last active"</dt><dd><Ago at=d.last_active_at now/></dd></div>
             </dl>
             <h3 class="detail-title">"API keys"{keys_href.map(|href| view! { " " <a class="detail-link" href=href>"Manage these keys"</a> })}</h3>
-            {if keys.is_empty() {
-                view! { <p class="muted">"No API keys."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="mini-table">
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Prefix"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
-                        <tbody>
-                            {keys.into_iter().map(|k| view! {
-                                <tr>
-                                    <td>{k.name}</td>
-                                    <td><code>{k.prefix}</code></td>
-                                    <td><Ago at=Some(k.created_at) now/></td>
-                                    <td><Ago at=k.last_used_at now/></td>
-                                    <td><KeyStatusBadge status=k.status/></td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            <KeyList keys now/>
         </div>
     }
 }

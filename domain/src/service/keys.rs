@@ -236,6 +236,26 @@ pub(crate) async fn of_user(db: &impl ConnectionTrait, id: UserId) -> Result<Vec
     rows(db, keys, Utc::now()).await
 }
 
+/// A team's keys, newest first, as the Teams page's expanded row shows them (prefixes only).
+///
+/// # Errors
+/// [`Error::Forbidden`] for an inactive actor.
+pub async fn of_team(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    team: TeamId,
+) -> Result<Vec<KeyRow>, Error> {
+    actor.require(Action::Read)?;
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::TeamId.eq(team.0))
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .limit(PER_PAGE)
+        .all(db)
+        .await?;
+    rows(db, keys, Utc::now()).await
+}
+
 /// The filter for one status: the SQL form of [`KeyStatus::of`].
 fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
     let unexpired = Condition::any()

@@ -373,6 +373,7 @@ pub async fn list(
         page,
         pages,
         summary: summary(db).await?,
+        generated_at: Utc::now(),
     })
 }
 

@@ -69,6 +69,8 @@ pub struct TeamPage {
     pub page: u64,
     pub pages: u64,
     pub summary: TeamSummary,
+    /// When the server read this page ("3 min ago" is measured from it).
+    pub generated_at: DateTime<Utc>,
 }
 
 /// A sortable column of the teams table.

@@ -1,0 +1,90 @@
+//! HTTP-level role tests of the teams server functions, called directly: Owners and Admins
+//! manage teams; Members and Viewers only read, and a refusal is a 403 that changes nothing.
+
+mod support;
+
+use domain::Role;
+use domain::entity::team;
+use http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use support::TestServer;
+
+#[tokio::test]
+async fn teams_are_managed_only_by_owners_and_admins() {
+    let (server, owner_id) = TestServer::with_owner("Olga", "owner@example.com", &[]).await;
+    let owner = server.sign_in("owner@example.com").await;
+    let (_, admin) = server
+        .add_person(owner_id, "admin@example.com", Role::Admin)
+        .await;
+    let (_, member) = server
+        .add_person(owner_id, "member@example.com", Role::Member)
+        .await;
+    let (_, viewer) = server
+        .add_person(owner_id, "viewer@example.com", Role::Viewer)
+        .await;
+    let teams = || async { team::Entity::find().count(&server.db).await.unwrap() };
+
+    let form = "name=Platform&description=&limit=1%2C500";
+    let (status, body, _) = server.post("create_team", form, Some(&owner)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#""name":"Platform""#), "{body}");
+    let id = team::Entity::find()
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    for (who, cookie) in [("member", &member), ("viewer", &viewer)] {
+        let (status, body, _) = server
+            .post("create_team", "name=Ops&description=&limit=", Some(cookie))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} creates: {body}");
+        assert!(body.contains("Your role does not allow this."));
+        let edit = format!("id={id}&name=Hijacked&description=&limit=");
+        let (status, _, _) = server.post("edit_team", &edit, Some(cookie)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} edits");
+        let (status, _, _) = server
+            .post("delete_team", &format!("id={id}"), Some(cookie))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} deletes");
+        let (status, _, _) = server
+            .post("team_keys", &format!("id={id}"), Some(cookie))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{who} reads a team's key prefixes");
+        let query = r#"{"query":{"search":"","sort":"Name","dir":"Asc","page":1}}"#;
+        let (status, body) = server.post_json("list_teams", query, cookie).await;
+        assert_eq!(status, StatusCode::OK, "{who} reads the list");
+        assert!(body.contains("Platform"));
+    }
+    let stored = team::Entity::find_by_id(id)
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.name.as_str(), teams().await),
+        ("Platform", 1),
+        "refusals changed nothing"
+    );
+
+    let (status, body, _) = server
+        .post("create_team", "name=x&description=&limit=-5", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("The limit cannot be negative."));
+    let (status, _, _) = server
+        .post("delete_team", &format!("id={id}"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK, "an Admin deletes");
+    assert_eq!(teams().await, 0);
+    let (status, _, _) = server
+        .post("delete_team", &format!("id={id}"), Some(&admin))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "deleting a deleted team says so"
+    );
+    server.finish().await;
+}
