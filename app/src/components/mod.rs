@@ -7,6 +7,7 @@ mod copy;
 mod dialog;
 mod field;
 mod form_alert;
+mod pager;
 mod time;
 mod toasts;
 
@@ -17,5 +18,6 @@ pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal};
 pub use field::Field;
 pub use form_alert::{FormAlert, FormErrors};
+pub use pager::Pager;
 pub use time::{Ago, exact, relative};
 pub use toasts::{ToastRegion, Toasts, use_toasts};

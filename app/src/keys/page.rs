@@ -5,7 +5,7 @@
 use super::KeyStatusBadge;
 use super::api::{RevokeKey, list_keys};
 use super::issue::IssueDialog;
-use crate::components::{Ago, ConfirmDialog, use_toasts};
+use crate::components::{Ago, ConfirmDialog, Pager, use_toasts};
 use crate::users::api::team_options;
 use chrono::{DateTime, Utc};
 use domain::dto::SessionUser;
@@ -195,14 +195,7 @@ fn KeysTable(
                 <p class="table-empty">{if filtered { "No keys yet." } else { "No keys match these filters." }}</p>
             })}
         </div>
-        <nav class="pager" aria-label="Pages">
-            <span class="muted">{if empty { "0 keys".to_owned() } else { format!("{first}–{last} of {} keys", grouped(page.matching)) }}</span>
-            <span class="pager-links">
-                {match prev { Some(h) => view! { <a class="btn btn-ghost" href=h rel="prev">"Previous"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Previous"</span> }.into_any() }}
-                <span class="muted">{format!("Page {} of {}", page.page, page.pages)}</span>
-                {match next { Some(h) => view! { <a class="btn btn-ghost" href=h rel="next">"Next"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Next"</span> }.into_any() }}
-            </span>
-        </nav>
+        <Pager shown={if empty { "0 keys".to_owned() } else { format!("{first}–{last} of {} keys", grouped(page.matching)) }} position=format!("Page {} of {}", page.page, page.pages) prev next/>
     }
 }
 

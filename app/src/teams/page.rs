@@ -3,7 +3,7 @@
 
 use super::api::{DeleteTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
-use crate::components::{BudgetBar, ConfirmDialog, SummaryCards, exact, use_toasts};
+use crate::components::{BudgetBar, ConfirmDialog, Pager, SummaryCards, exact, use_toasts};
 use crate::keys::KeyList;
 use chrono::{DateTime, Utc};
 use domain::budget::percent_used;
@@ -156,14 +156,7 @@ fn TeamsTable(
                 <p class="table-empty">{if query.search.is_empty() { "No teams yet." } else { "No teams match this search." }}</p>
             })}
         </div>
-        <nav class="pager" aria-label="Pages">
-            <span class="muted">{if empty { "0 teams".to_owned() } else { format!("{first}–{last} of {} teams", grouped(page.matching)) }}</span>
-            <span class="pager-links">
-                {match prev { Some(h) => view! { <a class="btn btn-ghost" href=h rel="prev">"Previous"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Previous"</span> }.into_any() }}
-                <span class="muted">{format!("Page {} of {}", page.page, page.pages)}</span>
-                {match next { Some(h) => view! { <a class="btn btn-ghost" href=h rel="next">"Next"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Next"</span> }.into_any() }}
-            </span>
-        </nav>
+        <Pager shown={if empty { "0 teams".to_owned() } else { format!("{first}–{last} of {} teams", grouped(page.matching)) }} position=format!("Page {} of {}", page.page, page.pages) prev next/>
     }
 }
 

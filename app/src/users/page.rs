@@ -8,7 +8,7 @@ use super::danger::DangerZone;
 use super::filters::Filters;
 use super::invite::InviteDialog;
 use super::row::{RowActions, UserRowView};
-use crate::components::{SummaryCards, use_toasts};
+use crate::components::{Pager, SummaryCards, use_toasts};
 use crate::error::AppError;
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
@@ -193,16 +193,7 @@ fn UsersTable(
             </table>
             {empty.then(|| view! { <p class="table-empty">"No users match this search."</p> })}
         </div>
-        <nav class="pager" aria-label="Pages">
-            <span class="muted">
-                {if empty { "0 users".to_owned() } else { format!("{first}–{last} of {} users", matching) }}
-            </span>
-            <span class="pager-links">
-                {match prev { Some(h) => view! { <a class="btn btn-ghost" href=h rel="prev">"Previous"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Previous"</span> }.into_any() }}
-                <span class="muted">{format!("Page {} of {}{more}", page.page, page.pages)}</span>
-                {match next { Some(h) => view! { <a class="btn btn-ghost" href=h rel="next">"Next"</a> }.into_any(), None => view! { <span class="btn btn-ghost" aria-disabled="true">"Next"</span> }.into_any() }}
-            </span>
-        </nav>
+        <Pager shown={if empty { "0 users".to_owned() } else { format!("{first}–{last} of {} users", matching) }} position=format!("Page {} of {}{more}", page.page, page.pages) prev next/>
     }
     .into_any()
 }

@@ -36,3 +36,27 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// Appends an entry done by `actor`, remembering their email as it is now.
+///
+/// # Errors
+/// [`Error::Internal`] when a read or the insert fails.
+pub async fn record_by(
+    conn: &impl ConnectionTrait,
+    actor: &crate::Actor,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), Error> {
+    use sea_orm::EntityTrait;
+    let email = crate::entity::user::Entity::find_by_id(actor.id.0)
+        .one(conn)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
+    let by = By {
+        id: Some(actor.id.0),
+        email: &email,
+    };
+    record(conn, by, action, target, detail).await
+}

@@ -146,17 +146,15 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: KeyId) -> Result
         let mut active: api_key::ActiveModel = key.into();
         active.revoked_at = Set(Some(now));
         let key = active.update(&txn).await?;
-        let email = user::Entity::find_by_id(actor.id.0)
-            .one(&txn)
-            .await?
-            .map(|u| u.email)
-            .unwrap_or_default();
-        let by = audit::By {
-            id: Some(actor.id.0),
-            email: &email,
-        };
         let detail = format!("{} ({}…)", key.name, key.prefix);
-        audit::record(&txn, by, "key.revoke", &format!("key:{}", key.id), &detail).await?;
+        audit::record_by(
+            &txn,
+            actor,
+            "key.revoke",
+            &format!("key:{}", key.id),
+            &detail,
+        )
+        .await?;
         key
     };
     let row = rows(&txn, vec![key], now).await?.remove(0);

@@ -67,20 +67,11 @@ pub async fn delete(
         .await?
         .rows_affected;
     team::Entity::delete_by_id(id.0).exec(&txn).await?;
-    let email = user::Entity::find_by_id(actor.id.0)
-        .one(&txn)
-        .await?
-        .map(|u| u.email)
-        .unwrap_or_default();
-    let by = audit::By {
-        id: Some(actor.id.0),
-        email: &email,
-    };
     let detail = format!(
         "{}: {members} members unassigned, {keys} keys revoked",
         found.name
     );
-    audit::record(&txn, by, "team.delete", &format!("team:{id}"), &detail).await?;
+    audit::record_by(&txn, actor, "team.delete", &format!("team:{id}"), &detail).await?;
     txn.commit().await?;
     Ok(TeamRemoved {
         members_unassigned: members,
@@ -226,16 +217,7 @@ async fn finish(
     id: TeamId,
     detail: &str,
 ) -> Result<TeamRow, Error> {
-    let email = user::Entity::find_by_id(actor.id.0)
-        .one(&txn)
-        .await?
-        .map(|u| u.email)
-        .unwrap_or_default();
-    let by = audit::By {
-        id: Some(actor.id.0),
-        email: &email,
-    };
-    audit::record(&txn, by, verb, &format!("team:{id}"), detail).await?;
+    audit::record_by(&txn, actor, verb, &format!("team:{id}"), detail).await?;
     let row = row(&txn, id).await?;
     txn.commit().await?;
     Ok(row)

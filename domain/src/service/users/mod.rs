@@ -61,16 +61,7 @@ pub(crate) async fn record(
     id: UserId,
     detail: &str,
 ) -> Result<(), Error> {
-    let email = user::Entity::find_by_id(actor.id.0)
-        .one(conn)
-        .await?
-        .map(|u| u.email)
-        .unwrap_or_default();
-    let by = audit::By {
-        id: Some(actor.id.0),
-        email: &email,
-    };
-    audit::record(conn, by, verb, &format!("user:{id}"), detail).await
+    audit::record_by(conn, actor, verb, &format!("user:{id}"), detail).await
 }
 
 /// A stored user as a list row, with their team's name.
