@@ -13,6 +13,7 @@ pub mod keys;
 pub mod money;
 pub mod numbers;
 pub mod permission;
+pub mod pricing;
 pub mod role;
 pub mod status;
 pub mod teams;

@@ -4,6 +4,7 @@
 
 mod invites;
 mod keys;
+mod reservations;
 mod reset;
 mod schema;
 mod sessions;
