@@ -38,8 +38,8 @@ impl Price {
     /// [`PriceError`] for a negative, non-finite or absurd price.
     pub fn from_usd_per_mtok(input: f64, output: f64) -> Result<Self, PriceError> {
         Ok(Price {
-            input_micros_per_mtok: usd_to_micros(input)?,
-            output_micros_per_mtok: usd_to_micros(output)?,
+            input_micros_per_mtok: micros_per_mtok(input)?,
+            output_micros_per_mtok: micros_per_mtok(output)?,
         })
     }
 
@@ -62,7 +62,11 @@ impl Price {
     }
 }
 
-fn usd_to_micros(usd: f64) -> Result<i64, PriceError> {
+/// Dollars per million tokens as micro-dollars per million tokens.
+///
+/// # Errors
+/// [`PriceError`] for a negative, non-finite or absurd price.
+pub fn micros_per_mtok(usd: f64) -> Result<i64, PriceError> {
     if !usd.is_finite() {
         return Err(PriceError::NotFinite);
     }

@@ -66,6 +66,8 @@ pub enum CliError {
     Setup(domain::Error),
     #[error("cannot use the mail settings: {0}")]
     Mail(String),
+    #[error("cannot use the providers file {0}")]
+    Providers(#[from] crate::gateway::catalog::CatalogError),
 }
 
 impl Cli {

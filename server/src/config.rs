@@ -44,6 +44,11 @@ pub struct Config {
     /// `Tollgate <tollgate@HOST>` with the public URL's host.
     #[arg(long, env = "TOLLGATE_SMTP_FROM")]
     pub smtp_from: Option<String>,
+
+    /// The providers file (TOML): upstream providers and the models the `/v1` gateway offers,
+    /// with prices. Unset: the gateway offers no models.
+    #[arg(long, env = "TOLLGATE_PROVIDERS")]
+    pub providers: Option<String>,
 }
 
 impl Config {

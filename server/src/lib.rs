@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod gateway;
 pub mod health;
 pub mod mail;
 pub mod router;

@@ -1,6 +1,7 @@
 //! The HTTP surface: Leptos pages and server functions, static files, `/healthz`, and the
 //! security layers around them. `app()` builds it for the binary and for tests alike.
 
+use crate::gateway::{self, GatewayState};
 use crate::health;
 use crate::security;
 use app::context::ServerContext;
@@ -22,6 +23,8 @@ pub struct AppState {
     /// The origin browsers use for this server (from the public URL), accepted on writes
     /// besides the request's own host.
     pub public_origin: Option<String>,
+    /// The `/v1` request path.
+    pub gateway: GatewayState,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -46,6 +49,7 @@ pub fn app(state: AppState) -> Router {
     };
     let options = state.leptos_options.clone();
     let shell = move || app::shell(options.clone());
+    let gateway = gateway::routes(state.gateway.clone());
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
@@ -60,4 +64,6 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security::headers))
         .layer(middleware::from_fn(security::client_addr))
         .with_state(state)
+        // Outside the browser layers: API clients send no cookies or origins, read no HTML.
+        .merge(gateway)
 }

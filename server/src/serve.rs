@@ -2,10 +2,12 @@
 
 use crate::cli::CliError;
 use crate::config::Config;
+use crate::gateway::GatewayState;
+use crate::gateway::catalog::Catalog;
 use crate::router::{self, AppState};
 use app::context::ServerContext;
 use domain::db::DatabaseConnection;
-use domain::service::{session, setup};
+use domain::service::{reservations, session, setup};
 use leptos::config::{Env, LeptosOptions};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -75,6 +77,10 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// # Errors
 /// [`CliError::Mail`] when the mail settings cannot be used.
 pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, CliError> {
+    let catalog = match &config.providers {
+        Some(path) => Catalog::load(path)?,
+        None => Catalog::default(),
+    };
     let mailer = crate::mail::SmtpMailer::from_config(config)?
         .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
     Ok(AppState {
@@ -86,6 +92,7 @@ pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, Cl
             public_url: config.public_url(),
             mailer,
         },
+        gateway: GatewayState::new(db.clone(), catalog),
         db,
         public_origin: config.public_origin(),
     })
@@ -104,6 +111,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         println!("Tollgate setup link (one-time): {link}");
     }
     spawn_session_purge(db.clone());
+    spawn_reservation_sweep(db.clone(), state.gateway.catalog.longest_timeout());
 
     let app = router::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -137,6 +145,24 @@ fn spawn_session_purge(db: DatabaseConnection) {
             every.tick().await;
             if let Err(e) = session::purge_expired(&db).await {
                 tracing::warn!("could not purge expired sessions: {e}");
+            }
+        }
+    });
+}
+
+/// Releases, every minute (and at start), holds older than the longest an upstream may take:
+/// those of a process that died mid-request. A live request never holds that long.
+fn spawn_reservation_sweep(db: DatabaseConnection, longest: Duration) {
+    let stale_after = chrono::Duration::from_std(longest + Duration::from_secs(60))
+        .unwrap_or(chrono::Duration::hours(1));
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match reservations::release_stale(&db, chrono::Utc::now() - stale_after).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!("released {n} holds left by requests that never finished"),
+                Err(e) => tracing::warn!("could not sweep stale holds: {e}"),
             }
         }
     });

@@ -131,7 +131,9 @@ async fn unlimited_teams_are_metered_but_not_held() {
             .unwrap()
             .expect("no limit, no cap");
         assert_eq!(reservations::outstanding(&t.db).await.unwrap(), 0);
-        reservations::settle(&t.db, &hold, Money(1_234)).await.unwrap();
+        reservations::settle(&t.db, &hold, Money(1_234))
+            .await
+            .unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (1_234, 0, 1), "{}", t.kind);
         t.finish().await;
     }

@@ -1,0 +1,177 @@
+//! Gateway refusals in OpenAI's error shape (`{"error": {"message", "type", "param", "code"}}`),
+//! so OpenAI clients raise their usual exceptions with our message.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use domain::money::Money;
+use domain::service::keys::KeyRefused;
+use domain::service::reservations::OverBudget;
+use http::StatusCode;
+use serde_json::{Value, json};
+
+/// One refusal: the status and the body's fields.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    code: Option<&'static str>,
+    param: Option<&'static str>,
+    message: String,
+    /// More fields inside `error` (the budget figures).
+    extra: Option<Value>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, code: &'static str, message: String) -> Self {
+        ApiError {
+            status,
+            kind,
+            code: Some(code),
+            param: None,
+            message,
+            extra: None,
+        }
+    }
+
+    /// 400: the request body is not what the API takes.
+    pub fn invalid(param: Option<&'static str>, message: impl Into<String>) -> Self {
+        ApiError {
+            param,
+            code: None,
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "",
+                message.into(),
+            )
+        }
+    }
+
+    /// 401: no key, or a key that may not be used.
+    pub fn missing_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
+            "You didn't provide an API key. Send it as `Authorization: Bearer tg_…`.".into(),
+        )
+    }
+
+    pub fn refused_key(why: KeyRefused) -> Self {
+        match why {
+            KeyRefused::Unavailable => Self::unavailable(),
+            _ => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                "invalid_api_key",
+                why.to_string(),
+            ),
+        }
+    }
+
+    /// 404: a model the providers file does not offer.
+    pub fn unknown_model(name: &str) -> Self {
+        ApiError {
+            param: Some("model"),
+            ..Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "model_not_found",
+                format!("The model `{name}` does not exist or you do not have access to it."),
+            )
+        }
+    }
+
+    /// 402: the team's month is spent (DESIGN.md §1 "Hard cap").
+    pub fn over_budget(over: &OverBudget) -> Self {
+        let resets = over
+            .resets_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let held = if over.reserved > Money::ZERO {
+            format!(", {} held by requests in flight", over.reserved)
+        } else {
+            String::new()
+        };
+        let dollars = |m: Money| m.micros() as f64 / 1_000_000.0;
+        ApiError {
+            extra: Some(json!({
+                "team": over.team,
+                "limit_usd": dollars(over.limit),
+                "spent_usd": dollars(over.spent),
+                "reserved_usd": dollars(over.reserved),
+                "resets_at": resets,
+            })),
+            ..Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "budget_exceeded",
+                "budget_exceeded",
+                format!(
+                    "Team ‘{}’ has reached its monthly spend limit of {} (spent {} this month{held}). \
+                     The limit resets at {resets}.",
+                    over.team, over.limit, over.spent
+                ),
+            )
+        }
+    }
+
+    /// 502: the upstream could not be reached or refused the gateway itself.
+    pub fn upstream(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            "upstream_error",
+            message.into(),
+        )
+    }
+
+    /// 504: the upstream did not answer in time.
+    pub fn upstream_timeout() -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_error",
+            "upstream_timeout",
+            "The upstream provider did not answer in time.".into(),
+        )
+    }
+
+    /// 503: our database is unavailable; try again.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "unavailable",
+            "The gateway cannot check keys or budgets right now. Try again shortly.".into(),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body, as JSON.
+    pub fn body(&self) -> Value {
+        let mut error = json!({
+            "message": self.message,
+            "type": self.kind,
+            "param": self.param,
+            "code": self.code,
+        });
+        if let (Some(Value::Object(extra)), Some(fields)) = (&self.extra, error.as_object_mut()) {
+            fields.extend(extra.clone());
+        }
+        json!({ "error": error })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+impl From<domain::Error> for ApiError {
+    /// Domain errors on the request path are database trouble: answered as unavailable.
+    fn from(_: domain::Error) -> Self {
+        Self::unavailable()
+    }
+}

@@ -1,0 +1,30 @@
+//! `GET /v1/models`: the models of the providers file, for any valid key.
+
+use super::GatewayState;
+use super::auth::authenticate;
+use super::error::ApiError;
+use axum::Json;
+use axum::extract::State;
+use http::HeaderMap;
+use serde_json::{Value, json};
+
+pub async fn list(
+    State(gw): State<GatewayState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authenticate(&gw.db, &headers).await?;
+    let data: Vec<Value> = gw
+        .catalog
+        .models()
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.name,
+                "object": "model",
+                "created": 0,
+                "owned_by": m.provider.name,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "object": "list", "data": data })))
+}

@@ -1,0 +1,162 @@
+//! Server-sent events passed through as they arrive, read on the way for the final `usage`
+//! chunk; when the stream ends the request is settled to that usage, and when it is cut short
+//! (upstream error, client gone) the hold is released.
+
+use super::settlement::Settlement;
+use bytes::Bytes;
+use domain::pricing::{Price, Usage};
+use futures_util::Stream;
+use serde::Deserialize;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The `usage` of an OpenAI answer or stream chunk, when it has one.
+pub fn usage_of(json: &[u8]) -> Option<Usage> {
+    #[derive(Deserialize)]
+    struct Answer {
+        usage: Option<Counts>,
+    }
+    #[derive(Deserialize)]
+    struct Counts {
+        #[serde(default)]
+        prompt_tokens: u64,
+        #[serde(default)]
+        completion_tokens: u64,
+    }
+    let counts = serde_json::from_slice::<Answer>(json).ok()?.usage?;
+    Some(Usage {
+        prompt_tokens: counts.prompt_tokens,
+        completion_tokens: counts.completion_tokens,
+    })
+}
+
+/// Finds the last `usage` in a stream of `data: {…}` lines, however the bytes are split.
+#[derive(Default)]
+pub struct UsageScanner {
+    partial: Vec<u8>,
+    pub usage: Option<Usage>,
+}
+
+/// A line longer than this is not a usage chunk; it is passed on but not kept.
+const MAX_LINE: usize = 1 << 20;
+
+impl UsageScanner {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+            let line = &rest[..end];
+            if self.partial.is_empty() {
+                self.line(line);
+            } else {
+                self.partial.extend_from_slice(line);
+                let whole = std::mem::take(&mut self.partial);
+                self.line(&whole);
+            }
+            rest = &rest[end + 1..];
+        }
+        if self.partial.len() + rest.len() <= MAX_LINE {
+            self.partial.extend_from_slice(rest);
+        } else {
+            self.partial.clear();
+        }
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        let Some(data) = line.strip_prefix(b"data:") else {
+            return;
+        };
+        let data = data.trim_ascii();
+        if data.windows(7).any(|w| w == b"\"usage\"") {
+            if let Some(usage) = usage_of(data) {
+                self.usage = Some(usage);
+            }
+        }
+    }
+}
+
+type Upstream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// The upstream's event stream, metered.
+pub struct MeteredStream {
+    upstream: Upstream,
+    scanner: UsageScanner,
+    price: Price,
+    settlement: Option<Settlement>,
+}
+
+impl MeteredStream {
+    pub fn new(upstream: Upstream, price: Price, settlement: Settlement) -> Self {
+        MeteredStream {
+            upstream,
+            scanner: UsageScanner::default(),
+            price,
+            settlement: Some(settlement),
+        }
+    }
+}
+
+impl Stream for MeteredStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match this.upstream.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(bytes))) => {
+                this.scanner.feed(&bytes);
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready(Some(Err(err))) => {
+                // Dropping the settlement releases the hold.
+                this.settlement.take();
+                Poll::Ready(Some(Err(std::io::Error::other(err))))
+            }
+            Poll::Ready(None) => {
+                if let Some(settlement) = this.settlement.take() {
+                    // An upstream that never said what it used is charged the worst case.
+                    let cost = match this.scanner.usage {
+                        Some(usage) => this.price.cost(usage),
+                        None => settlement.worst_case(),
+                    };
+                    tokio::spawn(settlement.settle(cost));
+                }
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_usage_chunk_however_it_is_split() {
+        let events = concat!(
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34}}\n\n",
+            "data: [DONE]\n\n"
+        )
+        .as_bytes();
+        for split in 0..events.len() {
+            let mut scanner = UsageScanner::default();
+            scanner.feed(&events[..split]);
+            scanner.feed(&events[split..]);
+            assert_eq!(
+                scanner.usage,
+                Some(Usage {
+                    prompt_tokens: 12,
+                    completion_tokens: 34
+                }),
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_usage_chunk_is_no_usage() {
+        let mut scanner = UsageScanner::default();
+        scanner.feed(b"data: {\"choices\":[],\"usage\":null}\n\ndata: [DONE]\n\n");
+        assert_eq!(scanner.usage, None);
+    }
+}
