@@ -13,3 +13,4 @@ pub mod mail;
 pub mod router;
 pub mod security;
 pub mod serve;
+pub mod stub_upstream;

@@ -2,6 +2,7 @@
 //! first Owner), requests through the exact router the binary serves, and cleanup.
 #![allow(dead_code)] // Each test file is its own crate and uses part of this.
 
+pub mod gateway;
 pub mod smtp;
 
 use axum::Router;
@@ -48,6 +49,14 @@ pub struct TestServer {
 impl TestServer {
     /// No users yet; `extra` are more command-line flags.
     pub async fn empty(extra: &[&str]) -> Self {
+        Self::empty_with(extra, |_| {}).await
+    }
+
+    /// No users yet, with the router state adjusted by `adjust` first.
+    pub async fn empty_with(
+        extra: &[&str],
+        adjust: impl FnOnce(&mut tollgate::router::AppState),
+    ) -> Self {
         let path = std::env::temp_dir().join(format!(
             "tollgate-test-{}.db",
             &Secret::random().digest()[..16]
@@ -56,9 +65,9 @@ impl TestServer {
         let db = tollgate::serve::open_database(&config)
             .await
             .expect("database");
-        let app = tollgate::router::app(
-            tollgate::serve::app_state(&config, db.clone()).expect("app state"),
-        );
+        let mut state = tollgate::serve::app_state(&config, db.clone()).expect("app state");
+        adjust(&mut state);
+        let app = tollgate::router::app(state);
         TestServer {
             app,
             db,
@@ -69,7 +78,17 @@ impl TestServer {
 
     /// With the first Owner created through setup, password [`PASSWORD`].
     pub async fn with_owner(name: &str, email: &str, extra: &[&str]) -> (Self, UserId) {
-        let server = Self::empty(extra).await;
+        Self::with_owner_and(name, email, extra, |_| {}).await
+    }
+
+    /// With the first Owner, and the router state adjusted by `adjust`.
+    pub async fn with_owner_and(
+        name: &str,
+        email: &str,
+        extra: &[&str],
+        adjust: impl FnOnce(&mut tollgate::router::AppState),
+    ) -> (Self, UserId) {
+        let server = Self::empty_with(extra, adjust).await;
         let token = setup::issue_token(&server.db).await.unwrap().unwrap();
         let owner = setup::FirstOwner {
             name: name.into(),
@@ -175,6 +194,22 @@ impl TestServer {
         let (status, body, cookie) = self.post("sign_in", &form, None).await;
         assert_eq!(status, StatusCode::OK, "sign in {email}: {body}");
         cookie.expect("a session cookie")
+    }
+
+    /// Serves the router on a free loopback port (for clients that need a real socket).
+    pub async fn listen(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = self.app.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok();
+        });
+        addr
     }
 
     pub async fn finish(self) {

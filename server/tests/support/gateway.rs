@@ -1,0 +1,150 @@
+//! The gateway under test: the stub upstream, a providers file pointing at it, the router on a
+//! loopback port, and people with keys in teams with limits.
+
+use super::TestServer;
+use domain::service::{keys, teams};
+use domain::teams::TeamInput;
+use domain::{Actor, Role, Status, TeamId, UserId};
+use tollgate::gateway::GatewayState;
+use tollgate::gateway::catalog::Catalog;
+use tollgate::stub_upstream::{self, StubControl};
+
+/// The upstream key the providers file names; the stub sees it, clients never do.
+pub const UPSTREAM_KEY: &str = "sk-stub-upstream-secret";
+/// Input $1 and output $2 per million tokens: 1 and 2 micro-dollars a token.
+pub const MODEL: &str = "stub-mini";
+
+/// A providers file for the stub at `base_url`.
+pub fn providers_toml(base_url: &str, timeout_seconds: u64) -> String {
+    format!(
+        r#"
+[[providers]]
+name = "stub"
+base_url = "{base_url}"
+api_key_env = "TOLLGATE_TEST_UPSTREAM_KEY"
+timeout_seconds = {timeout_seconds}
+
+[[models]]
+name = "{MODEL}"
+provider = "stub"
+upstream_name = "stub-upstream-mini"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 2.0
+max_output_tokens = 1000
+"#
+    )
+}
+
+pub fn catalog(stub: &StubControl, timeout_seconds: u64) -> Catalog {
+    Catalog::parse(
+        "providers.toml",
+        &providers_toml(&stub.base_url(), timeout_seconds),
+        |var| (var == "TOLLGATE_TEST_UPSTREAM_KEY").then(|| UPSTREAM_KEY.to_owned()),
+    )
+    .expect("providers file")
+}
+
+/// A gateway in front of a fresh stub, listening on loopback.
+pub struct Gateway {
+    pub server: TestServer,
+    pub owner: UserId,
+    pub stub: StubControl,
+    /// `http://127.0.0.1:PORT/v1`.
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Gateway {
+    pub async fn start() -> Self {
+        Self::with_timeout(30).await
+    }
+
+    pub async fn with_timeout(timeout_seconds: u64) -> Self {
+        let stub = stub_upstream::start().await.expect("stub upstream");
+        let catalog = catalog(&stub, timeout_seconds);
+        let (server, owner) =
+            TestServer::with_owner_and("Olive Owner", "owner@example.com", &[], |state| {
+                state.gateway = GatewayState::new(state.db.clone(), catalog);
+            })
+            .await;
+        let addr = server.listen().await;
+        Gateway {
+            server,
+            owner,
+            stub,
+            base: format!("http://{addr}/v1"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn owner(&self) -> Actor {
+        Actor {
+            id: self.owner,
+            role: Role::Owner,
+            status: Status::Active,
+        }
+    }
+
+    /// A team with `limit` (dollars as typed in the form; empty for none).
+    pub async fn team(&self, name: &str, limit: &str) -> TeamId {
+        let input = TeamInput {
+            name: name.into(),
+            description: String::new(),
+            limit: limit.into(),
+        };
+        teams::create(&self.server.db, &self.owner(), &input)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A Member of `team` and a key they issued: their id and the key's secret.
+    pub async fn member_key(&self, email: &str, team: TeamId) -> (UserId, String) {
+        let (id, _) = self
+            .server
+            .add_person(self.owner, email, Role::Member)
+            .await;
+        teams::assign(&self.server.db, &self.owner(), id, Some(team))
+            .await
+            .unwrap();
+        let member = Actor {
+            id,
+            role: Role::Member,
+            status: Status::Active,
+        };
+        let issued = keys::issue(
+            &self.server.db,
+            &member,
+            keys::IssueInput {
+                name: "laptop".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        (id, issued.secret)
+    }
+
+    /// A chat request with `key`; answers the status and the JSON body.
+    pub async fn chat(&self, key: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self
+            .http
+            .post(format!("{}/chat/completions", self.base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// A one-message chat request for the test model.
+pub fn hello() -> serde_json::Value {
+    serde_json::json!({
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "max_tokens": 100
+    })
+}
