@@ -24,6 +24,8 @@ start_postgres
 trap stop_postgres EXIT
 # The domain tests fail, rather than skip, if PostgreSQL is missing.
 export TOLLGATE_REQUIRE_POSTGRES=1
+# Likewise the OpenAI SDK check, if the SDK (an end-to-end package) is missing.
+export TOLLGATE_REQUIRE_CLIENTS=1
 
 say "unit, integration and HTTP tests (SQLite and PostgreSQL)"
 cargo test --release -p domain -p app -p tollgate --features domain/ssr,app/ssr
