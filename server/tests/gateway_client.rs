@@ -9,8 +9,14 @@ use tollgate::stub_upstream::{StubBehaviour, StubUsage};
 
 #[tokio::test]
 async fn the_official_openai_sdk_works_against_the_gateway() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/clients/openai-client.mjs");
-    let sdk = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/node_modules/openai");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../end2end/clients/openai-client.mjs"
+    );
+    let sdk = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../end2end/node_modules/openai"
+    );
     if !std::path::Path::new(sdk).exists() {
         assert!(
             std::env::var("TOLLGATE_REQUIRE_CLIENTS").is_err(),
