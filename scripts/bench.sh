@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks the users list (search + role filter + sort + page + cards) with 100,000 users and
-# 1,000 teams, on a fresh SQLite file and on a throwaway PostgreSQL, and prints p50/p95/p99 per
-# query shape. Usage: scripts/bench.sh [USERS] [TEAMS]
+# Benchmarks, on a fresh SQLite file and on a throwaway PostgreSQL, printing p50/p95/p99:
+#  - the users list (search + role filter + sort + page + cards) per query shape, with 100,000
+#    users and 1,000 teams;
+#  - the gateway: chat requests at 1,000/s straight to a stub upstream and through the gateway
+#    (auth + reserve + forward + settle), and the difference.
+# Usage: scripts/bench.sh [USERS] [TEAMS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
@@ -23,3 +26,9 @@ echo
 pg_base=${TOLLGATE_TEST_POSTGRES_URL%/*}
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_bench" "$bin" bench-users --users "$users" --teams "$teams"
+
+echo
+DATABASE_URL="sqlite://$scratch/gateway.db?mode=rwc" "$bin" bench-gateway
+echo
+psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_gateway_bench" >/dev/null
+DATABASE_URL="$pg_base/tollgate_gateway_bench" "$bin" bench-gateway

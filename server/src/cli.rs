@@ -40,6 +40,15 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         iterations: usize,
     },
+    /// Measure the latency the gateway adds (auth + reserve + forward + settle) at a fixed
+    /// request rate, against a stub upstream on loopback, on an empty scratch database.
+    BenchGateway {
+        /// Requests per second, sent on a fixed schedule whatever the answers' speed.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 /// What can stop a command.
@@ -97,7 +106,10 @@ impl Cli {
                 users,
                 teams,
                 iterations,
-            } => crate::bench::bench_users(&self.config, users, teams, iterations).await,
+            } => crate::bench::users::bench_users(&self.config, users, teams, iterations).await,
+            Command::BenchGateway { rate, seconds } => {
+                crate::bench::gateway::bench_gateway(&self.config, rate, seconds).await
+            }
             Command::Migrate => {
                 let db = crate::serve::open_database(&self.config).await?;
                 tracing::info!("database schema is up to date");

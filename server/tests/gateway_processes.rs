@@ -5,12 +5,11 @@
 mod support;
 
 use chrono::Utc;
+use domain::TeamId;
 use domain::db::{self, DatabaseConnection};
 use domain::entity::usage_team_month;
 use domain::secret::Secret;
-use domain::service::{keys, month_key, reservations, setup, teams};
-use domain::teams::TeamInput;
-use domain::{Actor, Role, Status, TeamId};
+use domain::service::{month_key, reservations};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,44 +17,10 @@ use support::gateway::{UPSTREAM_KEY, hello, providers_toml};
 use tokio::process::{Child, Command};
 use tollgate::stub_upstream::{self, StubBehaviour, StubControl, StubUsage};
 
-/// An Owner, a team limited to `limit` dollars and a key in it; answers the team and secret.
+/// Migrates, then adds an Owner, a team limited to `limit` dollars and a key in it.
 async fn prepare(db: &DatabaseConnection, limit: &str) -> (TeamId, String) {
     db::migrate(db).await.unwrap();
-    let token = setup::issue_token(db).await.unwrap().unwrap();
-    let owner = setup::complete(
-        db,
-        &token,
-        setup::FirstOwner {
-            name: "Olive".into(),
-            email: "owner@example.com".into(),
-            password: Secret::new("correct horse battery staple"),
-        },
-    )
-    .await
-    .unwrap();
-    let actor = Actor {
-        id: owner.id,
-        role: Role::Owner,
-        status: Status::Active,
-    };
-    let input = TeamInput {
-        name: "Research".into(),
-        description: String::new(),
-        limit: limit.into(),
-    };
-    let team = teams::create(db, &actor, &input).await.unwrap().id;
-    let issued = keys::issue(
-        db,
-        &actor,
-        keys::IssueInput {
-            name: "load".into(),
-            team: Some(team),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    (team, issued.secret)
+    tollgate::bench::gateway::prepare(db, limit).await.unwrap()
 }
 
 fn temp(name: &str) -> PathBuf {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod invites;
 pub mod keys;
+pub mod ledger;
 pub mod reservations;
 pub mod reset;
 pub mod seed;

@@ -33,6 +33,25 @@ pub struct Hold {
     pub at: DateTime<Utc>,
 }
 
+impl Hold {
+    /// Nothing held: for a request no limit applies to.
+    pub fn unheld(auth: &KeyAuth, at: DateTime<Utc>) -> Self {
+        Hold {
+            id: None,
+            key: auth.key,
+            user: auth.user,
+            team: auth.team,
+            amount: Money::ZERO,
+            at,
+        }
+    }
+
+    /// Whether anything is held (a `reservations` row exists).
+    pub fn is_held(&self) -> bool {
+        self.id.is_some()
+    }
+}
+
 /// A request refused because its team's month is spent: what the 402 says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverBudget {
@@ -56,21 +75,37 @@ pub async fn reserve(
     worst: Money,
     at: DateTime<Utc>,
 ) -> Result<Result<Hold, OverBudget>, Error> {
-    let mut hold = Hold {
-        id: None,
-        key: auth.key,
-        user: auth.user,
-        team: auth.team,
-        amount: Money::ZERO,
-        at,
-    };
+    if !is_capped(auth) {
+        return reserve_in(db, auth, worst, at).await;
+    }
+    let txn = begin_write(db).await?;
+    let admitted = reserve_in(&txn, auth, worst, at).await?;
+    txn.commit().await?;
+    Ok(admitted)
+}
+
+/// Whether requests with this key are held against a limit (a team with one).
+pub fn is_capped(auth: &KeyAuth) -> bool {
+    auth.team.is_some() && auth.team_limit.is_some()
+}
+
+/// [`reserve`] inside the caller's write transaction (which it must commit).
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn reserve_in(
+    conn: &impl ConnectionTrait,
+    auth: &KeyAuth,
+    worst: Money,
+    at: DateTime<Utc>,
+) -> Result<Result<Hold, OverBudget>, Error> {
+    let mut hold = Hold::unheld(auth, at);
     // Whether the team has a limit is read again inside the statement below; the key's view of
     // it only saves a write for the unlimited.
-    let (Some(team_id), Some(_)) = (auth.team, auth.team_limit) else {
+    let Some(team_id) = auth.team.filter(|_| is_capped(auth)) else {
         return Ok(Ok(hold));
     };
     let month = month_key(at);
-    let txn = begin_write(db).await?;
     usage_team_month::Entity::insert(usage_team_month::ActiveModel {
         team_id: Set(team_id.0),
         month: Set(month),
@@ -82,7 +117,7 @@ pub async fn reserve(
         usage_team_month::Column::TeamId,
         usage_team_month::Column::Month,
     ])
-    .exec(&txn)
+    .exec(conn)
     .await?;
     let limit = Query::select()
         .column(team::Column::MonthlyLimitMicros)
@@ -102,11 +137,10 @@ pub async fn reserve(
                 .add(worst.micros())
                 .lte(Expr::SubQuery(None, Box::new(limit.into()))),
         )
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if held.rows_affected == 0 {
-        txn.rollback().await?;
-        return match over_budget(db, team_id, month, at).await? {
+        return match over_budget(conn, team_id, month, at).await? {
             Some(refusal) => Ok(Err(refusal)),
             // The limit was removed (or the team deleted) since the key was read: uncapped.
             None => Ok(Ok(hold)),
@@ -120,9 +154,8 @@ pub async fn reserve(
         created_at: Set(at),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
-    txn.commit().await?;
     hold.id = Some(row.id);
     hold.amount = worst;
     Ok(Ok(hold))
@@ -135,9 +168,19 @@ pub async fn reserve(
 /// [`Error::Internal`] on database failure; nothing is written then.
 pub async fn settle(db: &DatabaseConnection, hold: &Hold, cost: Money) -> Result<(), Error> {
     let txn = begin_write(db).await?;
-    unhold(&txn, hold).await?;
+    settle_in(&txn, hold, cost).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`settle`] inside the caller's write transaction.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn settle_in(conn: &impl ConnectionTrait, hold: &Hold, cost: Money) -> Result<(), Error> {
+    unhold(conn, hold).await?;
     usage::record(
-        &txn,
+        conn,
         &Metered {
             key: hold.key,
             user: hold.user,
@@ -146,9 +189,7 @@ pub async fn settle(db: &DatabaseConnection, hold: &Hold, cost: Money) -> Result
             at: hold.at,
         },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Gives back what `hold` held, for a request that was not served (upstream error, timeout,
@@ -161,9 +202,17 @@ pub async fn release(db: &DatabaseConnection, hold: &Hold) -> Result<(), Error> 
         return Ok(());
     }
     let txn = begin_write(db).await?;
-    unhold(&txn, hold).await?;
+    release_in(&txn, hold).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// [`release`] inside the caller's write transaction.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn release_in(conn: &impl ConnectionTrait, hold: &Hold) -> Result<(), Error> {
+    unhold(conn, hold).await.map(|_| ())
 }
 
 /// Releases reservations made before `before`: those of a process that died mid-request. Run at
@@ -230,7 +279,7 @@ async fn remove_reservation(
 
 /// The refusal for `team`'s `month`, or `None` when the team has no limit (any more).
 async fn over_budget(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     team_id: TeamId,
     month: i32,
     at: DateTime<Utc>,

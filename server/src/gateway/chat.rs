@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::Utc;
 use domain::pricing::{max_output, prompt_bound};
-use domain::service::reservations;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
@@ -69,11 +68,11 @@ pub async fn completions(
         .price
         .worst_case(prompt_bound(forwarded.len()), max_out);
 
-    let hold = match reservations::reserve(&gw.db, &auth, worst, Utc::now()).await? {
+    let hold = match gw.ledger.reserve(&auth, worst, Utc::now()).await? {
         Ok(hold) => hold,
         Err(over) => return Err(ApiError::over_budget(&over)),
     };
-    let settlement = Settlement::new(gw.db.clone(), hold);
+    let settlement = Settlement::new(gw.ledger.clone(), hold);
 
     let mut upstream = gw
         .http

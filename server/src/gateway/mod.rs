@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use catalog::Catalog;
 use domain::db::DatabaseConnection;
+use domain::service::ledger::Ledger;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ use std::time::Duration;
 pub struct GatewayState {
     pub db: DatabaseConnection,
     pub catalog: Arc<Catalog>,
+    /// Reservations, settlements and releases, batched into shared transactions.
+    pub ledger: Ledger,
     /// One pooled client for every upstream.
     pub http: reqwest::Client,
 }
@@ -31,6 +34,7 @@ pub struct GatewayState {
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
 impl GatewayState {
+    /// Starts the ledger's writer: call inside the runtime.
     pub fn new(db: DatabaseConnection, catalog: Catalog) -> Self {
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
@@ -38,6 +42,7 @@ impl GatewayState {
             .build()
             .unwrap_or_default();
         GatewayState {
+            ledger: Ledger::start(db.clone()),
             db,
             catalog: Arc::new(catalog),
             http,

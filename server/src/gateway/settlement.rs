@@ -2,20 +2,20 @@
 //! is complete, released otherwise — also when the request is dropped halfway (the client went
 //! away, the upstream failed, the process is shutting down), so nothing stays held.
 
-use domain::db::DatabaseConnection;
 use domain::money::Money;
-use domain::service::reservations::{self, Hold};
+use domain::service::ledger::Ledger;
+use domain::service::reservations::Hold;
 
 /// Owns a [`Hold`] until it is settled or released; dropping it releases.
 pub struct Settlement {
-    db: DatabaseConnection,
+    ledger: Ledger,
     hold: Option<Hold>,
 }
 
 impl Settlement {
-    pub fn new(db: DatabaseConnection, hold: Hold) -> Self {
+    pub fn new(ledger: Ledger, hold: Hold) -> Self {
         Settlement {
-            db,
+            ledger,
             hold: Some(hold),
         }
     }
@@ -27,20 +27,20 @@ impl Settlement {
 
     /// Records the request at `cost` and gives back the rest of the hold.
     pub async fn settle(mut self, cost: Money) {
-        if let Some(hold) = self.hold.take() {
-            if let Err(err) = reservations::settle(&self.db, &hold, cost).await {
-                tracing::error!(
-                    ?err,
-                    "settling a request failed; its hold stays until swept"
-                );
-            }
+        if let Some(hold) = self.hold.take()
+            && let Err(err) = self.ledger.settle(hold, cost).await
+        {
+            tracing::error!(
+                ?err,
+                "settling a request failed; its hold stays until swept"
+            );
         }
     }
 
     /// Gives the whole hold back: the request was not served.
     pub async fn release(mut self) {
         if let Some(hold) = self.hold.take() {
-            release_logged(&self.db, &hold).await;
+            release_logged(&self.ledger, hold).await;
         }
     }
 }
@@ -50,18 +50,18 @@ impl Drop for Settlement {
         let Some(hold) = self.hold.take() else {
             return;
         };
-        let db = self.db.clone();
+        let ledger = self.ledger.clone();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                runtime.spawn(async move { release_logged(&db, &hold).await });
+                runtime.spawn(async move { release_logged(&ledger, hold).await });
             }
             Err(_) => tracing::warn!("no runtime to release a hold; it stays until swept"),
         }
     }
 }
 
-async fn release_logged(db: &DatabaseConnection, hold: &Hold) {
-    if let Err(err) = reservations::release(db, hold).await {
+async fn release_logged(ledger: &Ledger, hold: Hold) {
+    if let Err(err) = ledger.release(hold).await {
         tracing::error!(?err, "releasing a hold failed; it stays until swept");
     }
 }

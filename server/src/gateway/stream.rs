@@ -66,10 +66,10 @@ impl UsageScanner {
             return;
         };
         let data = data.trim_ascii();
-        if data.windows(7).any(|w| w == b"\"usage\"") {
-            if let Some(usage) = usage_of(data) {
-                self.usage = Some(usage);
-            }
+        if data.windows(7).any(|w| w == b"\"usage\"")
+            && let Some(usage) = usage_of(data)
+        {
+            self.usage = Some(usage);
         }
     }
 }

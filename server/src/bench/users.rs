@@ -138,9 +138,7 @@ pub async fn bench_users(
                 format!("{}+", page.matching)
             };
         }
-        times.sort_by(f64::total_cmp);
-        let pct =
-            |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+        let pct = super::percentiles(times);
         println!(
             "{name:<58} {:>8.2} {:>8.2} {:>8.2} {rows:>8}",
             pct(0.50),

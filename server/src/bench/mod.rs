@@ -1,0 +1,17 @@
+//! The committed benchmarks, run by `scripts/bench.sh`: the users list per query shape and
+//! the gateway's added latency at a fixed request rate.
+
+pub mod gateway;
+pub mod users;
+
+/// The `p`-th quantile (0–1, nearest rank) of `samples`, as a lookup function.
+pub fn percentiles(mut samples: Vec<f64>) -> impl Fn(f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    move |p: f64| {
+        if samples.is_empty() {
+            return f64::NAN;
+        }
+        let rank = (samples.len() as f64 * p).ceil() as usize;
+        samples[rank.clamp(1, samples.len()) - 1]
+    }
+}
