@@ -86,6 +86,19 @@ impl From<DbErr> for Error {
     }
 }
 
+/// Maps a write's error to [`Error`], answering a unique-constraint violation with
+/// `duplicate()` (the person's mistake) and anything else as internal:
+/// `.insert(&txn).await.map_err(duplicate_as(taken_name))?`.
+pub fn duplicate_as(duplicate: impl FnOnce() -> Error) -> impl FnOnce(DbErr) -> Error {
+    move |err| {
+        if is_unique_violation(&err) {
+            duplicate()
+        } else {
+            err.into()
+        }
+    }
+}
+
 /// Whether `err` is a unique-constraint violation (detected by the driver's error code).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod ids;
 pub mod keys;
+pub mod list_query;
 pub mod money;
 pub mod numbers;
 pub mod permission;

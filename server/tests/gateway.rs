@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::Utc;
-use domain::entity::{api_key, usage_team_month, usage_user_month};
+use domain::entity::{api_key, usage_user_month};
 use domain::service::reservations;
 use domain::service::{keys, month_key, users};
 use domain::{Actor, TeamId};
@@ -13,18 +13,14 @@ use futures_util::StreamExt;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use std::time::Duration;
-use support::gateway::{Gateway, MODEL, UPSTREAM_KEY, hello};
+use support::gateway::{
+    Gateway, MODEL, UPSTREAM_KEY, assert_admitted_exactly_the_budget, chat_at_once, hello,
+    team_month,
+};
 use tollgate::stub_upstream::{StubBehaviour, StubUsage};
 
-/// (spend in micro-dollars, requests, reserved) of `team` this month.
 async fn month(gw: &Gateway, team: TeamId) -> (i64, i64, i64) {
-    usage_team_month::Entity::find_by_id((team.0, month_key(Utc::now())))
-        .one(&gw.server.db)
-        .await
-        .unwrap()
-        .map_or((0, 0, 0), |m| {
-            (m.spend_micros, m.requests, m.reserved_micros)
-        })
+    team_month(&gw.server.db, team).await
 }
 
 /// Waits until no hold is outstanding (settling after a stream runs in the background).
@@ -271,40 +267,10 @@ async fn two_hundred_concurrent_requests_admit_exactly_what_the_budget_allows() 
         latency: Duration::from_millis(50),
         ..StubBehaviour::default()
     });
-    let requests: Vec<_> = (0..200)
-        .map(|_| {
-            let (http, base, key) = (gw.http.clone(), gw.base.clone(), key.clone());
-            tokio::spawn(async move {
-                http.post(format!("{base}/chat/completions"))
-                    .bearer_auth(key)
-                    .json(&hello())
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for r in requests {
-        statuses.push(r.await.unwrap());
-    }
-    let admitted = statuses.iter().filter(|s| **s == 200).count() as i64;
-    let refused = statuses.iter().filter(|s| **s == 402).count() as i64;
-    assert_eq!(admitted + refused, 200, "{statuses:?}");
-    let (spent, requests, reserved) = month(&gw, team).await;
-    assert_eq!((requests, reserved), (admitted, 0));
-    // Every request costs the same worst case W: exactly ⌊limit / W⌋ fit.
-    let each = spent / admitted;
-    assert_eq!(spent, each * admitted);
-    assert_eq!(
-        admitted,
-        50_000 / each,
-        "admitted {admitted} at {each} µ$ each"
-    );
-    assert!(spent <= 50_000);
-    assert_eq!(settled(&gw).await, 0);
+    let url = format!("{}/chat/completions", gw.base);
+    let statuses = chat_at_once(200, &[url], &key).await;
+    // The settlements are committed before the answers: nothing left to wait for.
+    assert_admitted_exactly_the_budget(&gw.server.db, team, &statuses, 50_000).await;
     gw.server.finish().await;
 }
 

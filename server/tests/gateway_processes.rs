@@ -7,13 +7,15 @@ mod support;
 use chrono::Utc;
 use domain::TeamId;
 use domain::db::{self, DatabaseConnection};
-use domain::entity::usage_team_month;
 use domain::secret::Secret;
-use domain::service::{month_key, reservations};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use domain::service::reservations;
+use sea_orm::ConnectionTrait;
 use std::path::PathBuf;
 use std::time::Duration;
-use support::gateway::{UPSTREAM_KEY, hello, providers_toml};
+use support::gateway::{
+    UPSTREAM_KEY, assert_admitted_exactly_the_budget, chat_at_once, chat_status, providers_toml,
+    team_month,
+};
 use tokio::process::{Child, Command};
 use tollgate::stub_upstream::{self, StubBehaviour, StubControl, StubUsage};
 
@@ -67,28 +69,14 @@ fn providers_file(stub: &StubControl) -> PathBuf {
     path
 }
 
-async fn team_month(db: &DatabaseConnection, team: TeamId) -> (i64, i64, i64) {
-    usage_team_month::Entity::find_by_id((team.0, month_key(Utc::now())))
-        .one(db)
-        .await
-        .unwrap()
-        .map_or((0, 0, 0), |m| {
-            (m.spend_micros, m.requests, m.reserved_micros)
-        })
-}
-
-/// Sends one chat request; answers the status (0 when the connection broke).
+/// Sends one chat request to the process on `port`.
 async fn send(http: &reqwest::Client, port: u16, key: &str) -> u16 {
-    match http
-        .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
-        .bearer_auth(key)
-        .json(&hello())
-        .send()
-        .await
-    {
-        Ok(res) => res.status().as_u16(),
-        Err(_) => 0,
-    }
+    chat_status(
+        http,
+        &format!("http://127.0.0.1:{port}/v1/chat/completions"),
+        key,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,33 +110,9 @@ async fn the_cap_holds_across_two_processes_on_postgres() {
     let mut a = spawn(&url, &providers, ports[0]).await;
     let mut b = spawn(&url, &providers, ports[1]).await;
 
-    let http = reqwest::Client::new();
-    let requests: Vec<_> = (0..200)
-        .map(|i| {
-            let (http, key, port) = (http.clone(), key.clone(), ports[i % 2]);
-            tokio::spawn(async move { send(&http, port, &key).await })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for r in requests {
-        statuses.push(r.await.unwrap());
-    }
-    let admitted = statuses.iter().filter(|s| **s == 200).count() as i64;
-    assert_eq!(
-        admitted + statuses.iter().filter(|s| **s == 402).count() as i64,
-        200,
-        "{statuses:?}"
-    );
-    let (spent, requests, reserved) = team_month(&db, team).await;
-    assert_eq!((requests, reserved), (admitted, 0));
-    let each = spent / admitted;
-    assert_eq!(spent, each * admitted);
-    assert_eq!(
-        admitted,
-        50_000 / each,
-        "admitted {admitted} at {each} µ$ each"
-    );
-    assert_eq!(reservations::outstanding(&db).await.unwrap(), 0);
+    let urls = ports.map(|port| format!("http://127.0.0.1:{port}/v1/chat/completions"));
+    let statuses = chat_at_once(200, &urls, &key).await;
+    assert_admitted_exactly_the_budget(&db, team, &statuses, 50_000).await;
 
     a.kill().await.ok();
     b.kill().await.ok();

@@ -8,6 +8,7 @@ mod dialog;
 mod field;
 mod form_alert;
 mod pager;
+mod sort_header;
 mod time;
 mod toasts;
 
@@ -19,5 +20,6 @@ pub use dialog::{ConfirmDialog, Modal};
 pub use field::Field;
 pub use form_alert::{FormAlert, FormErrors};
 pub use pager::Pager;
+pub use sort_header::SortHeader;
 pub use time::{Ago, exact, relative};
 pub use toasts::{ToastRegion, Toasts, use_toasts};

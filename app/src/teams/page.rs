@@ -3,14 +3,16 @@
 
 use super::api::{DeleteTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
-use crate::components::{BudgetBar, ConfirmDialog, Pager, SummaryCards, exact, use_toasts};
+use crate::components::{
+    BudgetBar, ConfirmDialog, Pager, SortHeader, SummaryCards, exact, use_toasts,
+};
 use crate::keys::KeyList;
 use chrono::{DateTime, Utc};
 use domain::budget::percent_used;
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
 use domain::teams::{TeamPage, TeamQuery, TeamRow, TeamSort};
-use domain::users::{PER_PAGE, SortDir};
+use domain::users::PER_PAGE;
 use domain::{Action, Actor};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -109,22 +111,8 @@ fn TeamsTable(
     delete: ServerAction<DeleteTeam>,
 ) -> impl IntoView {
     let header = |col: TeamSort| {
-        let sorted = query.sort == col;
-        let aria = sorted.then_some(match query.dir {
-            SortDir::Asc => "ascending",
-            SortDir::Desc => "descending",
-        });
-        let indicator = match (sorted, query.dir) {
-            (true, SortDir::Asc) => "▲",
-            (true, SortDir::Desc) => "▼",
-            _ => "",
-        };
         let href = format!("?{}", query.sorted_by(col).to_query_string());
-        view! {
-            <th scope="col" aria-sort=aria>
-                <a class="sort-link" href=href>{col.label()}<span class="sort-indicator" aria-hidden="true">{indicator}</span></a>
-            </th>
-        }
+        view! { <SortHeader label=col.label() sorted=(query.sort == col).then_some(query.dir) href/> }
     };
     let first = (page.page - 1) * PER_PAGE + 1;
     let last = first + page.rows.len() as u64 - 1;

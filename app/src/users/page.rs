@@ -8,11 +8,11 @@ use super::danger::DangerZone;
 use super::filters::Filters;
 use super::invite::InviteDialog;
 use super::row::{RowActions, UserRowView};
-use crate::components::{Pager, SummaryCards, use_toasts};
+use crate::components::{Pager, SortHeader, SummaryCards, use_toasts};
 use crate::error::AppError;
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
-use domain::users::{PER_PAGE, SortDir, UserPage, UserQuery, UserSort};
+use domain::users::{PER_PAGE, UserPage, UserQuery, UserSort};
 use domain::{Action, Role};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -147,23 +147,8 @@ fn UsersTable(
 ) -> AnyView {
     let now = page.generated_at;
     let header = |col: UserSort| {
-        let sorted = query.sort == col;
-        let aria = sorted.then_some(if query.dir == SortDir::Asc {
-            "ascending"
-        } else {
-            "descending"
-        });
-        let indicator = match (sorted, query.dir) {
-            (true, SortDir::Asc) => "▲",
-            (true, SortDir::Desc) => "▼",
-            _ => "",
-        };
         let href = format!("?{}", query.sorted_by(col).to_query_string());
-        view! {
-            <th scope="col" aria-sort=aria>
-                <a class="sort-link" href=href>{col.label()}<span class="sort-indicator" aria-hidden="true">{indicator}</span></a>
-            </th>
-        }
+        view! { <SortHeader label=col.label() sorted=(query.sort == col).then_some(query.dir) href/> }
     };
     let first = (page.page - 1) * PER_PAGE + 1;
     let last = first + page.rows.len() as u64 - 1;

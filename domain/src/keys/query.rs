@@ -2,7 +2,7 @@
 //! fall back to defaults, so a hand-edited URL never breaks the page.
 
 use super::KeyStatus;
-use crate::users::encode;
+use crate::list_query::{encode, page_param, search_param};
 use crate::{TeamId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -13,9 +13,6 @@ pub enum KeyScope {
     Mine,
     All,
 }
-
-/// The longest search text used; the rest is ignored.
-const SEARCH_MAX: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyQuery {
@@ -52,19 +49,11 @@ impl KeyQuery {
                 Some("all") => KeyScope::All,
                 _ => KeyScope::Mine,
             },
-            search: get("q")
-                .unwrap_or_default()
-                .trim()
-                .chars()
-                .take(SEARCH_MAX)
-                .collect(),
+            search: search_param(get("q")),
             user: id("user").map(UserId),
             team: id("team").map(TeamId),
             status: get("status").and_then(|s| KeyStatus::parse(&s)),
-            page: get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1),
+            page: page_param(get("page")),
         }
     }
 

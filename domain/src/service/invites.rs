@@ -1,7 +1,7 @@
 //! Invites: a new user starts `invited` with a single-use, 7-day token (stored as a hash);
 //! accepting it sets their name and password and makes them `active`.
 
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::{begin_write, duplicate_as};
 use crate::dto::{InviteInfo, SessionUser};
 use crate::entity::{invite, team, user};
 use crate::permission::{Action, Actor};
@@ -80,13 +80,7 @@ pub async fn invite(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            already_listed()
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(duplicate_as(already_listed))?;
     let (token, expires_at) = new_token(&txn, actor, created.id).await?;
     let detail = format!("{} as {}", created.email, input.role.as_str());
     let user = commit_change(txn, actor, "user.invite", UserId(created.id), &detail).await?;

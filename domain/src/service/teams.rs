@@ -1,8 +1,9 @@
 //! Teams as other pages need them, and deleting a team (which revokes its keys). The Teams
 //! page and its other actions are their own issue.
 
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::{begin_write, duplicate_as};
 use crate::entity::{api_key, team, usage_team_month, user};
+use crate::list_query::SortDir;
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::service::{audit, month_key};
@@ -10,7 +11,7 @@ use crate::teams::{
     DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamPage, TeamQuery, TeamRemoved, TeamRow, TeamSort,
     TeamSummary,
 };
-use crate::users::{PER_PAGE, SortDir};
+use crate::users::PER_PAGE;
 use crate::validation::bounded_text;
 use crate::{Error, TeamId, UserId};
 use chrono::Utc;
@@ -130,17 +131,8 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            duplicate_name()
-        } else {
-            e.into()
-        }
-    })?;
-    let detail = limit.map_or_else(
-        || format!("{name}, no limit"),
-        |l| format!("{name}, limit {l}"),
-    );
+    .map_err(duplicate_as(duplicate_name))?;
+    let detail = audit_detail(&name, limit);
     finish(txn, actor, "team.create", TeamId(created.id), &detail).await
 }
 
@@ -162,17 +154,11 @@ pub async fn edit(
     found.name = Set(name.clone());
     found.description = Set(description);
     found.monthly_limit_micros = Set(limit.map(Money::micros));
-    found.update(&txn).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            duplicate_name()
-        } else {
-            e.into()
-        }
-    })?;
-    let detail = limit.map_or_else(
-        || format!("{name}, no limit"),
-        |l| format!("{name}, limit {l}"),
-    );
+    found
+        .update(&txn)
+        .await
+        .map_err(duplicate_as(duplicate_name))?;
+    let detail = audit_detail(&name, limit);
     finish(txn, actor, "team.edit", id, &detail).await
 }
 
@@ -207,6 +193,14 @@ async fn find(conn: &impl ConnectionTrait, id: TeamId) -> Result<team::Model, Er
         .one(conn)
         .await?
         .ok_or_else(|| Error::NotFound("This team no longer exists.".to_owned()))
+}
+
+/// What the audit log says of a created or edited team.
+fn audit_detail(name: &str, limit: Option<Money>) -> String {
+    match limit {
+        Some(limit) => format!("{name}, limit {limit}"),
+        None => format!("{name}, no limit"),
+    }
 }
 
 /// Audit entry, the row as it now stands, commit.

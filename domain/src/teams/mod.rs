@@ -3,8 +3,8 @@
 
 use crate::TeamId;
 use crate::budget::BudgetBand;
+use crate::list_query::{SortDir, encode, page_param, search_param};
 use crate::money::Money;
-use crate::users::{SortDir, encode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -136,23 +136,12 @@ impl TeamQuery {
     /// Reads the query from URL parameters; malformed values fall back to defaults.
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
         TeamQuery {
-            search: get("q")
-                .unwrap_or_default()
-                .trim()
-                .chars()
-                .take(100)
-                .collect(),
+            search: search_param(get("q")),
             sort: get("sort")
                 .and_then(|s| TeamSort::ALL.into_iter().find(|c| c.as_str() == s))
                 .unwrap_or_default(),
-            dir: match get("dir").as_deref() {
-                Some("desc") => SortDir::Desc,
-                _ => SortDir::Asc,
-            },
-            page: get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1),
+            dir: SortDir::from_param(get("dir")),
+            page: page_param(get("page")),
         }
     }
 
@@ -176,14 +165,9 @@ impl TeamQuery {
 
     /// Sorted by `column`: ascending first, flipping on a second click; back to page 1.
     pub fn sorted_by(&self, column: TeamSort) -> Self {
-        let dir = if self.sort == column {
-            self.dir.flipped()
-        } else {
-            SortDir::Asc
-        };
         TeamQuery {
             sort: column,
-            dir,
+            dir: self.dir.after_click(self.sort == column),
             page: 1,
             ..self.clone()
         }

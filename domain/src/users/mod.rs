@@ -4,8 +4,7 @@
 mod query;
 mod views;
 
-pub(crate) use query::encode;
-pub use query::{PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserQuery, UserSort};
+pub use query::{PER_PAGE, SEARCH_COUNT_CAP, UserQuery, UserSort};
 pub use views::{UserDetail, UserPage, UserRow, UserSummary};
 
 /// What an Owner types to delete the gateway's access list.

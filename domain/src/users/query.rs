@@ -2,6 +2,8 @@
 //! reload, back and a shared link keep it, and a plain GET form (JavaScript off) produces it.
 
 use crate::Role;
+use crate::list_query::SortDir;
+use crate::list_query::{encode, page_param, search_param};
 use serde::{Deserialize, Serialize};
 
 /// Rows per page.
@@ -10,8 +12,6 @@ pub const PER_PAGE: u64 = 50;
 /// A search is counted exactly up to this many matches; beyond it the page says "500+", so a
 /// search that matches most of the gateway never has to count every row.
 pub const SEARCH_COUNT_CAP: u64 = 500;
-/// The longest search text used; the rest is ignored.
-const SEARCH_MAX: usize = 100;
 
 /// A sortable column of the users table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -64,30 +64,6 @@ impl UserSort {
     }
 }
 
-/// Sort direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum SortDir {
-    #[default]
-    Asc,
-    Desc,
-}
-
-impl SortDir {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortDir::Asc => "asc",
-            SortDir::Desc => "desc",
-        }
-    }
-
-    pub fn flipped(self) -> Self {
-        match self {
-            SortDir::Asc => SortDir::Desc,
-            SortDir::Desc => SortDir::Asc,
-        }
-    }
-}
-
 /// What the users list shows: `?q=ada&role=admin&sort=email&dir=desc&page=2`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserQuery {
@@ -118,26 +94,14 @@ impl UserQuery {
     /// Reads the query from URL parameters; anything unknown or malformed falls back to the
     /// default for that parameter, so a hand-edited URL never breaks the page.
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
-        let search: String = get("q")
-            .unwrap_or_default()
-            .trim()
-            .chars()
-            .take(SEARCH_MAX)
-            .collect();
         UserQuery {
-            search,
+            search: search_param(get("q")),
             role: get("role").and_then(|r| r.parse().ok()),
             sort: get("sort")
                 .and_then(|s| UserSort::parse(&s))
                 .unwrap_or_default(),
-            dir: match get("dir").as_deref() {
-                Some("desc") => SortDir::Desc,
-                _ => SortDir::Asc,
-            },
-            page: get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|p| *p >= 1)
-                .unwrap_or(1),
+            dir: SortDir::from_param(get("dir")),
+            page: page_param(get("page")),
         }
     }
 
@@ -164,14 +128,9 @@ impl UserQuery {
 
     /// The query sorted by `column`: ascending first, flipping on a second click; back to page 1.
     pub fn sorted_by(&self, column: UserSort) -> Self {
-        let dir = if self.sort == column {
-            self.dir.flipped()
-        } else {
-            SortDir::Asc
-        };
         UserQuery {
             sort: column,
-            dir,
+            dir: self.dir.after_click(self.sort == column),
             page: 1,
             ..self.clone()
         }
@@ -186,24 +145,10 @@ impl UserQuery {
     }
 }
 
-/// Percent-encodes a query value.
-pub(crate) fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::list_query::SEARCH_MAX;
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> UserQuery {

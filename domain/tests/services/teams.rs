@@ -170,8 +170,8 @@ async fn members_and_this_months_figures_come_from_the_data() {
 
 #[tokio::test]
 async fn the_list_searches_sorts_by_this_months_figures_and_pages() {
+    use domain::list_query::SortDir;
     use domain::teams::{TeamQuery, TeamSort};
-    use domain::users::SortDir;
     for t in databases().await {
         let owner = actor(
             add_user(&t.db, "o@example.com", Role::Owner, Status::Active).await,

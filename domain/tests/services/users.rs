@@ -1,11 +1,12 @@
 //! The users list and the actions on one user, allowed and refused, on both databases.
 
 use crate::support::{actor, add_user, databases};
+use domain::list_query::SortDir;
 use domain::secret::Secret;
 use domain::service::session::{self, SessionPolicy};
 use domain::service::sign_in::sign_in;
 use domain::service::users;
-use domain::users::{SortDir, UserQuery, UserSort};
+use domain::users::{UserQuery, UserSort};
 use domain::{Error, Role, Status, UserId};
 
 #[tokio::test]

@@ -3,8 +3,9 @@
 
 use crate::support::{actor, databases};
 use domain::entity::user;
+use domain::list_query::SortDir;
 use domain::service::{seed, users};
-use domain::users::{PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserQuery, UserRow, UserSort};
+use domain::users::{PER_PAGE, SEARCH_COUNT_CAP, UserQuery, UserRow, UserSort};
 use domain::{Role, Status, UserId};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 

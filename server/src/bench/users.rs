@@ -4,8 +4,9 @@
 //! domain call, not the network.
 
 use crate::cli::CliError;
+use domain::list_query::SortDir;
 use domain::service::{seed, users};
-use domain::users::{SortDir, UserQuery, UserSort};
+use domain::users::{UserQuery, UserSort};
 use domain::{Actor, Role, Status, UserId};
 use std::time::Instant;
 

@@ -90,7 +90,6 @@ impl Catalog {
 
         let mut providers: HashMap<String, Arc<Provider>> = HashMap::new();
         for p in file.providers {
-            let field = |f: &str, m: &str| format!("field `{f}`: {m}");
             if providers.contains_key(p.name.get_ref()) {
                 return Err(fail(
                     Some(p.name.span()),
@@ -136,7 +135,6 @@ impl Catalog {
 
         let mut catalog = Catalog::default();
         for m in file.models {
-            let field = |f: &str, m: &str| format!("field `{f}`: {m}");
             let name = m.name.get_ref().trim().to_owned();
             if name.is_empty() {
                 return Err(fail(Some(m.name.span()), field("name", "cannot be empty")));
@@ -228,6 +226,11 @@ struct ModelEntry {
     input_usd_per_mtok: Spanned<f64>,
     output_usd_per_mtok: Spanned<f64>,
     max_output_tokens: Spanned<u64>,
+}
+
+/// The message for a bad value of field `name`.
+fn field(name: &str, message: &str) -> String {
+    format!("field `{name}`: {message}")
 }
 
 /// The 1-based line of byte `offset` in `text`.

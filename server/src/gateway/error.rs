@@ -22,11 +22,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, code: &'static str, message: String) -> Self {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: Option<&'static str>,
+        message: String,
+    ) -> Self {
         ApiError {
             status,
             kind,
-            code: Some(code),
+            code,
             param: None,
             message,
             extra: None,
@@ -37,11 +42,10 @@ impl ApiError {
     pub fn invalid(param: Option<&'static str>, message: impl Into<String>) -> Self {
         ApiError {
             param,
-            code: None,
             ..Self::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
-                "",
+                None,
                 message.into(),
             )
         }
@@ -52,7 +56,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
-            "invalid_api_key",
+            Some("invalid_api_key"),
             "You didn't provide an API key. Send it as `Authorization: Bearer tg_…`.".into(),
         )
     }
@@ -63,7 +67,7 @@ impl ApiError {
             _ => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_request_error",
-                "invalid_api_key",
+                Some("invalid_api_key"),
                 why.to_string(),
             ),
         }
@@ -76,7 +80,7 @@ impl ApiError {
             ..Self::new(
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
-                "model_not_found",
+                Some("model_not_found"),
                 format!("The model `{name}` does not exist or you do not have access to it."),
             )
         }
@@ -104,7 +108,7 @@ impl ApiError {
             ..Self::new(
                 StatusCode::PAYMENT_REQUIRED,
                 "budget_exceeded",
-                "budget_exceeded",
+                Some("budget_exceeded"),
                 format!(
                     "Team ‘{}’ has reached its monthly spend limit of {} (spent {} this month{held}). \
                      The limit resets at {resets}.",
@@ -119,7 +123,7 @@ impl ApiError {
         Self::new(
             StatusCode::BAD_GATEWAY,
             "upstream_error",
-            "upstream_error",
+            Some("upstream_error"),
             message.into(),
         )
     }
@@ -129,7 +133,7 @@ impl ApiError {
         Self::new(
             StatusCode::GATEWAY_TIMEOUT,
             "upstream_error",
-            "upstream_timeout",
+            Some("upstream_timeout"),
             "The upstream provider did not answer in time.".into(),
         )
     }
@@ -139,7 +143,7 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",
-            "unavailable",
+            Some("unavailable"),
             "The gateway cannot check keys or budgets right now. Try again shortly.".into(),
         )
     }

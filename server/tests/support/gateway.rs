@@ -2,9 +2,13 @@
 //! loopback port, and people with keys in teams with limits.
 
 use super::TestServer;
-use domain::service::{keys, teams};
+use chrono::Utc;
+use domain::db::DatabaseConnection;
+use domain::entity::usage_team_month;
+use domain::service::{keys, month_key, reservations, teams};
 use domain::teams::TeamInput;
 use domain::{Actor, Role, Status, TeamId, UserId};
+use sea_orm::EntityTrait;
 use tollgate::gateway::GatewayState;
 use tollgate::gateway::catalog::Catalog;
 use tollgate::stub_upstream::{self, StubControl};
@@ -147,4 +151,64 @@ pub fn hello() -> serde_json::Value {
         "messages": [{"role": "user", "content": "Hello"}],
         "max_tokens": 100
     })
+}
+
+/// Sends one chat request to `url` with `key`; answers the status (0 when the connection broke).
+pub async fn chat_status(http: &reqwest::Client, url: &str, key: &str) -> u16 {
+    match http.post(url).bearer_auth(key).json(&hello()).send().await {
+        Ok(res) => res.status().as_u16(),
+        Err(_) => 0,
+    }
+}
+
+/// Sends `n` chat requests at once, the i-th to `urls[i % urls.len()]`; answers the statuses.
+pub async fn chat_at_once(n: usize, urls: &[String], key: &str) -> Vec<u16> {
+    let http = reqwest::Client::new();
+    let requests: Vec<_> = (0..n)
+        .map(|i| {
+            let (http, url, key) = (http.clone(), urls[i % urls.len()].clone(), key.to_owned());
+            tokio::spawn(async move { chat_status(&http, &url, &key).await })
+        })
+        .collect();
+    let mut statuses = Vec::with_capacity(n);
+    for r in requests {
+        statuses.push(r.await.unwrap());
+    }
+    statuses
+}
+
+/// What `team` did this month: (spend in micro-dollars, requests, reserved micro-dollars).
+pub async fn team_month(db: &DatabaseConnection, team: TeamId) -> (i64, i64, i64) {
+    usage_team_month::Entity::find_by_id((team.0, month_key(Utc::now())))
+        .one(db)
+        .await
+        .unwrap()
+        .map_or((0, 0, 0), |m| {
+            (m.spend_micros, m.requests, m.reserved_micros)
+        })
+}
+
+/// With every request costing the same worst case W (the stub's `WorstCase` usage): every
+/// status is 200 or 402, exactly ⌊limit / W⌋ were admitted, they are all recorded, and nothing
+/// is still held.
+pub async fn assert_admitted_exactly_the_budget(
+    db: &DatabaseConnection,
+    team: TeamId,
+    statuses: &[u16],
+    limit_micros: i64,
+) {
+    let admitted = statuses.iter().filter(|s| **s == 200).count() as i64;
+    let refused = statuses.iter().filter(|s| **s == 402).count() as i64;
+    assert_eq!(admitted + refused, statuses.len() as i64, "{statuses:?}");
+    let (spent, requests, reserved) = team_month(db, team).await;
+    assert_eq!((requests, reserved), (admitted, 0));
+    let each = spent / admitted;
+    assert_eq!(spent, each * admitted);
+    assert_eq!(
+        admitted,
+        limit_micros / each,
+        "admitted {admitted} at {each} µ$ each"
+    );
+    assert!(spent <= limit_micros);
+    assert_eq!(reservations::outstanding(db).await.unwrap(), 0);
 }

@@ -4,11 +4,11 @@
 
 use super::search::{NAME_KEY, Search};
 use crate::entity::{team, usage_user_month, user};
+use crate::list_query::SortDir;
 use crate::permission::{Action, Actor};
 use crate::service::{month_key, parse_stored, stored_role};
 use crate::users::{
-    PER_PAGE, SEARCH_COUNT_CAP, SortDir, UserDetail, UserPage, UserQuery, UserRow, UserSort,
-    UserSummary,
+    PER_PAGE, SEARCH_COUNT_CAP, UserDetail, UserPage, UserQuery, UserRow, UserSort, UserSummary,
 };
 use crate::{Error, Role, Status, TeamId, UserId};
 use chrono::Utc;
