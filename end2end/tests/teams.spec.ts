@@ -68,3 +68,49 @@ test('the teams list, search and sort work from the address alone', async ({ pag
   await expect(page.getByRole('columnheader', { name: /Monthly spend/ })).toHaveAttribute('aria-sort', 'descending');
   await expect(page.getByRole('search')).toHaveAttribute('method', /get/i);
 });
+
+test('members are added by email and removed in the expanded row, and the Users page agrees', async ({ page }) => {
+  test.skip(!jsEnabled(), 'adding and removing members needs JavaScript');
+  const stamp = Date.now();
+  const address = `member-${stamp}@example.com`;
+  const name = `Members ${stamp}`;
+  await asOwner(page, '/dashboard/configuration/users');
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const invite = page.getByRole('dialog', { name: 'Invite a user' });
+  await invite.getByLabel('Email').fill(address);
+  await invite.getByRole('button', { name: 'Send invite' }).click();
+  await invite.getByRole('button', { name: 'Done' }).click();
+
+  await page.goto(TEAMS);
+  await page.getByRole('button', { name: 'Create Team' }).click();
+  const create = page.getByRole('dialog', { name: 'Create a team' });
+  await create.getByLabel('Team Name').fill(name);
+  await create.getByRole('button', { name: 'Create team' }).click();
+  await expect(create).toHaveCount(0);
+  const row = page.getByRole('row').filter({ hasText: name });
+  await row.getByRole('button', { name: `Details for ${name}` }).click();
+  const detail = page.locator('.detail-row').filter({ hasText: 'Members' });
+  await expect(detail.getByText('Nobody is in this team yet.')).toBeVisible();
+
+  const add = detail.getByLabel('Add a member by email');
+  await add.fill(`nobody-${stamp}@example.com`);
+  await detail.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(detail.getByText('Nobody on this gateway has that email.')).toBeVisible();
+  await expect(add).toHaveAttribute('aria-invalid', 'true');
+
+  await add.fill(address.toUpperCase());
+  await detail.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(detail.locator('.member').filter({ hasText: address })).toContainText('invite pending');
+  await expect(add).toHaveValue('');
+  // The row stays open while the list reloads, and its member count follows.
+  await expect(row.getByRole('cell').nth(2)).toHaveText('1');
+
+  await page.goto(`/dashboard/configuration/users?q=${encodeURIComponent(address)}`);
+  await expect(page.getByRole('row').filter({ hasText: address })).toContainText(name);
+
+  await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
+  await row.getByRole('button', { name: `Details for ${name}` }).click();
+  await detail.getByRole('button', { name: `Remove ${address} from the team` }).click();
+  await expect(detail.getByText('Nobody is in this team yet.')).toBeVisible();
+  await expect(row.getByRole('cell').nth(2)).toHaveText('0');
+});

@@ -4,7 +4,7 @@
 mod support;
 
 use domain::Role;
-use domain::entity::team;
+use domain::entity::{team, user};
 use http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use support::TestServer;
@@ -16,7 +16,7 @@ async fn teams_are_managed_only_by_owners_and_admins() {
     let (_, admin) = server
         .add_person(owner_id, "admin@example.com", Role::Admin)
         .await;
-    let (_, member) = server
+    let (member_id, member) = server
         .add_person(owner_id, "member@example.com", Role::Member)
         .await;
     let (_, viewer) = server
@@ -52,6 +52,18 @@ async fn teams_are_managed_only_by_owners_and_admins() {
             .post("team_keys", &format!("id={id}"), Some(cookie))
             .await;
         assert_eq!(status, StatusCode::OK, "{who} reads a team's key prefixes");
+        let (status, _, _) = server
+            .post("team_members", &format!("id={id}"), Some(cookie))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{who} reads the members");
+        let add = format!("id={id}&email=member%40example.com");
+        let (status, body, _) = server.post("add_team_member", &add, Some(cookie)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} adds a member: {body}");
+        let remove = format!("id={id}&user={owner_id}");
+        let (status, _, _) = server
+            .post("remove_team_member", &remove, Some(cookie))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} removes a member");
         let query = r#"{"query":{"search":"","sort":"Name","dir":"Asc","page":1}}"#;
         let (status, body) = server.post_json("list_teams", query, cookie).await;
         assert_eq!(status, StatusCode::OK, "{who} reads the list");
@@ -66,6 +78,50 @@ async fn teams_are_managed_only_by_owners_and_admins() {
         (stored.name.as_str(), teams().await),
         ("Platform", 1),
         "refusals changed nothing"
+    );
+
+    let in_team = || async {
+        user::Entity::find_by_id(member_id.0)
+            .one(&server.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .team_id
+    };
+    assert_eq!(in_team().await, None, "refused adds changed nothing");
+
+    // An Admin adds the Member by email (any case), sees them listed, and takes them out.
+    let add = format!("id={id}&email=MEMBER%40example.com");
+    let (status, body, _) = server.post("add_team_member", &add, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(in_team().await, Some(id));
+    let (_, body, _) = server
+        .post("team_members", &format!("id={id}"), Some(&viewer))
+        .await;
+    assert!(body.contains("member@example.com"), "{body}");
+    let (status, body, _) = server.post("add_team_member", &add, Some(&admin)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("They are already in this team."), "{body}");
+    let nobody = format!("id={id}&email=nobody%40example.com");
+    let (status, body, _) = server.post("add_team_member", &nobody, Some(&admin)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("Invite them from the Users page first."),
+        "{body}"
+    );
+    let remove = format!("id={id}&user={}", member_id.0);
+    let (status, _, _) = server
+        .post("remove_team_member", &remove, Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(in_team().await, None);
+    let (status, body, _) = server
+        .post("remove_team_member", &remove, Some(&admin))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "removing twice says so: {body}"
     );
 
     let (status, body, _) = server

@@ -2,16 +2,16 @@
 //! answer.
 
 use crate::error::AppError;
-use domain::TeamId;
 use domain::keys::KeyRow;
-use domain::teams::{TeamPage, TeamQuery, TeamRemoved, TeamRow};
+use domain::teams::{TeamMember, TeamPage, TeamQuery, TeamRemoved, TeamRow};
+use domain::{TeamId, UserId};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 use {
     crate::request::{self, answer},
-    domain::service::{keys, teams},
+    domain::service::{keys, team_members, teams},
     domain::teams::TeamInput,
 };
 
@@ -94,6 +94,45 @@ pub async fn team_keys(id: TeamId) -> Result<Vec<KeyRow>, AppError> {
             let ctx = request::ctx()?;
             let me = request::current_user().await?;
             keys::of_team(&ctx.db, &me.actor(), id).await
+        }
+        .await,
+    )
+}
+
+/// A team's members, for its expanded row.
+#[server(prefix = "/api", endpoint = "team_members")]
+pub async fn team_members(id: TeamId) -> Result<Vec<TeamMember>, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            team_members::members(&ctx.db, &me.actor(), id).await
+        }
+        .await,
+    )
+}
+
+/// Puts the person with `email` in team `id`.
+#[server(prefix = "/api", endpoint = "add_team_member")]
+pub async fn add_team_member(id: TeamId, email: String) -> Result<TeamMember, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            team_members::add(&ctx.db, &me.actor(), id, &email).await
+        }
+        .await,
+    )
+}
+
+/// Takes `user` out of team `id`.
+#[server(prefix = "/api", endpoint = "remove_team_member")]
+pub async fn remove_team_member(id: TeamId, user: UserId) -> Result<(), AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            let me = request::current_user().await?;
+            team_members::remove(&ctx.db, &me.actor(), id, user).await
         }
         .await,
     )

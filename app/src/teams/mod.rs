@@ -3,6 +3,7 @@
 
 pub mod api;
 mod form;
+mod members;
 mod page;
 
 pub use page::TeamsPage;

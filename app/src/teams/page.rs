@@ -3,6 +3,7 @@
 
 use super::api::{DeleteTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
+use super::members::TeamMembers;
 use crate::components::{
     BudgetBar, ConfirmDialog, Pager, SortHeader, SummaryCards, exact, use_toasts,
 };
@@ -13,10 +14,11 @@ use domain::dto::SessionUser;
 use domain::numbers::grouped;
 use domain::teams::{TeamPage, TeamQuery, TeamRow, TeamSort};
 use domain::users::PER_PAGE;
-use domain::{Action, Actor};
+use domain::{Action, Actor, TeamId};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use std::collections::HashSet;
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
@@ -31,6 +33,8 @@ pub fn TeamsPage() -> impl IntoView {
     let refresh = Callback::new(move |()| version.update(|v| *v += 1));
     let manages = actor.is_some_and(|a| a.can(Action::ManageTeams));
     let create_open = RwSignal::new(false);
+    // Which rows are open lives here, so a row stays open while the list reloads after a change.
+    let open_rows = RwSignal::new(HashSet::<TeamId>::new());
     let delete = ServerAction::<DeleteTeam>::new();
     Effect::new(move |_| {
         let Some(result) = delete.value().get() else {
@@ -66,7 +70,7 @@ pub fn TeamsPage() -> impl IntoView {
                     Ok(p) => view! {
                         <Cards page=p.clone()/>
                         <Search query=query.get_untracked()/>
-                        <TeamsTable page=p query=query.get_untracked() actor refresh delete/>
+                        <TeamsTable page=p query=query.get_untracked() actor refresh delete open_rows/>
                     }.into_any(),
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
                 }
@@ -109,6 +113,7 @@ fn TeamsTable(
     actor: Option<Actor>,
     refresh: Callback<()>,
     delete: ServerAction<DeleteTeam>,
+    open_rows: RwSignal<HashSet<TeamId>>,
 ) -> impl IntoView {
     let header = |col: TeamSort| {
         let href = format!("?{}", query.sorted_by(col).to_query_string());
@@ -137,7 +142,7 @@ fn TeamsTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {page.rows.into_iter().map(|team| view! { <TeamRowView team now manages manages_keys refresh delete/> }).collect_view()}
+                    {page.rows.into_iter().map(|team| view! { <TeamRowView team now manages manages_keys refresh delete open_rows/> }).collect_view()}
                 </tbody>
             </table>
             {empty.then(|| view! {
@@ -156,9 +161,17 @@ fn TeamRowView(
     manages_keys: bool,
     refresh: Callback<()>,
     delete: ServerAction<DeleteTeam>,
+    open_rows: RwSignal<HashSet<TeamId>>,
 ) -> impl IntoView {
     let id = team.id;
-    let expanded = RwSignal::new(false);
+    let expanded = move || open_rows.with(|open| open.contains(&id));
+    let toggle = move || {
+        open_rows.update(|open| {
+            if !open.remove(&id) {
+                open.insert(id);
+            }
+        })
+    };
     let edit_open = RwSignal::new(false);
     let confirm = RwSignal::new(false);
     let busy = move || delete.pending().get() && delete.input().get().map(|i| i.id) == Some(id);
@@ -178,9 +191,9 @@ fn TeamRowView(
         <tr class="row" class:row-busy=busy>
             <td class="col-expand">
                 <button type="button" class="icon-btn" aria-label=format!("Details for {}", team.name)
-                    aria-expanded=move || expanded.get().to_string() aria-controls=detail_id.clone()
-                    on:click=move |_| expanded.update(|e| *e = !*e)>
-                    <span class="chevron" class:chevron-open=move || expanded.get() aria-hidden="true">"›"</span>
+                    aria-expanded=move || expanded().to_string() aria-controls=detail_id.clone()
+                    on:click=move |_| toggle()>
+                    <span class="chevron" class:chevron-open=expanded aria-hidden="true">"›"</span>
                 </button>
             </td>
             <td class="cell-name">{team.name.clone()}</td>
@@ -200,16 +213,22 @@ fn TeamRowView(
                 })}
             </td>
         </tr>
-        <Show when=move || expanded.get()>
+        <Show when=expanded>
             <tr class="detail-row" id=format!("team-detail-{id}")>
-                <td colspan="7"><TeamDetail team=team.clone() now manages_keys/></td>
+                <td colspan="7"><TeamDetail team=team.clone() now manages manages_keys refresh/></td>
             </tr>
         </Show>
     }
 }
 
 #[component]
-fn TeamDetail(team: TeamRow, now: DateTime<Utc>, manages_keys: bool) -> impl IntoView {
+fn TeamDetail(
+    team: TeamRow,
+    now: DateTime<Utc>,
+    manages: bool,
+    manages_keys: bool,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let id = team.id;
     let keys = Resource::new(move || id, team_keys);
     let generated = now;
@@ -230,6 +249,7 @@ fn TeamDetail(team: TeamRow, now: DateTime<Utc>, manages_keys: bool) -> impl Int
                 <div><dt>"Active keys"</dt><dd>{team.live_keys}</dd></div>
                 <div><dt>"Created"</dt><dd title=exact(team.created_at)>{team.created_at.format("%-d %b %Y").to_string()}</dd></div>
             </dl>
+            <TeamMembers team=id team_name=team.name.clone() manages on_change=refresh/>
             <h3 class="detail-title">"API keys"{manages_keys.then(|| view! { " " <a class="detail-link" href=keys_href.clone()>"Manage these keys"</a> })}</h3>
             <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading keys…"</p> }>
                 {move || Suspend::new(async move {

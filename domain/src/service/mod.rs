@@ -11,6 +11,7 @@ pub mod seed;
 pub mod session;
 pub mod setup;
 pub mod sign_in;
+pub mod team_members;
 pub mod teams;
 pub mod usage;
 pub mod users;

@@ -54,6 +54,17 @@ pub struct TeamInput {
     pub limit: String,
 }
 
+/// Someone in a team, as its expanded row lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub id: crate::UserId,
+    /// The display name; the email for someone who has not accepted an invite yet.
+    pub name: String,
+    pub email: String,
+    pub role: crate::Role,
+    pub status: crate::Status,
+}
+
 /// What deleting a team did besides removing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamRemoved {

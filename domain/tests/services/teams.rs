@@ -237,3 +237,94 @@ async fn the_list_searches_sorts_by_this_months_figures_and_pages() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn members_are_added_by_email_and_removed_and_both_pages_agree() {
+    use domain::service::{team_members, users};
+    for t in databases().await {
+        let admin = actor(
+            add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await,
+            Role::Admin,
+        );
+        let member_id = add_user(&t.db, "Grace@Example.com", Role::Member, Status::Active).await;
+        let member = actor(member_id, Role::Member);
+        let red = teams::create(&t.db, &admin, &input("Red", ""))
+            .await
+            .unwrap()
+            .id;
+        let blue = teams::create(&t.db, &admin, &input("Blue", ""))
+            .await
+            .unwrap()
+            .id;
+
+        let added = team_members::add(&t.db, &admin, red, "  grace@example.COM ")
+            .await
+            .unwrap();
+        assert_eq!(
+            (added.id, added.email.as_str()),
+            (member_id, "Grace@Example.com")
+        );
+        let listed = team_members::members(&t.db, &member, red).await.unwrap();
+        assert_eq!(listed.len(), 1, "{}", t.kind);
+        // The Users page shows the same team.
+        let query = domain::users::UserQuery {
+            search: "grace".into(),
+            ..Default::default()
+        };
+        let page = users::list(&t.db, &admin, &query).await.unwrap();
+        assert_eq!(
+            page.rows[0].team,
+            Some((red, "Red".to_owned())),
+            "{}",
+            t.kind
+        );
+
+        assert_eq!(
+            field_error(
+                team_members::add(&t.db, &admin, red, "grace@example.com").await,
+                "email"
+            ),
+            "They are already in this team."
+        );
+        assert!(
+            field_error(
+                team_members::add(&t.db, &admin, red, "nobody@example.com").await,
+                "email"
+            )
+            .contains("Invite them")
+        );
+        assert!(matches!(
+            team_members::add(&t.db, &member, blue, "grace@example.com").await,
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            team_members::remove(&t.db, &member, red, member_id).await,
+            Err(Error::Forbidden(_))
+        ));
+
+        // Adding to another team moves them; removing from the old one is then refused.
+        team_members::add(&t.db, &admin, blue, "grace@example.com")
+            .await
+            .unwrap();
+        assert!(
+            team_members::members(&t.db, &admin, red)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            team_members::remove(&t.db, &admin, red, member_id).await,
+            Err(Error::Conflict(_))
+        ));
+        team_members::remove(&t.db, &admin, blue, member_id)
+            .await
+            .unwrap();
+        assert!(
+            team_members::members(&t.db, &admin, blue)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        t.finish().await;
+    }
+}
