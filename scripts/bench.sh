@@ -2,6 +2,8 @@
 # Benchmarks, on a fresh SQLite file and on a throwaway PostgreSQL, printing p50/p95/p99:
 #  - the users list (search + role filter + sort + page + cards) per query shape, with 100,000
 #    users and 1,000 teams;
+#  - the teams list (search + sort + page + cards) per query shape, with 10,000 teams, 100,000
+#    users and a year of month aggregates;
 #  - the gateway: chat requests at 1,000/s straight to a stub upstream and through the gateway
 #    (auth + reserve + forward + settle), and the difference.
 # Usage: scripts/bench.sh [USERS] [TEAMS]
@@ -27,6 +29,11 @@ pg_base=${TOLLGATE_TEST_POSTGRES_URL%/*}
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_bench" "$bin" bench-users --users "$users" --teams "$teams"
 
+echo
+DATABASE_URL="sqlite://$scratch/teams.db?mode=rwc" "$bin" bench-teams
+echo
+psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_teams_bench" >/dev/null
+DATABASE_URL="$pg_base/tollgate_teams_bench" "$bin" bench-teams
 echo
 DATABASE_URL="sqlite://$scratch/gateway.db?mode=rwc" "$bin" bench-gateway
 echo

@@ -40,6 +40,16 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         iterations: usize,
     },
+    /// Time the teams list per query shape (p50/p95/p99), seeding first if the database holds
+    /// fewer teams than asked. Point DATABASE_URL at a scratch database.
+    BenchTeams {
+        #[arg(long, default_value_t = 10_000)]
+        teams: u64,
+        #[arg(long, default_value_t = 100_000)]
+        users: u64,
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
     /// Measure the latency the gateway adds (auth + reserve + forward + settle) at a fixed
     /// request rate, against a stub upstream on loopback, on an empty scratch database.
     BenchGateway {
@@ -107,6 +117,11 @@ impl Cli {
                 teams,
                 iterations,
             } => crate::bench::users::bench_users(&self.config, users, teams, iterations).await,
+            Command::BenchTeams {
+                teams,
+                users,
+                iterations,
+            } => crate::bench::teams::bench_teams(&self.config, teams, users, iterations).await,
             Command::BenchGateway { rate, seconds } => {
                 crate::bench::gateway::bench_gateway(&self.config, rate, seconds).await
             }

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_access;
 mod m20261126_000002_users_list_speed;
+mod m20261126_000003_teams_list_speed;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_access::Migration),
             Box::new(m20261126_000002_users_list_speed::Migration),
+            Box::new(m20261126_000003_teams_list_speed::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use crate::users::PER_PAGE;
 use crate::validation::bounded_text;
 use crate::{Error, TeamId, UserId};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -358,17 +358,30 @@ pub async fn list(
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn summary(db: &impl ConnectionTrait) -> Result<TeamSummary, Error> {
-    let months = usage_team_month::Entity::find()
-        .filter(usage_team_month::Column::Month.eq(month_key(Utc::now())))
-        .all(db)
-        .await?;
+    // Summed by the database from the month index; never every team-month row. (PostgreSQL
+    // sums BIGINT as NUMERIC: cast back.)
+    let sum =
+        |column: usage_team_month::Column| Expr::col(column).sum().cast_as(Alias::new("BIGINT"));
+    let month = Query::select()
+        .expr(sum(usage_team_month::Column::SpendMicros))
+        .expr(sum(usage_team_month::Column::Requests))
+        .from(usage_team_month::Entity)
+        .and_where(Expr::col(usage_team_month::Column::Month).eq(month_key(Utc::now())))
+        .to_owned();
+    let totals = db.query_one(&month).await?;
+    let total = |i: usize| -> Result<i64, Error> {
+        Ok(match &totals {
+            Some(row) => row.try_get_by_index::<Option<i64>>(i)?.unwrap_or(0),
+            None => 0,
+        })
+    };
     Ok(TeamSummary {
         teams: team::Entity::find().count(db).await?,
         members: user::Entity::find()
             .filter(user::Column::TeamId.is_not_null())
             .count(db)
             .await?,
-        spend: Money::from_micros(months.iter().map(|m| m.spend_micros).sum()),
-        requests: months.iter().map(|m| m.requests).sum(),
+        spend: Money::from_micros(total(0)?),
+        requests: total(1)?,
     })
 }

@@ -1,7 +1,8 @@
-//! The committed benchmarks, run by `scripts/bench.sh`: the users list per query shape and
-//! the gateway's added latency at a fixed request rate.
+//! The committed benchmarks, run by `scripts/bench.sh`: the users and teams lists per query
+//! shape, and the gateway's added latency at a fixed request rate.
 
 pub mod gateway;
+pub mod teams;
 pub mod users;
 
 /// The `p`-th quantile (0–1, nearest rank) of `samples`, as a lookup function.
