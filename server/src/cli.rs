@@ -85,6 +85,8 @@ pub enum CliError {
     Setup(domain::Error),
     #[error("cannot use the mail settings: {0}")]
     Mail(String),
+    #[error("cannot open the settlement journal {path} (see the log for why)")]
+    Journal { path: String },
     #[error("cannot use the providers file {0}")]
     Providers(#[from] crate::gateway::catalog::CatalogError),
 }

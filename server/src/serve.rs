@@ -7,9 +7,11 @@ use crate::gateway::catalog::Catalog;
 use crate::router::{self, AppState};
 use app::context::ServerContext;
 use domain::db::DatabaseConnection;
-use domain::service::{reservations, session, setup};
+use domain::service::ledger::Ledger;
+use domain::service::{leases, ledger, session, setup};
 use leptos::config::{Env, LeptosOptions};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Opens the database named by the configuration (creating a SQLite file's directory) and
@@ -34,20 +36,45 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, CliErr
     Ok(db)
 }
 
-/// The directory of a `sqlite://` file URL, if it has one.
-fn sqlite_dir(url: &str) -> Option<String> {
+/// The file of a `sqlite://` URL, if it names one.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
-    if path.is_empty() || path == ":memory:" {
-        return None;
-    }
-    let parent = std::path::Path::new(path)
-        .parent()?
-        .to_string_lossy()
-        .into_owned();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// The directory of a `sqlite://` file URL, if it has one.
+fn sqlite_dir(url: &str) -> Option<String> {
+    let file = sqlite_file(url)?;
+    let parent = file.parent()?.to_string_lossy().into_owned();
     (!parent.is_empty()).then_some(parent)
+}
+
+/// The gateway's ledger for this configuration: journaled on SQLite.
+///
+/// # Errors
+/// [`CliError::Journal`] when the journal cannot be opened or replayed.
+pub async fn ledger(config: &Config, db: DatabaseConnection) -> Result<Ledger, CliError> {
+    match journal_path(&config.database_url) {
+        Some(path) => Ledger::start_journaled(db, &path)
+            .await
+            .map_err(|_| CliError::Journal {
+                path: path.display().to_string(),
+            }),
+        None => Ok(Ledger::start(db)),
+    }
+}
+
+/// Where the gateway journals settlements before writing them: beside a SQLite file (one
+/// machine, so a restarted process finds it). On PostgreSQL settlements are written behind
+/// without a journal.
+fn journal_path(url: &str) -> Option<PathBuf> {
+    let file = sqlite_file(url)?;
+    let mut name = file.file_name()?.to_os_string();
+    name.push("-ledger");
+    Some(file.with_file_name(name))
 }
 
 /// The URL without its password, for messages.
@@ -104,14 +131,16 @@ pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, Cl
 /// [`CliError`] when the database or the listen address cannot be used.
 pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = open_database(&config).await?;
-    let state = app_state(&config, db.clone())?;
+    let mut state = app_state(&config, db.clone())?;
+    state.gateway.ledger = ledger(&config, db.clone()).await?;
     if let Some(token) = setup::issue_token(&db).await.map_err(CliError::Setup)? {
         let link = format!("{}/setup?token={}", config.public_url(), token.expose());
         tracing::warn!("No users yet. Create the first Owner at this one-time setup link: {link}");
         println!("Tollgate setup link (one-time): {link}");
     }
     spawn_session_purge(db.clone());
-    spawn_reservation_sweep(db.clone(), state.gateway.catalog.longest_timeout());
+    spawn_lease_sweep(db.clone());
+    let ledger = state.gateway.ledger.clone();
 
     let app = router::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -134,7 +163,12 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     .map_err(|source| CliError::Listen {
         addr: config.listen.to_string(),
         source,
-    })
+    })?;
+    // What was settled is written and the slices are given back before the process ends.
+    if let Err(e) = ledger.flush().await {
+        tracing::error!("could not write the last settlements: {e}");
+    }
+    Ok(())
 }
 
 /// Deletes expired sessions every hour; lookups already refuse them, this only keeps the table small.
@@ -150,19 +184,20 @@ fn spawn_session_purge(db: DatabaseConnection) {
     });
 }
 
-/// Releases, every minute (and at start), holds older than the longest an upstream may take:
-/// those of a process that died mid-request. A live request never holds that long.
-fn spawn_reservation_sweep(db: DatabaseConnection, longest: Duration) {
-    let stale_after = chrono::Duration::from_std(longest + Duration::from_secs(60))
-        .unwrap_or(chrono::Duration::hours(1));
+/// Gives back, every minute (and at start), budget leases nobody renewed for
+/// [`ledger::STALE_AFTER`]: those of a process that died. A live process renews its own every
+/// [`ledger::RENEW_EVERY`].
+fn spawn_lease_sweep(db: DatabaseConnection) {
+    let stale_after =
+        chrono::Duration::from_std(ledger::STALE_AFTER).unwrap_or(chrono::Duration::minutes(1));
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            match reservations::release_stale(&db, chrono::Utc::now() - stale_after).await {
+            match leases::release_stale(&db, chrono::Utc::now() - stale_after).await {
                 Ok(0) => {}
-                Ok(n) => tracing::warn!("released {n} holds left by requests that never finished"),
-                Err(e) => tracing::warn!("could not sweep stale holds: {e}"),
+                Ok(n) => tracing::warn!("gave back {n} budget leases of a process that stopped"),
+                Err(e) => tracing::warn!("could not sweep stale budget leases: {e}"),
             }
         }
     });
@@ -203,6 +238,12 @@ mod tests {
         );
         assert_eq!(sqlite_dir("sqlite://t.db"), None);
         assert_eq!(sqlite_dir("postgres://u:p@h/db"), None);
+        assert_eq!(
+            journal_path("sqlite://data/tollgate.db?mode=rwc"),
+            Some(PathBuf::from("data/tollgate.db-ledger"))
+        );
+        assert_eq!(journal_path("sqlite::memory:"), None);
+        assert_eq!(journal_path("postgres://u:p@h/db"), None);
     }
 
     #[test]

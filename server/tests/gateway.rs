@@ -6,7 +6,7 @@ mod support;
 
 use chrono::Utc;
 use domain::entity::{api_key, usage_user_month};
-use domain::service::reservations;
+use domain::service::leases;
 use domain::service::{keys, month_key, users};
 use domain::{Actor, TeamId};
 use futures_util::StreamExt;
@@ -19,20 +19,24 @@ use support::gateway::{
 };
 use tollgate::stub_upstream::{StubBehaviour, StubUsage};
 
+/// The team's month once the ledger has written what it holds behind.
 async fn month(gw: &Gateway, team: TeamId) -> (i64, i64, i64) {
+    gw.flushed().await;
     team_month(&gw.server.db, team).await
 }
 
-/// Waits until no hold is outstanding (settling after a stream runs in the background).
+/// Budget leases left once the ledger has given back what no request holds (waiting up to two
+/// seconds for requests still finishing: a server notices a client gone at its next write).
 async fn settled(gw: &Gateway) -> u64 {
     for _ in 0..100 {
-        let left = reservations::outstanding(&gw.server.db).await.unwrap();
+        gw.flushed().await;
+        let left = leases::outstanding(&gw.server.db).await.unwrap();
         if left == 0 {
             return 0;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    reservations::outstanding(&gw.server.db).await.unwrap()
+    leases::outstanding(&gw.server.db).await.unwrap()
 }
 
 #[tokio::test]
@@ -342,7 +346,7 @@ async fn a_client_leaving_mid_stream_leaves_no_hold() {
     let mut events = res.bytes_stream();
     let first = events.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("part 0"));
-    assert_eq!(reservations::outstanding(&gw.server.db).await.unwrap(), 1);
+    assert_eq!(leases::outstanding(&gw.server.db).await.unwrap(), 1);
     drop(events);
     assert_eq!(
         settled(&gw).await,
@@ -369,6 +373,7 @@ async fn keys_without_a_team_are_metered_without_a_cap() {
     .await
     .unwrap();
     assert_eq!(gw.chat(&issued.secret, hello()).await.0, 200);
+    gw.flushed().await;
     let user_month = usage_user_month::Entity::find_by_id((gw.owner.0, month_key(Utc::now())))
         .one(&gw.server.db)
         .await

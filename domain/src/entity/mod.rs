@@ -5,8 +5,9 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod budget_lease;
 pub mod invite;
-pub mod reservation;
+pub mod ledger_mark;
 pub mod session;
 pub mod setup_token;
 pub mod sign_in_failure;

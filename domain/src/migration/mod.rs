@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_access;
 mod m20261126_000002_users_list_speed;
 mod m20261126_000003_teams_list_speed;
+mod m20261127_000004_gateway_leases;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_access::Migration),
             Box::new(m20261126_000002_users_list_speed::Migration),
             Box::new(m20261126_000003_teams_list_speed::Migration),
+            Box::new(m20261127_000004_gateway_leases::Migration),
         ]
     }
 }

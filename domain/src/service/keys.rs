@@ -334,6 +334,8 @@ pub struct KeyAuth {
     pub team: Option<TeamId>,
     /// The team's monthly spend limit; `None` when there is no team or no limit.
     pub team_limit: Option<Money>,
+    /// When the key stops working, if ever (a cached answer checks it again on every use).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Why a presented key was refused. The gateway answers every one with 401.
@@ -427,6 +429,7 @@ async fn lookup(
         user: UserId(user_id),
         team: team_id.map(TeamId),
         team_limit: limit.map(Money::from_micros),
+        expires_at,
     }))
 }
 

@@ -1,11 +1,13 @@
 //! Services: the only code that reads or writes the database. Each mutation checks permission
 //! with `actor.require(…)`, validates, writes in one transaction and records an audit entry.
 
+pub mod access_epoch;
 pub mod audit;
 pub mod invites;
+pub mod key_cache;
 pub mod keys;
+pub mod leases;
 pub mod ledger;
-pub mod reservations;
 pub mod reset;
 pub mod seed;
 pub mod session;

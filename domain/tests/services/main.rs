@@ -4,7 +4,7 @@
 
 mod invites;
 mod keys;
-mod reservations;
+mod ledger;
 mod reset;
 mod schema;
 mod sessions;

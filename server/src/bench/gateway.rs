@@ -90,6 +90,8 @@ pub async fn bench_gateway(
     let catalog = Catalog::parse("bench providers", &providers, |_| None)?;
     let mut state = crate::serve::app_state(config, db.clone())?;
     state.gateway = GatewayState::new(db.clone(), catalog);
+    // As `tollgate serve` runs it: journaled on SQLite.
+    state.gateway.ledger = crate::serve::ledger(config, db.clone()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(listen_error)?;

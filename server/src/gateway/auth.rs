@@ -1,21 +1,20 @@
-//! `Authorization: Bearer tg_…` → the key's owner and team, through the keys service: revoked,
-//! expired, or owned by someone who is not active → 401; database trouble → 503.
+//! `Authorization: Bearer tg_…` → the key's owner and team, through the keys service (answered
+//! from [`KeyCache`] while the access epoch stands still): revoked, expired, or owned by someone
+//! who is not active → 401; database trouble → 503.
 
+use super::GatewayState;
 use super::error::ApiError;
-use domain::db::DatabaseConnection;
+use chrono::Utc;
 use domain::secret::Secret;
-use domain::service::keys::{self, KeyAuth};
+use domain::service::keys::KeyAuth;
 use http::{HeaderMap, header};
 
-/// The key presented with this request, checked now (no cache: a suspension or revocation
-/// applies to the very next request).
+/// The key presented with this request, checked now: a suspension, a revocation or a changed
+/// limit applies to the very next request.
 ///
 /// # Errors
 /// [`ApiError`] 401 or 503.
-pub async fn authenticate(
-    db: &DatabaseConnection,
-    headers: &HeaderMap,
-) -> Result<KeyAuth, ApiError> {
+pub async fn authenticate(gw: &GatewayState, headers: &HeaderMap) -> Result<KeyAuth, ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -26,7 +25,12 @@ pub async fn authenticate(
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(ApiError::missing_key)?;
-    keys::authenticate(db, &Secret::new(presented))
-        .await
-        .map_err(ApiError::refused_key)
+    let checked = gw
+        .keys
+        .authenticate(&gw.db, &Secret::new(presented), Utc::now())
+        .await;
+    if checked.epoch_moved {
+        gw.ledger.limits_changed();
+    }
+    checked.answer.map_err(ApiError::refused_key)
 }

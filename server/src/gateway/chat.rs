@@ -23,7 +23,7 @@ pub async fn completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let auth = authenticate(&gw.db, &headers).await?;
+    let auth = authenticate(&gw, &headers).await?;
     let mut request: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(None, format!("The request body is not a JSON object: {e}"))
     })?;
@@ -86,14 +86,14 @@ pub async fn completions(
     let answer = match upstream.send().await {
         Ok(answer) => answer,
         Err(err) => {
-            settlement.release().await;
+            settlement.release();
             return Err(upstream_failure(&model, &err));
         }
     };
     let status = answer.status();
     if !status.is_success() {
         let text = answer.bytes().await.unwrap_or_default();
-        settlement.release().await;
+        settlement.release();
         return Ok(upstream_refusal(&model, status, text));
     }
     if streaming {
@@ -110,13 +110,13 @@ pub async fn completions(
     let text = match answer.bytes().await {
         Ok(text) => text,
         Err(err) => {
-            settlement.release().await;
+            settlement.release();
             return Err(upstream_failure(&model, &err));
         }
     };
     // An answer without `usage` is charged the worst case: the cap must hold either way.
     let cost = usage_of(&text).map_or(settlement.worst_case(), |u| model.price.cost(u));
-    settlement.settle(cost).await;
+    settlement.settle(cost);
     Ok((
         [(
             header::CONTENT_TYPE,

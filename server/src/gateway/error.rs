@@ -5,7 +5,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use domain::money::Money;
 use domain::service::keys::KeyRefused;
-use domain::service::reservations::OverBudget;
+use domain::service::leases::OverBudget;
 use http::StatusCode;
 use serde_json::{Value, json};
 

@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use catalog::Catalog;
 use domain::db::DatabaseConnection;
+use domain::service::key_cache::KeyCache;
 use domain::service::ledger::Ledger;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,9 @@ use std::time::Duration;
 pub struct GatewayState {
     pub db: DatabaseConnection,
     pub catalog: Arc<Catalog>,
-    /// Reservations, settlements and releases, batched into shared transactions.
+    /// Keys found usable, until the access epoch moves.
+    pub keys: Arc<KeyCache>,
+    /// Admission against the team's limit and metering, in memory and written behind.
     pub ledger: Ledger,
     /// One pooled client for every upstream.
     pub http: reqwest::Client,
@@ -43,6 +46,7 @@ impl GatewayState {
             .unwrap_or_default();
         GatewayState {
             ledger: Ledger::start(db.clone()),
+            keys: Arc::default(),
             db,
             catalog: Arc::new(catalog),
             http,

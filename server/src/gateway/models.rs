@@ -12,7 +12,7 @@ pub async fn list(
     State(gw): State<GatewayState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    authenticate(&gw.db, &headers).await?;
+    authenticate(&gw, &headers).await?;
     let data: Vec<Value> = gw
         .catalog
         .models()

@@ -118,7 +118,7 @@ impl Stream for MeteredStream {
                         Some(usage) => this.price.cost(usage),
                         None => settlement.worst_case(),
                     };
-                    tokio::spawn(settlement.settle(cost));
+                    settlement.settle(cost);
                 }
                 Poll::Ready(None)
             }

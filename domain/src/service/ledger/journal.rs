@@ -1,0 +1,274 @@
+//! The settlement journal: with settlements written to the database behind the answer, a
+//! process killed between the two would lose requests its clients were answered for. So each
+//! settlement is first appended to a local file (one `write`, no `fsync`: a killed process's
+//! writes are in the kernel already) under a sequence number, and every database round records
+//! the last number it wrote (`ledger_marks`). A restarted process that can lock the journal —
+//! its writer is gone — replays what was not written, gives back the dead process's leases and
+//! starts the file again. The file is emptied whenever everything in it is written.
+
+use super::slices::Month;
+use crate::entity::ledger_mark;
+use crate::money::Money;
+use crate::service::leases;
+use crate::service::usage::{self, Metered};
+use crate::{Error, KeyId, TeamId, UserId};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &str = "tollgate-ledger";
+
+/// This process's journal, locked for as long as it runs.
+#[derive(Debug)]
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+    header: u64,
+    last: u64,
+}
+
+/// One settlement as journaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: u64,
+    pub metered: Metered,
+    pub slice: Option<(Month, Money)>,
+}
+
+impl Journal {
+    /// Opens and locks the journal at `path` for `holder`, first replaying into `db` what a
+    /// stopped process left in it. `Ok(None)` when a live process holds it.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the file cannot be used or the replay cannot be written.
+    pub async fn open(
+        db: &DatabaseConnection,
+        path: &Path,
+        holder: &str,
+    ) -> Result<Option<Journal>, Error> {
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| io_error(path, &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_error(path, &e)),
+        }
+        if let Some((dead, entries)) = read(&file).map_err(|e| io_error(path, &e))? {
+            replay(db, &dead, &entries).await?;
+            tracing::warn!(
+                replayed = entries.len(),
+                "replayed the settlement journal of a process that stopped"
+            );
+        }
+        let header = format!("{MAGIC} {holder}\n");
+        file.set_len(0).map_err(|e| io_error(path, &e))?;
+        let mut journal = Journal {
+            file,
+            path: path.to_owned(),
+            header: header.len() as u64,
+            last: 0,
+        };
+        journal
+            .file
+            .write_all(header.as_bytes())
+            .map_err(|e| io_error(path, &e))?;
+        Ok(Some(journal))
+    }
+
+    /// Appends a settlement; answers its sequence number.
+    ///
+    /// # Errors
+    /// The file could not be written.
+    pub fn append(&mut self, metered: &Metered, slice: Option<(Month, Money)>) -> io::Result<u64> {
+        let seq = self.last + 1;
+        let line = format_entry(&Entry {
+            seq,
+            metered: *metered,
+            slice,
+        });
+        self.file.write_all(line.as_bytes())?;
+        self.last = seq;
+        Ok(seq)
+    }
+
+    /// Everything up to `seq` is in the database: when that is everything, the file starts over.
+    pub fn written(&mut self, seq: u64) {
+        if seq == self.last
+            && let Err(e) = self
+                .file
+                .set_len(self.header)
+                .and_then(|()| self.file.flush())
+        {
+            tracing::warn!(path = %self.path.display(), "could not empty the journal: {e}");
+        }
+    }
+}
+
+/// Records in the round's transaction how far `holder`'s journal is written.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn mark_written_in(
+    conn: &impl ConnectionTrait,
+    holder: &str,
+    seq: u64,
+) -> Result<(), Error> {
+    ledger_mark::Entity::insert(ledger_mark::ActiveModel {
+        holder: Set(holder.to_owned()),
+        written_seq: Set(i64::try_from(seq).unwrap_or(i64::MAX)),
+    })
+    .on_conflict(
+        OnConflict::column(ledger_mark::Column::Holder)
+            .update_column(ledger_mark::Column::WrittenSeq)
+            .to_owned(),
+    )
+    .exec(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds what `dead` settled but did not write, and gives back its leases, in one transaction.
+async fn replay(db: &DatabaseConnection, dead: &str, entries: &[Entry]) -> Result<(), Error> {
+    let txn = crate::db::begin_write(db).await?;
+    let written = ledger_mark::Entity::find_by_id(dead.to_owned())
+        .one(&txn)
+        .await?
+        .map_or(0, |m| u64::try_from(m.written_seq).unwrap_or(0));
+    let missing: Vec<Metered> = entries
+        .iter()
+        .filter(|e| e.seq > written)
+        .map(|e| e.metered)
+        .collect();
+    usage::record_all(&txn, &missing).await?;
+    // Spent or not, the dead process's slices go back whole: what its settled requests spent
+    // is recorded above, and nothing else of them is in flight.
+    leases::release_holder_in(&txn, dead).await?;
+    ledger_mark::Entity::delete_by_id(dead.to_owned())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The holder and entries of a journal file (`None` when it is empty). A torn last line — the
+/// process died mid-write — is skipped: its request was not answered.
+fn read(file: &File) -> io::Result<Option<(String, Vec<Entry>)>> {
+    let mut text = String::new();
+    let mut reader = BufReader::new(file);
+    reader.rewind()?;
+    reader.read_to_string(&mut text)?;
+    let mut lines = text.split_inclusive('\n');
+    let Some(header) = lines.next() else {
+        return Ok(None);
+    };
+    let Some(holder) = header
+        .strip_prefix(&format!("{MAGIC} "))
+        .and_then(|h| h.strip_suffix('\n'))
+    else {
+        return Err(io::Error::other("not a Tollgate ledger journal"));
+    };
+    let entries = lines.filter_map(parse_entry).collect();
+    Ok(Some((holder.to_owned(), entries)))
+}
+
+/// `seq key user team cost at slice-team slice-month spent`, `-` for none, times in µs.
+fn format_entry(e: &Entry) -> String {
+    let m = &e.metered;
+    let team = m.team.map_or("-".to_owned(), |t| t.0.to_string());
+    let slice = e
+        .slice
+        .map_or("- - -".to_owned(), |((team, month), spent)| {
+            format!("{} {month} {}", team.0, spent.micros())
+        });
+    format!(
+        "{} {} {} {team} {} {} {slice}\n",
+        e.seq,
+        m.key.0,
+        m.user.0,
+        m.cost.micros(),
+        m.at.timestamp_micros()
+    )
+}
+
+/// An entry from a whole line (with its newline; a line without one was torn).
+fn parse_entry(line: &str) -> Option<Entry> {
+    let f: Vec<&str> = line.strip_suffix('\n')?.split(' ').collect();
+    let [seq, key, user, team, cost, at, s_team, s_month, spent] = f.as_slice() else {
+        return None;
+    };
+    let optional = |v: &str| -> Option<Option<i64>> {
+        if v == "-" {
+            Some(None)
+        } else {
+            v.parse().ok().map(Some)
+        }
+    };
+    let slice = match (optional(s_team)?, optional(s_month)?, optional(spent)?) {
+        (Some(t), Some(month), Some(spent)) => {
+            Some(((TeamId(t), i32::try_from(month).ok()?), Money(spent)))
+        }
+        _ => None,
+    };
+    Some(Entry {
+        seq: seq.parse().ok()?,
+        metered: Metered {
+            key: KeyId(key.parse().ok()?),
+            user: UserId(user.parse().ok()?),
+            team: optional(team)?.map(TeamId),
+            cost: Money(cost.parse().ok()?),
+            at: DateTime::<Utc>::from_timestamp_micros(at.parse().ok()?)?,
+        },
+        slice,
+    })
+}
+
+fn io_error(path: &Path, e: &io::Error) -> Error {
+    tracing::error!(path = %path.display(), "settlement journal: {e}");
+    Error::internal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Entry, format_entry, parse_entry};
+    use crate::money::Money;
+    use crate::service::usage::Metered;
+    use crate::{KeyId, TeamId, UserId};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn entries_read_back_as_written_and_torn_lines_are_skipped() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 26, 23, 59, 59).unwrap();
+        let entry = Entry {
+            seq: 7,
+            metered: Metered {
+                key: KeyId(3),
+                user: UserId(2),
+                team: Some(TeamId(5)),
+                cost: Money(1_500),
+                at,
+            },
+            slice: Some(((TeamId(5), 202611), Money(1_500))),
+        };
+        let line = format_entry(&entry);
+        assert_eq!(parse_entry(&line), Some(entry));
+        let teamless = Entry {
+            slice: None,
+            metered: Metered {
+                team: None,
+                ..entry.metered
+            },
+            ..entry
+        };
+        assert_eq!(parse_entry(&format_entry(&teamless)), Some(teamless));
+        // Cut anywhere, even where the fields still parse, a line without its end is skipped.
+        assert_eq!(parse_entry(&line[..line.len() - 2]), None);
+        assert_eq!(parse_entry(&line[..line.len() / 2]), None);
+    }
+}
