@@ -10,6 +10,7 @@ use axum::extract::FromRef;
 use axum::middleware;
 use axum::routing::get;
 use domain::db::DatabaseConnection;
+use domain::service::access_epoch::AccessWatch;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -63,7 +64,27 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(security::headers))
         .layer(middleware::from_fn(security::client_addr))
+        .layer(middleware::from_fn_with_state(
+            state.gateway.access.clone(),
+            access_changes,
+        ))
         .with_state(state)
         // Outside the browser layers: API clients send no cookies or origins, read no HTML.
         .merge(gateway)
+}
+
+/// A dashboard write may have suspended someone, revoked a key or changed a limit: the gateway
+/// forgets what it remembered before the answer goes out, so the next API request is checked
+/// against the change.
+async fn access_changes(
+    axum::extract::State(access): axum::extract::State<std::sync::Arc<AccessWatch>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let writes = !matches!(*request.method(), http::Method::GET | http::Method::HEAD);
+    let response = next.run(request).await;
+    if writes {
+        access.changed_here();
+    }
+    response
 }

@@ -7,7 +7,7 @@ mod support;
 use chrono::Utc;
 use domain::entity::{api_key, usage_user_month};
 use domain::service::leases;
-use domain::service::{keys, month_key, users};
+use domain::service::{access_epoch, keys, month_key, users};
 use domain::{Actor, TeamId};
 use futures_util::StreamExt;
 use sea_orm::EntityTrait;
@@ -74,31 +74,52 @@ async fn keys_are_checked_on_every_request() {
     assert_eq!(anonymous.status(), 401);
 
     assert_eq!(gw.chat(&key, hello()).await.0, 200);
-    // Suspended: refused on the very next request; reactivated: accepted again.
-    users::suspend(&gw.server.db, &gw.owner(), member)
-        .await
-        .unwrap();
+    // Suspended from the dashboard: refused on the very next request; reactivated: accepted.
+    let owner = gw.server.sign_in("owner@example.com").await;
+    let suspend = gw
+        .server
+        .post("suspend_user", &format!("id={}", member.0), Some(&owner))
+        .await;
+    assert_eq!(suspend.0, 200, "{}", suspend.1);
     let (status, body) = gw.chat(&key, hello()).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["type"], "invalid_request_error");
-    users::reactivate(&gw.server.db, &gw.owner(), member)
-        .await
-        .unwrap();
+    let reactivate = gw
+        .server
+        .post("reactivate_user", &format!("id={}", member.0), Some(&owner))
+        .await;
+    assert_eq!(reactivate.0, 200, "{}", reactivate.1);
     assert_eq!(gw.chat(&key, hello()).await.0, 200);
-    // Revoked: refused at once.
+    // Revoked from the dashboard: refused at once.
     let key_id = keys::authenticate(&gw.server.db, &domain::secret::Secret::new(key.clone()))
         .await
         .unwrap()
         .key;
-    keys::revoke(&gw.server.db, &gw.owner(), key_id)
-        .await
-        .unwrap();
+    let revoke = gw
+        .server
+        .post("revoke_key", &format!("id={}", key_id.0), Some(&owner))
+        .await;
+    assert_eq!(revoke.0, 200, "{}", revoke.1);
     let (status, body) = gw.chat(&key, hello()).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["message"], "This API key has been revoked.");
+
+    // A change made by another process (here: straight in the database) is seen once the
+    // access epoch is next polled, within milliseconds.
+    let (_, other) = gw.member_key("n@example.com", team).await;
+    assert_eq!(gw.chat(&other, hello()).await.0, 200);
+    let other_id = keys::authenticate(&gw.server.db, &domain::secret::Secret::new(other.clone()))
+        .await
+        .unwrap()
+        .user;
+    users::suspend(&gw.server.db, &gw.owner(), other_id)
+        .await
+        .unwrap();
+    tokio::time::sleep(access_epoch::POLL_EVERY * 4).await;
+    assert_eq!(gw.chat(&other, hello()).await.0, 401);
     assert_eq!(
         gw.stub.requests(),
-        2,
+        3,
         "refused requests never reach the upstream"
     );
     gw.server.finish().await;

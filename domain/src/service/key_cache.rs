@@ -1,42 +1,52 @@
 //! Remembered key checks for the gateway: a key found usable is answered from memory until the
-//! access epoch moves ([`access_epoch`]) — which every change that could refuse it makes happen
-//! — so a revocation or suspension still applies to the very next request, in every process
-//! sharing the database, at the cost of one one-row read instead of a three-table join.
+//! process's [`AccessWatch`] version moves — which every change that could refuse it makes
+//! happen — so a revocation or suspension still applies to the next request without a database
+//! round trip per request.
 
 use crate::secret::Secret;
-use crate::service::access_epoch;
+use crate::service::access_epoch::AccessWatch;
 use crate::service::keys::{self, KeyAuth, KeyRefused};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// Keys remembered at most; past it the memory starts again (a gateway with more keys in
 /// active use than this pays the full check more often).
 const MOST_KEYS: usize = 100_000;
 
-/// What was remembered, and at which epoch.
-#[derive(Debug, Default)]
+/// What was remembered, and at which version of the access watch.
+#[derive(Debug)]
 pub struct KeyCache {
+    watch: Arc<AccessWatch>,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    epoch: Option<i64>,
+    version: u64,
     /// By the key's digest.
     usable: HashMap<String, KeyAuth>,
 }
 
-/// A key check's answer, and whether the epoch moved since the last one (what depends on the
-/// old one — budget slices taken under an old limit — must be given back).
+/// A key check's answer, and whether access changed since the last one (what depends on the
+/// old state — budget slices taken under an old limit — must be given back).
 #[derive(Debug)]
 pub struct Checked {
     pub answer: Result<KeyAuth, KeyRefused>,
-    pub epoch_moved: bool,
+    pub access_changed: bool,
 }
 
 impl KeyCache {
+    /// Remembers keys for as long as `watch` stands still.
+    pub fn new(watch: Arc<AccessWatch>) -> Self {
+        KeyCache {
+            watch,
+            state: Mutex::default(),
+        }
+    }
+
     /// [`keys::authenticate`], from memory when nothing has changed since.
     pub async fn authenticate(
         &self,
@@ -44,29 +54,21 @@ impl KeyCache {
         presented: &Secret,
         now: DateTime<Utc>,
     ) -> Checked {
-        let epoch = match access_epoch::current(db).await {
-            Ok(epoch) => epoch,
-            Err(_) => {
-                return Checked {
-                    answer: Err(KeyRefused::Unavailable),
-                    epoch_moved: false,
-                };
-            }
-        };
+        let version = self.watch.version();
         let digest = presented.digest();
-        let epoch_moved = {
+        let access_changed = {
             let mut state = self.lock();
-            let moved = state.epoch.is_some_and(|seen| seen != epoch);
-            if state.epoch != Some(epoch) {
+            let moved = state.version != version;
+            if moved {
                 state.usable.clear();
-                state.epoch = Some(epoch);
+                state.version = version;
             }
             if let Some(auth) = state.usable.get(&digest)
                 && auth.expires_at.is_none_or(|at| now < at)
             {
                 return Checked {
                     answer: Ok(auth.clone()),
-                    epoch_moved: moved,
+                    access_changed: moved,
                 };
             }
             moved
@@ -74,8 +76,8 @@ impl KeyCache {
         let answer = keys::authenticate(db, presented).await;
         if let Ok(auth) = &answer {
             let mut state = self.lock();
-            // Only under the epoch it was read at: a change since then is not missed.
-            if state.epoch == Some(epoch) {
+            // Only under the version it was read at: a change since then is not missed.
+            if state.version == version && self.watch.version() == version {
                 if state.usable.len() >= MOST_KEYS {
                     state.usable.clear();
                 }
@@ -84,7 +86,7 @@ impl KeyCache {
         }
         Checked {
             answer,
-            epoch_moved,
+            access_changed,
         }
     }
 

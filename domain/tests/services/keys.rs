@@ -324,3 +324,53 @@ async fn expired_keys_suspended_owners_and_deleted_teams_are_refused() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn remembered_keys_are_checked_again_when_access_changes() {
+    use domain::service::access_epoch::{self, AccessWatch};
+    use domain::service::key_cache::KeyCache;
+    use std::sync::Arc;
+    for t in databases().await {
+        let owner = actor(
+            add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let member_id = add_user(&t.db, "member@example.com", Role::Member, Status::Active).await;
+        join(&t.db, member_id, add_team(&t.db, "Red", Some(10)).await).await;
+        let issued = keys::issue(&t.db, &actor(member_id, Role::Member), named("k"))
+            .await
+            .unwrap();
+        let secret = Secret::new(issued.secret);
+        // A watch nobody polls: only `changed_here` moves it.
+        let watch = Arc::new(AccessWatch::default());
+        let cache = KeyCache::new(Arc::clone(&watch));
+        let first = cache.authenticate(&t.db, &secret, Utc::now()).await;
+        assert!(first.answer.is_ok());
+
+        let epoch = access_epoch::current(&t.db).await.unwrap();
+        users::suspend(&t.db, &owner, member_id).await.unwrap();
+        assert!(
+            access_epoch::current(&t.db).await.unwrap() > epoch,
+            "{}: the trigger moved the epoch",
+            t.kind
+        );
+        // Remembered while the watch stands still…
+        let remembered = cache.authenticate(&t.db, &secret, Utc::now()).await;
+        assert!(remembered.answer.is_ok() && !remembered.access_changed);
+        // …checked again once it moves.
+        watch.changed_here();
+        let checked = cache.authenticate(&t.db, &secret, Utc::now()).await;
+        assert_eq!(checked.answer, Err(KeyRefused::OwnerInactive), "{}", t.kind);
+        assert!(checked.access_changed);
+
+        // A polled watch sees the database's epoch move without being told.
+        let polled = Arc::new(AccessWatch::default());
+        polled.watch(t.db.clone());
+        tokio::time::sleep(access_epoch::POLL_EVERY * 4).await;
+        let before = polled.version();
+        users::reactivate(&t.db, &owner, member_id).await.unwrap();
+        tokio::time::sleep(access_epoch::POLL_EVERY * 4).await;
+        assert!(polled.version() > before, "{}", t.kind);
+        t.finish().await;
+    }
+}

@@ -29,7 +29,7 @@ pub async fn authenticate(gw: &GatewayState, headers: &HeaderMap) -> Result<KeyA
         .keys
         .authenticate(&gw.db, &Secret::new(presented), Utc::now())
         .await;
-    if checked.epoch_moved {
+    if checked.access_changed {
         gw.ledger.limits_changed();
     }
     checked.answer.map_err(ApiError::refused_key)

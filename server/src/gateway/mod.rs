@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use catalog::Catalog;
 use domain::db::DatabaseConnection;
+use domain::service::access_epoch::AccessWatch;
 use domain::service::key_cache::KeyCache;
 use domain::service::ledger::Ledger;
 use std::sync::Arc;
@@ -25,7 +26,9 @@ use std::time::Duration;
 pub struct GatewayState {
     pub db: DatabaseConnection,
     pub catalog: Arc<Catalog>,
-    /// Keys found usable, until the access epoch moves.
+    /// Moves when access may have changed: a dashboard write here, or the database's epoch.
+    pub access: Arc<AccessWatch>,
+    /// Keys found usable, until `access` moves.
     pub keys: Arc<KeyCache>,
     /// Admission against the team's limit and metering, in memory and written behind.
     pub ledger: Ledger,
@@ -37,8 +40,10 @@ pub struct GatewayState {
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
 impl GatewayState {
-    /// Starts the ledger's writer: call inside the runtime.
+    /// Starts the ledger's writer and the access watch: call inside the runtime.
     pub fn new(db: DatabaseConnection, catalog: Catalog) -> Self {
+        let access = Arc::new(AccessWatch::default());
+        access.watch(db.clone());
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
@@ -46,7 +51,8 @@ impl GatewayState {
             .unwrap_or_default();
         GatewayState {
             ledger: Ledger::start(db.clone()),
-            keys: Arc::default(),
+            keys: Arc::new(KeyCache::new(Arc::clone(&access))),
+            access,
             db,
             catalog: Arc::new(catalog),
             http,
