@@ -69,7 +69,7 @@ test('the teams list, search and sort work from the address alone', async ({ pag
   await expect(page.getByRole('search')).toHaveAttribute('method', /get/i);
 });
 
-test('members are added by email and removed in the expanded row, and the Users page agrees', async ({ page }) => {
+test('members are added by email and removed in the expanded row, and the Users page agrees both ways', async ({ page }) => {
   test.skip(!jsEnabled(), 'adding and removing members needs JavaScript');
   const stamp = Date.now();
   const address = `member-${stamp}@example.com`;
@@ -113,4 +113,75 @@ test('members are added by email and removed in the expanded row, and the Users 
   await detail.getByRole('button', { name: `Remove ${address} from the team` }).click();
   await expect(detail.getByText('Nobody is in this team yet.')).toBeVisible();
   await expect(row.getByRole('cell').nth(2)).toHaveText('0');
+
+  // Change Team on the Users page puts them back; the Teams page agrees.
+  await page.goto(`/dashboard/configuration/users?q=${encodeURIComponent(address)}`);
+  const person = page.getByRole('row').filter({ hasText: address });
+  await expect(person).not.toContainText(name);
+  await person.locator('summary', { hasText: 'Actions' }).click();
+  await person.getByRole('button', { name: 'Change Team', exact: true }).click();
+  const change = page.getByRole('dialog', { name: `Change team of ${address}` });
+  await expect(change.getByRole('button', { name: 'Save team' })).toBeDisabled();
+  await change.getByLabel('Team').selectOption({ label: name });
+  await change.getByRole('button', { name: 'Save team' }).click();
+  await expect(page.getByRole('status')).toContainText(`${address} is now in ${name}.`);
+  await expect(person).toContainText(name);
+  await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
+  await expect(row.getByRole('cell').nth(2)).toHaveText('1');
+});
+
+test('spend through the gateway fills the budget bar: yellow at 77 %, full and red past the limit', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the team and key dialogs need JavaScript');
+  const name = `Gateway ${Date.now()}`;
+  await asOwner(page, TEAMS);
+  await page.getByRole('button', { name: 'Create Team' }).click();
+  const create = page.getByRole('dialog', { name: 'Create a team' });
+  await create.getByLabel('Team Name').fill(name);
+  await create.getByLabel('Monthly Spend Limit (USD)').fill('10');
+  await create.getByRole('button', { name: 'Create team' }).click();
+  await expect(create).toHaveCount(0);
+
+  // A key for the team, issued on the keys page, used by an API client.
+  await page.goto('/dashboard/keys');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const issue = page.getByRole('dialog', { name: 'Create an API key' });
+  await issue.getByLabel('Name').fill('budget-e2e');
+  await issue.getByLabel('Team').selectOption({ label: name });
+  await issue.getByRole('button', { name: 'Create key' }).click();
+  const secret = await issue.getByLabel('API key').inputValue();
+  for (let i = 0; i < 7; i++) {
+    const res = await page.request.post('/v1/chat/completions', {
+      headers: { authorization: `Bearer ${secret}` },
+      data: { model: 'e2e-mini', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 },
+    });
+    expect(res.status()).toBe(200);
+    expect((await res.json()).choices[0].message.content).toBe('Hello from the stub.');
+  }
+
+  // Seven requests at $1.10 against $10: 77 %, yellow; the figures are the gateway's.
+  await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
+  const row = page.getByRole('row').filter({ hasText: name });
+  const bar = row.getByRole('progressbar', { name: 'Budget used' });
+  await expect.poll(async () => bar.getAttribute('aria-valuenow'), { timeout: 5_000 }).toBe('77');
+  await expect(row).toContainText('$7.70 of $10.00');
+  await expect(row.locator('.budget-track')).toHaveClass(/band-yellow/);
+  await expect(row.getByRole('cell').nth(4)).toHaveText('7');
+
+  // The limit lowered below the spend: the bar is full, red, and says the true share.
+  await row.getByRole('button', { name: `Edit ${name}` }).click();
+  const edit = page.getByRole('dialog', { name: `Edit ${name}` });
+  await edit.getByLabel('Monthly Spend Limit (USD)').fill('5');
+  await edit.getByRole('button', { name: 'Save team' }).click();
+  await expect(edit).toHaveCount(0);
+  await expect(row).toContainText('$7.70 of $5.00');
+  await expect(row).toContainText('154.0 %');
+  await expect(row.locator('.budget-track')).toHaveClass(/band-red/);
+  await expect(row.locator('.budget-fill')).toHaveAttribute('style', /width: 100(\.0)?%/);
+  // And the gateway refuses the team's next request.
+  const refused = await page.request.post('/v1/chat/completions', {
+    headers: { authorization: `Bearer ${secret}` },
+    data: { model: 'e2e-mini', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 },
+  });
+  expect(refused.status()).toBe(402);
+  expect((await refused.json()).error.code).toBe('budget_exceeded');
 });

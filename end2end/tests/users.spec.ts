@@ -254,7 +254,7 @@ test('a Viewer sees the list but no Invite button and no actions', async ({ page
   await expect(row(viewer, OWNER.email)).toBeVisible();
   await expect(viewer.getByRole('button', { name: 'Invite User' })).toHaveCount(0);
   await expect(viewer.locator('summary', { hasText: 'Actions' })).toHaveCount(0);
-  for (const action of ['Edit', 'Change Role', 'Suspend', 'Reactivate', 'Resend Invite', 'Delete']) {
+  for (const action of ['Edit', 'Change Role', 'Change Team', 'Suspend', 'Reactivate', 'Resend Invite', 'Delete']) {
     await expect(viewer.getByRole('button', { name: action, exact: true })).toHaveCount(0);
   }
   await context.close();

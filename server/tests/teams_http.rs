@@ -64,6 +64,13 @@ async fn teams_are_managed_only_by_owners_and_admins() {
             .post("remove_team_member", &remove, Some(cookie))
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{who} removes a member");
+        let change = format!("id={owner_id}&team={id}");
+        let (status, _, _) = server.post("change_user_team", &change, Some(cookie)).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{who} changes someone's team"
+        );
         let query = r#"{"query":{"search":"","sort":"Name","dir":"Asc","page":1}}"#;
         let (status, body) = server.post_json("list_teams", query, cookie).await;
         assert_eq!(status, StatusCode::OK, "{who} reads the list");
@@ -123,6 +130,36 @@ async fn teams_are_managed_only_by_owners_and_admins() {
         StatusCode::CONFLICT,
         "removing twice says so: {body}"
     );
+
+    // The Users page's Change Team goes through the same assignment: the Teams page agrees.
+    let change = format!("id={}&team={id}", member_id.0);
+    let (status, body, _) = server.post("change_user_team", &change, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Platform"), "the row names the team: {body}");
+    assert_eq!(in_team().await, Some(id));
+    let (_, body, _) = server
+        .post("team_members", &format!("id={id}"), Some(&viewer))
+        .await;
+    assert!(body.contains("member@example.com"), "{body}");
+    let (status, body, _) = server
+        .post(
+            "change_user_team",
+            &format!("id={}&team=abc", member_id.0),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("Pick a team from the list."), "{body}");
+    assert_eq!(in_team().await, Some(id), "a bad team changes nothing");
+    let (status, _, _) = server
+        .post(
+            "change_user_team",
+            &format!("id={}&team=", member_id.0),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(in_team().await, None);
 
     let (status, body, _) = server
         .post("create_team", "name=x&description=&limit=-5", Some(&admin))

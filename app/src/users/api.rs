@@ -100,12 +100,7 @@ pub async fn invite_user(
     answer(
         async {
             let ctx = request::ctx()?;
-            let team = match team.trim() {
-                "" => None,
-                id => Some(TeamId(id.parse().map_err(|_| {
-                    Error::validation("team", "Pick a team from the list.")
-                })?)),
-            };
+            let team = team_field(&team)?;
             let input = invites::InviteInput { email, role, team };
             let me = request::current_user().await?;
             let invited = invites::invite(&ctx.db, &me.actor(), input).await?;
@@ -164,6 +159,30 @@ pub async fn resend_invite(id: UserId) -> Result<InviteOutcome, AppError> {
             let me = request::current_user().await?;
             let invited = invites::resend(&ctx.db, &me.actor(), id).await?;
             Ok(deliver(&ctx, &me, invited).await)
+        }
+        .await,
+    )
+}
+
+/// The Team field's value: empty for no team, else a team id.
+#[cfg(feature = "ssr")]
+fn team_field(value: &str) -> Result<Option<TeamId>, Error> {
+    match value.trim() {
+        "" => Ok(None),
+        id => id
+            .parse()
+            .map(|id| Some(TeamId(id)))
+            .map_err(|_| Error::validation("team", "Pick a team from the list.")),
+    }
+}
+
+/// Puts a user in another team (`team` empty: in none).
+#[server(prefix = "/api", endpoint = "change_user_team")]
+pub async fn change_user_team(id: UserId, team: String) -> Result<UserRow, AppError> {
+    answer(
+        async {
+            let ctx = request::ctx()?;
+            teams::assign(&ctx.db, &actor().await?, id, team_field(&team)?).await
         }
         .await,
     )

@@ -2,7 +2,8 @@
 //! server searches, filters, sorts and pages.
 
 use super::api::{
-    ChangeUserRole, DeleteUser, Delivery, ReactivateUser, ResendInvite, SuspendUser, list_users,
+    ChangeUserRole, ChangeUserTeam, DeleteUser, Delivery, ReactivateUser, ResendInvite,
+    SuspendUser, list_users,
 };
 use super::danger::DangerZone;
 use super::filters::Filters;
@@ -36,6 +37,7 @@ pub fn UsersPage() -> impl IntoView {
 
     let actions = RowActions {
         change_role: ServerAction::<ChangeUserRole>::new(),
+        change_team: ServerAction::<ChangeUserTeam>::new(),
         suspend: ServerAction::<SuspendUser>::new(),
         reactivate: ServerAction::<ReactivateUser>::new(),
         resend: ServerAction::<ResendInvite>::new(),
@@ -43,6 +45,10 @@ pub fn UsersPage() -> impl IntoView {
     };
     report(actions.change_role, refresh, |row| {
         format!("{} is now {}.", row.email, row.role.label())
+    });
+    report(actions.change_team, refresh, |row| match &row.team {
+        Some((_, team)) => format!("{} is now in {team}.", row.email),
+        None => format!("{} is no longer in a team.", row.email),
     });
     report(actions.suspend, refresh, |row| {
         format!("{} is suspended. Their sessions have ended.", row.email)

@@ -2,7 +2,8 @@
 //! details that expanding the row shows.
 
 use super::api::{
-    ChangeUserRole, DeleteUser, ReactivateUser, ResendInvite, SuspendUser, load_user_detail,
+    ChangeUserRole, ChangeUserTeam, DeleteUser, ReactivateUser, ResendInvite, SuspendUser,
+    load_user_detail, team_options,
 };
 use crate::components::{Ago, ConfirmDialog, Modal};
 use crate::keys::KeyList;
@@ -15,6 +16,7 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct RowActions {
     pub change_role: ServerAction<ChangeUserRole>,
+    pub change_team: ServerAction<ChangeUserTeam>,
     pub suspend: ServerAction<SuspendUser>,
     pub reactivate: ServerAction<ReactivateUser>,
     pub resend: ServerAction<ResendInvite>,
@@ -26,6 +28,7 @@ pub struct RowActions {
 /// has, so those buttons show and the server's refusal is shown as it is.)
 struct Allowed {
     change_role: bool,
+    change_team: bool,
     suspend: bool,
     reactivate: bool,
     resend: bool,
@@ -44,6 +47,7 @@ fn allowed(actor: Option<Actor>, row: &UserRow) -> Allowed {
         change_role: Role::ALL
             .into_iter()
             .any(|to| to != row.role && can(Action::ChangeRole { target, to })),
+        change_team: can(Action::ManageTeams),
         suspend: can(Action::Suspend { target }),
         reactivate: can(Action::Reactivate { target }),
         resend: row.status == Status::Invited && can(Action::ManageInvite { target }),
@@ -53,7 +57,12 @@ fn allowed(actor: Option<Actor>, row: &UserRow) -> Allowed {
 
 impl Allowed {
     fn any(&self) -> bool {
-        self.change_role || self.suspend || self.reactivate || self.resend || self.delete
+        self.change_role
+            || self.change_team
+            || self.suspend
+            || self.reactivate
+            || self.resend
+            || self.delete
     }
 }
 
@@ -69,12 +78,14 @@ pub fn UserRowView(
     let expanded = RwSignal::new(false);
     let editing = RwSignal::new(false);
     let role_dialog = RwSignal::new(false);
+    let team_dialog = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
     let detail_id = format!("user-detail-{id}");
     let who = row.name.clone().unwrap_or_else(|| row.email.clone());
     let busy = move || {
         let is = |input: Option<domain::UserId>| input == Some(id);
         is(actions.change_role.input().get().map(|i| i.id))
+            || is(actions.change_team.input().get().map(|i| i.id))
             || is(actions.suspend.input().get().map(|i| i.id))
             || is(actions.reactivate.input().get().map(|i| i.id))
             || is(actions.resend.input().get().map(|i| i.id))
@@ -93,7 +104,12 @@ pub fn UserRowView(
     let role_label = row.role.label();
     let role_class = format!("role-badge role-{}", row.role.as_str());
     let status = row.status;
+    let current_team = row.team.as_ref().map(|(id, _)| *id);
     let team = row.team.clone().map(|(_, name)| name);
+    let set_team = move |team: String| {
+        team_dialog.set(false);
+        actions.change_team.dispatch(ChangeUserTeam { id, team });
+    };
     let last_active = row.last_active_at;
     let expand_label = format!("Details for {who}");
     let menu_label = format!("Actions for {who}");
@@ -143,6 +159,9 @@ pub fn UserRowView(
                                 <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); editing.set(true); }>"Edit"</button>
                                 <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); role_dialog.set(true); }>"Change Role"</button>
                             })}
+                            {may.change_team.then(|| view! {
+                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); team_dialog.set(true); }>"Change Team"</button>
+                            })}
                             {may.suspend.then(|| view! {
                                 <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.suspend.dispatch(SuspendUser { id }); }>"Suspend"</button>
                             })}
@@ -161,8 +180,13 @@ pub fn UserRowView(
                 <ConfirmDialog open=confirm_delete title=Signal::derive(|| "Delete this user?".to_owned())
                     detail=delete_detail confirm_label="Delete"
                     on_confirm=Callback::new(move |()| { actions.delete.dispatch(DeleteUser { id }); })/>
-                <Modal open=role_dialog title=Signal::derive(move || format!("Change role of {}", row.email))>
+                <Modal open=role_dialog title=Signal::derive({ let email = row.email.clone(); move || format!("Change role of {email}") })>
                     <ChangeRoleForm current=current_role on_pick=set_role on_cancel=move || role_dialog.set(false)/>
+                </Modal>
+                <Modal open=team_dialog title=Signal::derive(move || format!("Change team of {}", row.email))>
+                    <Show when=move || team_dialog.get()>
+                        <ChangeTeamForm current=current_team on_pick=set_team on_cancel=move || team_dialog.set(false)/>
+                    </Show>
                 </Modal>
             </td>
         </tr>
@@ -210,6 +234,45 @@ fn ChangeRoleForm(
         <div class="modal-actions">
             <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>"Cancel"</button>
             <button type="button" class="btn btn-primary" disabled=move || picked.get() == current on:click=move |_| on_pick(picked.get())>"Save role"</button>
+        </div>
+    }
+}
+
+/// The Change Team dialog's body: every team (or none) and a Save button. The list is read when
+/// the dialog opens.
+#[component]
+fn ChangeTeamForm(
+    current: Option<domain::TeamId>,
+    on_pick: impl Fn(String) + Copy + Send + Sync + 'static,
+    on_cancel: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let teams = Resource::new(|| (), |()| team_options());
+    let current_value = current.map(|t| t.to_string()).unwrap_or_default();
+    let picked = RwSignal::new(current_value.clone());
+    let unchanged = {
+        let current_value = current_value.clone();
+        move || picked.get() == current_value
+    };
+    view! {
+        <div class="field">
+            <label for="change-team-select">"Team"</label>
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading teams…"</p> }>
+                {move || teams.get().map(|loaded| match loaded {
+                    Ok(options) => view! {
+                        <select id="change-team-select" class="input" on:change=move |ev| picked.set(event_target_value(&ev))>
+                            <option value="" selected=current.is_none()>"No team"</option>
+                            {options.into_iter().map(|(id, name)| view! {
+                                <option value=id.to_string() selected=Some(id) == current>{name}</option>
+                            }).collect_view()}
+                        </select>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </div>
+        <div class="modal-actions">
+            <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>"Cancel"</button>
+            <button type="button" class="btn btn-primary" disabled=unchanged on:click=move |_| on_pick(picked.get())>"Save team"</button>
         </div>
     }
 }

@@ -83,7 +83,7 @@ pub async fn remove(
             "They are no longer in this team. Reload to see its members.".to_owned(),
         ));
     }
-    teams::assign(db, actor, who, None).await
+    teams::assign(db, actor, who, None).await.map(|_| ())
 }
 
 fn member(u: &user::Model) -> Result<TeamMember, Error> {

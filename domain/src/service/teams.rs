@@ -11,7 +11,7 @@ use crate::teams::{
     DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamPage, TeamQuery, TeamRemoved, TeamRow, TeamSort,
     TeamSummary,
 };
-use crate::users::PER_PAGE;
+use crate::users::{PER_PAGE, UserRow};
 use crate::validation::bounded_text;
 use crate::{Error, TeamId, UserId};
 use chrono::Utc;
@@ -162,8 +162,8 @@ pub async fn edit(
     finish(txn, actor, "team.edit", id, &detail).await
 }
 
-/// Puts `user` in `team`, or (`None`) in no team. The Users page and the Teams page both
-/// assign through this.
+/// Puts `user` in `team`, or (`None`) in no team, and answers their row as it now stands. The
+/// Users page (Change Team) and the Teams page (members) both assign through this.
 ///
 /// # Errors
 /// [`Error::Forbidden`] below Admin; [`Error::NotFound`] when the user or the team is gone.
@@ -172,7 +172,7 @@ pub async fn assign(
     actor: &Actor,
     who: UserId,
     team: Option<TeamId>,
-) -> Result<(), Error> {
+) -> Result<UserRow, Error> {
     actor.require(Action::ManageTeams)?;
     let txn = begin_write(db).await?;
     let person = super::users::find(&txn, who).await?;
@@ -183,9 +183,7 @@ pub async fn assign(
     let mut changed: user::ActiveModel = person.into();
     changed.team_id = Set(team.map(|t| t.0));
     changed.update(&txn).await?;
-    super::users::record(&txn, actor, "user.team", who, &detail).await?;
-    txn.commit().await?;
-    Ok(())
+    super::users::commit_change(txn, actor, "user.team", who, &detail).await
 }
 
 async fn find(conn: &impl ConnectionTrait, id: TeamId) -> Result<team::Model, Error> {
