@@ -99,11 +99,12 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-/// The router state for this configuration and database.
+/// The router state for this configuration and database. Starts the gateway's ledger (replaying
+/// a SQLite journal a killed process left) and access watch: call inside the runtime.
 ///
 /// # Errors
-/// [`CliError::Mail`] when the mail settings cannot be used.
-pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, CliError> {
+/// [`CliError`] when the providers file, the mail settings or the journal cannot be used.
+pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, CliError> {
     let catalog = match &config.providers {
         Some(path) => Catalog::load(path)?,
         None => Catalog::default(),
@@ -119,7 +120,7 @@ pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, Cl
             public_url: config.public_url(),
             mailer,
         },
-        gateway: GatewayState::new(db.clone(), catalog),
+        gateway: GatewayState::new(db.clone(), catalog, ledger(config, db.clone()).await?),
         db,
         public_origin: config.public_origin(),
     })
@@ -131,8 +132,7 @@ pub fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, Cl
 /// [`CliError`] when the database or the listen address cannot be used.
 pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = open_database(&config).await?;
-    let mut state = app_state(&config, db.clone())?;
-    state.gateway.ledger = ledger(&config, db.clone()).await?;
+    let state = app_state(&config, db.clone()).await?;
     if let Some(token) = setup::issue_token(&db).await.map_err(CliError::Setup)? {
         let link = format!("{}/setup?token={}", config.public_url(), token.expose());
         tracing::warn!("No users yet. Create the first Owner at this one-time setup link: {link}");

@@ -190,7 +190,7 @@ async fn kill_dash_nine_mid_load_loses_no_settled_request_on_sqlite() {
 
     second.kill().await.ok();
     db.close().await.ok();
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-ledger"] {
         std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
     }
     std::fs::remove_file(providers).ok();

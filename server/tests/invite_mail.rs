@@ -122,7 +122,7 @@ async fn bad_mail_settings_stop_start_up_with_a_message() {
         ),
     ] {
         let config = support::config("sqlite::memory:", &args);
-        let Err(err) = tollgate::serve::app_state(&config, server.db.clone()) else {
+        let Err(err) = tollgate::serve::app_state(&config, server.db.clone()).await else {
             panic!("{args:?} should stop start-up");
         };
         assert!(err.to_string().contains(says), "{err}");

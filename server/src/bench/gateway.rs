@@ -5,7 +5,6 @@
 //! prints p50/p95/p99 of both and their difference.
 
 use crate::cli::CliError;
-use crate::gateway::GatewayState;
 use crate::gateway::catalog::Catalog;
 use crate::stub_upstream;
 use domain::db::DatabaseConnection;
@@ -88,10 +87,9 @@ pub async fn bench_gateway(
         stub.base_url()
     );
     let catalog = Catalog::parse("bench providers", &providers, |_| None)?;
-    let mut state = crate::serve::app_state(config, db.clone())?;
-    state.gateway = GatewayState::new(db.clone(), catalog);
-    // As `tollgate serve` runs it: journaled on SQLite.
-    state.gateway.ledger = crate::serve::ledger(config, db.clone()).await?;
+    // As `tollgate serve` runs it (journaled on SQLite), in front of the stub.
+    let mut state = crate::serve::app_state(config, db.clone()).await?;
+    state.gateway.catalog = std::sync::Arc::new(catalog);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(listen_error)?;

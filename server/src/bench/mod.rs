@@ -5,6 +5,18 @@ pub mod gateway;
 pub mod teams;
 pub mod users;
 
+use domain::{Actor, Role, Status, UserId};
+
+/// Who the list benchmarks read as: an Owner (reads are allowed to every active role, so the
+/// id is not looked up).
+fn reader() -> Actor {
+    Actor {
+        id: UserId(0),
+        role: Role::Owner,
+        status: Status::Active,
+    }
+}
+
 /// The `p`-th quantile (0–1, nearest rank) of `samples`, as a lookup function.
 pub fn percentiles(mut samples: Vec<f64>) -> impl Fn(f64) -> f64 {
     samples.sort_by(f64::total_cmp);

@@ -7,7 +7,6 @@ use crate::cli::CliError;
 use domain::list_query::SortDir;
 use domain::service::{seed, teams};
 use domain::teams::{TeamQuery, TeamSort};
-use domain::{Actor, Role, Status, UserId};
 use std::time::Instant;
 
 fn shapes() -> Vec<(&'static str, TeamQuery)> {
@@ -62,11 +61,7 @@ pub async fn bench_teams(
     iterations: usize,
 ) -> Result<(), CliError> {
     let db = crate::serve::open_database(config).await?;
-    let owner = Actor {
-        id: UserId(0),
-        role: Role::Owner,
-        status: Status::Active,
-    };
+    let owner = super::reader();
     let have = teams::summary(&db).await.map_err(CliError::Setup)?.teams;
     if have < teams_wanted {
         let started = Instant::now();

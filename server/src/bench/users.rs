@@ -4,10 +4,10 @@
 //! domain call, not the network.
 
 use crate::cli::CliError;
+use domain::Role;
 use domain::list_query::SortDir;
 use domain::service::{seed, users};
 use domain::users::{UserQuery, UserSort};
-use domain::{Actor, Role, Status, UserId};
 use std::time::Instant;
 
 /// The query shapes measured: what people do on the page.
@@ -92,11 +92,7 @@ pub async fn bench_users(
     iterations: usize,
 ) -> Result<(), CliError> {
     let db = crate::serve::open_database(config).await?;
-    let owner = Actor {
-        id: UserId(0),
-        role: Role::Owner,
-        status: Status::Active,
-    };
+    let owner = super::reader();
     let have = users::summary(&db).await.map_err(CliError::Setup)?.total;
     if have < users {
         let started = Instant::now();

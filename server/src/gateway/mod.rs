@@ -40,8 +40,8 @@ pub struct GatewayState {
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
 impl GatewayState {
-    /// Starts the ledger's writer and the access watch: call inside the runtime.
-    pub fn new(db: DatabaseConnection, catalog: Catalog) -> Self {
+    /// Starts the access watch (call inside the runtime); `ledger` admits and meters.
+    pub fn new(db: DatabaseConnection, catalog: Catalog, ledger: Ledger) -> Self {
         let access = Arc::new(AccessWatch::default());
         access.watch(db.clone());
         let http = reqwest::Client::builder()
@@ -50,7 +50,7 @@ impl GatewayState {
             .build()
             .unwrap_or_default();
         GatewayState {
-            ledger: Ledger::start(db.clone()),
+            ledger,
             keys: Arc::new(KeyCache::new(Arc::clone(&access))),
             access,
             db,

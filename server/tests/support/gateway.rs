@@ -10,7 +10,7 @@ use domain::service::{keys, leases, month_key, teams};
 use domain::teams::TeamInput;
 use domain::{Actor, Role, Status, TeamId, UserId};
 use sea_orm::EntityTrait;
-use tollgate::gateway::GatewayState;
+use std::sync::Arc;
 use tollgate::gateway::catalog::Catalog;
 use tollgate::stub_upstream::{self, StubControl};
 
@@ -72,7 +72,7 @@ impl Gateway {
         let mut ledger = None;
         let (server, owner) =
             TestServer::with_owner_and("Olive Owner", "owner@example.com", &[], |state| {
-                state.gateway = GatewayState::new(state.db.clone(), catalog);
+                state.gateway.catalog = Arc::new(catalog);
                 ledger = Some(state.gateway.ledger.clone());
             })
             .await;

@@ -65,7 +65,9 @@ impl TestServer {
         let db = tollgate::serve::open_database(&config)
             .await
             .expect("database");
-        let mut state = tollgate::serve::app_state(&config, db.clone()).expect("app state");
+        let mut state = tollgate::serve::app_state(&config, db.clone())
+            .await
+            .expect("app state");
         adjust(&mut state);
         let app = tollgate::router::app(state);
         TestServer {
@@ -214,7 +216,7 @@ impl TestServer {
 
     pub async fn finish(self) {
         self.db.close().await.ok();
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-ledger"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
     }

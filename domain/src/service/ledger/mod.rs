@@ -31,7 +31,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
-use writer::{Admission, Job};
+use writer::{Admission, Extend, Job};
 
 /// A lease not renewed for this long belongs to a process that died; the sweep gives it back.
 pub const STALE_AFTER: Duration = Duration::from_secs(60);
@@ -129,12 +129,12 @@ impl Ledger {
         let taken = self.lock().take(month, worst, Instant::now());
         if let Take::Short { .. } = taken {
             let (reply, answer) = oneshot::channel();
-            self.send(Job::Extend {
+            self.send(Job::Extend(Extend {
                 month,
                 short: taken,
                 at,
                 reply,
-            })?;
+            }))?;
             match answer.await.map_err(|_| Error::internal())?? {
                 Admission::Admitted => {}
                 Admission::Refused(over) => return Ok(Err(over)),

@@ -31,13 +31,7 @@ const RETRY_AFTER: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub enum Job {
     /// Lease more of a month for a request the slice was short for.
-    Extend {
-        month: Month,
-        /// What the slice was short of ([`Take::Short`]).
-        short: Take,
-        at: DateTime<Utc>,
-        reply: oneshot::Sender<Result<Admission, Error>>,
-    },
+    Extend(Extend),
     /// A request was served: meter it, and take its cost off its slice's lease.
     Settle {
         /// Its number in the journal, if it was journaled.
@@ -52,7 +46,7 @@ pub enum Job {
     Flush(oneshot::Sender<Result<(), Error>>),
 }
 
-/// The answer to [`Job::Extend`].
+/// The answer to an [`Extend`].
 #[derive(Debug)]
 pub enum Admission {
     Admitted,
@@ -88,11 +82,14 @@ impl Pending {
     }
 }
 
-struct Extend {
-    month: Month,
-    short: Take,
-    at: DateTime<Utc>,
-    reply: oneshot::Sender<Result<Admission, Error>>,
+/// A request its slice was short for, waiting for the database.
+#[derive(Debug)]
+pub struct Extend {
+    pub month: Month,
+    /// What the slice was short of ([`Take::Short`]).
+    pub short: Take,
+    pub at: DateTime<Utc>,
+    pub reply: oneshot::Sender<Result<Admission, Error>>,
 }
 
 /// What the writer works with.
@@ -127,17 +124,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
         let mut flushes = Vec::new();
         for job in batch.drain(..) {
             match job {
-                Job::Extend {
-                    month,
-                    short,
-                    at,
-                    reply,
-                } => extends.push(Extend {
-                    month,
-                    short,
-                    at,
-                    reply,
-                }),
+                Job::Extend(extend) => extends.push(extend),
                 Job::Settle {
                     seq,
                     from_slice,
