@@ -104,6 +104,9 @@ impl Cli {
                 let seeded = domain::service::seed::seed(&db, users, teams)
                     .await
                     .map_err(CliError::Setup)?;
+                domain::service::seed::settle(&db)
+                    .await
+                    .map_err(CliError::Setup)?;
                 println!(
                     "added {} users and {} teams; sign in as {} with password {}",
                     seeded.users,

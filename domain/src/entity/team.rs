@@ -15,6 +15,8 @@ pub struct Model {
     /// Hard cap per calendar month (UTC), in micro-dollars; `None` is no limit.
     pub monthly_limit_micros: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Users in the team, kept by triggers (migration `list_sort_speed`); never written here.
+    pub member_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

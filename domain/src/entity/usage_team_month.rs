@@ -15,6 +15,9 @@ pub struct Model {
     pub requests: i64,
     /// Worst-case cost of admitted requests still in flight.
     pub reserved_micros: i64,
+    /// The team has been deleted (the row stays as history). Kept by triggers (migration
+    /// `list_sort_speed`) so the teams list's month order reads live teams from its index alone.
+    pub team_deleted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,7 +5,7 @@
 //! - `user_tallies`, the card counts per (role, status), kept exact by triggers in the same
 //!   transaction as every change to `users`, so the cards never count the table.
 
-use sea_orm::DbBackend;
+use super::{sql_down, sql_up};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -105,28 +105,13 @@ const DOWN_COMMON: &[&str] = &[
     "DROP INDEX IF EXISTS idx_users_role_sort",
 ];
 
-async fn run(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    for sql in statements {
-        m.get_connection().execute_unprepared(sql).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        run(m, COMMON).await?;
-        match m.get_database_backend() {
-            DbBackend::Postgres => run(m, POSTGRES).await,
-            _ => run(m, SQLITE).await,
-        }
+        sql_up(m, COMMON, POSTGRES, SQLITE).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        match m.get_database_backend() {
-            DbBackend::Postgres => run(m, DOWN_POSTGRES).await?,
-            _ => run(m, DOWN_SQLITE).await?,
-        }
-        run(m, DOWN_COMMON).await
+        sql_down(m, DOWN_POSTGRES, DOWN_SQLITE, DOWN_COMMON).await
     }
 }

@@ -83,6 +83,8 @@ pub async fn extend_in(
         spend_micros: Set(0),
         requests: Set(0),
         reserved_micros: Set(0),
+        // Set by the database: whether the team still exists.
+        team_deleted: sea_orm::ActiveValue::NotSet,
     })
     .on_conflict_do_nothing_on([
         usage_team_month::Column::TeamId,

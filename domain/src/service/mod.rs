@@ -22,6 +22,28 @@ use crate::dto::SessionUser;
 use crate::entity::user;
 use crate::{Error, Role, Status, UserId};
 
+/// The part of a sorted list one page reads: where it starts and how many rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub offset: u64,
+    pub rows: u64,
+}
+
+/// A list's sort direction as the database orders.
+pub(crate) fn order(dir: crate::list_query::SortDir) -> sea_orm::sea_query::Order {
+    match dir {
+        crate::list_query::SortDir::Asc => sea_orm::sea_query::Order::Asc,
+        crate::list_query::SortDir::Desc => sea_orm::sea_query::Order::Desc,
+    }
+}
+
+/// `found` (rows fetched by id, in any order) in the order of `ids`; ids not found are skipped.
+pub(crate) fn in_order<M>(ids: &[i64], found: Vec<M>, id: impl Fn(&M) -> i64) -> Vec<M> {
+    let mut by_id: std::collections::HashMap<i64, M> =
+        found.into_iter().map(|m| (id(&m), m)).collect();
+    ids.iter().filter_map(|i| by_id.remove(i)).collect()
+}
+
 /// Maps a stored user to the signed-in view of them.
 pub(crate) fn session_user(u: &user::Model) -> Result<SessionUser, Error> {
     Ok(SessionUser {

@@ -60,6 +60,8 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             spend_micros: Set(t.spend),
             requests: Set(t.requests),
             reserved_micros: Set(0),
+            // Set by the database: whether the team still exists.
+            team_deleted: sea_orm::ActiveValue::NotSet,
         })
         .on_conflict(add_on_conflict(
             [

@@ -53,18 +53,13 @@ async fn member_key(db: &DatabaseConnection, limit_micros: Option<i64>) -> KeyAu
 }
 
 async fn month_row(db: &DatabaseConnection, auth: &KeyAuth) -> (i64, i64, i64) {
-    let row = usage_team_month::Entity::find_by_id((auth.team.unwrap().0, month_key(Utc::now())))
+    usage_team_month::Entity::find_by_id((auth.team.unwrap().0, month_key(Utc::now())))
         .one(db)
         .await
         .unwrap()
-        .unwrap_or(usage_team_month::Model {
-            team_id: 0,
-            month: 0,
-            spend_micros: 0,
-            requests: 0,
-            reserved_micros: 0,
-        });
-    (row.spend_micros, row.reserved_micros, row.requests)
+        .map_or((0, 0, 0), |row| {
+            (row.spend_micros, row.reserved_micros, row.requests)
+        })
 }
 
 #[tokio::test]

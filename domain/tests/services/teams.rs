@@ -4,14 +4,14 @@
 use crate::support::{actor, add_user, databases};
 use chrono::Utc;
 use domain::budget::BudgetBand;
-use domain::entity::team;
+use domain::entity::{team, user};
 
 use domain::money::Money;
 use domain::service::teams;
 use domain::service::usage::{self, Metered};
 use domain::teams::TeamInput;
 use domain::{Error, KeyId, Role, Status};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 fn input(name: &str, limit: &str) -> TeamInput {
     TeamInput {
@@ -325,6 +325,142 @@ async fn members_are_added_by_email_and_removed_and_both_pages_agree() {
                 .unwrap()
                 .is_empty()
         );
+        t.finish().await;
+    }
+}
+
+/// Teams for the month-sort test: more than two pages.
+const TEAMS: u64 = 130;
+
+#[tokio::test]
+async fn month_and_member_sorts_page_exactly_like_sorting_every_team() {
+    use domain::list_query::SortDir;
+    use domain::service::seed;
+    use domain::teams::{TeamQuery, TeamRow, TeamSort};
+    use domain::users::PER_PAGE;
+    for t in databases().await {
+        let seeded = seed::seed(&t.db, 300, TEAMS).await.unwrap();
+        let owner = user::Entity::find()
+            .filter(user::Column::Email.eq(seeded.owner_email))
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let owner = actor(domain::UserId(owner.id), Role::Owner);
+        let person = add_user(&t.db, "p@example.com", Role::Member, Status::Active).await;
+        let all = team::Entity::find().all(&t.db).await.unwrap();
+        // Spend on every third team, some tied; a team deleted after spending keeps its
+        // history, which must not show (or shift the pages).
+        let gone = teams::create(&t.db, &owner, &input("Gone", ""))
+            .await
+            .unwrap();
+        let spenders = all
+            .iter()
+            .step_by(3)
+            .map(|t| domain::TeamId(t.id))
+            .chain([gone.id]);
+        for (i, team) in spenders.enumerate() {
+            for _ in 0..=(i % 4) {
+                let cost = Money::from_micros(1_000_000 * (i as i64 % 5));
+                let at = Utc::now();
+                let metered = Metered {
+                    key: KeyId(1),
+                    user: person,
+                    team: Some(team),
+                    cost,
+                    at,
+                };
+                usage::record(&t.db, &metered).await.unwrap();
+            }
+        }
+        teams::delete(&t.db, &owner, gone.id).await.unwrap();
+        // A request settled after its team was deleted starts a month row for no team.
+        let late = Metered {
+            key: KeyId(1),
+            user: person,
+            team: Some(domain::TeamId(999_999)),
+            cost: Money::from_micros(9_000_000),
+            at: Utc::now(),
+        };
+        usage::record(&t.db, &late).await.unwrap();
+
+        let every_page = |query: TeamQuery| {
+            let (db, owner) = (&t.db, &owner);
+            async move {
+                let mut rows: Vec<TeamRow> = Vec::new();
+                for page in 1.. {
+                    let got = teams::list(db, owner, &query.on_page(page)).await.unwrap();
+                    let last = got.rows.len() < PER_PAGE as usize || page == got.pages;
+                    rows.extend(got.rows);
+                    if last {
+                        break;
+                    }
+                }
+                rows
+            }
+        };
+        for sort in [TeamSort::Spend, TeamSort::Requests, TeamSort::Members] {
+            for dir in [SortDir::Asc, SortDir::Desc] {
+                let rows = every_page(TeamQuery {
+                    sort,
+                    dir,
+                    ..TeamQuery::default()
+                })
+                .await;
+                let figure = |r: &TeamRow| match sort {
+                    TeamSort::Spend => r.spend.micros(),
+                    TeamSort::Requests => r.requests,
+                    _ => r.members as i64,
+                };
+                let mut want: Vec<(i64, i64)> = rows.iter().map(|r| (figure(r), r.id.0)).collect();
+                want.sort();
+                if dir == SortDir::Desc {
+                    want.reverse();
+                }
+                let got: Vec<(i64, i64)> = rows.iter().map(|r| (figure(r), r.id.0)).collect();
+                assert_eq!(
+                    got.len() as u64,
+                    TEAMS,
+                    "{} {sort:?} {dir:?}: every team once",
+                    t.kind
+                );
+                assert_eq!(got, want, "{} {sort:?} {dir:?}", t.kind);
+            }
+        }
+        // Members are the users in each team, however they got there or left.
+        let check_members = || {
+            let db = &t.db;
+            async move {
+                for team in team::Entity::find().all(db).await.unwrap() {
+                    let members = user::Entity::find()
+                        .filter(user::Column::TeamId.eq(team.id))
+                        .count(db)
+                        .await
+                        .unwrap();
+                    let row = teams::row(db, domain::TeamId(team.id)).await.unwrap();
+                    assert_eq!(row.members, members, "{}", team.name);
+                }
+            }
+        };
+        let (first, second) = (domain::TeamId(all[0].id), domain::TeamId(all[1].id));
+        teams::assign(&t.db, &owner, person, Some(first))
+            .await
+            .unwrap();
+        teams::assign(&t.db, &owner, person, Some(second))
+            .await
+            .unwrap();
+        check_members().await;
+        domain::service::users::delete(&t.db, &owner, person)
+            .await
+            .unwrap();
+        check_members().await;
+        let cards = teams::summary(&t.db).await.unwrap();
+        let in_teams = user::Entity::find()
+            .filter(user::Column::TeamId.is_not_null())
+            .count(&t.db)
+            .await
+            .unwrap();
+        assert_eq!((cards.teams, cards.members), (TEAMS, in_teams));
         t.finish().await;
     }
 }

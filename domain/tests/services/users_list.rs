@@ -8,6 +8,7 @@ use domain::service::{seed, users};
 use domain::users::{PER_PAGE, SEARCH_COUNT_CAP, UserQuery, UserRow, UserSort};
 use domain::{Role, Status, UserId};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use std::cmp::Ordering;
 
 const USERS: u64 = 600;
 
@@ -204,6 +205,79 @@ async fn the_cards_stay_exact_through_every_change() {
             cards.pending_invites,
             counted(None, Some(Status::Invited.as_str())).await.unwrap()
         );
+        t.finish().await;
+    }
+}
+
+/// Users seeded for the bunched-search test: enough that one first letter ("a": Ada, Alan)
+/// matches more than the cap.
+const MANY: u64 = 4_500;
+
+#[tokio::test]
+async fn searches_over_the_cap_page_exactly_like_sorting_every_match() {
+    for t in databases().await {
+        seed::seed(&t.db, MANY, 5).await.unwrap();
+        let me = owner(&t.db).await;
+        let everyone = user::Entity::find().all(&t.db).await.unwrap();
+        let name_key = |u: &user::Model| {
+            u.name
+                .as_ref()
+                .map_or(u.email_normalized.clone(), |n| n.to_lowercase())
+        };
+        // (search, sort, dir): "a" sorted by email descending finds its matches only at the end
+        // of the order (sorted, not walked); by name ascending at the start (walked); "seed"
+        // matches everyone; "ace" (Grace, Lovelace) is a trigram search.
+        let cases = [
+            ("a", UserSort::Email, SortDir::Desc),
+            ("a", UserSort::Name, SortDir::Asc),
+            ("a", UserSort::Name, SortDir::Desc),
+            ("seed", UserSort::Email, SortDir::Desc),
+            ("ace", UserSort::Name, SortDir::Desc),
+            ("a", UserSort::LastActive, SortDir::Desc),
+        ];
+        for (text, sort, dir) in cases {
+            let matches = |u: &user::Model| {
+                if text.len() < 3 {
+                    name_key(u).starts_with(text) || u.email_normalized.starts_with(text)
+                } else {
+                    u.name
+                        .as_ref()
+                        .is_some_and(|n| n.to_lowercase().contains(text))
+                        || u.email_normalized.contains(text)
+                }
+            };
+            let mut expected: Vec<&user::Model> = everyone.iter().filter(|u| matches(u)).collect();
+            let in_dir = |o: Ordering| if dir == SortDir::Desc { o.reverse() } else { o };
+            expected.sort_by(|a, b| {
+                let by_key = match sort {
+                    UserSort::Email => in_dir(a.email_normalized.cmp(&b.email_normalized)),
+                    UserSort::Name => in_dir(name_key(a).cmp(&name_key(b))),
+                    // Never-active users last in both directions.
+                    _ => match (a.last_active_at, b.last_active_at) {
+                        (Some(x), Some(y)) => in_dir(x.cmp(&y)),
+                        (x, y) => x.is_none().cmp(&y.is_none()),
+                    },
+                };
+                by_key.then(in_dir(a.id.cmp(&b.id)))
+            });
+            assert!(
+                expected.len() as u64 > SEARCH_COUNT_CAP,
+                "{text}: {} matches",
+                expected.len()
+            );
+            let query = UserQuery {
+                sort,
+                dir,
+                ..search(text)
+            };
+            let got: Vec<i64> = every_page(&t.db, &me, query)
+                .await
+                .iter()
+                .map(|r| r.id.0)
+                .collect();
+            let want: Vec<i64> = expected.iter().map(|u| u.id).collect();
+            assert_eq!(got, want, "{} {text} {sort:?} {dir:?}", t.kind);
+        }
         t.finish().await;
     }
 }

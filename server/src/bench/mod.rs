@@ -17,6 +17,22 @@ fn reader() -> Actor {
     }
 }
 
+/// Readies the database for measuring as a running gateway's would be (see [`seed::settle`])
+/// and answers its name for the report.
+async fn prepare(
+    config: &crate::config::Config,
+    db: &domain::db::DatabaseConnection,
+) -> Result<&'static str, crate::cli::CliError> {
+    domain::service::seed::settle(db)
+        .await
+        .map_err(crate::cli::CliError::Setup)?;
+    Ok(if config.database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    })
+}
+
 /// The `p`-th quantile (0–1, nearest rank) of `samples`, as a lookup function.
 pub fn percentiles(mut samples: Vec<f64>) -> impl Fn(f64) -> f64 {
     samples.sort_by(f64::total_cmp);

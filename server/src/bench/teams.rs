@@ -36,6 +36,15 @@ fn shapes() -> Vec<(&'static str, TeamQuery)> {
             },
         ),
         (
+            "search 'a' (most teams), by requests desc",
+            TeamQuery {
+                search: "a".into(),
+                sort: TeamSort::Requests,
+                dir: SortDir::Desc,
+                ..q()
+            },
+        ),
+        (
             "by members desc",
             sorted(TeamSort::Members, SortDir::Desc, 1),
         ),
@@ -77,11 +86,7 @@ pub async fn bench_teams(
             started.elapsed().as_secs_f64()
         );
     }
-    let backend = if config.database_url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::prepare(config, &db).await?;
     let summary = teams::summary(&db).await.map_err(CliError::Setup)?;
     println!(
         "teams list on {backend}: {} teams, {} members, {iterations} calls per shape, ms (server side)",

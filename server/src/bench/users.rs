@@ -63,6 +63,21 @@ fn shapes() -> Vec<(&'static str, UserQuery)> {
             },
         ),
         (
+            "search 'grace' (bunched in name order), by name",
+            UserQuery {
+                search: "grace".into(),
+                ..q()
+            },
+        ),
+        (
+            "by last active, most recent first",
+            UserQuery {
+                sort: UserSort::LastActive,
+                dir: SortDir::Desc,
+                ..q()
+            },
+        ),
+        (
             "role Admin, by email",
             UserQuery {
                 role: Some(Role::Admin),
@@ -105,11 +120,7 @@ pub async fn bench_users(
             started.elapsed().as_secs_f64()
         );
     }
-    let backend = if config.database_url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::prepare(config, &db).await?;
     println!(
         "users list on {backend}: {users} users, {iterations} calls per shape, times in ms (server side)"
     );

@@ -2,20 +2,23 @@
 //! expanded row's detail. Every path is answered by an index or the `user_tallies` counts; none
 //! counts or sorts the whole table.
 
+use super::many_matches;
 use super::search::{NAME_KEY, Search};
 use crate::entity::{team, usage_user_month, user};
 use crate::list_query::SortDir;
 use crate::permission::{Action, Actor};
-use crate::service::{month_key, parse_stored, stored_role};
+use crate::service::{Window, in_order, month_key, order, parse_stored, stored_role};
 use crate::users::{
     PER_PAGE, SEARCH_COUNT_CAP, UserDetail, UserPage, UserQuery, UserRow, UserSort, UserSummary,
 };
 use crate::{Error, Role, Status, TeamId, UserId};
 use chrono::Utc;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, NullOrdering, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, NullOrdering, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -44,26 +47,23 @@ pub async fn list(
         .role
         .map(|r| Expr::col((user::Entity, user::Column::Role)).eq(stored_role(r)));
 
-    let (matching, exact, search_filter) = match Search::new(&query.search) {
-        None => (in_role, true, None),
+    // `many`: a search matching more than the cap, whose page `many_matches` reads.
+    let (matching, exact, search_filter, many) = match Search::new(&query.search) {
+        None => (in_role, true, None, None),
         Some(search) if query.role.is_some() && in_role <= ROLE_SCAN_LIMIT => {
-            let filter = search.on_rows();
+            let filter = search.on_rows(backend);
             let both = role_filter.clone().map(|r| r.and(filter.clone()));
-            (count(db, both).await?, true, Some(filter))
+            (count(db, both).await?, true, Some(filter), None)
         }
         Some(search) => {
             let found = search.matches(backend, role_filter.clone(), SEARCH_COUNT_CAP);
-            let ids: Vec<i64> = db
-                .query_all(&found)
-                .await?
-                .into_iter()
-                .map(|row| row.try_get_by_index(0))
-                .collect::<Result<_, _>>()?;
+            let ids = ids(db, &found).await?;
             if ids.len() as u64 <= SEARCH_COUNT_CAP {
                 let filter = Expr::col((user::Entity, user::Column::Id)).is_in(ids.clone());
-                (ids.len() as u64, true, Some(filter))
+                (ids.len() as u64, true, Some(filter), None)
             } else {
-                (SEARCH_COUNT_CAP, false, Some(search.on_rows()))
+                let filter = search.on_rows(backend);
+                (SEARCH_COUNT_CAP, false, Some(filter), Some(search))
             }
         }
     };
@@ -74,16 +74,24 @@ pub async fn list(
     } else {
         query.page
     };
-    let filters: Vec<SimpleExpr> = [role_filter, search_filter].into_iter().flatten().collect();
-    let offset = (page - 1) * PER_PAGE;
-    let mut users = if query.sort == UserSort::Team {
-        by_team(db, &filters, query.dir, offset, PER_PAGE + 1).await?
-    } else {
-        sorted(filtered(&filters), query)
-            .offset(offset)
-            .limit(PER_PAGE + 1)
-            .all(db)
-            .await?
+    let filters: Vec<SimpleExpr> = [role_filter.clone(), search_filter]
+        .into_iter()
+        .flatten()
+        .collect();
+    let window = Window {
+        offset: (page - 1) * PER_PAGE,
+        rows: PER_PAGE + 1,
+    };
+    let mut users = match many {
+        // Teams are not bunched by what a search matches: walking them finds the page.
+        _ if query.sort == UserSort::Team => {
+            by_team(db, &filters, query.dir, window.offset, window.rows).await?
+        }
+        Some(search) => {
+            let order = (query.sort, query.dir);
+            many_matches::page(db, &search, role_filter, order, window).await?
+        }
+        None => walk(db, &filters, query.sort, query.dir, window).await?,
     };
     let has_next = users.len() as u64 > PER_PAGE;
     users.truncate(PER_PAGE as usize);
@@ -136,30 +144,81 @@ fn filtered(filters: &[SimpleExpr]) -> Select<user::Entity> {
         .fold(user::Entity::find(), |select, f| select.filter(f.clone()))
 }
 
-fn order(dir: SortDir) -> Order {
-    match dir {
-        SortDir::Asc => Order::Asc,
-        SortDir::Desc => Order::Desc,
+/// The page of users passing `filters`, read along the sort's index.
+pub(super) async fn walk(
+    db: &DatabaseConnection,
+    filters: &[SimpleExpr],
+    sort: UserSort,
+    dir: SortDir,
+    window: Window,
+) -> Result<Vec<user::Model>, Error> {
+    let mut select = filtered(filters);
+    let id = Expr::col((user::Entity, user::Column::Id));
+    order_rows(
+        QueryTrait::query(&mut select),
+        sort_key(sort),
+        id,
+        sort,
+        dir,
+    );
+    Ok(select
+        .offset(window.offset)
+        .limit(window.rows)
+        .all(db)
+        .await?)
+}
+
+/// What a sort orders rows of `users` by; each has its index (migrations `users_list_speed`
+/// and `list_sort_speed`). Team is read by `by_team`: its key here is only the team id.
+pub(super) fn sort_key(sort: UserSort) -> SimpleExpr {
+    match sort {
+        UserSort::Name => Expr::cust(NAME_KEY),
+        UserSort::Email => Expr::col((user::Entity, user::Column::EmailNormalized)),
+        UserSort::Role => role_rank(),
+        UserSort::Status => Expr::col((user::Entity, user::Column::Status)),
+        UserSort::Team => Expr::col((user::Entity, user::Column::TeamId)),
+        UserSort::LastActive => Expr::col((user::Entity, user::Column::LastActiveAt)),
     }
 }
 
-/// Every sort but Team: one index each (migration `users_list_speed`), ties broken by id.
-fn sorted(select: Select<user::Entity>, query: &UserQuery) -> Select<user::Entity> {
-    let order = order(query.dir);
-    let select = match query.sort {
-        UserSort::Name => select.order_by(Expr::cust(NAME_KEY), order.clone()),
-        UserSort::Email => select.order_by(user::Column::EmailNormalized, order.clone()),
-        UserSort::Role => select.order_by(role_rank(), order.clone()),
-        UserSort::Status => select.order_by(user::Column::Status, order.clone()),
-        // Never reached from `list`, which reads this order through `by_team`.
-        UserSort::Team => select.order_by(user::Column::TeamId, order.clone()),
-        UserSort::LastActive => select.order_by_with_nulls(
-            user::Column::LastActiveAt,
-            order.clone(),
-            NullOrdering::Last,
-        ),
-    };
-    select.order_by(user::Column::Id, order)
+/// Orders `select` by `key` (never-active users last either way), ties broken by `id`.
+pub(super) fn order_rows(
+    select: &mut SelectStatement,
+    key: SimpleExpr,
+    id: SimpleExpr,
+    sort: UserSort,
+    dir: SortDir,
+) {
+    if sort == UserSort::LastActive {
+        select.order_by_expr_with_nulls(key, order(dir), NullOrdering::Last);
+    } else {
+        select.order_by_expr(key, order(dir));
+    }
+    select.order_by_expr(id, order(dir));
+}
+
+/// The ids `select` yields in its first column.
+pub(super) async fn ids(
+    db: &DatabaseConnection,
+    select: &SelectStatement,
+) -> Result<Vec<i64>, Error> {
+    db.query_all(select)
+        .await?
+        .iter()
+        .map(|row| Ok(row.try_get_by_index(0)?))
+        .collect()
+}
+
+/// The users with `ids`, in that order.
+pub(super) async fn by_id(
+    db: &DatabaseConnection,
+    ids: Vec<i64>,
+) -> Result<Vec<user::Model>, Error> {
+    let found = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    Ok(in_order(&ids, found, |u| u.id))
 }
 
 /// Sorted by team name, users without a team last, read as two walks: teams in name order with

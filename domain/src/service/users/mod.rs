@@ -2,6 +2,7 @@
 //! `list.rs` (searched through `search.rs`); invites in `service/invites.rs`.
 
 mod list;
+mod many_matches;
 mod search;
 
 pub use list::{detail, list, summary};

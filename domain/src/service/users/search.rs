@@ -2,7 +2,8 @@
 //! index on both databases (migration `users_list_speed`).
 //!
 //! - Three characters or more match anywhere in the name or email: the FTS5 trigram table on
-//!   SQLite, the pg_trgm GIN indexes (through `LIKE`) on PostgreSQL.
+//!   SQLite, the pg_trgm GIN index on `search_text` (name and email, through `LIKE`) on
+//!   PostgreSQL.
 //! - One or two characters match the start of the name or the email: a range on the name-sort
 //!   and email indexes. A trigram index cannot answer a shorter substring, and "any user with an
 //!   `a` somewhere" is not a search anyone means.
@@ -34,28 +35,37 @@ impl Search {
     }
 
     /// A filter checked row by row, for walking a sort index (or a small role's rows) when the
-    /// search matches too many users for its index to help.
-    pub(super) fn on_rows(&self) -> SimpleExpr {
+    /// search matches too many users for its index to help; on PostgreSQL also what its trigram
+    /// index answers.
+    pub(super) fn on_rows(&self, backend: DbBackend) -> SimpleExpr {
         let escaped = escape_like(&self.text);
-        let (name, email) = if self.is_prefix() {
-            (NAME_KEY, format!("{escaped}%"))
-        } else {
-            ("LOWER(users.name)", format!("%{escaped}%"))
+        let like = |column: SimpleExpr, pattern: &str| {
+            column.like(LikeExpr::new(pattern.to_owned()).escape('\\'))
         };
-        Expr::cust(name)
-            .like(LikeExpr::new(email.clone()).escape('\\'))
-            .or(Expr::col((user::Entity, user::Column::EmailNormalized))
-                .like(LikeExpr::new(email).escape('\\')))
+        let email = || Expr::col((user::Entity, user::Column::EmailNormalized));
+        if self.is_prefix() {
+            let pattern = format!("{escaped}%");
+            return like(Expr::cust(NAME_KEY), &pattern).or(like(email(), &pattern));
+        }
+        let pattern = format!("%{escaped}%");
+        if backend == DbBackend::Postgres {
+            // Name and email in one generated column (migration `list_sort_speed`).
+            return like(
+                Expr::col((user::Entity, Alias::new("search_text"))),
+                &pattern,
+            );
+        }
+        like(Expr::cust("LOWER(users.name)"), &pattern).or(like(email(), &pattern))
     }
 
     /// The filter on `users` the search indexes answer (not the FTS5 table, which `matches`
-    /// joins): ranges on the sort indexes for short searches, `LIKE` for the trigram indexes on
+    /// joins): ranges on the sort indexes for short searches, `LIKE` for the trigram index on
     /// PostgreSQL.
     fn through_index(&self, backend: DbBackend) -> SimpleExpr {
         if self.is_prefix() {
             self.prefix(backend)
         } else {
-            self.on_rows()
+            self.on_rows(backend)
         }
     }
 
