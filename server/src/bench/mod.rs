@@ -17,8 +17,8 @@ fn reader() -> Actor {
     }
 }
 
-/// Readies the database for measuring as a running gateway's would be (see [`seed::settle`])
-/// and answers its name for the report.
+/// Readies the database for measuring as a running gateway's would be (fresh planner statistics:
+/// `domain::service::seed::settle`) and answers its name for the report.
 async fn prepare(
     config: &crate::config::Config,
     db: &domain::db::DatabaseConnection,
