@@ -10,7 +10,7 @@ use crate::keys::{
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::secret::Secret;
-use crate::service::{audit, parse_stored};
+use crate::service::{audit, escape_like, parse_stored};
 use crate::users::PER_PAGE;
 use crate::validation::bounded_text;
 use crate::{Error, KeyId, Status, TeamId, UserId};
@@ -268,12 +268,6 @@ fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
             .add(api_key::Column::RevokedAt.is_null())
             .add(api_key::Column::ExpiresAt.lte(now)),
     }
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Stored keys as rows, with their owners' emails and teams' names.

@@ -29,6 +29,14 @@ pub(crate) struct Window {
     pub rows: u64,
 }
 
+/// Escapes LIKE's wildcards (with a backslash as the escape character) so a search for `50%` finds
+/// "50%", not everything. Every list search box goes through this.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// A list's sort direction as the database orders.
 pub(crate) fn order(dir: crate::list_query::SortDir) -> sea_orm::sea_query::Order {
     match dir {

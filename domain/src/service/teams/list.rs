@@ -7,7 +7,7 @@ use super::month_order::{self, Figure};
 use crate::entity::{api_key, team, usage_team_month};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
-use crate::service::{Window, month_key, order};
+use crate::service::{Window, escape_like, month_key, order};
 use crate::teams::{TeamPage, TeamQuery, TeamRow, TeamSort, TeamSummary};
 use crate::users::PER_PAGE;
 use crate::{Error, TeamId};
@@ -81,13 +81,7 @@ fn name_filter(search: &str) -> Option<SimpleExpr> {
     if needle.is_empty() {
         return None;
     }
-    let pattern = format!(
-        "%{}%",
-        needle
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = format!("%{}%", escape_like(&needle));
     Some(
         Expr::col((team::Entity, team::Column::NameNormalized))
             .like(LikeExpr::new(pattern).escape('\\')),

@@ -9,6 +9,7 @@
 //!   `a` somewhere" is not a search anyone means.
 
 use crate::entity::user;
+use crate::service::escape_like;
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
 
@@ -143,16 +144,10 @@ fn successor(text: &str) -> String {
     char::MAX.to_string()
 }
 
-/// Escapes LIKE's wildcards so a search for `50%` finds "50%", not everything.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Search, escape_like, successor};
+    use super::{Search, successor};
+    use crate::service::escape_like;
 
     #[test]
     fn like_wildcards_are_escaped() {
