@@ -8,6 +8,7 @@ mod m20261126_000002_users_list_speed;
 mod m20261126_000003_teams_list_speed;
 mod m20261127_000004_gateway_leases;
 mod m20261127_000005_list_sort_speed;
+mod m20261127_000006_user_sort_keys;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_teams_list_speed::Migration),
             Box::new(m20261127_000004_gateway_leases::Migration),
             Box::new(m20261127_000005_list_sort_speed::Migration),
+            Box::new(m20261127_000006_user_sort_keys::Migration),
         ]
     }
 }

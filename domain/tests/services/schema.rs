@@ -36,3 +36,54 @@ async fn emails_are_unique_whatever_their_case_and_the_violation_is_recognised()
         t.finish().await;
     }
 }
+
+/// The newest migration taken back and applied again on a gateway with users: the search and
+/// sort copy (`user_sort_keys`) is filled from the users already there, and the list answers
+/// as before.
+#[tokio::test]
+async fn the_newest_migration_reverts_and_reapplies_over_existing_users() {
+    use domain::migration::Migrator;
+    use domain::service::{seed, users};
+    use domain::users::{UserQuery, UserSort};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm_migration::MigratorTrait;
+
+    for t in databases().await {
+        let seeded = seed::seed(&t.db, 300, 3).await.unwrap();
+        let owner = user::Entity::find()
+            .filter(user::Column::EmailNormalized.eq(seeded.owner_email))
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let me = crate::support::actor(domain::UserId(owner.id), Role::Owner);
+        let ids =
+            |rows: Vec<domain::users::UserRow>| rows.iter().map(|r| r.id.0).collect::<Vec<_>>();
+        let query = |search: &str, sort| UserQuery {
+            search: search.into(),
+            sort,
+            ..UserQuery::default()
+        };
+        let shapes = [
+            query("gr", UserSort::Email),
+            query("knuth", UserSort::Name),
+            query("", UserSort::Name),
+        ];
+        let mut before = Vec::new();
+        for q in &shapes {
+            before.push(ids(users::list(&t.db, &me, q).await.unwrap().rows));
+        }
+        Migrator::down(&t.db, Some(1))
+            .await
+            .unwrap_or_else(|e| panic!("{} down: {e}", t.kind));
+        db::migrate(&t.db)
+            .await
+            .unwrap_or_else(|e| panic!("{} up: {e}", t.kind));
+        for (q, rows) in shapes.iter().zip(before) {
+            let after = ids(users::list(&t.db, &me, q).await.unwrap().rows);
+            assert!(!after.is_empty(), "{} {q:?}", t.kind);
+            assert_eq!(after, rows, "{} {q:?}", t.kind);
+        }
+        t.finish().await;
+    }
+}

@@ -1,13 +1,16 @@
 //! The users list at a size where the indexes matter: searches answered by the search index,
 //! the "500+" bound, the team sort's two walks, and cards kept by the tallies — on both databases.
 
-use crate::support::{actor, databases};
+use crate::support::{TestDb, actor, databases};
 use domain::entity::user;
 use domain::list_query::SortDir;
 use domain::service::{seed, users};
 use domain::users::{PER_PAGE, SEARCH_COUNT_CAP, UserQuery, UserRow, UserSort};
 use domain::{Role, Status, UserId};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 use std::cmp::Ordering;
 
 const USERS: u64 = 600;
@@ -74,6 +77,54 @@ async fn searches_match_substrings_and_short_searches_match_starts() {
         assert_eq!(count(search("%")).await.matching, 0, "% is a character");
         assert_eq!(count(search("zzz")).await.rows.len(), 0);
         assert_eq!(count(search("\"; DROP")).await.matching, 0);
+        t.finish().await;
+    }
+}
+
+/// What the search and the name/email sorts read (`user_sort_keys`) follows every change to a
+/// user's name or email and every delete, in the same write.
+#[tokio::test]
+async fn searches_follow_a_rename_and_a_delete() {
+    for t in databases().await {
+        seed::seed(&t.db, USERS, 5).await.unwrap();
+        let me = owner(&t.db).await;
+        let member = user::Entity::find()
+            .filter(user::Column::Role.eq("member"))
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let old_email = member.email_normalized.clone();
+        let mut renamed: user::ActiveModel = member.clone().into();
+        renamed.name = Set(Some("Zyra Renamed".to_owned()));
+        renamed.email = Set("zyra.r@example.org".to_owned());
+        renamed.email_normalized = Set("zyra.r@example.org".to_owned());
+        renamed.update(&t.db).await.unwrap();
+
+        let ids = |page: domain::users::UserPage| -> Vec<i64> {
+            page.rows.iter().map(|r| r.id.0).collect()
+        };
+        for text in ["zy", "renamed", "zyra.r@"] {
+            let found = users::list(&t.db, &me, &search(text)).await.unwrap();
+            assert_eq!(ids(found), [member.id], "{} {text}", t.kind);
+        }
+        let by_old = users::list(&t.db, &me, &search(&old_email)).await.unwrap();
+        assert_eq!(
+            by_old.matching, 0,
+            "{}: the old email no longer matches",
+            t.kind
+        );
+        // Sorted by name descending, "zyra renamed" comes before every seeded name.
+        let query = UserQuery {
+            dir: SortDir::Desc,
+            ..UserQuery::default()
+        };
+        let first = users::list(&t.db, &me, &query).await.unwrap();
+        assert_eq!(first.rows[0].id.0, member.id, "{}", t.kind);
+
+        users::delete(&t.db, &me, UserId(member.id)).await.unwrap();
+        let gone = users::list(&t.db, &me, &search("zyra")).await.unwrap();
+        assert_eq!((gone.matching, gone.rows.len()), (0, 0), "{}", t.kind);
         t.finish().await;
     }
 }
@@ -213,71 +264,133 @@ async fn the_cards_stay_exact_through_every_change() {
 /// matches more than the cap.
 const MANY: u64 = 4_500;
 
+/// The ids the list must show for `text` (in `role`), sorted as `sort` / `dir` say: every user
+/// filtered and sorted in Rust, the way the page describes it.
+fn expected_order(
+    everyone: &[user::Model],
+    text: &str,
+    role: Option<Role>,
+    sort: UserSort,
+    dir: SortDir,
+) -> Vec<i64> {
+    let name_key = |u: &user::Model| {
+        u.name
+            .as_ref()
+            .map_or(u.email_normalized.clone(), |n| n.to_lowercase())
+    };
+    let matches = |u: &&user::Model| {
+        let found = if text.len() < 3 {
+            name_key(u).starts_with(text) || u.email_normalized.starts_with(text)
+        } else {
+            u.name
+                .as_ref()
+                .is_some_and(|n| n.to_lowercase().contains(text))
+                || u.email_normalized.contains(text)
+        };
+        found && role.is_none_or(|r| u.role == r.as_str())
+    };
+    let mut expected: Vec<&user::Model> = everyone.iter().filter(matches).collect();
+    let in_dir = |o: Ordering| if dir == SortDir::Desc { o.reverse() } else { o };
+    expected.sort_by(|a, b| {
+        let by_key = match sort {
+            UserSort::Email => in_dir(a.email_normalized.cmp(&b.email_normalized)),
+            UserSort::Name => in_dir(name_key(a).cmp(&name_key(b))),
+            // Never-active users last in both directions.
+            _ => match (a.last_active_at, b.last_active_at) {
+                (Some(x), Some(y)) => in_dir(x.cmp(&y)),
+                (x, y) => x.is_none().cmp(&y.is_none()),
+            },
+        };
+        by_key.then(in_dir(a.id.cmp(&b.id)))
+    });
+    expected.iter().map(|u| u.id).collect()
+}
+
+/// Checks every page of each (search, role, sort, dir) against [`expected_order`]; each must
+/// match more than the cap, so the list takes its many-matches paths.
+async fn pages_like_sorting_every_match(
+    t: &TestDb,
+    cases: &[(&str, Option<Role>, UserSort, SortDir)],
+) {
+    let me = owner(&t.db).await;
+    let everyone = user::Entity::find().all(&t.db).await.unwrap();
+    for &(text, role, sort, dir) in cases {
+        let want = expected_order(&everyone, text, role, sort, dir);
+        assert!(
+            want.len() as u64 > SEARCH_COUNT_CAP,
+            "{text}: {} matches",
+            want.len()
+        );
+        let query = UserQuery {
+            role,
+            sort,
+            dir,
+            ..search(text)
+        };
+        let got: Vec<i64> = every_page(&t.db, &me, query)
+            .await
+            .iter()
+            .map(|r| r.id.0)
+            .collect();
+        assert_eq!(got, want, "{} {text} {role:?} {sort:?} {dir:?}", t.kind);
+    }
+}
+
 #[tokio::test]
 async fn searches_over_the_cap_page_exactly_like_sorting_every_match() {
     for t in databases().await {
         seed::seed(&t.db, MANY, 5).await.unwrap();
-        let me = owner(&t.db).await;
-        let everyone = user::Entity::find().all(&t.db).await.unwrap();
-        let name_key = |u: &user::Model| {
-            u.name
-                .as_ref()
-                .map_or(u.email_normalized.clone(), |n| n.to_lowercase())
-        };
-        // (search, sort, dir): "a" sorted by email descending finds its matches only at the end
-        // of the order (sorted, not walked); by name ascending at the start (walked); "seed"
-        // matches everyone; "ace" (Grace, Lovelace) is a trigram search.
+        // "a" sorted by email descending finds its matches only at the end of the order; by
+        // name ascending at the start (both: two ranges merged); "seed" matches everyone
+        // (walked); "ace" (Grace, Lovelace) is a trigram search, bunched (sorted); by last
+        // activity the matches are spread (walked).
         let cases = [
-            ("a", UserSort::Email, SortDir::Desc),
-            ("a", UserSort::Name, SortDir::Asc),
-            ("a", UserSort::Name, SortDir::Desc),
-            ("seed", UserSort::Email, SortDir::Desc),
-            ("ace", UserSort::Name, SortDir::Desc),
-            ("a", UserSort::LastActive, SortDir::Desc),
+            ("a", None, UserSort::Email, SortDir::Desc),
+            ("a", None, UserSort::Name, SortDir::Asc),
+            ("a", None, UserSort::Name, SortDir::Desc),
+            ("seed", None, UserSort::Email, SortDir::Desc),
+            ("ace", None, UserSort::Name, SortDir::Desc),
+            ("a", None, UserSort::LastActive, SortDir::Desc),
         ];
-        for (text, sort, dir) in cases {
-            let matches = |u: &user::Model| {
-                if text.len() < 3 {
-                    name_key(u).starts_with(text) || u.email_normalized.starts_with(text)
-                } else {
-                    u.name
-                        .as_ref()
-                        .is_some_and(|n| n.to_lowercase().contains(text))
-                        || u.email_normalized.contains(text)
-                }
+        pages_like_sorting_every_match(&t, &cases).await;
+        t.finish().await;
+    }
+}
+
+/// More Members than the list reads role by role (10,000): a role-filtered search is answered
+/// from `user_sort_keys`, whose role must follow every role change.
+const OVER_THE_ROLE_SCAN: u64 = 15_000;
+
+#[tokio::test]
+async fn role_filtered_searches_over_the_role_scan_page_exactly_like_sorting() {
+    for t in databases().await {
+        seed::seed(&t.db, OVER_THE_ROLE_SCAN, 5).await.unwrap();
+        let me = owner(&t.db).await;
+        // Move some "grace." users between Member and Viewer, so a stale role would show.
+        let graces = user::Entity::find()
+            .filter(user::Column::EmailNormalized.starts_with("grace."))
+            .filter(user::Column::Role.is_in(["member", "viewer"]))
+            .all(&t.db)
+            .await
+            .unwrap();
+        for u in graces.iter().take(20) {
+            let to = if u.role == "member" {
+                Role::Viewer
+            } else {
+                Role::Member
             };
-            let mut expected: Vec<&user::Model> = everyone.iter().filter(|u| matches(u)).collect();
-            let in_dir = |o: Ordering| if dir == SortDir::Desc { o.reverse() } else { o };
-            expected.sort_by(|a, b| {
-                let by_key = match sort {
-                    UserSort::Email => in_dir(a.email_normalized.cmp(&b.email_normalized)),
-                    UserSort::Name => in_dir(name_key(a).cmp(&name_key(b))),
-                    // Never-active users last in both directions.
-                    _ => match (a.last_active_at, b.last_active_at) {
-                        (Some(x), Some(y)) => in_dir(x.cmp(&y)),
-                        (x, y) => x.is_none().cmp(&y.is_none()),
-                    },
-                };
-                by_key.then(in_dir(a.id.cmp(&b.id)))
-            });
-            assert!(
-                expected.len() as u64 > SEARCH_COUNT_CAP,
-                "{text}: {} matches",
-                expected.len()
-            );
-            let query = UserQuery {
-                sort,
-                dir,
-                ..search(text)
-            };
-            let got: Vec<i64> = every_page(&t.db, &me, query)
+            users::change_role(&t.db, &me, UserId(u.id), to)
                 .await
-                .iter()
-                .map(|r| r.id.0)
-                .collect();
-            let want: Vec<i64> = expected.iter().map(|u| u.id).collect();
-            assert_eq!(got, want, "{} {text} {sort:?} {dir:?}", t.kind);
+                .unwrap();
         }
+        let member = Some(Role::Member);
+        let cases = [
+            ("gr", member, UserSort::Email, SortDir::Desc),
+            ("gr", member, UserSort::Name, SortDir::Asc),
+            ("grace", member, UserSort::Name, SortDir::Desc),
+            ("grace", member, UserSort::Email, SortDir::Asc),
+        ];
+        pages_like_sorting_every_match(&t, &cases).await;
         t.finish().await;
     }
 }

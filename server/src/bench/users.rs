@@ -63,6 +63,16 @@ fn shapes() -> Vec<(&'static str, UserQuery)> {
             },
         ),
         (
+            "search 'gr' + role Member, by name desc, page 10",
+            UserQuery {
+                search: "gr".into(),
+                role: Some(Role::Member),
+                dir: SortDir::Desc,
+                page: 10,
+                ..q()
+            },
+        ),
+        (
             "search 'grace' (bunched in name order), by name",
             UserQuery {
                 search: "grace".into(),

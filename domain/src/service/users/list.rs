@@ -3,7 +3,7 @@
 //! counts or sorts the whole table.
 
 use super::many_matches;
-use super::search::{NAME_KEY, Search};
+use super::search::{NAME_KEY, Search, bytewise};
 use crate::entity::{team, usage_user_month, user};
 use crate::list_query::SortDir;
 use crate::permission::{Action, Actor};
@@ -17,8 +17,8 @@ use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, NullOrdering, Query, SelectStatement, SimpleExpr,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -43,9 +43,7 @@ pub async fn list(
         .filter(|t| query.role.is_none_or(|r| r == t.role))
         .map(|t| t.count)
         .sum();
-    let role_filter = query
-        .role
-        .map(|r| Expr::col((user::Entity, user::Column::Role)).eq(stored_role(r)));
+    let role_filter = role_on_rows(query.role);
 
     // `many`: a search matching more than the cap, whose page `many_matches` reads.
     let (matching, exact, search_filter, many) = match Search::new(&query.search) {
@@ -56,7 +54,7 @@ pub async fn list(
             (count(db, both).await?, true, Some(filter), None)
         }
         Some(search) => {
-            let found = search.matches(backend, role_filter.clone(), SEARCH_COUNT_CAP);
+            let found = search.matches(backend, query.role, SEARCH_COUNT_CAP);
             let ids = ids(db, &found).await?;
             if ids.len() as u64 <= SEARCH_COUNT_CAP {
                 let filter = Expr::col((user::Entity, user::Column::Id)).is_in(ids.clone());
@@ -89,7 +87,7 @@ pub async fn list(
         }
         Some(search) => {
             let order = (query.sort, query.dir);
-            many_matches::page(db, &search, role_filter, order, window).await?
+            many_matches::page(db, &search, query.role, order, window).await?
         }
         None => walk(db, &filters, query.sort, query.dir, window).await?,
     };
@@ -110,6 +108,11 @@ pub async fn list(
         summary: summarize(&tallies),
         generated_at: Utc::now(),
     })
+}
+
+/// The role filter on `users`.
+pub(super) fn role_on_rows(role: Option<Role>) -> Option<SimpleExpr> {
+    role.map(|r| Expr::col((user::Entity, user::Column::Role)).eq(stored_role(r)))
 }
 
 /// `COUNT(*)` of users passing `filter`.
@@ -156,7 +159,7 @@ pub(super) async fn walk(
     let id = Expr::col((user::Entity, user::Column::Id));
     order_rows(
         QueryTrait::query(&mut select),
-        sort_key(sort),
+        sort_key(sort, db.get_database_backend()),
         id,
         sort,
         dir,
@@ -168,12 +171,16 @@ pub(super) async fn walk(
         .await?)
 }
 
-/// What a sort orders rows of `users` by; each has its index (migrations `users_list_speed`
-/// and `list_sort_speed`). Team is read by `by_team`: its key here is only the team id.
-pub(super) fn sort_key(sort: UserSort) -> SimpleExpr {
+/// What a sort orders rows of `users` by; each has its index (migrations `users_list_speed`,
+/// `list_sort_speed` and `user_sort_keys`). Team is read by `by_team`: its key here is only
+/// the team id.
+pub(super) fn sort_key(sort: UserSort, backend: DbBackend) -> SimpleExpr {
     match sort {
-        UserSort::Name => Expr::cust(NAME_KEY),
-        UserSort::Email => Expr::col((user::Entity, user::Column::EmailNormalized)),
+        UserSort::Name => bytewise(backend, Expr::cust(NAME_KEY)),
+        UserSort::Email => bytewise(
+            backend,
+            Expr::col((user::Entity, user::Column::EmailNormalized)),
+        ),
         UserSort::Role => role_rank(),
         UserSort::Status => Expr::col((user::Entity, user::Column::Status)),
         UserSort::Team => Expr::col((user::Entity, user::Column::TeamId)),

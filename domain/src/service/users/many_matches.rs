@@ -2,38 +2,41 @@
 //! id. Sorted by role, status, team or last activity, the matches are spread through the order
 //! (what a name or email contains says nothing of those), so walking the sort index with the
 //! search as a row filter fills a page after reading about (page end × users ÷ matches) rows.
-//! Sorted by name or email they may be bunched together — "gr" sorted by email finds its first
-//! match only after every a–g address — and that walk could read most of the table. So for
-//! those two, three reads, cheapest first:
 //!
-//! 1. walk the first rows of the sort order (ten per row the page needs, at most
-//!    [`WALK_ROWS`]) and keep the matches: enough when the matches are spread or bunched at
-//!    the start;
-//! 2. take up to [`SORT_CAP`] matches from the search index and sort just those: bunched
-//!    matches;
-//! 3. otherwise walk the sort order until the page is full: with more than [`SORT_CAP`]
-//!    matches they are dense enough for that.
+//! Sorted by name or email they may be bunched together — "gr" sorted by email finds its first
+//! match only after every a–f address — and a walk could read most of the table. Those two are
+//! read from `user_sort_keys` alone (its indexes hold id, name key, email and role), and only
+//! the page's own rows from `users`:
+//!
+//! - a one- or two-character search is two ranges, one per index: the page is read from the
+//!   first rows of each, exactly, at any size ([`merge_the_ranges`]);
+//! - a longer search, cheapest first:
+//!   1. walk the first entries of the sort index (ten per row the page needs, at most
+//!      [`WALK_ROWS`]) and keep the matches: enough when the matches are spread or bunched at
+//!      the start;
+//!   2. take up to [`SORT_CAP`] matches from the trigram index and sort just those;
+//!   3. otherwise walk the sort index until the page is full: with more than [`SORT_CAP`]
+//!      matches they are dense enough for that.
 //!
 //! [`SEARCH_COUNT_CAP`]: crate::users::SEARCH_COUNT_CAP
 
-use super::list::{by_id, ids, order_rows, sort_key, walk};
-use super::search::Search;
-use crate::Error;
+use super::list::{by_id, ids, order_rows, role_on_rows, walk};
+use super::search::{Search, in_role, keys_column, keys_table, stored_key};
 use crate::entity::user;
 use crate::list_query::SortDir;
 use crate::service::Window;
 use crate::users::UserSort;
+use crate::{Error, Role};
 use sea_orm::sea_query::{
-    Alias, Asterisk, CommonTableExpression, Expr, Query, SimpleExpr, WithClause,
+    Alias, CommonTableExpression, Expr, Query, SelectStatement, SimpleExpr, UnionType, WithClause,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-/// The most matches sorted (each costs one row read: about 1.6 µs on SQLite, 2–3 µs on
-/// PostgreSQL on the benchmark machine).
+/// The most matches sorted (each costs one read of its `user_sort_keys` row).
 const SORT_CAP: u64 = 10_000;
 
-/// Step 1 walks ten rows per row it needs (so a search matching one user in ten or more
-/// fills its page there), and at most this many.
+/// Step 1 walks ten index entries per row it needs (so a search matching one user in ten or
+/// more fills its page there), and at most this many.
 const WALK_ROWS: u64 = 5_000;
 const WALK_PER_ROW: u64 = 10;
 
@@ -41,53 +44,137 @@ const WALK_PER_ROW: u64 = 10;
 pub(super) async fn page(
     db: &DatabaseConnection,
     search: &Search,
-    role: Option<SimpleExpr>,
+    role: Option<Role>,
     (sort, dir): (UserSort, SortDir),
     window: Window,
 ) -> Result<Vec<user::Model>, Error> {
-    let on_rows = search.on_rows(db.get_database_backend());
-    let filters: Vec<SimpleExpr> = role.iter().cloned().chain([on_rows.clone()]).collect();
-    if !matches!(sort, UserSort::Name | UserSort::Email) {
+    let backend = db.get_database_backend();
+    let Some(key) = stored_key(sort, backend) else {
+        let filters: Vec<SimpleExpr> = role_on_rows(role)
+            .into_iter()
+            .chain([search.on_rows(backend)])
+            .collect();
         return walk(db, &filters, sort, dir, window).await;
-    }
-    if let Some(ids) = walk_the_start(db, on_rows, role.clone(), sort, dir, window).await? {
-        return by_id(db, ids).await;
-    }
-    if let Some(ids) = sort_the_matches(db, search, role, sort, dir, window).await? {
-        return by_id(db, ids).await;
-    }
-    walk(db, &filters, sort, dir, window).await
+    };
+    let sorted = (key, dir, window);
+    let bound = Ord::min((window.offset + window.rows) * WALK_PER_ROW, WALK_ROWS);
+    let ids = if let Some([names, emails]) = search.ranges(backend) {
+        let along_across = match sort {
+            UserSort::Name => [names, emails],
+            _ => [emails, names],
+        };
+        merge_the_ranges(db, along_across, role, sorted).await?
+    } else if let Some(ids) = walk_keys(db, search, role, sorted.clone(), Some(bound)).await? {
+        ids
+    } else if let Some(ids) = sort_the_matches(db, search, role, sorted.clone()).await? {
+        ids
+    } else {
+        walk_keys(db, search, role, sorted, None)
+            .await?
+            .unwrap_or_default()
+    };
+    by_id(db, ids).await
 }
 
-/// Step 1: the page from the first rows of the sort order, or `None` when they hold too few
-/// matches. The walked rows are a subquery named `users`, so the search filter reads them as
-/// it reads the table.
-async fn walk_the_start(
+/// A page sorted by a `user_sort_keys` column: the column, the direction, the window.
+type Sorted = (Expr, SortDir, Window);
+
+/// Orders a read of `user_sort_keys` by its `sort_key` column, ties by id.
+fn by_sort_key(select: &mut SelectStatement, dir: SortDir) {
+    let (key, id) = (
+        Expr::col(Alias::new("sort_key")),
+        Expr::col(Alias::new("id")),
+    );
+    order_rows(select, key, id, UserSort::Name, dir);
+}
+
+/// Steps 1 and 3: the page read along the sort key's index of `user_sort_keys`, the search
+/// checked on each entry. With a `bound`, only that many entries are read (the role's, when
+/// there is one), and `None` is the answer when they hold too few matches for the page.
+async fn walk_keys(
     db: &DatabaseConnection,
-    on_rows: SimpleExpr,
-    role: Option<SimpleExpr>,
-    sort: UserSort,
-    dir: SortDir,
-    window: Window,
+    search: &Search,
+    role: Option<Role>,
+    (key, dir, window): Sorted,
+    bound: Option<u64>,
 ) -> Result<Option<Vec<i64>>, Error> {
-    let needed = window.offset + window.rows;
     let mut walked = Query::select();
-    walked.column(Asterisk).from(user::Entity);
-    if let Some(role) = role {
+    walked
+        .expr_as(keys_column("id"), Alias::new("id"))
+        .expr_as(key, Alias::new("sort_key"))
+        .from(keys_table());
+    if let Some(role) = in_role(role) {
         walked.and_where(role);
     }
-    let id = Expr::col((user::Entity, user::Column::Id));
-    order_rows(&mut walked, sort_key(sort), id.clone(), sort, dir);
-    walked.limit(Ord::min(needed * WALK_PER_ROW, WALK_ROWS));
-
-    let mut kept = Query::select();
-    kept.expr(id.clone())
-        .from_subquery(walked, Alias::new("users"))
-        .and_where(on_rows);
-    order_rows(&mut kept, sort_key(sort), id, sort, dir);
+    by_sort_key(&mut walked, dir);
+    let mut kept = match bound {
+        None => walked.and_where(search.on_keys()).to_owned(),
+        Some(bound) => {
+            // The walked entries are a subquery named `user_sort_keys`, so the search reads
+            // them as it reads the table.
+            walked
+                .columns([
+                    (keys_table(), Alias::new("name_key")),
+                    (keys_table(), Alias::new("email_key")),
+                ])
+                .limit(bound);
+            let mut kept = Query::select();
+            kept.columns([Alias::new("id"), Alias::new("sort_key")])
+                .from_subquery(walked, keys_table())
+                .and_where(search.on_keys());
+            by_sort_key(&mut kept, dir);
+            kept
+        }
+    };
     kept.offset(window.offset).limit(window.rows);
     let ids = ids(db, &kept).await?;
-    Ok((ids.len() as u64 == window.rows).then_some(ids))
+    Ok((bound.is_none() || ids.len() as u64 == window.rows).then_some(ids))
+}
+
+/// The page of a one- or two-character search, exactly, however many it matches. The
+/// matches are the union of two ranges (name key, email) and the page is within the first
+/// `offset + rows` of each in the sort order: the range `along` the sort key is read in order
+/// from its index; the one `across` it is read whole from its index (which holds the sort
+/// key) and sorted.
+async fn merge_the_ranges(
+    db: &DatabaseConnection,
+    [along, across]: [SimpleExpr; 2],
+    role: Option<Role>,
+    (key, dir, window): Sorted,
+) -> Result<Vec<i64>, Error> {
+    let range = |range: SimpleExpr| {
+        let mut read = Query::select();
+        read.expr_as(keys_column("id"), Alias::new("id"))
+            .expr_as(key.clone(), Alias::new("sort_key"))
+            .from(keys_table())
+            .and_where(range);
+        if let Some(role) = in_role(role) {
+            read.and_where(role);
+        }
+        read
+    };
+    let first = |mut read: SelectStatement, name: &str| {
+        by_sort_key(&mut read, dir);
+        read.limit(window.offset + window.rows);
+        Query::select()
+            .columns([Alias::new("id"), Alias::new("sort_key")])
+            .from_subquery(read, Alias::new(name))
+            .to_owned()
+    };
+    // A LIMIT keeps the across range a subquery of its own: otherwise PostgreSQL may walk the
+    // sort key's index looking for it, as if its matches were spread (they are bunched).
+    let mut whole = range(across);
+    whole.limit(i64::MAX as u64);
+    let across_whole = Query::select()
+        .columns([Alias::new("id"), Alias::new("sort_key")])
+        .from_subquery(whole, Alias::new("across_whole"))
+        .to_owned();
+
+    let mut merged = first(range(along), "along");
+    merged.union(UnionType::Distinct, first(across_whole, "across"));
+    by_sort_key(&mut merged, dir);
+    merged.offset(window.offset).limit(window.rows);
+    ids(db, &merged).await
 }
 
 /// Step 2: the page from sorting up to [`SORT_CAP`] matches, or `None` when there are more (or the
@@ -95,14 +182,12 @@ async fn walk_the_start(
 async fn sort_the_matches(
     db: &DatabaseConnection,
     search: &Search,
-    role: Option<SimpleExpr>,
-    sort: UserSort,
-    dir: SortDir,
-    window: Window,
+    role: Option<Role>,
+    (key, dir, window): Sorted,
 ) -> Result<Option<Vec<i64>>, Error> {
-    let (key, found) = (Alias::new("sort_key"), Alias::new("found"));
+    let found = Alias::new("found");
     let mut matched = search.matches(db.get_database_backend(), role, SORT_CAP);
-    matched.expr_as(sort_key(sort), key.clone());
+    matched.expr_as(key, Alias::new("sort_key"));
     // Named once and read twice (counted, sorted): both databases materialize it once.
     let found_once = CommonTableExpression::new()
         .query(matched)
@@ -114,13 +199,7 @@ async fn sort_the_matches(
         .column(Alias::new("id"))
         .expr(Expr::cust("(SELECT COUNT(*) FROM found)"))
         .from(found);
-    order_rows(
-        &mut sorted,
-        Expr::col(key),
-        Expr::col(Alias::new("id")),
-        sort,
-        dir,
-    );
+    by_sort_key(&mut sorted, dir);
     sorted.offset(window.offset).limit(window.rows);
     let sorted = sorted.with(WithClause::new().cte(found_once).to_owned());
     let rows = db.query_all(&sorted).await?;

@@ -1,15 +1,19 @@
 //! The users list's search box: a case-insensitive match on name or email, answered by an
-//! index on both databases (migration `users_list_speed`).
+//! index on both databases (migrations `users_list_speed` and `user_sort_keys`).
 //!
 //! - Three characters or more match anywhere in the name or email: the FTS5 trigram table on
-//!   SQLite, the pg_trgm GIN index on `search_text` (name and email, through `LIKE`) on
-//!   PostgreSQL.
-//! - One or two characters match the start of the name or the email: a range on the name-sort
-//!   and email indexes. A trigram index cannot answer a shorter substring, and "any user with an
-//!   `a` somewhere" is not a search anyone means.
+//!   SQLite, the pg_trgm GIN index on `user_sort_keys.search_text` on PostgreSQL.
+//! - One or two characters match the start of the name or the email: two ranges, one on each
+//!   of `user_sort_keys`' indexes. A trigram index cannot answer a shorter substring, and "any
+//!   user with an `a` somewhere" is not a search anyone means.
+//!
+//! Matches are read from `user_sort_keys` (id, name key, email, role), so finding, filtering
+//! by role and sorting thousands of them reads no wide `users` row.
 
+use crate::Role;
 use crate::entity::user;
-use crate::service::escape_like;
+use crate::service::{escape_like, stored_role};
+use crate::users::UserSort;
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
 
@@ -25,6 +29,37 @@ const TRIGRAM: usize = 3;
 /// The sort key the name column orders by; invited users have no name and sort by email.
 pub(super) const NAME_KEY: &str = "COALESCE(LOWER(users.name), users.email_normalized)";
 
+/// Names and emails sort and compare byte by byte on both databases: SQLite's default, and the
+/// "C" collation on PostgreSQL (whose default, e.g. `en_US`, orders differently and compares
+/// several times slower). The same order everywhere, answered by the same indexes.
+pub(super) fn bytewise(backend: DbBackend, key: Expr) -> Expr {
+    if backend == DbBackend::Postgres {
+        Expr::cust_with_expr("$1 COLLATE \"C\"", key)
+    } else {
+        key
+    }
+}
+
+/// The narrow table of sort keys (migration `user_sort_keys`).
+pub(super) fn keys_table() -> Alias {
+    Alias::new("user_sort_keys")
+}
+
+/// A column of `user_sort_keys`: `id`, `name_key`, `email_key` or (PostgreSQL) `search_text`.
+pub(super) fn keys_column(name: &str) -> Expr {
+    Expr::col((keys_table(), Alias::new(name)))
+}
+
+/// The `user_sort_keys` column holding the key of a name or email sort; `None` for the others.
+pub(super) fn stored_key(sort: UserSort, backend: DbBackend) -> Option<Expr> {
+    let column = match sort {
+        UserSort::Name => "name_key",
+        UserSort::Email => "email_key",
+        _ => return None,
+    };
+    Some(bytewise(backend, keys_column(column)))
+}
+
 impl Search {
     pub(super) fn new(raw: &str) -> Option<Self> {
         let text = raw.trim().to_lowercase();
@@ -35,9 +70,8 @@ impl Search {
         self.text.chars().count() < TRIGRAM
     }
 
-    /// A filter checked row by row, for walking a sort index (or a small role's rows) when the
-    /// search matches too many users for its index to help; on PostgreSQL also what its trigram
-    /// index answers.
+    /// A filter on `users` checked row by row, for walking a sort index (or a small role's
+    /// rows) when the search matches too many users for its index to help.
     pub(super) fn on_rows(&self, backend: DbBackend) -> SimpleExpr {
         let escaped = escape_like(&self.text);
         let like = |column: SimpleExpr, pattern: &str| {
@@ -50,7 +84,7 @@ impl Search {
         }
         let pattern = format!("%{escaped}%");
         if backend == DbBackend::Postgres {
-            // Name and email in one generated column (migration `list_sort_speed`).
+            // Name and email in one generated column (migration `list_sort_speed`): one `LIKE`.
             return like(
                 Expr::col((user::Entity, Alias::new("search_text"))),
                 &pattern,
@@ -59,72 +93,83 @@ impl Search {
         like(Expr::cust("LOWER(users.name)"), &pattern).or(like(email(), &pattern))
     }
 
-    /// The filter on `users` the search indexes answer (not the FTS5 table, which `matches`
-    /// joins): ranges on the sort indexes for short searches, `LIKE` for the trigram index on
-    /// PostgreSQL.
-    fn through_index(&self, backend: DbBackend) -> SimpleExpr {
-        if self.is_prefix() {
-            self.prefix(backend)
+    /// The same filter on an entry of `user_sort_keys` (whose name key is the lower-cased name,
+    /// or the email for invited users), for walking its indexes.
+    pub(super) fn on_keys(&self) -> SimpleExpr {
+        let escaped = escape_like(&self.text);
+        let pattern = if self.is_prefix() {
+            format!("{escaped}%")
         } else {
-            self.on_rows(backend)
-        }
+            format!("%{escaped}%")
+        };
+        let like =
+            |column: &str| keys_column(column).like(LikeExpr::new(pattern.clone()).escape('\\'));
+        like("name_key").or(like("email_key"))
     }
 
-    /// The ids of matching users (with `extra` applied), at most `cap + 1` of them: enough to
-    /// tell "exactly these" from "more than cap" without reading every match.
+    /// The ids of matching users (in `role`, when given), read from `user_sort_keys`, at most
+    /// `cap + 1` of them: enough to tell "exactly these" from "more than cap" without reading
+    /// every match.
     pub(super) fn matches(
         &self,
         backend: DbBackend,
-        extra: Option<SimpleExpr>,
+        role: Option<Role>,
         cap: u64,
     ) -> SelectStatement {
         let mut select = Query::select();
-        select.column((user::Entity, user::Column::Id));
+        select.expr(keys_column("id"));
         if backend == DbBackend::Sqlite && !self.is_prefix() {
-            // Driven by the FTS5 matches, joined to users for `extra`.
+            // Driven by the FTS5 matches.
             select
                 .from(fts_table())
                 .inner_join(
-                    user::Entity,
-                    Expr::col((user::Entity, user::Column::Id))
-                        .equals((fts_table(), Alias::new("rowid"))),
+                    keys_table(),
+                    keys_column("id").equals((fts_table(), Alias::new("rowid"))),
                 )
                 .and_where(Expr::cust_with_values(
                     "users_search MATCH ?",
                     [self.fts_query()],
                 ));
         } else {
-            select
-                .from(user::Entity)
-                .and_where(self.through_index(backend));
+            select.from(keys_table());
+            match self.ranges(backend) {
+                Some([name, email]) => select.and_where(name.or(email)),
+                None => select
+                    .and_where(keys_column("search_text").like(
+                        LikeExpr::new(format!("%{}%", escape_like(&self.text))).escape('\\'),
+                    )),
+            };
         }
-        if let Some(extra) = extra {
-            select.and_where(extra);
+        if let Some(role) = in_role(role) {
+            select.and_where(role);
         }
         select.limit(cap + 1).to_owned()
     }
 
-    /// One- and two-character searches: the name (or, unnamed, the email) or the email starts
-    /// with the text. Ranges in byte order, so the plain indexes answer them.
-    fn prefix(&self, backend: DbBackend) -> SimpleExpr {
+    /// One- and two-character searches: the name key or the email starts with the text, as two
+    /// ranges on `user_sort_keys` (in byte order, so the plain indexes answer them); `None` for
+    /// longer searches.
+    pub(super) fn ranges(&self, backend: DbBackend) -> Option<[SimpleExpr; 2]> {
+        if !self.is_prefix() {
+            return None;
+        }
         let (low, high) = (self.text.clone(), successor(&self.text));
         let in_range = |column: &str| {
-            let column = if backend == DbBackend::Postgres {
-                format!("({column}) COLLATE \"C\"")
-            } else {
-                column.to_owned()
-            };
-            Expr::cust(column.clone())
-                .gte(low.clone())
-                .and(Expr::cust(column).lt(high.clone()))
+            let column = bytewise(backend, keys_column(column));
+            column.clone().gte(low.clone()).and(column.lt(high.clone()))
         };
-        in_range(NAME_KEY).or(in_range("users.email_normalized"))
+        Some([in_range("name_key"), in_range("email_key")])
     }
 
     /// The text as one FTS5 phrase: consecutive trigrams, which is a substring match.
     fn fts_query(&self) -> String {
         format!("\"{}\"", self.text.replace('"', "\"\""))
     }
+}
+
+/// The role filter on `user_sort_keys`.
+pub(super) fn in_role(role: Option<Role>) -> Option<SimpleExpr> {
+    role.map(|role| keys_column("role").eq(stored_role(role)))
 }
 
 fn fts_table() -> Alias {
