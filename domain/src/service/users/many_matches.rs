@@ -79,7 +79,8 @@ pub(super) async fn page(
 /// A page sorted by a `user_sort_keys` column: the column, the direction, the window.
 type Sorted = (Expr, SortDir, Window);
 
-/// Orders a read of `user_sort_keys` by its `sort_key` column, ties by id.
+/// Orders a read of `user_sort_keys` by its `sort_key` column, ties by id (a name or email:
+/// never empty, so ordered as the name sort is).
 fn by_sort_key(select: &mut SelectStatement, dir: SortDir) {
     let (key, id) = (
         Expr::col(Alias::new("sort_key")),
