@@ -63,14 +63,7 @@ pub(super) async fn page(
             .await
             .map_err(Error::from);
     }
-    let positive = count_positive(db, filter.as_ref(), month, figure).await?;
-    let zero = matching.saturating_sub(positive);
     let positive_first = matches!(dir, SortDir::Desc);
-    let (first_len, second_len) = if positive_first {
-        (positive, zero)
-    } else {
-        (zero, positive)
-    };
     let run = |positive_run: bool, offset: u64, rows: u64| {
         let window = Window { offset, rows };
         let filter = filter.as_ref();
@@ -83,16 +76,42 @@ pub(super) async fn page(
             }
         }
     };
-    let mut found = Vec::new();
-    if window.offset < first_len {
-        let rows = Ord::min(window.rows, first_len - window.offset);
-        found = run(positive_first, window.offset, rows).await?;
-    }
+    let count_first_run = || async {
+        let positive = count_positive(db, filter.as_ref(), month, figure).await?;
+        Ok::<_, Error>(if positive_first {
+            positive
+        } else {
+            matching.saturating_sub(positive)
+        })
+    };
+    // Ascending, the zeros come first, read by walking the teams by id: that walk cannot skip
+    // ahead and stops early only when told how many zeros there are, so they are counted first.
+    // Descending, the positive run is a range of the month index: read it first, and count it
+    // (every positive month checked against the filter) only for a page that lies past it.
+    let first_len = if positive_first {
+        None
+    } else {
+        Some(count_first_run().await?)
+    };
+    let first_rows = first_len.map_or(window.rows, |len| {
+        Ord::min(window.rows, len.saturating_sub(window.offset))
+    });
+    let mut found = if first_rows > 0 {
+        run(positive_first, window.offset, first_rows).await?
+    } else {
+        Vec::new()
+    };
     let left = window.rows - found.len() as u64;
-    if left > 0 && second_len > 0 {
-        let offset = window.offset.saturating_sub(first_len);
-        found.extend(run(!positive_first, offset, left).await?);
+    if left == 0 {
+        return Ok(found);
     }
+    let first_len = match first_len {
+        Some(len) => len,
+        None if found.is_empty() => count_first_run().await?,
+        None => window.offset + found.len() as u64,
+    };
+    let offset = window.offset.saturating_sub(first_len);
+    found.extend(run(!positive_first, offset, left).await?);
     Ok(found)
 }
 
