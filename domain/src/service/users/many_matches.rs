@@ -89,6 +89,27 @@ fn by_sort_key(select: &mut SelectStatement, dir: SortDir) {
     order_rows(select, key, id, UserSort::Name, dir);
 }
 
+/// `id` and `sort_key` (the sort's `key`) of the `user_sort_keys` entries in `role`.
+fn keyed(key: Expr, role: Option<Role>) -> SelectStatement {
+    let mut select = Query::select();
+    select
+        .expr_as(keys_column("id"), Alias::new("id"))
+        .expr_as(key, Alias::new("sort_key"))
+        .from(keys_table());
+    if let Some(role) = in_role(role) {
+        select.and_where(role);
+    }
+    select
+}
+
+/// `id` and `sort_key` of the rows of `inner`, read as a subquery named `name`.
+fn keyed_from(inner: SelectStatement, name: Alias) -> SelectStatement {
+    Query::select()
+        .columns([Alias::new("id"), Alias::new("sort_key")])
+        .from_subquery(inner, name)
+        .to_owned()
+}
+
 /// Steps 1 and 3: the page read along the sort key's index of `user_sort_keys`, the search
 /// checked on each entry. With a `bound`, only that many entries are read (the role's, when
 /// there is one), and `None` is the answer when they hold too few matches for the page.
@@ -99,14 +120,7 @@ async fn walk_keys(
     (key, dir, window): Sorted,
     bound: Option<u64>,
 ) -> Result<Option<Vec<i64>>, Error> {
-    let mut walked = Query::select();
-    walked
-        .expr_as(keys_column("id"), Alias::new("id"))
-        .expr_as(key, Alias::new("sort_key"))
-        .from(keys_table());
-    if let Some(role) = in_role(role) {
-        walked.and_where(role);
-    }
+    let mut walked = keyed(key, role);
     by_sort_key(&mut walked, dir);
     let mut kept = match bound {
         None => walked.and_where(search.on_keys()).to_owned(),
@@ -119,10 +133,8 @@ async fn walk_keys(
                     (keys_table(), Alias::new("email_key")),
                 ])
                 .limit(bound);
-            let mut kept = Query::select();
-            kept.columns([Alias::new("id"), Alias::new("sort_key")])
-                .from_subquery(walked, keys_table())
-                .and_where(search.on_keys());
+            let mut kept = keyed_from(walked, keys_table());
+            kept.and_where(search.on_keys());
             by_sort_key(&mut kept, dir);
             kept
         }
@@ -144,32 +156,20 @@ async fn merge_the_ranges(
     (key, dir, window): Sorted,
 ) -> Result<Vec<i64>, Error> {
     let range = |range: SimpleExpr| {
-        let mut read = Query::select();
-        read.expr_as(keys_column("id"), Alias::new("id"))
-            .expr_as(key.clone(), Alias::new("sort_key"))
-            .from(keys_table())
-            .and_where(range);
-        if let Some(role) = in_role(role) {
-            read.and_where(role);
-        }
+        let mut read = keyed(key.clone(), role);
+        read.and_where(range);
         read
     };
     let first = |mut read: SelectStatement, name: &str| {
         by_sort_key(&mut read, dir);
         read.limit(window.offset + window.rows);
-        Query::select()
-            .columns([Alias::new("id"), Alias::new("sort_key")])
-            .from_subquery(read, Alias::new(name))
-            .to_owned()
+        keyed_from(read, Alias::new(name))
     };
     // A LIMIT keeps the across range a subquery of its own: otherwise PostgreSQL may walk the
     // sort key's index looking for it, as if its matches were spread (they are bunched).
     let mut whole = range(across);
     whole.limit(i64::MAX as u64);
-    let across_whole = Query::select()
-        .columns([Alias::new("id"), Alias::new("sort_key")])
-        .from_subquery(whole, Alias::new("across_whole"))
-        .to_owned();
+    let across_whole = keyed_from(whole, Alias::new("across_whole"));
 
     let mut merged = first(range(along), "along");
     merged.union(UnionType::Distinct, first(across_whole, "across"));

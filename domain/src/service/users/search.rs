@@ -70,41 +70,38 @@ impl Search {
         self.text.chars().count() < TRIGRAM
     }
 
-    /// A filter on `users` checked row by row, for walking a sort index (or a small role's
-    /// rows) when the search matches too many users for its index to help.
-    pub(super) fn on_rows(&self, backend: DbBackend) -> SimpleExpr {
-        let escaped = escape_like(&self.text);
-        let like = |column: SimpleExpr, pattern: &str| {
-            column.like(LikeExpr::new(pattern.to_owned()).escape('\\'))
-        };
-        let email = || Expr::col((user::Entity, user::Column::EmailNormalized));
-        if self.is_prefix() {
-            let pattern = format!("{escaped}%");
-            return like(Expr::cust(NAME_KEY), &pattern).or(like(email(), &pattern));
-        }
-        let pattern = format!("%{escaped}%");
-        if backend == DbBackend::Postgres {
-            // Name and email in one generated column (migration `list_sort_speed`): one `LIKE`.
-            return like(
-                Expr::col((user::Entity, Alias::new("search_text"))),
-                &pattern,
-            );
-        }
-        like(Expr::cust("LOWER(users.name)"), &pattern).or(like(email(), &pattern))
-    }
-
-    /// The same filter on an entry of `user_sort_keys` (whose name key is the lower-cased name,
-    /// or the email for invited users), for walking its indexes.
-    pub(super) fn on_keys(&self) -> SimpleExpr {
+    /// `column LIKE` the search: its start for one or two characters, anywhere for longer ones
+    /// (wildcards in the text escaped).
+    fn like(&self, column: Expr) -> Expr {
         let escaped = escape_like(&self.text);
         let pattern = if self.is_prefix() {
             format!("{escaped}%")
         } else {
             format!("%{escaped}%")
         };
-        let like =
-            |column: &str| keys_column(column).like(LikeExpr::new(pattern.clone()).escape('\\'));
-        like("name_key").or(like("email_key"))
+        column.like(LikeExpr::new(pattern).escape('\\'))
+    }
+
+    /// A filter on `users` checked row by row, for walking a sort index (or a small role's
+    /// rows) when the search matches too many users for its index to help.
+    pub(super) fn on_rows(&self, backend: DbBackend) -> SimpleExpr {
+        let email = Expr::col((user::Entity, user::Column::EmailNormalized));
+        if self.is_prefix() {
+            return self.like(Expr::cust(NAME_KEY)).or(self.like(email));
+        }
+        if backend == DbBackend::Postgres {
+            // Name and email in one generated column (migration `list_sort_speed`): one `LIKE`.
+            return self.like(Expr::col((user::Entity, Alias::new("search_text"))));
+        }
+        self.like(Expr::cust("LOWER(users.name)"))
+            .or(self.like(email))
+    }
+
+    /// The same filter on an entry of `user_sort_keys` (whose name key is the lower-cased name,
+    /// or the email for invited users), for walking its indexes.
+    pub(super) fn on_keys(&self) -> SimpleExpr {
+        self.like(keys_column("name_key"))
+            .or(self.like(keys_column("email_key")))
     }
 
     /// The ids of matching users (in `role`, when given), read from `user_sort_keys`, at most
@@ -134,10 +131,7 @@ impl Search {
             select.from(keys_table());
             match self.ranges(backend) {
                 Some([name, email]) => select.and_where(name.or(email)),
-                None => select
-                    .and_where(keys_column("search_text").like(
-                        LikeExpr::new(format!("%{}%", escape_like(&self.text))).escape('\\'),
-                    )),
+                None => select.and_where(self.like(keys_column("search_text"))),
             };
         }
         if let Some(role) = in_role(role) {
