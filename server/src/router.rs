@@ -65,7 +65,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security::headers))
         .layer(middleware::from_fn(security::client_addr))
         .layer(middleware::from_fn_with_state(
-            state.gateway.access.clone(),
+            (state.gateway.access.clone(), state.db.clone()),
             access_changes,
         ))
         .with_state(state)
@@ -73,18 +73,22 @@ pub fn app(state: AppState) -> Router {
         .merge(gateway)
 }
 
-/// A dashboard write may have suspended someone, revoked a key or changed a limit: the gateway
-/// forgets what it remembered before the answer goes out, so the next API request is checked
-/// against the change.
+/// A dashboard write may have suspended someone, revoked a key or changed a limit: before the
+/// answer goes out, the access epoch (which the database's triggers move for exactly those
+/// changes) is read once, so the next API request is checked against the change. Writes that
+/// changed none of that leave the gateway's memory alone.
 async fn access_changes(
-    axum::extract::State(access): axum::extract::State<std::sync::Arc<AccessWatch>>,
+    axum::extract::State((access, db)): axum::extract::State<(
+        std::sync::Arc<AccessWatch>,
+        DatabaseConnection,
+    )>,
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
     let writes = !matches!(*request.method(), http::Method::GET | http::Method::HEAD);
     let response = next.run(request).await;
     if writes {
-        access.changed_here();
+        access.catch_up(&db).await;
     }
     response
 }

@@ -185,16 +185,14 @@ fn spawn_session_purge(db: DatabaseConnection) {
 }
 
 /// Gives back, every minute (and at start), budget leases nobody renewed for
-/// [`ledger::STALE_AFTER`]: those of a process that died. A live process renews its own every
-/// [`ledger::RENEW_EVERY`].
+/// [`ledger::STALE_AFTER`] by the database's clock: those of a process that died. A live
+/// process renews its own every [`ledger::RENEW_EVERY`].
 fn spawn_lease_sweep(db: DatabaseConnection) {
-    let stale_after =
-        chrono::Duration::from_std(ledger::STALE_AFTER).unwrap_or(chrono::Duration::minutes(1));
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            match leases::release_stale(&db, chrono::Utc::now() - stale_after).await {
+            match leases::release_stale(&db, ledger::STALE_AFTER).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!("gave back {n} budget leases of a process that stopped"),
                 Err(e) => tracing::warn!("could not sweep stale budget leases: {e}"),

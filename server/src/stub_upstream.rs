@@ -21,8 +21,10 @@ use std::time::Duration;
 pub enum StubUsage {
     /// These counts.
     Fixed { prompt: u64, completion: u64 },
-    /// The most the request could have cost: its body's length in bytes in, its output limit
-    /// out — what the gateway reserved, so admissions can be counted exactly.
+    /// What a provider bills when every choice runs to the output limit: the body's length in
+    /// bytes in, the output limit (the larger of `max_tokens` and `max_completion_tokens` when
+    /// both are sent — a provider may honour either) times `n` out, plus `image_tokens` for every
+    /// image part — what the gateway reserves, so admissions can be counted exactly.
     WorstCase,
     /// No `usage` at all.
     Omitted,
@@ -39,6 +41,12 @@ pub struct StubBehaviour {
     /// Content chunks in a stream, and the pause before each.
     pub stream_chunks: usize,
     pub chunk_pause: Duration,
+    /// The pause between the last content chunk and the usage chunk.
+    pub usage_pause: Duration,
+    /// Break the connection after this many content chunks (a provider failing mid-stream).
+    pub break_after: Option<usize>,
+    /// Prompt tokens a provider bills for each image part (whatever its URL or size).
+    pub image_tokens: u64,
 }
 
 impl Default for StubBehaviour {
@@ -52,6 +60,9 @@ impl Default for StubBehaviour {
             fail_with: None,
             stream_chunks: 3,
             chunk_pause: Duration::ZERO,
+            usage_pause: Duration::ZERO,
+            break_after: None,
+            image_tokens: 0,
         }
     }
 }
@@ -140,11 +151,10 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
             json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}),
         ),
         StubUsage::WorstCase => {
-            let out = request["max_completion_tokens"]
-                .as_u64()
-                .or(request["max_tokens"].as_u64())
-                .unwrap_or(0);
-            let prompt = body.len() as u64;
+            let limits = [&request["max_completion_tokens"], &request["max_tokens"]];
+            let out = limits.iter().filter_map(|v| v.as_u64()).max().unwrap_or(0)
+                * request["n"].as_u64().unwrap_or(1);
+            let prompt = body.len() as u64 + behaviour.image_tokens * image_parts(&request);
             Some(
                 json!({"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}),
             )
@@ -172,6 +182,20 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     Json(answer).into_response()
 }
 
+/// How many `image_url` parts the request's messages hold.
+fn image_parts(request: &Value) -> u64 {
+    let messages = request["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    messages
+        .iter()
+        .filter_map(|m| m["content"].as_array())
+        .flatten()
+        .filter(|part| part["type"] == "image_url")
+        .count() as u64
+}
+
 fn stream(model: String, behaviour: StubBehaviour, usage: Option<Value>) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
@@ -183,6 +207,10 @@ fn stream(model: String, behaviour: StubBehaviour, usage: Option<Value>) -> Resp
             Ok(Bytes::from(format!("data: {event}\n\n")))
         };
         for i in 0..behaviour.stream_chunks {
+            if behaviour.break_after == Some(i) {
+                let _ = tx.send(Err(std::io::Error::other("stub broke off"))).await;
+                return;
+            }
             if !behaviour.chunk_pause.is_zero() {
                 tokio::time::sleep(behaviour.chunk_pause).await;
             }
@@ -190,6 +218,9 @@ fn stream(model: String, behaviour: StubBehaviour, usage: Option<Value>) -> Resp
             if tx.send(chunk(delta, Value::Null)).await.is_err() {
                 return;
             }
+        }
+        if !behaviour.usage_pause.is_zero() {
+            tokio::time::sleep(behaviour.usage_pause).await;
         }
         if let Some(usage) = usage {
             let _ = tx.send(chunk(json!([]), usage)).await;

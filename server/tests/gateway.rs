@@ -1,6 +1,7 @@
 //! The `/v1` request path over real HTTP, against the stub upstream on loopback: key
 //! authentication and its refusals, what is forwarded, metering, streaming, the hard cap
-//! (including 200 concurrent requests), upstream failures and a client leaving mid-stream.
+//! (including 200 concurrent requests), upstream failures, clients that leave before the end
+//! (charged all the same), and requests whose worst case must bound what the upstream bills.
 
 mod support;
 
@@ -14,8 +15,8 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 use std::time::Duration;
 use support::gateway::{
-    Gateway, MODEL, UPSTREAM_KEY, assert_admitted_exactly_the_budget, chat_at_once, hello,
-    team_month,
+    Gateway, MODEL, UPSTREAM_KEY, VISION_ENTRY, VISION_MODEL, assert_admitted_exactly_the_budget,
+    chat_at_once, hello, team_month,
 };
 use tollgate::stub_upstream::{StubBehaviour, StubUsage};
 
@@ -300,7 +301,7 @@ async fn two_hundred_concurrent_requests_admit_exactly_what_the_budget_allows() 
 }
 
 #[tokio::test]
-async fn upstream_failures_release_the_hold() {
+async fn upstream_refusals_release_the_hold_and_timeouts_are_charged() {
     let gw = Gateway::with_timeout(1).await;
     let team = gw.team("Research", "10").await;
     let (_, key) = gw.member_key("m@example.com", team).await;
@@ -324,7 +325,14 @@ async fn upstream_failures_release_the_hold() {
         status, 502,
         "the upstream refusing our key is not the client's 401: {body}"
     );
+    assert_eq!(
+        month(&gw, team).await,
+        (0, 0, 0),
+        "refused by the upstream: nothing spent, nothing held"
+    );
 
+    // Received but not answered in time: the provider may have worked on it, so its worst
+    // case is charged.
     gw.stub.set(StubBehaviour {
         latency: Duration::from_millis(1_500),
         ..StubBehaviour::default()
@@ -334,48 +342,350 @@ async fn upstream_failures_release_the_hold() {
         (status, body["error"]["code"].as_str()),
         (504, Some("upstream_timeout"))
     );
-
-    assert_eq!(
-        month(&gw, team).await,
-        (0, 0, 0),
-        "nothing spent, nothing held"
-    );
-    assert_eq!(settled(&gw).await, 0);
+    let spent = spent_once_settled(&gw, team, 1).await;
+    let forwarded = serde_json::to_vec(&gw.stub.last().body).unwrap().len() as i64;
+    assert!(spent >= forwarded + 200, "spent {spent}");
     gw.server.finish().await;
 }
 
-#[tokio::test]
-async fn a_client_leaving_mid_stream_leaves_no_hold() {
-    let gw = Gateway::start().await;
-    let team = gw.team("Research", "10").await;
-    let (_, key) = gw.member_key("m@example.com", team).await;
-    gw.stub.set(StubBehaviour {
-        stream_chunks: 50,
-        chunk_pause: Duration::from_millis(100),
-        ..StubBehaviour::default()
-    });
+/// Opens a streamed chat with `key`, reads until `enough` says so, then hangs up.
+async fn stream_and_leave(gw: &Gateway, key: &str, enough: impl Fn(&str) -> bool) {
     let mut asked = hello();
     asked["stream"] = json!(true);
     let res = gw
         .http
         .post(format!("{}/chat/completions", gw.base))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&asked)
         .send()
         .await
         .unwrap();
+    assert_eq!(res.status(), 200);
     let mut events = res.bytes_stream();
-    let first = events.next().await.unwrap().unwrap();
-    assert!(String::from_utf8_lossy(&first).contains("part 0"));
-    assert_eq!(leases::outstanding(&gw.server.db).await.unwrap(), 1);
-    drop(events);
-    assert_eq!(
-        settled(&gw).await,
-        0,
-        "the hold is released when the client goes"
+    let mut seen = String::new();
+    while !enough(&seen) {
+        let chunk = events.next().await.expect("more events").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        !seen.contains("\"usage\":{"),
+        "left before the usage: {seen}"
     );
-    let (spent, requests, reserved) = month(&gw, team).await;
-    assert_eq!((spent, requests, reserved), (0, 0, 0));
+}
+
+/// Waits until the team's month counts `requests` requests, nothing is held and no lease is
+/// left; answers its spend.
+async fn spent_once_settled(gw: &Gateway, team: TeamId, requests: i64) -> i64 {
+    for _ in 0..150 {
+        let (spent, counted, reserved) = month(gw, team).await;
+        if (counted, reserved) == (requests, 0) && settled(gw).await == 0 {
+            return spent;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the team's month is {:?}", month(gw, team).await);
+}
+
+#[tokio::test]
+async fn a_client_leaving_before_the_usage_chunk_is_charged_what_the_upstream_reports() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "10").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    gw.stub.set(StubBehaviour {
+        usage: StubUsage::Fixed {
+            prompt: 3_000,
+            completion: 400,
+        },
+        stream_chunks: 3,
+        usage_pause: Duration::from_millis(300),
+        ..StubBehaviour::default()
+    });
+    // Every content chunk read, then gone before the usage chunk: the answer was had in full.
+    stream_and_leave(&gw, &key, |seen| seen.contains("part 2")).await;
+    // 3,000 × 1 + 400 × 2 micro-dollars: the gateway read on to the upstream's own figures.
+    assert_eq!(spent_once_settled(&gw, team, 1).await, 3_800);
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn a_client_leaving_mid_stream_is_charged_too() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "10").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    gw.stub.set(StubBehaviour {
+        stream_chunks: 20,
+        chunk_pause: Duration::from_millis(20),
+        ..StubBehaviour::default()
+    });
+    stream_and_leave(&gw, &key, |seen| seen.contains("part 0")).await;
+    // The default usage: 10 × 1 + 5 × 2.
+    assert_eq!(spent_once_settled(&gw, team, 1).await, 20);
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn an_upstream_breaking_off_mid_stream_is_charged_the_worst_case() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "10").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    gw.stub.set(StubBehaviour {
+        stream_chunks: 5,
+        break_after: Some(2),
+        ..StubBehaviour::default()
+    });
+    let mut asked = hello();
+    asked["stream"] = json!(true);
+    let sent = gw
+        .http
+        .post(format!("{}/chat/completions", gw.base))
+        .bearer_auth(&key)
+        .json(&asked)
+        .send()
+        .await;
+    // The break reaches the client as a broken response, before or after its headers.
+    let broke = match sent {
+        Ok(res) => res.status() == 200 && res.text().await.is_err(),
+        Err(_) => true,
+    };
+    assert!(broke, "the client sees the stream break");
+    // No usage came: the upstream accepted the request, so its worst case is charged — the
+    // forwarded body's bytes in, 100 tokens out at 2 µ$.
+    let spent = spent_once_settled(&gw, team, 1).await;
+    let forwarded = serde_json::to_vec(&gw.stub.last().body).unwrap().len() as i64;
+    assert!(spent >= forwarded + 200, "spent {spent}");
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn a_client_leaving_before_the_answer_is_charged_what_the_upstream_reports() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "10").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    gw.stub.set(StubBehaviour {
+        usage: StubUsage::Fixed {
+            prompt: 1_000,
+            completion: 50,
+        },
+        latency: Duration::from_millis(400),
+        ..StubBehaviour::default()
+    });
+    let gone = gw
+        .http
+        .post(format!("{}/chat/completions", gw.base))
+        .bearer_auth(&key)
+        .timeout(Duration::from_millis(100))
+        .json(&hello())
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client gave up first");
+    assert_eq!(spent_once_settled(&gw, team, 1).await, 1_100);
+    gw.server.finish().await;
+}
+
+/// A team whose limit is `limit`, a Member's key in it, and the stub billing every request's
+/// worst case as a provider would.
+async fn billed_at_worst(gw: &Gateway, limit: &str) -> (TeamId, String) {
+    let team = gw.team("Research", limit).await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    gw.stub.set(StubBehaviour {
+        usage: StubUsage::WorstCase,
+        image_tokens: 20_000,
+        ..StubBehaviour::default()
+    });
+    (team, key)
+}
+
+#[tokio::test]
+async fn several_choices_are_held_for_every_choice() {
+    let gw = Gateway::start().await;
+    // $0.01: one choice of 100 tokens (≈ 300 µ$) fits many times, but 8 choices of 1,000
+    // tokens (16,000 µ$ out) do not fit at all.
+    let (team, key) = billed_at_worst(&gw, "0.01").await;
+    let mut asked = hello();
+    asked["n"] = json!(8);
+    asked["max_tokens"] = json!(1_000);
+    let (status, body) = gw.chat(&key, asked).await;
+    assert_eq!(status, 402, "{body}");
+    let mut asked = hello();
+    asked["n"] = json!(3);
+    let (status, body) = gw.chat(&key, asked).await;
+    assert_eq!(status, 200, "{body}");
+    let spent = spent_once_settled(&gw, team, 1).await;
+    assert!((600..=10_000).contains(&spent), "spent {spent}");
+    for bad in [json!(0), json!(-1), json!(1.5), json!("2"), json!(129)] {
+        let mut asked = hello();
+        asked["n"] = bad.clone();
+        let (status, body) = gw.chat(&key, asked).await;
+        assert_eq!(
+            (status, body["error"]["param"].as_str()),
+            (400, Some("n")),
+            "n = {bad}: {body}"
+        );
+    }
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn both_output_limits_are_clamped() {
+    let gw = Gateway::start().await;
+    let (team, key) = billed_at_worst(&gw, "10").await;
+    let mut asked = hello();
+    asked["max_tokens"] = json!(50_000);
+    asked["max_completion_tokens"] = json!(10);
+    assert_eq!(gw.chat(&key, asked).await.0, 200);
+    let sent = gw.stub.last().body;
+    assert_eq!(
+        (&sent["max_tokens"], &sent["max_completion_tokens"]),
+        (&json!(10), &json!(10)),
+        "both fields carry the limit that was held"
+    );
+    spent_once_settled(&gw, team, 1).await;
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn images_are_held_at_the_models_bound_or_refused() {
+    let gw = Gateway::with_models(30, VISION_ENTRY).await;
+    // $0.01 = 10,000 µ$: the text alone fits, an image at 20,000 tokens does not.
+    let (team, key) = billed_at_worst(&gw, "0.01").await;
+    let with_image = |model: &str, url: &str| {
+        json!({
+            "model": model,
+            "max_tokens": 10,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": url}}
+            ]}]
+        })
+    };
+    // A model whose entry does not bound images: refused before anything is held or sent.
+    let (status, body) = gw
+        .chat(&key, with_image(MODEL, "http://example.com/cat.png"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("image"),
+        "{body}"
+    );
+    let (status, body) = gw
+        .chat(
+            &key,
+            with_image(MODEL, "data:image/png;base64,iVBORw0KGgo="),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    // A model that bounds them: held at 20,000 tokens an image, so this one is past the limit.
+    let (status, body) = gw
+        .chat(&key, with_image(VISION_MODEL, "http://example.com/cat.png"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (402, Some("budget_exceeded")),
+        "{body}"
+    );
+    assert_eq!(gw.stub.requests(), 0);
+    assert_eq!(month(&gw, team).await, (0, 0, 0));
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn options_that_change_the_price_are_refused() {
+    let gw = Gateway::start().await;
+    let (_, key) = billed_at_worst(&gw, "10").await;
+    for (field, value) in [
+        ("service_tier", json!("priority")),
+        ("audio", json!({"voice": "alloy", "format": "wav"})),
+        ("modalities", json!(["text", "audio"])),
+        ("prediction", json!({"type": "content", "content": "x"})),
+        ("web_search_options", json!({})),
+    ] {
+        let mut asked = hello();
+        asked[field] = value;
+        let (status, body) = gw.chat(&key, asked).await;
+        assert_eq!(
+            (status, body["error"]["param"].as_str()),
+            (400, Some(field)),
+            "{body}"
+        );
+    }
+    let mut asked = hello();
+    asked["service_tier"] = json!("default");
+    asked["modalities"] = json!(["text"]);
+    assert_eq!(gw.chat(&key, asked).await.0, 200);
+    assert_eq!(gw.stub.requests(), 1);
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn the_key_is_checked_before_the_body_is_read() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "10").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    let huge = vec![b' '; 40 * 1024 * 1024];
+    let anonymous = gw
+        .http
+        .post(format!("{}/chat/completions", gw.base))
+        .header("content-type", "application/json")
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401, "refused from the headers alone");
+    let too_big = gw
+        .http
+        .post(format!("{}/chat/completions", gw.base))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+    let body: serde_json::Value = too_big.json().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("bytes"),
+        "{body}"
+    );
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn only_writes_that_change_access_make_the_gateway_forget_keys() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "10").await;
+    let (member, key) = gw.member_key("m@example.com", team).await;
+    assert_eq!(gw.chat(&key, hello()).await.0, 200);
+    let before = gw.access.version();
+    let owner = gw.server.sign_in("owner@example.com").await;
+    // Unauthenticated writes, writes to nowhere, refused writes and reads over POST.
+    for _ in 0..20 {
+        gw.server
+            .post("suspend_user", &format!("id={}", member.0), None)
+            .await;
+        gw.server.post("no_such_function", "", Some(&owner)).await;
+        gw.server
+            .post("suspend_user", "id=not-a-number", Some(&owner))
+            .await;
+    }
+    let query = r#"{"query":{"search":"","role":null,"sort":"Name","dir":"Asc","page":1}}"#;
+    let list = gw.server.post_json("list_users", query, &owner).await;
+    assert_eq!(list.0, 200, "{}", list.1);
+    assert_eq!(
+        gw.access.version(),
+        before,
+        "nothing that changes access happened"
+    );
+    let suspend = gw
+        .server
+        .post("suspend_user", &format!("id={}", member.0), Some(&owner))
+        .await;
+    assert_eq!(suspend.0, 200, "{}", suspend.1);
+    assert_ne!(
+        gw.access.version(),
+        before,
+        "a suspension is noticed before its answer"
+    );
+    assert_eq!(gw.chat(&key, hello()).await.0, 401);
     gw.server.finish().await;
 }
 

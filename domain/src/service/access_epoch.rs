@@ -4,15 +4,17 @@
 //! budgets is only good while the epoch it was read at is current.
 //!
 //! Reading that row on every request would cost a database round trip each, so each process
-//! keeps an [`AccessWatch`]: a local version that moves when the process itself makes a change
-//! (the dashboard's writes call [`AccessWatch::changed_here`] before answering — so the very
-//! next request sees it) or when a poll of the database epoch, every [`POLL_EVERY`], finds that
-//! another process has.
+//! keeps an [`AccessWatch`]: a local version that moves when the database epoch is seen to
+//! have moved — by the dashboard's writes in this process, which look once before answering
+//! ([`AccessWatch::catch_up`], so the very next request sees their change), or by a poll every
+//! [`POLL_EVERY`], which finds another process's. Writes that changed nothing that bears on
+//! access (refused, unauthenticated, reads sent as POST) leave the epoch, and so what the
+//! gateway remembers, alone.
 
 use crate::Error;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How often another process's changes are looked for.
@@ -34,9 +36,22 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<i64, Error> {
 }
 
 /// This process's view of the epoch: a version that moves whenever access may have changed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AccessWatch {
     version: AtomicU64,
+    /// The highest database epoch seen ([`NOT_SEEN`] before the first look).
+    seen: AtomicI64,
+}
+
+const NOT_SEEN: i64 = i64::MIN;
+
+impl Default for AccessWatch {
+    fn default() -> Self {
+        AccessWatch {
+            version: AtomicU64::new(0),
+            seen: AtomicI64::new(NOT_SEEN),
+        }
+    }
 }
 
 impl AccessWatch {
@@ -50,11 +65,25 @@ impl AccessWatch {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Reads `db`'s epoch now; the version moves if it moved since last seen. A write that may
+    /// have changed access calls this before it answers.
+    pub async fn catch_up(&self, db: &impl ConnectionTrait) {
+        match current(db).await {
+            Ok(epoch) => {
+                let before = self.seen.fetch_max(epoch, Ordering::AcqRel);
+                if before != NOT_SEEN && before < epoch {
+                    self.changed_here();
+                }
+            }
+            // Unknown: forget what was remembered rather than trust it.
+            Err(_) => self.changed_here(),
+        }
+    }
+
     /// Starts polling `db`'s epoch on the current runtime; the version moves when it does.
     pub fn watch(self: &Arc<Self>, db: DatabaseConnection) {
         let watch = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut seen = None;
             let mut every = tokio::time::interval(POLL_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -62,17 +91,7 @@ impl AccessWatch {
                 let Some(watch) = watch.upgrade() else {
                     return;
                 };
-                match current(&db).await {
-                    Ok(epoch) if seen != Some(epoch) => {
-                        if seen.is_some() {
-                            watch.changed_here();
-                        }
-                        seen = Some(epoch);
-                    }
-                    Ok(_) => {}
-                    // Unknown: forget what was remembered rather than trust it.
-                    Err(_) => watch.changed_here(),
-                }
+                watch.catch_up(&db).await;
             }
         });
     }

@@ -6,6 +6,12 @@
 //! (the sum never grows); what is not needed is given back. Because every slice is taken by
 //! that one statement, the cap holds across processes sharing the database; a dead process's
 //! slices stop being renewed and are swept.
+//!
+//! Lease times are the database's clock (on PostgreSQL `CURRENT_TIMESTAMP`; SQLite lives on one
+//! machine, whose clock every process shares), so processes whose clocks disagree cannot sweep
+//! each other. Whatever touches a lease — a renewal, a settlement taking its cost off, an
+//! extension — first finds it still there, and changes the month's reservations only then: a
+//! lease swept by another process is given back once, by the sweep.
 
 use crate::entity::{budget_lease, team, usage_team_month};
 use crate::money::Money;
@@ -48,6 +54,8 @@ pub enum Extension {
     Refused(OverBudget),
     /// The team has no limit (any more), or is gone: nothing to hold.
     Unlimited,
+    /// The lease to grow is gone (swept by another process): nothing was held.
+    LeaseGone(i64),
 }
 
 /// What a process asks of a team's month: `want`, or at least `need`.
@@ -77,6 +85,13 @@ pub async fn extend_in(
         want,
         need,
     } = ask;
+    // Touched first: on PostgreSQL this also locks the row, so a sweep waits for this round
+    // and then gives back the lease as it grew.
+    if let Some(id) = lease
+        && !resize(conn, id, 0).await?
+    {
+        return Ok(Extension::LeaseGone(id));
+    }
     usage_team_month::Entity::insert(usage_team_month::ActiveModel {
         team_id: Set(team.0),
         month: Set(month),
@@ -107,21 +122,24 @@ pub async fn extend_in(
     };
     let lease = match lease {
         Some(id) => {
-            resize(conn, id, granted.micros(), at).await?;
+            resize(conn, id, granted.micros()).await?;
             id
         }
         None => {
-            budget_lease::ActiveModel {
+            let id = budget_lease::ActiveModel {
                 holder: Set(holder.to_owned()),
                 team_id: Set(team.0),
                 month: Set(month),
                 amount_micros: Set(granted.micros()),
-                renewed_at: Set(at),
+                renewed_at: Set(Utc::now()),
                 ..Default::default()
             }
             .insert(conn)
             .await?
-            .id
+            .id;
+            // Stamped again by the database's clock.
+            resize(conn, id, 0).await?;
+            id
         }
     };
     let room = over_budget(conn, team, month, at)
@@ -168,7 +186,8 @@ async fn hold_within_limit(
 }
 
 /// Takes `amount` off lease `lease` and off its month's reservations: spent by settled requests
-/// (whose spend is recorded in the same transaction) or given back.
+/// (whose spend is recorded in the same transaction) or given back. Answers `false`, changing
+/// nothing, when the lease is gone: the sweep that took it gave its whole amount back already.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
@@ -178,12 +197,14 @@ pub async fn shrink_in(
     team: TeamId,
     month: i32,
     amount: Money,
-) -> Result<(), Error> {
-    if amount == Money::ZERO {
-        return Ok(());
+) -> Result<bool, Error> {
+    if !resize(conn, lease, -amount.micros()).await? {
+        return Ok(false);
     }
-    resize(conn, lease, -amount.micros(), Utc::now()).await?;
-    unreserve(conn, team.0, month, amount.micros()).await
+    if amount != Money::ZERO {
+        unreserve(conn, team.0, month, amount.micros()).await?;
+    }
+    Ok(true)
 }
 
 /// Deletes an empty lease.
@@ -195,34 +216,55 @@ pub async fn end_in(conn: &impl ConnectionTrait, lease: i64) -> Result<(), Error
     Ok(())
 }
 
-/// Marks `leases` as still held by a live process.
+/// Marks `leases` as still held by a live process, by the database's clock, in a statement of
+/// its own; answers those that are gone (swept: their slices must be dropped).
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
-pub async fn renew_in(
-    conn: &impl ConnectionTrait,
-    leases: &[i64],
-    at: DateTime<Utc>,
-) -> Result<(), Error> {
+pub async fn renew(db: &DatabaseConnection, leases: &[i64]) -> Result<Vec<i64>, Error> {
     if leases.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    budget_lease::Entity::update_many()
-        .col_expr(budget_lease::Column::RenewedAt, Expr::value(at))
+    let renewed = budget_lease::Entity::update_many()
+        .col_expr(budget_lease::Column::RenewedAt, database_now(db))
         .filter(budget_lease::Column::Id.is_in(leases.iter().copied()))
-        .exec(conn)
+        .exec(db)
         .await?;
-    Ok(())
+    if renewed.rows_affected == leases.len() as u64 {
+        return Ok(Vec::new());
+    }
+    let there: Vec<i64> = budget_lease::Entity::find()
+        .filter(budget_lease::Column::Id.is_in(leases.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    Ok(leases
+        .iter()
+        .copied()
+        .filter(|l| !there.contains(l))
+        .collect())
 }
 
-/// Gives back the leases last renewed before `before`: those of a process that died. Run at
-/// start-up and now and then; answers how many were swept.
+/// Gives back the leases not renewed for `stale_after` by the database's clock: those of a
+/// process that died. Run at start-up and now and then; answers how many were swept.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
-pub async fn release_stale(db: &DatabaseConnection, before: DateTime<Utc>) -> Result<u64, Error> {
+pub async fn release_stale(
+    db: &DatabaseConnection,
+    stale_after: std::time::Duration,
+) -> Result<u64, Error> {
+    let before = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => Expr::cust(format!(
+            "CURRENT_TIMESTAMP - INTERVAL '{} milliseconds'",
+            stale_after.as_millis()
+        )),
+        _ => Expr::value(Utc::now() - stale_after),
+    };
     let stale = budget_lease::Entity::find()
-        .filter(budget_lease::Column::RenewedAt.lt(before))
+        .filter(Expr::col(budget_lease::Column::RenewedAt).lt(before))
         .all(db)
         .await?;
     let mut released = 0;
@@ -274,22 +316,26 @@ pub async fn outstanding(db: &impl ConnectionTrait) -> Result<u64, Error> {
     Ok(budget_lease::Entity::find().count(db).await?)
 }
 
-async fn resize(
-    conn: &impl ConnectionTrait,
-    lease: i64,
-    by: i64,
-    at: DateTime<Utc>,
-) -> Result<(), Error> {
-    budget_lease::Entity::update_many()
+/// Grows (or shrinks) lease `lease` by `by` and stamps it renewed; `false` when it is gone.
+async fn resize(conn: &impl ConnectionTrait, lease: i64, by: i64) -> Result<bool, Error> {
+    let resized = budget_lease::Entity::update_many()
         .col_expr(
             budget_lease::Column::AmountMicros,
             Expr::col(budget_lease::Column::AmountMicros).add(by),
         )
-        .col_expr(budget_lease::Column::RenewedAt, Expr::value(at))
+        .col_expr(budget_lease::Column::RenewedAt, database_now(conn))
         .filter(budget_lease::Column::Id.eq(lease))
         .exec(conn)
         .await?;
-    Ok(())
+    Ok(resized.rows_affected > 0)
+}
+
+/// Now, by the database's clock (SQLite's is the one machine's).
+fn database_now(conn: &impl ConnectionTrait) -> sea_orm::sea_query::SimpleExpr {
+    match conn.get_database_backend() {
+        sea_orm::DbBackend::Postgres => Expr::cust("CURRENT_TIMESTAMP"),
+        _ => Expr::value(Utc::now()),
+    }
 }
 
 async fn unreserve(

@@ -5,12 +5,12 @@
 
 use crate::support::{actor, add_user, databases};
 use chrono::{Duration, Utc};
-use domain::entity::{team, usage_team_month, user};
+use domain::entity::{budget_lease, team, usage_team_month, user};
 use domain::money::Money;
 use domain::secret::Secret;
 use domain::service::keys::{self, KeyAuth};
 use domain::service::leases::{self, next_month};
-use domain::service::ledger::Ledger;
+use domain::service::ledger::{Ledger, STALE_AFTER};
 use domain::service::month_key;
 use domain::{Role, Status};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -260,45 +260,138 @@ async fn a_lowered_limit_applies_to_the_next_request() {
     }
 }
 
+/// A lease of `amount` held by `holder` (a process this test plays), renewed just now.
+async fn lease_of(db: &DatabaseConnection, auth: &KeyAuth, holder: &str, amount: i64) -> i64 {
+    let txn = domain::db::begin_write(db).await.unwrap();
+    let extension = leases::extend_in(
+        &txn,
+        holder,
+        None,
+        leases::Ask {
+            team: auth.team.unwrap(),
+            month: month_key(Utc::now()),
+            want: Money(amount),
+            need: Money(amount),
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    match extension {
+        leases::Extension::Granted { lease, .. } => lease,
+        other => panic!("not granted: {other:?}"),
+    }
+}
+
+/// Sets lease `id`'s last renewal `ago` back, as a process that stopped renewing then left it.
+async fn last_renewed(db: &DatabaseConnection, id: i64, ago: Duration) {
+    let mut row: budget_lease::ActiveModel = budget_lease::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.renewed_at = Set(Utc::now() - ago);
+    row.update(db).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_dead_process_lease_is_swept() {
     for t in databases().await {
         let auth = member_key(&t.db, Some(1_000_000)).await;
-        let team = auth.team.unwrap();
-        let month = domain::service::month_key(Utc::now());
         // A process leased 400,000 and stopped renewing an hour ago.
-        let txn = domain::db::begin_write(&t.db).await.unwrap();
-        let old = Utc::now() - Duration::hours(1);
-        leases::extend_in(
-            &txn,
-            "stopped",
-            None,
-            leases::Ask {
-                team,
-                month,
-                want: Money(400_000),
-                need: Money(400_000),
-            },
-            old,
-        )
-        .await
-        .unwrap();
-        txn.commit().await.unwrap();
+        let stopped = lease_of(&t.db, &auth, "stopped", 400_000).await;
+        last_renewed(&t.db, stopped, Duration::hours(1)).await;
         let ledger = Ledger::start(t.db.clone());
         let live = ledger
             .reserve(&auth, Money(100_000), Utc::now())
             .await
             .unwrap()
             .unwrap();
-        let swept = leases::release_stale(&t.db, Utc::now() - Duration::minutes(1))
-            .await
-            .unwrap();
+        let swept = leases::release_stale(&t.db, STALE_AFTER).await.unwrap();
         assert_eq!(swept, 1, "{}", t.kind);
         assert_eq!(month_row(&t.db, &auth).await, (0, 100_000, 0));
         ledger.release(live);
         ledger.flush().await.unwrap();
         assert_eq!(leases::outstanding(&t.db).await.unwrap(), 0);
         assert_eq!(month_row(&t.db, &auth).await, (0, 0, 0));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn lease_times_are_the_databases_so_a_slow_clock_is_not_swept() {
+    for t in databases().await {
+        let auth = member_key(&t.db, Some(1_000_000)).await;
+        // A process whose clock runs two minutes behind leases and renews — with its own
+        // clock, its lease would look two minutes old to everyone else at once.
+        let txn = domain::db::begin_write(&t.db).await.unwrap();
+        leases::extend_in(
+            &txn,
+            "slow-clock",
+            None,
+            leases::Ask {
+                team: auth.team.unwrap(),
+                month: month_key(Utc::now()),
+                want: Money(300_000),
+                need: Money(300_000),
+            },
+            Utc::now() - Duration::minutes(2),
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        let swept = leases::release_stale(&t.db, STALE_AFTER).await.unwrap();
+        assert_eq!(swept, 0, "{}: a live lease is not swept", t.kind);
+        assert_eq!(month_row(&t.db, &auth).await, (0, 300_000, 0));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_swept_from_a_live_process_is_given_back_once_and_its_slice_dropped() {
+    for t in databases().await {
+        // $1, requests of 100 µ$: far from the limit, so the slice carries headroom.
+        let auth = member_key(&t.db, Some(1_000_000)).await;
+        let ledger = Ledger::start(t.db.clone());
+        let now = Utc::now();
+        let first = ledger
+            .reserve(&auth, Money(100), now)
+            .await
+            .unwrap()
+            .unwrap();
+        let second = ledger
+            .reserve(&auth, Money(100), now)
+            .await
+            .unwrap()
+            .unwrap();
+        let (_, leased, _) = month_row(&t.db, &auth).await;
+        assert!(leased > 10_000, "{}: headroom leased: {leased}", t.kind);
+        // Its renewals froze (or another process's clock ran ahead): a sweeper takes its
+        // lease for dead and gives it back, and another process leases the whole month.
+        let swept = leases::release_stale(&t.db, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(swept, 1);
+        assert_eq!(month_row(&t.db, &auth).await, (0, 0, 0));
+        lease_of(&t.db, &auth, "other", 1_000_000).await;
+        // The live process settles what it had in flight: spend, but no second give-back.
+        ledger.settle(first, Money(100));
+        ledger.flush().await.unwrap();
+        assert_eq!(
+            month_row(&t.db, &auth).await,
+            (100, 1_000_000, 1),
+            "{}: the sweep already gave the lease back",
+            t.kind
+        );
+        // Its headroom went with the lease: the next request asks the database, and the
+        // month is spoken for.
+        let next = ledger.reserve(&auth, Money(100), now).await.unwrap();
+        assert!(next.is_err(), "{}: admitted from a lost lease", t.kind);
+        ledger.release(second);
+        ledger.flush().await.unwrap();
+        assert_eq!(month_row(&t.db, &auth).await, (100, 1_000_000, 1));
         t.finish().await;
     }
 }
@@ -381,6 +474,38 @@ async fn a_killed_process_journal_is_replayed_once() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 1, "only the header is left: {text}");
         assert!(text.starts_with("tollgate-ledger "));
+        drop(ledger);
+        std::fs::remove_file(&path).ok();
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_replay_cut_short_by_a_crash_adds_nothing_twice() {
+    for t in databases().await {
+        let auth = member_key(&t.db, Some(1_000_000)).await;
+        let (team, user, key) = (auth.team.unwrap().0, auth.user.0, auth.key.0);
+        let month = month_key(Utc::now());
+        lease_of(&t.db, &auth, "killed", 300_000).await;
+        let at = Utc::now().timestamp_micros();
+        let line = |seq: u32| format!("{seq} {key} {user} {team} 1000 {at} {team} {month} 1000\n");
+        let journal = format!("tollgate-ledger killed\n{}{}", line(1), line(2));
+        let path = std::env::temp_dir().join(format!("tollgate-journal-twice-{}-{key}", t.kind));
+        // Killed before the replay committed: nothing happened, the next start replays it all.
+        std::fs::write(&path, &journal).unwrap();
+        let ledger = Ledger::start_journaled(t.db.clone(), &path).await.unwrap();
+        assert_eq!(month_row(&t.db, &auth).await, (2_000, 0, 2), "{}", t.kind);
+        drop(ledger);
+        // Its writer lets go of the file once it has stopped.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Killed after the replay committed but before the file was started again: the same
+        // file is found at the next start (with a lease the killed process held meanwhile, to
+        // show the replay ran), and nothing is added twice.
+        lease_of(&t.db, &auth, "killed", 300_000).await;
+        std::fs::write(&path, &journal).unwrap();
+        let ledger = Ledger::start_journaled(t.db.clone(), &path).await.unwrap();
+        assert_eq!(month_row(&t.db, &auth).await, (2_000, 0, 2), "{}", t.kind);
+        assert_eq!(leases::outstanding(&t.db).await.unwrap(), 0);
         drop(ledger);
         std::fs::remove_file(&path).ok();
         t.finish().await;

@@ -3,6 +3,7 @@
 //! server with the file, line and field that caused it.
 
 use domain::pricing::{Price, micros_per_mtok};
+use domain::secret::Secret;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,8 +17,8 @@ pub struct Provider {
     /// `base_url` + `/chat/completions`.
     pub chat_url: String,
     /// The upstream's key, read from the environment variable the file names; never sent to
-    /// clients.
-    pub api_key: Option<String>,
+    /// clients, and printed as a placeholder.
+    pub api_key: Option<Secret>,
     /// How long to wait for the upstream to connect and then for each piece of its answer.
     pub timeout: Duration,
 }
@@ -31,6 +32,9 @@ pub struct Model {
     pub provider: Arc<Provider>,
     pub price: Price,
     pub max_output_tokens: u64,
+    /// The most prompt tokens one image part can be billed at; without it, requests with
+    /// images cannot be held and are refused for keys with a spend limit.
+    pub image_input_tokens: Option<u64>,
 }
 
 /// Every configured model, in file order.
@@ -107,7 +111,7 @@ impl Catalog {
                 })?;
             let api_key = match &p.api_key_env {
                 None => None,
-                Some(var) => Some(env(var.get_ref()).ok_or_else(|| {
+                Some(var) => Some(env(var.get_ref()).map(Secret::new).ok_or_else(|| {
                     fail(
                         Some(var.span()),
                         field(
@@ -175,6 +179,7 @@ impl Catalog {
                     output_micros_per_mtok: output,
                 },
                 max_output_tokens: *m.max_output_tokens.get_ref(),
+                image_input_tokens: m.image_input_tokens,
             });
             catalog.by_name.insert(name, Arc::clone(&model));
             catalog.models.push(model);
@@ -226,6 +231,7 @@ struct ModelEntry {
     input_usd_per_mtok: Spanned<f64>,
     output_usd_per_mtok: Spanned<f64>,
     max_output_tokens: Spanned<u64>,
+    image_input_tokens: Option<u64>,
 }
 
 /// The message for a bad value of field `name`.
@@ -276,7 +282,16 @@ max_output_tokens = 16384
             model.provider.chat_url,
             "https://api.openai.com/v1/chat/completions"
         );
-        assert_eq!(model.provider.api_key.as_deref(), Some("sk-upstream"));
+        assert_eq!(
+            model.provider.api_key.as_ref().map(Secret::expose),
+            Some("sk-upstream")
+        );
+        assert_eq!(model.image_input_tokens, None);
+        let printed = format!("{catalog:?}");
+        assert!(
+            printed.contains("gpt-4o-mini") && !printed.contains("sk-upstream"),
+            "the upstream key never prints: {printed}"
+        );
         assert_eq!(model.price, Price::from_usd_per_mtok(0.15, 0.60).unwrap());
         assert_eq!(model.max_output_tokens, 16_384);
         assert_eq!(model.upstream_name, "gpt-4o-mini");

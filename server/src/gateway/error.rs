@@ -51,6 +51,16 @@ impl ApiError {
         }
     }
 
+    /// 413: a body longer than the gateway takes.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            Some("request_too_large"),
+            format!("The request body is larger than the {limit} bytes this gateway accepts."),
+        )
+    }
+
     /// 401: no key, or a key that may not be used.
     pub fn missing_key() -> Self {
         Self::new(

@@ -1,11 +1,13 @@
-//! The OpenAI-compatible request path under `/v1`: key authentication, the hard cap (reserve
-//! the worst case, settle to the real cost, release on failure) and metering, in front of the
-//! upstream providers named in the providers file.
+//! The OpenAI-compatible request path under `/v1`: key authentication, the hard cap (hold the
+//! worst case, settle to the real cost once the upstream accepted, give back only what it never
+//! accepted) and metering, in front of the upstream providers named in the providers file.
 
 pub mod auth;
+pub mod bound;
 pub mod catalog;
 pub mod chat;
 pub mod error;
+pub mod exchange;
 pub mod models;
 pub mod settlement;
 pub mod stream;
@@ -34,10 +36,12 @@ pub struct GatewayState {
     pub ledger: Ledger,
     /// One pooled client for every upstream.
     pub http: reqwest::Client,
+    /// The largest request body read, in bytes.
+    pub max_body: usize,
 }
 
-/// The largest request body accepted (prompts with images run to megabytes).
-const MAX_BODY: usize = 32 * 1024 * 1024;
+/// The default for [`GatewayState::max_body`]: a long conversation with a few images inline.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 impl GatewayState {
     /// Starts the access watch (call inside the runtime); `ledger` admits and meters.
@@ -56,6 +60,7 @@ impl GatewayState {
             db,
             catalog: Arc::new(catalog),
             http,
+            max_body: MAX_BODY,
         }
     }
 }
@@ -65,6 +70,7 @@ pub fn routes(state: GatewayState) -> Router {
     Router::new()
         .route("/v1/models", get(models::list))
         .route("/v1/chat/completions", post(chat::completions))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The handler reads the body itself, after the key, within `max_body`.
+        .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }

@@ -1,14 +1,8 @@
-//! Server-sent events passed through as they arrive, read on the way for the final `usage`
-//! chunk; when the stream ends the request is settled to that usage, and when it is cut short
-//! (upstream error, client gone) the hold is released.
+//! Reading what an upstream used: the `usage` of a whole answer, and the final usage chunk of
+//! a stream of server-sent events, however its bytes are split.
 
-use super::settlement::Settlement;
-use bytes::Bytes;
-use domain::pricing::{Price, Usage};
-use futures_util::Stream;
+use domain::pricing::Usage;
 use serde::Deserialize;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// The `usage` of an OpenAI answer or stream chunk, when it has one.
 pub fn usage_of(json: &[u8]) -> Option<Usage> {
@@ -70,58 +64,6 @@ impl UsageScanner {
             && let Some(usage) = usage_of(data)
         {
             self.usage = Some(usage);
-        }
-    }
-}
-
-type Upstream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
-/// The upstream's event stream, metered.
-pub struct MeteredStream {
-    upstream: Upstream,
-    scanner: UsageScanner,
-    price: Price,
-    settlement: Option<Settlement>,
-}
-
-impl MeteredStream {
-    pub fn new(upstream: Upstream, price: Price, settlement: Settlement) -> Self {
-        MeteredStream {
-            upstream,
-            scanner: UsageScanner::default(),
-            price,
-            settlement: Some(settlement),
-        }
-    }
-}
-
-impl Stream for MeteredStream {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        match this.upstream.as_mut().poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(bytes))) => {
-                this.scanner.feed(&bytes);
-                Poll::Ready(Some(Ok(bytes)))
-            }
-            Poll::Ready(Some(Err(err))) => {
-                // Dropping the settlement releases the hold.
-                this.settlement.take();
-                Poll::Ready(Some(Err(std::io::Error::other(err))))
-            }
-            Poll::Ready(None) => {
-                if let Some(settlement) = this.settlement.take() {
-                    // An upstream that never said what it used is charged the worst case.
-                    let cost = match this.scanner.usage {
-                        Some(usage) => this.price.cost(usage),
-                        None => settlement.worst_case(),
-                    };
-                    settlement.settle(cost);
-                }
-                Poll::Ready(None)
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ use super::TestServer;
 use chrono::Utc;
 use domain::db::DatabaseConnection;
 use domain::entity::usage_team_month;
+use domain::service::access_epoch::AccessWatch;
 use domain::service::ledger::Ledger;
 use domain::service::{keys, leases, month_key, teams};
 use domain::teams::TeamInput;
@@ -18,6 +19,18 @@ use tollgate::stub_upstream::{self, StubControl};
 pub const UPSTREAM_KEY: &str = "sk-stub-upstream-secret";
 /// Input $1 and output $2 per million tokens: 1 and 2 micro-dollars a token.
 pub const MODEL: &str = "stub-mini";
+
+/// A second model whose entry bounds what an image costs: 20,000 prompt tokens each.
+pub const VISION_MODEL: &str = "stub-vision";
+pub const VISION_ENTRY: &str = r#"
+[[models]]
+name = "stub-vision"
+provider = "stub"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 2.0
+max_output_tokens = 1000
+image_input_tokens = 20000
+"#;
 
 /// A providers file for the stub at `base_url`.
 pub fn providers_toml(base_url: &str, timeout_seconds: u64) -> String {
@@ -41,9 +54,14 @@ max_output_tokens = 1000
 }
 
 pub fn catalog(stub: &StubControl, timeout_seconds: u64) -> Catalog {
+    catalog_with(stub, timeout_seconds, "")
+}
+
+/// [`catalog`] with more `[[models]]` entries.
+pub fn catalog_with(stub: &StubControl, timeout_seconds: u64, more: &str) -> Catalog {
     Catalog::parse(
         "providers.toml",
-        &providers_toml(&stub.base_url(), timeout_seconds),
+        &(providers_toml(&stub.base_url(), timeout_seconds) + more),
         |var| (var == "TOLLGATE_TEST_UPSTREAM_KEY").then(|| UPSTREAM_KEY.to_owned()),
     )
     .expect("providers file")
@@ -59,6 +77,8 @@ pub struct Gateway {
     pub http: reqwest::Client,
     /// The gateway's ledger, to wait for what it writes behind.
     pub ledger: Ledger,
+    /// The gateway's view of access changes: it moves when remembered keys are forgotten.
+    pub access: Arc<AccessWatch>,
 }
 
 impl Gateway {
@@ -67,13 +87,20 @@ impl Gateway {
     }
 
     pub async fn with_timeout(timeout_seconds: u64) -> Self {
+        Self::with_models(timeout_seconds, "").await
+    }
+
+    /// A gateway whose providers file has `more` `[[models]]` entries.
+    pub async fn with_models(timeout_seconds: u64, more: &str) -> Self {
         let stub = stub_upstream::start().await.expect("stub upstream");
-        let catalog = catalog(&stub, timeout_seconds);
+        let catalog = catalog_with(&stub, timeout_seconds, more);
         let mut ledger = None;
+        let mut access = None;
         let (server, owner) =
             TestServer::with_owner_and("Olive Owner", "owner@example.com", &[], |state| {
                 state.gateway.catalog = Arc::new(catalog);
                 ledger = Some(state.gateway.ledger.clone());
+                access = Some(Arc::clone(&state.gateway.access));
             })
             .await;
         let addr = server.listen().await;
@@ -84,6 +111,7 @@ impl Gateway {
             base: format!("http://{addr}/v1"),
             http: reqwest::Client::new(),
             ledger: ledger.expect("the gateway's ledger"),
+            access: access.expect("the gateway's access watch"),
         }
     }
 

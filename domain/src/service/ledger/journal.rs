@@ -15,19 +15,29 @@ use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &str = "tollgate-ledger";
 
+/// A journal longer than this, with entries written since it was started, is rewritten with
+/// only those not yet written.
+pub const ROTATE_AT: u64 = 1 << 20;
+
 /// This process's journal, locked for as long as it runs.
 #[derive(Debug)]
 pub struct Journal {
     file: File,
     path: PathBuf,
-    header: u64,
+    header: String,
     last: u64,
+    /// The file's length.
+    len: u64,
+    /// Entries appended and not yet known written, oldest first.
+    unwritten: VecDeque<(u64, String)>,
+    rotate_at: u64,
 }
 
 /// One settlement as journaled.
@@ -67,19 +77,25 @@ impl Journal {
                 "replayed the settlement journal of a process that stopped"
             );
         }
+        let journal =
+            Journal::start(file, path, holder, ROTATE_AT).map_err(|e| io_error(path, &e))?;
+        Ok(Some(journal))
+    }
+
+    /// Starts `file` (locked) over for `holder`.
+    fn start(mut file: File, path: &Path, holder: &str, rotate_at: u64) -> io::Result<Journal> {
         let header = format!("{MAGIC} {holder}\n");
-        file.set_len(0).map_err(|e| io_error(path, &e))?;
-        let mut journal = Journal {
+        file.set_len(0)?;
+        file.write_all(header.as_bytes())?;
+        Ok(Journal {
             file,
             path: path.to_owned(),
-            header: header.len() as u64,
+            len: header.len() as u64,
+            header,
             last: 0,
-        };
-        journal
-            .file
-            .write_all(header.as_bytes())
-            .map_err(|e| io_error(path, &e))?;
-        Ok(Some(journal))
+            unwritten: VecDeque::new(),
+            rotate_at,
+        })
     }
 
     /// Appends a settlement; answers its sequence number.
@@ -95,19 +111,54 @@ impl Journal {
         });
         self.file.write_all(line.as_bytes())?;
         self.last = seq;
+        self.len += line.len() as u64;
+        self.unwritten.push_back((seq, line));
         Ok(seq)
     }
 
-    /// Everything up to `seq` is in the database: when that is everything, the file starts over.
+    /// Everything up to `seq` is in the database: when that is everything, the file starts
+    /// over; when it has grown past its limit, it is rewritten with the rest.
     pub fn written(&mut self, seq: u64) {
-        if seq == self.last
-            && let Err(e) = self
-                .file
-                .set_len(self.header)
-                .and_then(|()| self.file.flush())
-        {
-            tracing::warn!(path = %self.path.display(), "could not empty the journal: {e}");
+        while self.unwritten.front().is_some_and(|(s, _)| *s <= seq) {
+            self.unwritten.pop_front();
         }
+        let result = if self.unwritten.is_empty() {
+            self.file.set_len(self.header.len() as u64).map(|()| {
+                self.len = self.header.len() as u64;
+            })
+        } else if self.len > self.rotate_at {
+            self.rotate()
+        } else {
+            Ok(())
+        };
+        if let Err(e) = result {
+            tracing::warn!(path = %self.path.display(), "could not shorten the journal: {e}");
+        }
+    }
+
+    /// Writes the header and the unwritten entries to a new file, locks it and renames it over
+    /// the journal: at every moment one whole file holds every entry not yet in the database.
+    fn rotate(&mut self) -> io::Result<()> {
+        let mut next_path = self.path.clone().into_os_string();
+        next_path.push(".next");
+        let next_path = PathBuf::from(next_path);
+        let mut next = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .truncate(false)
+            .open(&next_path)?;
+        next.try_lock().map_err(io::Error::other)?;
+        next.set_len(0)?;
+        let mut text = self.header.clone();
+        self.unwritten
+            .iter()
+            .for_each(|(_, line)| text.push_str(line));
+        next.write_all(text.as_bytes())?;
+        std::fs::rename(&next_path, &self.path)?;
+        self.file = next;
+        self.len = text.len() as u64;
+        Ok(())
     }
 }
 
@@ -134,7 +185,8 @@ pub async fn mark_written_in(
     Ok(())
 }
 
-/// Adds what `dead` settled but did not write, and gives back its leases, in one transaction.
+/// Adds what `dead` settled but did not write, gives back its leases and raises its mark past
+/// every entry, in one transaction: done again, it adds nothing.
 async fn replay(db: &DatabaseConnection, dead: &str, entries: &[Entry]) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let written = ledger_mark::Entity::find_by_id(dead.to_owned())
@@ -150,9 +202,8 @@ async fn replay(db: &DatabaseConnection, dead: &str, entries: &[Entry]) -> Resul
     // Spent or not, the dead process's slices go back whole: what its settled requests spent
     // is recorded above, and nothing else of them is in flight.
     leases::release_holder_in(&txn, dead).await?;
-    ledger_mark::Entity::delete_by_id(dead.to_owned())
-        .exec(&txn)
-        .await?;
+    let last = entries.iter().map(|e| e.seq).max().unwrap_or(0);
+    mark_written_in(&txn, dead, last.max(written)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -236,7 +287,7 @@ fn io_error(path: &Path, e: &io::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{Entry, format_entry, parse_entry};
+    use super::{Entry, Journal, format_entry, parse_entry, read};
     use crate::money::Money;
     use crate::service::usage::Metered;
     use crate::{KeyId, TeamId, UserId};
@@ -270,5 +321,52 @@ mod tests {
         // Cut anywhere, even where the fields still parse, a line without its end is skipped.
         assert_eq!(parse_entry(&line[..line.len() - 2]), None);
         assert_eq!(parse_entry(&line[..line.len() / 2]), None);
+    }
+
+    #[test]
+    fn under_steady_load_the_file_keeps_only_what_is_not_written() {
+        let path = std::env::temp_dir().join(format!(
+            "tollgate-journal-rotate-{}",
+            crate::secret::Secret::random().digest()
+        ));
+        let file = std::fs::File::create(&path).unwrap();
+        file.try_lock().unwrap();
+        let mut journal = Journal::start(file, &path, "live", 4096).unwrap();
+        let metered = Metered {
+            key: KeyId(1),
+            user: UserId(2),
+            team: Some(TeamId(3)),
+            cost: Money(10),
+            at: Utc::now(),
+        };
+        // Always a few hundred entries behind the database, never drained.
+        for round in 1..=20_u64 {
+            for _ in 0..200 {
+                journal.append(&metered, None).unwrap();
+            }
+            journal.written(round * 200 - 150);
+            let len = std::fs::metadata(&path).unwrap().len();
+            assert!(
+                len < 4096 + 400 * 60,
+                "round {round}: the journal is {len} bytes"
+            );
+        }
+        let reread = std::fs::File::open(&path).unwrap();
+        let (holder, entries) = read(&reread).unwrap().unwrap();
+        assert_eq!(holder, "live");
+        let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs.first(),
+            Some(&(20 * 200 - 149)),
+            "every unwritten entry kept"
+        );
+        assert_eq!(seqs.last(), Some(&4_000));
+        assert_eq!(seqs.len(), 150);
+        journal.written(4_000);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "tollgate-ledger live\n"
+        );
+        std::fs::remove_file(&path).ok();
     }
 }

@@ -10,6 +10,11 @@
 //! written behind, in batches, by one task ([`writer`]) — first appended to a local journal
 //! ([`journal`]) when there is one, so a killed process loses none; a changed limit or access
 //! (the access epoch) gives every free part back at once.
+//!
+//! A lease found gone (swept by another process that took this one for dead) takes its slice
+//! with it: nothing more is admitted from it, and what its requests settle is spend only — the
+//! sweep already gave their reservation back. A process that has not renewed its leases for
+//! [`TRUST_FOR`] admits nothing from memory until it has.
 
 mod journal;
 mod slices;
@@ -26,15 +31,23 @@ use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use journal::Journal;
 use sea_orm::DatabaseConnection;
-use slices::{Month, Slices, Take};
+use slices::{SliceRef, Slices, Take};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use writer::{Admission, Extend, Job};
 
-/// A lease not renewed for this long belongs to a process that died; the sweep gives it back.
+/// A lease not renewed for this long (by the database's clock) belongs to a process that died;
+/// the sweep gives it back.
 pub const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// A process that has not renewed its leases for this long stops admitting from memory: they
+/// may be swept soon, so every request asks the database until a renewal succeeds again.
+pub const TRUST_FOR: Duration = Duration::from_secs(30);
+
+/// How many times a request whose lease was lost under it takes again.
+const TAKES: usize = 3;
 
 /// A handle on this process's ledger; cheap to clone.
 #[derive(Debug, Clone)]
@@ -42,6 +55,8 @@ pub struct Ledger {
     slices: Arc<Mutex<Slices>>,
     journal: Option<Arc<Mutex<Journal>>>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// When this process's leases were last renewed.
+    renewed: Arc<Mutex<Instant>>,
 }
 
 /// What an admitted request holds until it is settled or released — once: it is not `Clone`,
@@ -56,7 +71,7 @@ pub struct Hold {
     /// When the request was admitted; its usage counts in this moment's month.
     pub at: DateTime<Utc>,
     /// The slice it was admitted from, if a limit applies.
-    slice: Option<Month>,
+    slice: Option<SliceRef>,
 }
 
 impl Ledger {
@@ -86,6 +101,7 @@ impl Ledger {
     fn spawn(db: DatabaseConnection, holder: String, journal: Option<Journal>) -> Self {
         let slices = Arc::new(Mutex::new(Slices::default()));
         let journal = journal.map(|j| Arc::new(Mutex::new(j)));
+        let renewed = Arc::new(Mutex::new(Instant::now()));
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(writer::run(
             writer::Writer {
@@ -93,6 +109,7 @@ impl Ledger {
                 holder,
                 slices: Arc::clone(&slices),
                 journal: journal.clone(),
+                renewed: Arc::clone(&renewed),
             },
             queue,
         ));
@@ -100,6 +117,7 @@ impl Ledger {
             slices,
             journal,
             jobs,
+            renewed,
         }
     }
 
@@ -126,25 +144,37 @@ impl Ledger {
             return Ok(Ok(hold));
         };
         let month = (team, month_key(at));
-        let taken = self.lock().take(month, worst, Instant::now());
-        if let Take::Short { .. } = taken {
-            let (reply, answer) = oneshot::channel();
-            self.send(Job::Extend(Extend {
-                month,
-                short: taken,
-                at,
-                reply,
-            }))?;
-            match answer.await.map_err(|_| Error::internal())?? {
-                Admission::Admitted => {}
-                Admission::Refused(over) => return Ok(Err(over)),
-                // The limit was removed since the key was read: metered, not held.
-                Admission::Unlimited => return Ok(Ok(hold)),
-            }
+        let trusted = lock(&self.renewed).elapsed() < TRUST_FOR;
+        for _ in 0..TAKES {
+            let taken = self.lock().take(month, worst, Instant::now(), trusted);
+            let slice = match taken {
+                Take::Held(slice) => slice,
+                Take::Short { .. } => {
+                    let (reply, answer) = oneshot::channel();
+                    self.send(Job::Extend(Extend {
+                        month,
+                        short: taken,
+                        at,
+                        reply,
+                    }))?;
+                    match answer.await.map_err(|_| Error::internal())?? {
+                        Admission::Admitted(slice) => slice,
+                        Admission::Refused(over) => return Ok(Err(over)),
+                        // The limit was removed since the key was read: metered, not held.
+                        Admission::Unlimited => return Ok(Ok(hold)),
+                        Admission::LeaseLost => continue,
+                    }
+                }
+            };
+            hold.amount = worst;
+            hold.slice = Some(slice);
+            return Ok(Ok(hold));
         }
-        hold.amount = worst;
-        hold.slice = Some(month);
-        Ok(Ok(hold))
+        tracing::error!(
+            ?month,
+            "budget leases kept being lost under this process's requests"
+        );
+        Err(Error::internal())
     }
 
     /// Records `hold`'s request at `cost` and frees the rest of what it held. Written
@@ -154,9 +184,9 @@ impl Ledger {
         // only what was held leaves the slice.
         let from_slice = hold
             .slice
-            .map(|month| (month, Money(cost.micros().min(hold.amount.micros()))));
-        if let Some((month, spent)) = from_slice {
-            self.lock().settle(month, hold.amount, spent);
+            .map(|slice| (slice, Money(cost.micros().min(hold.amount.micros()))));
+        if let Some((slice, spent)) = from_slice {
+            self.lock().settle(slice, hold.amount, spent);
         }
         let metered = Metered {
             key: hold.key,
@@ -170,7 +200,10 @@ impl Ledger {
             Some(journal) => {
                 let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
                 let seq = journal
-                    .append(&metered, from_slice)
+                    .append(
+                        &metered,
+                        from_slice.map(|(slice, spent)| (slice.month, spent)),
+                    )
                     .inspect_err(|e| tracing::error!("could not journal a settlement: {e}"))
                     .ok();
                 self.send(Job::Settle {
@@ -192,8 +225,8 @@ impl Ledger {
 
     /// Gives `hold` back whole: its request was not served. No database write.
     pub fn release(&self, hold: Hold) {
-        if let Some(month) = hold.slice {
-            self.lock().release(month, hold.amount);
+        if let Some(slice) = hold.slice {
+            self.lock().release(slice, hold.amount);
         }
     }
 
@@ -222,8 +255,12 @@ impl Ledger {
     }
 
     fn lock(&self) -> MutexGuard<'_, Slices> {
-        self.slices.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.slices)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A new ledger's id in `budget_leases` and `ledger_marks`.

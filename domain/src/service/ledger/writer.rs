@@ -1,11 +1,13 @@
 //! The one task per process that writes the ledger: whatever has queued since the last round —
 //! settled requests, slices given back or ended, leases to extend — is applied in a single
 //! write transaction, then the slices learn what the database granted. Settlements are written
-//! behind the answer (and marked in `ledger_marks` as far as the journal goes); leases are
-//! renewed so the sweep knows this process lives.
+//! behind the answer (and marked in `ledger_marks` as far as the journal goes). Leases are
+//! renewed in a statement of their own, so a round that keeps failing cannot stop the renewals
+//! that tell the sweep this process lives; a lease found gone — on renewal, when a settlement
+//! shrinks it or an extension grows it — is forgotten with its slice.
 
 use super::journal::{self, Journal};
-use super::slices::{Change, Month, Slices, Take};
+use super::slices::{Change, LeaseId, Month, SliceRef, Slices, Take, Target};
 use crate::Error;
 use crate::db::begin_write;
 use crate::money::Money;
@@ -37,7 +39,7 @@ pub enum Job {
         /// Its number in the journal, if it was journaled.
         seq: Option<u64>,
         /// The slice it was admitted from, and how much of it the request spent.
-        from_slice: Option<(Month, Money)>,
+        from_slice: Option<(SliceRef, Money)>,
         metered: Metered,
     },
     /// Slices given back.
@@ -49,16 +51,18 @@ pub enum Job {
 /// The answer to an [`Extend`].
 #[derive(Debug)]
 pub enum Admission {
-    Admitted,
+    Admitted(SliceRef),
     Refused(OverBudget),
     Unlimited,
+    /// The lease the request was short under is gone: take again.
+    LeaseLost,
 }
 
 /// Writes not yet committed (kept across a failed round).
 #[derive(Debug, Default)]
 struct Pending {
-    shrink: HashMap<Month, Money>,
-    ends: Vec<Month>,
+    shrink: HashMap<SliceRef, Money>,
+    ends: Vec<SliceRef>,
     metered: Vec<Metered>,
     /// The last journal entry among `metered`.
     seq: Option<u64>,
@@ -67,13 +71,13 @@ struct Pending {
 impl Pending {
     fn change(&mut self, change: Change) {
         match change {
-            Change::Give(month, amount) => self.shrink_by(month, amount),
-            Change::End(month) => self.ends.push(month),
+            Change::Give(slice, amount) => self.shrink_by(slice, amount),
+            Change::End(slice) => self.ends.push(slice),
         }
     }
 
-    fn shrink_by(&mut self, month: Month, amount: Money) {
-        let total = self.shrink.entry(month).or_insert(Money::ZERO);
+    fn shrink_by(&mut self, slice: SliceRef, amount: Money) {
+        let total = self.shrink.entry(slice).or_insert(Money::ZERO);
         *total = Money(total.micros() + amount.micros());
     }
 
@@ -99,6 +103,8 @@ pub struct Writer {
     pub holder: String,
     pub slices: Arc<Mutex<Slices>>,
     pub journal: Option<Arc<Mutex<Journal>>>,
+    /// When the leases were last renewed (the request path trusts its slices only while recent).
+    pub renewed: Arc<Mutex<Instant>>,
 }
 
 /// Runs until every [`super::Ledger`] handle is gone, then writes what is left.
@@ -108,12 +114,12 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
         holder,
         slices,
         journal,
+        renewed,
     } = w;
-    let mut leases: HashMap<Month, i64> = HashMap::new();
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut renewed = Instant::now();
+    let mut last_renewal = Instant::now();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let open = tokio::select! {
@@ -131,8 +137,8 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                     metered,
                 } => {
                     pending.seq = seq.or(pending.seq);
-                    if let Some((month, spent)) = from_slice {
-                        pending.shrink_by(month, spent);
+                    if let Some((slice, spent)) = from_slice {
+                        pending.shrink_by(slice, spent);
                     }
                     pending.metered.push(metered);
                 }
@@ -140,23 +146,43 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 Job::Flush(reply) => flushes.push(reply),
             }
         }
+        if last_renewal.elapsed() >= RENEW_EVERY {
+            last_renewal = Instant::now();
+            let held = lock(&slices).leases();
+            match leases::renew(&db, &held).await {
+                Ok(gone) => {
+                    forget(&slices, &gone);
+                    *lock(&renewed) = Instant::now();
+                }
+                Err(_) => tracing::warn!("could not renew this process's budget leases"),
+            }
+        }
         let give_back_all = !flushes.is_empty() || !open;
         for change in lock(&slices).trim(Instant::now(), give_back_all) {
             pending.change(change);
         }
-        let renew = renewed.elapsed() >= RENEW_EVERY;
-        if pending.is_empty() && extends.is_empty() && !renew {
+        if pending.is_empty() && extends.is_empty() {
             flushes.into_iter().for_each(|f| drop(f.send(Ok(()))));
             if open {
                 continue;
             }
             return;
         }
-        let mut ids = leases.clone();
-        let outcome = apply(&db, &holder, &pending, &extends, &mut ids, renew).await;
-        match outcome {
-            Ok(granted) => {
-                leases = ids;
+        // Which lease each extension grows, read before the round: a request short under a lease
+        // that has been lost since takes again.
+        let (extends, lost): (Vec<_>, Vec<_>) = {
+            let slices = lock(&slices);
+            extends
+                .into_iter()
+                .map(|e| (slices.target(e.month, e.short), e))
+                .partition(|(target, _)| *target != Target::Lost)
+        };
+        for (_, extend) in lost {
+            lock(&slices).not_granted(extend.month, extend.short);
+            let _ = extend.reply.send(Ok(Admission::LeaseLost));
+        }
+        match apply(&db, &holder, &pending, &extends).await {
+            Ok(Round { granted, gone }) => {
                 if let (Some(journal), Some(seq)) = (&journal, pending.seq) {
                     journal
                         .lock()
@@ -164,16 +190,21 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                         .written(seq);
                 }
                 pending = Pending::default();
-                if renew {
-                    renewed = Instant::now();
-                }
+                forget(&slices, &gone);
                 let mut slices = lock(&slices);
-                for (extend, result) in extends.into_iter().zip(granted) {
+                for ((_, extend), result) in extends.into_iter().zip(granted) {
                     let admission = match result {
-                        Extension::Granted { granted, room, .. } => {
-                            slices.granted(extend.month, extend.short, granted, room);
-                            Admission::Admitted
-                        }
+                        Extension::Granted {
+                            lease,
+                            granted,
+                            room,
+                        } => Admission::Admitted(slices.granted(
+                            extend.month,
+                            extend.short,
+                            lease,
+                            granted,
+                            room,
+                        )),
                         Extension::Refused(over) => {
                             slices.not_granted(extend.month, extend.short);
                             Admission::Refused(over)
@@ -181,6 +212,10 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                         Extension::Unlimited => {
                             slices.not_granted(extend.month, extend.short);
                             Admission::Unlimited
+                        }
+                        Extension::LeaseGone(lease) => {
+                            slices.lost(lease);
+                            Admission::LeaseLost
                         }
                     };
                     let _ = extend.reply.send(Ok(admission));
@@ -190,11 +225,11 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
             Err(err) => {
                 {
                     let mut slices = lock(&slices);
-                    for extend in &extends {
+                    for (_, extend) in &extends {
                         slices.not_granted(extend.month, extend.short);
                     }
                 }
-                for extend in extends {
+                for (_, extend) in extends {
                     let _ = extend.reply.send(Err(err.clone()));
                 }
                 flushes
@@ -209,39 +244,47 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
+/// What a committed round came to.
+struct Round {
+    /// One answer per extension, in order.
+    granted: Vec<Extension>,
+    /// Leases found gone.
+    gone: Vec<LeaseId>,
+}
+
 /// One round in one transaction: what settled and what was given back first (it makes room),
 /// then the extensions in the order they were asked for.
 async fn apply(
     db: &DatabaseConnection,
     holder: &str,
     pending: &Pending,
-    extends: &[Extend],
-    leases: &mut HashMap<Month, i64>,
-    renew: bool,
-) -> Result<Vec<Extension>, Error> {
+    extends: &[(Target, Extend)],
+) -> Result<Round, Error> {
     let txn = begin_write(db).await?;
-    let now = Utc::now();
-    for (month, amount) in &pending.shrink {
-        match leases.get(month) {
-            Some(lease) => leases::shrink_in(&txn, *lease, month.0, month.1, *amount).await?,
-            None => tracing::error!(?month, "a slice without a lease"),
+    let mut gone = Vec::new();
+    for (slice, amount) in &pending.shrink {
+        if !leases::shrink_in(&txn, slice.lease, slice.month.0, slice.month.1, *amount).await? {
+            gone.push(slice.lease);
         }
     }
     usage::record_all(&txn, &pending.metered).await?;
     if let Some(seq) = pending.seq {
         journal::mark_written_in(&txn, holder, seq).await?;
     }
-    for month in &pending.ends {
-        if let Some(lease) = leases.remove(month) {
-            leases::end_in(&txn, lease).await?;
-        }
+    for slice in &pending.ends {
+        leases::end_in(&txn, slice.lease).await?;
     }
+    // Leases created by this round, for extensions of the same month that come after.
+    let mut created: HashMap<Month, LeaseId> = HashMap::new();
     let mut granted = Vec::with_capacity(extends.len());
-    for e in extends {
+    for (target, e) in extends {
         let Take::Short { need, want, .. } = e.short else {
             continue;
         };
-        let lease = leases.get(&e.month).copied();
+        let lease = match target {
+            Target::Lease(lease) => lease.or_else(|| created.get(&e.month).copied()),
+            Target::Lost => None,
+        };
         let extension = leases::extend_in(
             &txn,
             holder,
@@ -256,20 +299,29 @@ async fn apply(
         )
         .await?;
         if let Extension::Granted { lease, .. } = &extension {
-            leases.insert(e.month, *lease);
+            created.insert(e.month, *lease);
         }
         granted.push(extension);
     }
-    if renew {
-        let ids: Vec<i64> = leases.values().copied().collect();
-        leases::renew_in(&txn, &ids, now).await?;
-    }
     txn.commit().await?;
-    Ok(granted)
+    Ok(Round { granted, gone })
 }
 
-fn lock(slices: &Mutex<Slices>) -> std::sync::MutexGuard<'_, Slices> {
-    slices
+/// Forgets the slices of leases found gone.
+fn forget(slices: &Mutex<Slices>, gone: &[LeaseId]) {
+    if gone.is_empty() {
+        return;
+    }
+    tracing::error!(
+        leases = ?gone,
+        "budget leases of this live process were swept; their slices are dropped"
+    );
+    let mut slices = lock(slices);
+    gone.iter().for_each(|lease| slices.lost(*lease));
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

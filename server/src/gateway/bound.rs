@@ -1,0 +1,276 @@
+//! What a chat request can cost at most, and the request as forwarded so that the upstream
+//! cannot bill past it (the hard cap's worst case): the output limit clamped and written into
+//! both limit fields, every choice (`n`) counted, images held at the model's bound, and the
+//! options that change the price refused.
+//!
+//! The body is read without building a JSON tree: the top level keeps each field's raw text,
+//! and `messages` is walked only for the kinds of its content parts, so a large or deeply
+//! nested body costs no more memory than its bytes.
+
+use super::catalog::{Catalog, Model};
+use super::error::ApiError;
+use domain::money::Money;
+use domain::pricing::{max_output, prompt_bound};
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use serde_json::value::{RawValue, to_raw_value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// The most choices one request may ask for (OpenAI's own maximum).
+const MAX_CHOICES: u64 = 128;
+
+/// A checked request, ready to forward.
+#[derive(Debug)]
+pub struct Bounded {
+    pub model: Arc<Model>,
+    pub streaming: bool,
+    /// The body sent upstream.
+    pub forwarded: Vec<u8>,
+    /// The most the upstream can bill for it.
+    pub worst: Money,
+}
+
+type Fields = BTreeMap<String, Box<RawValue>>;
+
+/// Checks `body` against `catalog` and works out its worst case; `capped` says whether a limit
+/// applies to the key (requests that cannot be bounded are refused only then).
+///
+/// # Errors
+/// [`ApiError`] 400 for a request the gateway cannot forward or bound, 404 for an unknown model.
+pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, ApiError> {
+    let mut fields: Fields = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid(None, format!("The request body is not a JSON object: {e}"))
+    })?;
+    let name: String = read(&fields, "model")?
+        .ok_or_else(|| ApiError::invalid(Some("model"), "`model` is required."))?;
+    let model = catalog
+        .model(&name)
+        .cloned()
+        .ok_or_else(|| ApiError::unknown_model(&name))?;
+    let streaming = read::<bool>(&fields, "stream")?.unwrap_or(false);
+    refuse_priced_options(&fields)?;
+    let choices = choices(&fields)?;
+    let images = images(&fields)?;
+    let image_tokens = match (images, model.image_input_tokens) {
+        (0, _) => 0,
+        (n, Some(each)) => n.saturating_mul(each),
+        (_, None) if !capped => 0,
+        (_, None) => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                format!(
+                    "The model `{name}` takes no images through this gateway for keys with a \
+                     spend limit: its providers file entry sets no `image_input_tokens`, so what \
+                     an image costs cannot be held."
+                ),
+            ));
+        }
+    };
+    let max_out = limit_output(&mut fields, &model)?;
+    put(&mut fields, "model", &model.upstream_name)?;
+    if streaming {
+        ask_for_usage(&mut fields)?;
+    }
+    let forwarded = serde_json::to_vec(&fields).map_err(|_| ApiError::unavailable())?;
+    let prompt = prompt_bound(forwarded.len()).saturating_add(image_tokens);
+    let worst = model
+        .price
+        .worst_case(prompt, max_out.saturating_mul(choices));
+    Ok(Bounded {
+        model,
+        streaming,
+        forwarded,
+        worst,
+    })
+}
+
+/// Field `name` as a `T`; `None` when absent or null.
+fn read<'a, T: Deserialize<'a>>(
+    fields: &'a Fields,
+    name: &'static str,
+) -> Result<Option<T>, ApiError> {
+    match fields.get(name) {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
+            .map_err(|_| ApiError::invalid(Some(name), format!("`{name}` has the wrong type."))),
+    }
+}
+
+fn put(fields: &mut Fields, name: &str, value: &impl serde::Serialize) -> Result<(), ApiError> {
+    let raw = to_raw_value(value).map_err(|_| ApiError::unavailable())?;
+    fields.insert(name.to_owned(), raw);
+    Ok(())
+}
+
+/// The request's output limit clamped to the model's maximum, written into every limit field it
+/// sent (`max_completion_tokens` when it sent none), so the upstream cannot go past what is held.
+fn limit_output(fields: &mut Fields, model: &Model) -> Result<u64, ApiError> {
+    const FIELDS: [&str; 2] = ["max_tokens", "max_completion_tokens"];
+    let mut asked = Vec::new();
+    for field in FIELDS {
+        if let Some(n) = read::<serde_json::Number>(fields, field)? {
+            let n = n.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                ApiError::invalid(
+                    Some(field),
+                    format!("`{field}` must be a positive whole number."),
+                )
+            })?;
+            asked.push((field, n));
+        }
+    }
+    let limit = max_output(asked.iter().map(|(_, n)| *n).min(), model.max_output_tokens);
+    if asked.is_empty() {
+        put(fields, "max_completion_tokens", &limit)?;
+    }
+    for (field, _) in asked {
+        put(fields, field, &limit)?;
+    }
+    Ok(limit)
+}
+
+/// How many answers the request asks for (`n`), each of which can run to the output limit.
+fn choices(fields: &Fields) -> Result<u64, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            Some("n"),
+            format!("`n` must be a whole number from 1 to {MAX_CHOICES}."),
+        )
+    };
+    let n = read::<serde_json::Number>(fields, "n").map_err(|_| bad())?;
+    match n {
+        None => Ok(1),
+        Some(n) => n
+            .as_u64()
+            .filter(|n| (1..=MAX_CHOICES).contains(n))
+            .ok_or_else(bad),
+    }
+}
+
+/// Options that make the upstream bill at prices the providers file does not give.
+fn refuse_priced_options(fields: &Fields) -> Result<(), ApiError> {
+    let priced = |param: &'static str, what: &str| {
+        ApiError::invalid(
+            Some(param),
+            format!("`{param}` {what}, which this gateway cannot price; leave it out."),
+        )
+    };
+    if let Some(tier) = read::<String>(fields, "service_tier")?
+        && !matches!(tier.as_str(), "auto" | "default" | "flex")
+    {
+        return Err(priced("service_tier", "asks for a dearer service tier"));
+    }
+    if let Some(modalities) = read::<Vec<String>>(fields, "modalities")?
+        && modalities.iter().any(|m| m != "text")
+    {
+        return Err(priced("modalities", "asks for output other than text"));
+    }
+    for (param, what) in [
+        ("audio", "asks for audio output"),
+        ("prediction", "bills rejected predicted tokens"),
+        ("web_search_options", "adds web searches"),
+    ] {
+        if read::<IgnoredAny>(fields, param)?.is_some() {
+            return Err(priced(param, what));
+        }
+    }
+    if read::<serde_json::Number>(fields, "best_of")?.is_some_and(|n| n.as_u64() != Some(1)) {
+        return Err(priced(
+            "best_of",
+            "generates answers that are billed but not returned",
+        ));
+    }
+    Ok(())
+}
+
+/// How many image parts the messages hold; parts the gateway cannot price are refused.
+fn images(fields: &Fields) -> Result<u64, ApiError> {
+    let Some(raw) = fields.get("messages") else {
+        return Ok(0);
+    };
+    let messages: Option<Vec<Message>> = serde_json::from_str(raw.get()).map_err(|e| {
+        let message = e.to_string();
+        match message.strip_prefix(UNPRICED) {
+            Some(kind) => ApiError::invalid(
+                Some("messages"),
+                format!(
+                    "Content parts of type `{}` cannot be priced by this gateway.",
+                    kind.split_whitespace().next().unwrap_or_default()
+                ),
+            ),
+            None => ApiError::invalid(
+                Some("messages"),
+                "`messages` must be a list of messages with text or parts as content.",
+            ),
+        }
+    })?;
+    Ok(messages.iter().flatten().map(|m| m.content.images).sum())
+}
+
+/// The start of the error a content part of an unpriced kind raises.
+const UNPRICED: &str = "unpriced part ";
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Content,
+}
+
+/// A message's content, reduced to how many images it holds.
+#[derive(Default)]
+struct Content {
+    images: u64,
+}
+
+#[derive(Deserialize)]
+struct Part {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ContentVisitor)
+    }
+}
+
+struct ContentVisitor;
+
+impl<'de> Visitor<'de> for ContentVisitor {
+    type Value = Content;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("text or a list of content parts")
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Content, E> {
+        Ok(Content::default())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Content, E> {
+        Ok(Content::default())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut parts: A) -> Result<Content, A::Error> {
+        let mut images = 0;
+        while let Some(part) = parts.next_element::<Part>()? {
+            match part.kind.as_str() {
+                "text" | "refusal" => {}
+                "image_url" => images += 1,
+                other => return Err(de::Error::custom(format!("{UNPRICED}{other}"))),
+            }
+        }
+        Ok(Content { images })
+    }
+}
+
+/// Streams end with a usage chunk, which the request is settled to.
+fn ask_for_usage(fields: &mut Fields) -> Result<(), ApiError> {
+    let mut options: Fields = read(fields, "stream_options")?.unwrap_or_default();
+    options.insert(
+        "include_usage".to_owned(),
+        to_raw_value(&true).map_err(|_| ApiError::unavailable())?,
+    );
+    put(fields, "stream_options", &options)
+}

@@ -1,0 +1,188 @@
+//! One request's exchange with its upstream, run in a task of its own so that it ends the same
+//! way whatever the client does: a client that leaves — before the answer, or mid-stream — no
+//! longer cuts the upstream call short. The gateway reads the answer to its end (as far as the
+//! provider's timeout) and settles the request to the usage the upstream reports, so what the
+//! provider bills is what the team is charged.
+
+use super::catalog::Model;
+use super::error::ApiError;
+use super::settlement::Settlement;
+use super::stream::{UsageScanner, usage_of};
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{HeaderValue, StatusCode, header};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Stream chunks buffered between the upstream and a slow client.
+const STREAM_BUFFER: usize = 16;
+
+/// What the exchange has for the client.
+enum Answer {
+    /// The whole (non-streamed) answer, already settled.
+    Whole(Bytes),
+    /// Events as they arrive.
+    Events(mpsc::Receiver<Result<Bytes, std::io::Error>>),
+    /// A refusal or failure; released or charged as the rule says.
+    Failed(Response),
+}
+
+/// Sends `forwarded` to `model`'s provider and answers the client, settling through
+/// `settlement` whether or not the client waits for the end.
+pub async fn forward(
+    http: reqwest::Client,
+    model: Arc<Model>,
+    forwarded: Vec<u8>,
+    streaming: bool,
+    settlement: Settlement,
+) -> Response {
+    let (answer, answered) = oneshot::channel();
+    tokio::spawn(exchange(
+        http, model, forwarded, streaming, settlement, answer,
+    ));
+    match answered.await {
+        Ok(Answer::Whole(text)) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            text,
+        )
+            .into_response(),
+        Ok(Answer::Events(events)) => {
+            let mut events = events;
+            let body = futures_util::stream::poll_fn(move |cx| events.poll_recv(cx));
+            let mut response = Body::from_stream(body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Ok(Answer::Failed(response)) => response,
+        Err(_) => ApiError::unavailable().into_response(),
+    }
+}
+
+async fn exchange(
+    http: reqwest::Client,
+    model: Arc<Model>,
+    forwarded: Vec<u8>,
+    streaming: bool,
+    mut settlement: Settlement,
+    client: oneshot::Sender<Answer>,
+) {
+    let mut upstream = http
+        .post(&model.provider.chat_url)
+        .timeout(model.provider.timeout)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(forwarded);
+    if let Some(key) = &model.provider.api_key {
+        upstream = upstream.bearer_auth(key.expose());
+    }
+    let answer = match upstream.send().await {
+        Ok(answer) => answer,
+        Err(err) => {
+            // Never reached: nothing to bill. Reached but not answered in time: the provider
+            // may have worked on it all the while, so it is charged (dropping the settlement).
+            if err.is_connect() {
+                settlement.release();
+            } else {
+                settlement.accepted();
+            }
+            let _ = client.send(Answer::Failed(
+                upstream_failure(&model, &err).into_response(),
+            ));
+            return;
+        }
+    };
+    let status = answer.status();
+    if !status.is_success() {
+        let text = answer.bytes().await.unwrap_or_default();
+        settlement.release();
+        let _ = client.send(Answer::Failed(upstream_refusal(&model, status, text)));
+        return;
+    }
+    settlement.accepted();
+    if !streaming {
+        match answer.bytes().await {
+            Ok(text) => {
+                settlement.settle_to(usage_of(&text).map(|u| model.price.cost(u)));
+                let _ = client.send(Answer::Whole(text));
+            }
+            Err(err) => {
+                drop(settlement);
+                let _ = client.send(Answer::Failed(
+                    upstream_failure(&model, &err).into_response(),
+                ));
+            }
+        }
+        return;
+    }
+    let (events, to_client) = mpsc::channel(STREAM_BUFFER);
+    let mut events = client
+        .send(Answer::Events(to_client))
+        .is_ok()
+        .then_some(events);
+    let mut scanner = UsageScanner::default();
+    let mut body = answer.bytes_stream();
+    while let Some(piece) = body.next().await {
+        match piece {
+            Ok(bytes) => {
+                scanner.feed(&bytes);
+                // A client that has gone stops being sent to; the upstream is read on.
+                if let Some(to) = &events
+                    && to.send(Ok(bytes)).await.is_err()
+                {
+                    events = None;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(provider = %model.provider.name, error = %err, "upstream stream broke off");
+                if let Some(to) = &events {
+                    let _ = to.send(Err(std::io::Error::other(err))).await;
+                }
+                break;
+            }
+        }
+    }
+    settlement.settle_to(scanner.usage.map(|u| model.price.cost(u)));
+}
+
+fn upstream_failure(model: &Model, err: &reqwest::Error) -> ApiError {
+    tracing::warn!(provider = %model.provider.name, error = %err, "upstream request failed");
+    if err.is_timeout() {
+        ApiError::upstream_timeout()
+    } else {
+        ApiError::upstream(format!(
+            "The upstream provider `{}` could not be reached.",
+            model.provider.name
+        ))
+    }
+}
+
+/// The upstream said no: its own answer is passed on, except a refusal of the gateway's
+/// credentials, which is ours to fix and not the client's.
+fn upstream_refusal(model: &Model, status: StatusCode, text: Bytes) -> Response {
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        tracing::error!(provider = %model.provider.name, %status, "upstream refused the gateway's key");
+        return ApiError::upstream(format!(
+            "The upstream provider `{}` refused the gateway's credentials.",
+            model.provider.name
+        ))
+        .into_response();
+    }
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        text,
+    )
+        .into_response()
+}
