@@ -12,13 +12,17 @@ use std::sync::Arc;
 pub struct ServerContext {
     pub db: DatabaseConnection,
     pub sessions: SessionPolicy,
-    /// Mark cookies `Secure` (the public URL is https).
+    /// The public URL is https: cookies are `Secure` and the session cookie takes the `__Host-`
+    /// prefix; responses carry HSTS.
     pub secure_cookies: bool,
     /// The URL people reach this server at, without a trailing slash; links (invites) start with it.
     pub public_url: String,
     /// Sends invites by email; `None` when no mail server is configured (the inviter then gets
     /// the link to pass on).
     pub mailer: Option<Arc<dyn Mailer>>,
+    /// Proxies whose `X-Forwarded-For` names the client (`TOLLGATE_TRUSTED_PROXIES`); the
+    /// server's client-address layer reads it.
+    pub trusted_proxies: domain::net::Ranges,
 }
 
 /// An invite email's facts; the mailer words it.
@@ -45,6 +49,6 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
 }
 
 /// The client's network address, put on each request by the server (for sign-in throttling and
-/// the audit log).
+/// the audit log): the connection's peer, or what a trusted proxy says the client was.
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);

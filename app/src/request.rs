@@ -7,14 +7,27 @@ use domain::Error;
 use domain::dto::SessionUser;
 use domain::secret::Secret;
 use domain::service::session;
-use http::header::{ACCEPT, COOKIE, SET_COOKIE};
+use http::header::{ACCEPT, COOKIE, RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http.
 pub const SESSION_COOKIE: &str = "tollgate_session";
+/// The session cookie's name over https. Browsers accept a `__Host-` cookie only when it is
+/// `Secure`, has `Path=/` and no `Domain`, so no other host (a sibling subdomain, a plain-http
+/// page on the same name) can set or replace it.
+pub const HOST_SESSION_COOKIE: &str = "__Host-tollgate_session";
+
+/// The session cookie's name for this server.
+pub fn session_cookie_name(ctx: &ServerContext) -> &'static str {
+    if ctx.secure_cookies {
+        HOST_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// The shared server context.
 ///
@@ -47,13 +60,14 @@ pub fn cookie(name: &str) -> Option<String> {
 /// [`Error::Unauthenticated`] without a live session.
 pub async fn current_user() -> Result<SessionUser, Error> {
     let ctx = ctx()?;
-    let token = cookie(SESSION_COOKIE).ok_or(Error::Unauthenticated)?;
+    let token = cookie(session_cookie_name(&ctx)).ok_or(Error::Unauthenticated)?;
     session::authenticate(&ctx.db, &Secret::new(token), ctx.sessions).await
 }
 
 /// The session token of this request, if it carries one.
 pub fn session_token() -> Option<Secret> {
-    cookie(SESSION_COOKIE).map(Secret::new)
+    let ctx = use_context::<ServerContext>()?;
+    cookie(session_cookie_name(&ctx)).map(Secret::new)
 }
 
 /// Sets the session cookie on the response.
@@ -61,7 +75,8 @@ pub fn set_session_cookie(token: &Secret, ctx: &ServerContext) {
     let max_age = ctx.sessions.absolute.num_seconds();
     let secure = if ctx.secure_cookies { "; Secure" } else { "" };
     let value = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        session_cookie_name(ctx),
         token.expose()
     );
     append_cookie(&value);
@@ -71,7 +86,8 @@ pub fn set_session_cookie(token: &Secret, ctx: &ServerContext) {
 pub fn clear_session_cookie(ctx: &ServerContext) {
     let secure = if ctx.secure_cookies { "; Secure" } else { "" };
     append_cookie(&format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        session_cookie_name(ctx)
     ));
 }
 
@@ -114,7 +130,7 @@ fn is_scripted_call() -> bool {
 const SERVER_FN_PREFIX: &str = "/api/";
 
 /// Turns a domain result into a server-function result, answering an error with its HTTP status
-/// (401, 403, 404, 409, 422, 429, 500) for scripted callers.
+/// (401, 403, 404, 409, 422, 429, 500) for scripted callers, and a 429 with `Retry-After`.
 ///
 /// # Errors
 /// The domain error, wrapped.
@@ -127,16 +143,145 @@ pub fn answer<T>(result: Result<T, Error>) -> Result<T, AppError> {
         )
     {
         res.set_status(status);
+        if let Error::RateLimited { retry_after_secs } = err {
+            res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
     }
     result.map_err(AppError)
 }
 
-/// A local path to go to after signing in: only same-site paths, never `//host`.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
-            p.to_owned()
+/// Where to go after signing in: `next` when it is a path on this site, else `/dashboard`.
+///
+/// `next` is resolved against the public URL the way a browser resolves a `Location` header —
+/// which drops tabs and newlines and reads `\` as `/`, so `/<tab>/evil.example` is
+/// `//evil.example`, another host — and kept only if it stays on the public URL's origin. It is
+/// also refused when it holds a control character or a backslash at all, and when decoding its
+/// percent-escapes once would make it leave (`/%2F/evil.example`), in case anything downstream
+/// decodes it again. What is kept is the resolved URL's path and query, percent-encoded, so it
+/// is always a valid header value.
+pub fn safe_next(next: Option<&str>, public_url: &str) -> String {
+    next.and_then(|next| local_path(next, public_url))
+        .unwrap_or_else(|| "/dashboard".to_owned())
+}
+
+/// `next`'s path and query when it is a path on `public_url`'s origin.
+fn local_path(next: &str, public_url: &str) -> Option<String> {
+    let base = ::url::Url::parse(public_url).ok()?;
+    let resolved = on_site(&base, next)?;
+    on_site(&base, &percent_decode(next))?;
+    Some(resolved[::url::Position::BeforePath..].to_owned())
+}
+
+/// `candidate` resolved against `base`, if it is a plain path that stays on `base`'s origin.
+fn on_site(base: &::url::Url, candidate: &str) -> Option<::url::Url> {
+    let plain = candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate.chars().any(|c| c.is_control() || c == '\\');
+    if !plain {
+        return None;
+    }
+    let url = base.join(candidate).ok()?;
+    let stays = url.origin() == base.origin()
+        && url.username().is_empty()
+        && url.password().is_none()
+        // `/..//host` resolves to the path `//host`, which a browser reads as another host.
+        && !url[::url::Position::BeforePath..].starts_with("//");
+    stays.then_some(url)
+}
+
+/// `text` with its `%XX` escapes decoded once (bytes that are not UTF-8 become U+FFFD).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes.get(i).copied().unwrap_or_default(), hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
         }
-        _ => "/dashboard".to_owned(),
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    const PUBLIC: &str = "https://gate.example.com";
+
+    #[test]
+    fn paths_that_could_leave_the_site_go_to_the_dashboard() {
+        let hostile = [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\t\t/evil.example",
+            "\t//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "\\\\evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "%2F%2Fevil.example",
+            "/..//evil.example",
+            "/.//evil.example",
+            "/./%2F/evil.example",
+            "https://evil.example/",
+            "https://gate.example.com.evil.example/",
+            "http://gate.example.com/dashboard",
+            "https://user@gate.example.com/dashboard",
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,hi",
+            "dashboard",
+            "",
+            " ",
+        ];
+        for next in hostile {
+            assert_eq!(safe_next(Some(next), PUBLIC), "/dashboard", "{next:?}");
+        }
+        assert_eq!(safe_next(None, PUBLIC), "/dashboard");
+        // A public URL that cannot be read keeps nobody anywhere but home.
+        assert_eq!(
+            safe_next(Some("/dashboard/keys"), "not a url"),
+            "/dashboard"
+        );
+    }
+
+    #[test]
+    fn local_paths_are_kept() {
+        for next in [
+            "/dashboard/configuration/users?q=a&role=admin",
+            "/dashboard/keys",
+            "/dashboard/teams?q=a%26b",
+        ] {
+            assert_eq!(safe_next(Some(next), PUBLIC), next);
+        }
+        // Kept percent-encoded, so it is always a valid Location.
+        assert_eq!(
+            safe_next(Some("/dashboard/keys?a=1&b=é"), PUBLIC),
+            "/dashboard/keys?a=1&b=%C3%A9"
+        );
+        assert_eq!(
+            safe_next(Some("/dashboard/users"), "http://127.0.0.1:3000"),
+            "/dashboard/users"
+        );
     }
 }

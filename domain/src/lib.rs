@@ -12,6 +12,7 @@ pub mod ids;
 pub mod keys;
 pub mod list_query;
 pub mod money;
+pub mod net;
 pub mod numbers;
 pub mod permission;
 pub mod pricing;

@@ -1,15 +1,18 @@
-//! Hardening for every response: refuse cross-site writes, send security headers, and a
-//! per-response nonce-based Content Security Policy on pages.
+//! Hardening for every response: refuse cross-site writes, send security headers (HSTS when
+//! served over https), a per-response nonce-based Content Security Policy on pages, and the
+//! client's address as trusted proxies report it.
 
 use app::context::ClientAddr;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, HOST, ORIGIN, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, HOST, ORIGIN, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::net::SocketAddr;
+use domain::net::Ranges;
+use std::net::{IpAddr, SocketAddr};
 
 /// For responses that are not pages (server functions, files, health): nothing may run.
 const STRICT_CSP: &str =
@@ -50,6 +53,19 @@ pub async fn headers(request: Request, next: Next) -> Response {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
+    response
+}
+
+/// Tells browsers to reach this host over https only, for a year, on every response — when the
+/// public URL is https (`https`). Over plain http it would be ignored, and it would be wrong.
+pub async fn strict_transport(State(https): State<bool>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if https {
+        response.headers_mut().insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }
 
@@ -95,19 +111,156 @@ fn is_same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-/// Records the client's address on the request for the handlers (throttling, audit log).
-pub async fn client_addr(mut request: Request, next: Next) -> Response {
+/// Records the client's address on the request for the handlers (throttling, audit log): the
+/// connection's peer, or, when the peer is one of the trusted `proxies`, the client it forwards
+/// for (see [`client_ip`]).
+pub async fn client_addr(
+    State(proxies): State<Ranges>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let addr = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |ci| ci.0.ip().to_string());
+        .map_or_else(
+            || "unknown".to_owned(),
+            |ci| client_ip(ci.0.ip(), request.headers(), &proxies).to_string(),
+        );
     request.extensions_mut().insert(ClientAddr(addr));
     next.run(request).await
+}
+
+/// The client behind `peer`. Each proxy appends the address it received the request from to
+/// `X-Forwarded-For`, so only entries appended by trusted proxies can be believed: walking from
+/// the right, past trusted proxies, the first other entry is the client. Entries further left
+/// were written by the client and are ignored. A peer that is not a trusted proxy is the client
+/// itself, whatever the header says.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &Ranges) -> IpAddr {
+    let peer = domain::net::canonical(peer);
+    if !proxies.contains(peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        // Unreadable: not written by a proxy we trust; the last trusted hop is all we know.
+        let Some(addr) = forwarded_addr(entry) else {
+            break;
+        };
+        client = addr;
+        if !proxies.contains(addr) {
+            break;
+        }
+    }
+    client
+}
+
+/// One `X-Forwarded-For` entry's address: `192.0.2.1`, `2001:db8::1`, or either with a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`), as some proxies write it.
+fn forwarded_addr(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(domain::net::canonical)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        let none = Ranges::default();
+        let claims = forwarded(&["203.0.113.7"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &claims, &none), ip("10.0.0.2"));
+        // A peer outside the trusted ranges cannot speak for anyone else.
+        let proxies: Ranges = "10.0.0.0/8".parse().unwrap();
+        assert_eq!(
+            client_ip(ip("198.51.100.1"), &claims, &proxies),
+            ip("198.51.100.1")
+        );
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_client_is_the_rightmost_untrusted_entry() {
+        let proxies: Ranges = "10.0.0.0/8, fd00::/8".parse().unwrap();
+        let peer = ip("10.0.0.2");
+        // One proxy: it appended the client.
+        assert_eq!(
+            client_ip(peer, &forwarded(&["203.0.113.7"]), &proxies),
+            ip("203.0.113.7")
+        );
+        // The client made up entries on the left; the proxy's own entry is the right-most.
+        assert_eq!(
+            client_ip(
+                peer,
+                &forwarded(&["1.2.3.4, 5.6.7.8, 203.0.113.7"]),
+                &proxies
+            ),
+            ip("203.0.113.7")
+        );
+        // Two proxies in a row, the header split over two lines, with spaces and a port.
+        assert_eq!(
+            client_ip(
+                peer,
+                &forwarded(&["6.6.6.6,  203.0.113.7:4711", " 10.1.1.1 "]),
+                &proxies
+            ),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_ip(
+                ip("fd00::2"),
+                &forwarded(&["[2001:db8::9]:443", "fd00::1"]),
+                &proxies
+            ),
+            ip("2001:db8::9")
+        );
+        // A client claiming to be a trusted proxy does not get further than its own entry.
+        assert_eq!(
+            client_ip(peer, &forwarded(&["203.0.113.7, 10.9.9.9"]), &proxies),
+            ip("203.0.113.7")
+        );
+        // Nothing forwarded (the proxy's own health check): the proxy.
+        assert_eq!(client_ip(peer, &HeaderMap::new(), &proxies), peer);
+        // Garbage where the proxy's entry should be: the last trusted hop.
+        assert_eq!(
+            client_ip(peer, &forwarded(&["203.0.113.7, not-an-ip"]), &proxies),
+            peer
+        );
+        assert_eq!(
+            client_ip(peer, &forwarded(&["unknown, 10.1.1.1"]), &proxies),
+            ip("10.1.1.1")
+        );
+        // A dual-stack socket reports IPv4 peers as IPv4-mapped IPv6.
+        assert_eq!(
+            client_ip(
+                ip("::ffff:10.0.0.2"),
+                &forwarded(&["203.0.113.7"]),
+                &proxies
+            ),
+            ip("203.0.113.7")
+        );
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -17,7 +17,8 @@ pub async fn current_user() -> Result<SessionUser, AppError> {
     answer(request::current_user().await)
 }
 
-/// Signs in with email and password and goes to `next` (a local path) or the dashboard.
+/// Signs in with email and password and goes to `next` if it is a path on this site, else to
+/// the dashboard.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(
     email: String,
@@ -40,7 +41,7 @@ pub async fn sign_in(
                 session::end(&ctx.db, &old).await?;
             }
             request::set_session_cookie(&signed_in.token, &ctx);
-            leptos_axum::redirect(&request::safe_next(next.as_deref()));
+            leptos_axum::redirect(&request::safe_next(next.as_deref(), &ctx.public_url));
             Ok(())
         }
         .await,
