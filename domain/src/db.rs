@@ -78,6 +78,49 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(db.begin_with_options(options).await?)
 }
 
+/// The key of the PostgreSQL advisory lock every access-list write holds: "tollgate" in ASCII.
+const ACCESS_LOCK: i64 = 0x746f_6c6c_6761_7465;
+
+/// Starts a write to the access list (users, roles, invites, setup, teams, keys): a
+/// [`begin_write`] transaction that, on PostgreSQL, first takes the access lock
+/// ([`lock_access`]). Every service whose decision reads a rule and then relies on it — the
+/// last active Owner, a team that still exists, a token not yet used, nobody set up yet — starts
+/// its transaction here, before it reads anything.
+///
+/// # Errors
+/// [`Error::Internal`] when the transaction cannot start or the lock cannot be taken.
+pub async fn begin_access_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, Error> {
+    let txn = begin_write(db).await?;
+    lock_access(&txn).await?;
+    Ok(txn)
+}
+
+/// Makes `txn` the only access-list write running until it ends.
+///
+/// Why: PostgreSQL runs our writes at READ COMMITTED without row locks, so two transactions can
+/// both read "two Owners are left", each demote one, and both commit — leaving none; a key can
+/// be inserted for a team whose deletion has already revoked that team's keys; one invite token
+/// can be accepted twice. The rules read counts and the absence of rows (no user yet, no such
+/// team), which `SELECT … FOR UPDATE` cannot lock. So every access-list write takes one
+/// transaction-scoped advisory lock before its first read: they run one at a time, and as each
+/// statement at READ COMMITTED reads what is committed when it starts — and the lock is released
+/// only after the previous holder's commit is visible — every decision sees every earlier one.
+/// Such writes are rare (people clicking in the dashboard), so one lock costs nothing that
+/// matters; the gateway's request path (leases, metering) never takes it.
+///
+/// On SQLite it does nothing: [`begin_write`]'s IMMEDIATE transaction already holds the
+/// database's single write lock from its first statement, which serialises writers the same way.
+///
+/// # Errors
+/// [`Error::Internal`] when the lock cannot be taken.
+pub async fn lock_access(txn: &DatabaseTransaction) -> Result<(), Error> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({ACCESS_LOCK})"))
+            .await?;
+    }
+    Ok(())
+}
+
 impl From<DbErr> for Error {
     /// Database failures are ours, not the person's: log the detail, answer generically.
     fn from(err: DbErr) -> Self {

@@ -61,6 +61,12 @@ pub enum Action {
         own_team: Option<TeamId>,
         into: Option<TeamId>,
     },
+    /// Call models with a key of team `key_team` (`None`: no team) while being in `own_team`:
+    /// decided at every use of a key, for its owner as they are now.
+    UseKey {
+        own_team: Option<TeamId>,
+        key_team: Option<TeamId>,
+    },
     /// Revoke a key owned by `owner` (`None`: its owner was deleted).
     RevokeKey {
         owner: Option<UserId>,
@@ -111,6 +117,10 @@ pub enum Denied {
     NoTeamForKey,
     #[error("Members issue keys only within their own team.")]
     KeyOutsideOwnTeam,
+    #[error("Viewers are read-only: their API keys do not work.")]
+    ViewerKeys,
+    #[error("Members use keys only within their own team.")]
+    KeyOutsideOwnersTeam,
 }
 
 impl Actor {
@@ -178,6 +188,16 @@ impl Actor {
                 }
                 ensure(own_team.is_some(), Denied::NoTeamForKey)?;
                 ensure(into == own_team, Denied::KeyOutsideOwnTeam)
+            }
+            Action::UseKey { own_team, key_team } => {
+                ensure(self.role != Role::Viewer, Denied::ViewerKeys)?;
+                if at_least_admin {
+                    return Ok(());
+                }
+                ensure(
+                    own_team.is_some() && key_team == own_team,
+                    Denied::KeyOutsideOwnersTeam,
+                )
             }
             Action::RevokeKey { owner } => {
                 if owner == Some(self.id) {
@@ -465,6 +485,47 @@ mod tests {
                 "{a} resets"
             );
         }
+    }
+
+    #[test]
+    fn keys_work_only_as_their_owners_role_and_team_allow() {
+        let (mine, other) = (Some(TeamId(1)), Some(TeamId(2)));
+        for a in Role::ALL {
+            let uses = |own_team, key_team| actor(a).require(Action::UseKey { own_team, key_team });
+            match a {
+                Owner | Admin => {
+                    for (own, key) in [(None, None), (None, other), (mine, other), (mine, None)] {
+                        assert_eq!(uses(own, key), Ok(()), "{a} uses any key");
+                    }
+                }
+                Member => {
+                    assert_eq!(uses(mine, mine), Ok(()));
+                    for (own, key) in [(mine, other), (mine, None), (None, None), (None, mine)] {
+                        assert_eq!(
+                            uses(own, key),
+                            Err(Denied::KeyOutsideOwnersTeam),
+                            "a Member in {own:?} uses a key of {key:?}"
+                        );
+                    }
+                }
+                Viewer => {
+                    for (own, key) in [(mine, mine), (None, None)] {
+                        assert_eq!(uses(own, key), Err(Denied::ViewerKeys));
+                    }
+                }
+            }
+        }
+        let suspended = Actor {
+            status: Status::Suspended,
+            ..actor(Owner)
+        };
+        assert_eq!(
+            suspended.require(Action::UseKey {
+                own_team: None,
+                key_team: None
+            }),
+            Err(Denied::InactiveActor)
+        );
     }
 
     #[test]

@@ -22,8 +22,8 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date, then exit.
     Migrate,
-    /// Add demo data: users spread over teams (the first an Owner, password `seed-owner-password`).
-    /// For demos and benchmarks only, never on a real gateway.
+    /// Add demo data: users spread over teams (the first an Owner, with a random password printed
+    /// once). For demos and benchmarks only, never on a real gateway.
     Seed {
         #[arg(long, default_value_t = 100)]
         users: u64,
@@ -107,12 +107,13 @@ impl Cli {
                 domain::service::seed::settle(&db)
                     .await
                     .map_err(CliError::Setup)?;
+                // The one place the password is shown: only its hash is stored.
                 println!(
                     "added {} users and {} teams; sign in as {} with password {}",
                     seeded.users,
                     seeded.teams,
                     seeded.owner_email,
-                    domain::service::seed::SEED_PASSWORD
+                    seeded.owner_password.expose()
                 );
                 db.close().await.ok();
                 Ok(())

@@ -160,3 +160,67 @@ async fn keys_are_issued_and_revoked_exactly_as_the_roles_allow() {
     );
     server.finish().await;
 }
+
+/// DESIGN.md §1's Roles table at the gateway: an Admin's key outside any team works until an
+/// Owner demotes them to Member from the dashboard — the very next `/v1` request is refused
+/// (Members use keys only within their own team), and as a Viewer none of their keys work.
+#[tokio::test]
+async fn a_demoted_admins_key_is_refused_on_the_very_next_request() {
+    use support::gateway::{Gateway, hello};
+    let gw = Gateway::start().await;
+    let (admin_id, admin) = gw
+        .server
+        .add_person(gw.owner, "admin@example.com", Role::Admin)
+        .await;
+    let (status, body, _) = gw
+        .server
+        .post("issue_key", "name=ci&expires=&team=", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let issued: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(issued["key"]["team"].is_null(), "a key outside any team");
+    let secret = issued["secret"].as_str().unwrap().to_owned();
+    assert_eq!(gw.chat(&secret, hello()).await.0, 200);
+
+    let owner = gw.server.sign_in("owner@example.com").await;
+    let demote = |role: &'static str| {
+        let (gw, owner) = (&gw, &owner);
+        async move {
+            let form = format!("id={admin_id}&role={role}");
+            let (status, body, _) = gw.server.post("change_user_role", &form, Some(owner)).await;
+            assert_eq!(status, StatusCode::OK, "to {role}: {body}");
+        }
+    };
+    demote("member").await;
+    let (status, body) = gw.chat(&secret, hello()).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_api_key");
+    assert_eq!(
+        body["error"]["message"],
+        "This API key is outside its owner's team: Members may only use keys in their own team."
+    );
+    // The keys page says why the key does not work, in place of "active".
+    let (status, html) = gw
+        .server
+        .get("/dashboard/keys?scope=all", Some(&owner))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("blocked: outside owner\u{2019}s team"),
+        "the keys page shows the block"
+    );
+    demote("viewer").await;
+    let (status, body) = gw.chat(&secret, hello()).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "This API key belongs to a Viewer, who cannot use the gateway."
+    );
+    demote("admin").await;
+    assert_eq!(
+        gw.chat(&secret, hello()).await.0,
+        200,
+        "promoted back, the key works again"
+    );
+    gw.server.finish().await;
+}

@@ -316,3 +316,60 @@ async fn pages_render_whole_under_concurrent_load() {
     }
     std::sync::Arc::into_inner(w).unwrap().finish().await;
 }
+
+/// The lists take JSON from any caller, not only what the pages' URLs produce: a page number
+/// out of range (zero, negative, past what a database offset holds, not even an integer) is
+/// read as the nearest page, and a search past the limit is a 422 with a message — never a 500.
+#[tokio::test]
+async fn odd_pages_and_huge_searches_never_fail_a_list() {
+    let w = World::new().await;
+    let cookie = w.cookie(Role::Owner);
+    let lists = [
+        (
+            "list_users",
+            r#"{"query":{"search":SEARCH,"role":null,"sort":"Email","dir":"Desc","page":PAGE}}"#,
+        ),
+        (
+            "list_teams",
+            r#"{"query":{"search":SEARCH,"sort":"Spend","dir":"Asc","page":PAGE}}"#,
+        ),
+        (
+            "list_keys",
+            r#"{"query":{"scope":"All","search":SEARCH,"user":null,"team":null,"status":null,"page":PAGE}}"#,
+        ),
+    ];
+    let pages = [
+        "0",
+        "-1",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "18446744073709551615",
+        "100000000000000000000000000000",
+        "1e300",
+        "2.5",
+    ];
+    for (endpoint, shape) in lists {
+        for search in [r#""""#, r#""owner""#] {
+            for page in pages {
+                let query = shape.replace("SEARCH", search).replace("PAGE", page);
+                let (status, body) = w.server.post_json(endpoint, &query, cookie).await;
+                assert_eq!(status, StatusCode::OK, "{endpoint} page {page}: {body}");
+                let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert!(
+                    answer["page"].as_u64().is_some_and(|p| p >= 1),
+                    "{endpoint} page {page}: {body}"
+                );
+            }
+        }
+        let huge = format!(r#""{}""#, "x".repeat(10_000));
+        let query = shape.replace("SEARCH", &huge).replace("PAGE", "1");
+        let (status, body) = w.server.post_json(endpoint, &query, cookie).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{endpoint} huge search: {body}"
+        );
+        assert!(body.contains("Search is at most"), "{endpoint}: {body}");
+    }
+    w.finish().await;
+}

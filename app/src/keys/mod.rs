@@ -9,13 +9,21 @@ pub use page::KeysPage;
 
 use crate::components::Ago;
 use chrono::{DateTime, Utc};
-use domain::keys::{KeyRow, KeyStatus};
+use domain::keys::{KeyBlock, KeyRow, KeyStatus};
 use leptos::prelude::*;
 
-/// A key's status as a coloured badge, here and in the Users page's expanded rows.
+/// A key's status as a coloured badge, here and in the Users and Teams pages' expanded rows. An
+/// active key its owner's role or team keeps from working says so instead, with why on hover.
 #[component]
-pub fn KeyStatusBadge(status: KeyStatus) -> impl IntoView {
-    view! { <span class=format!("status status-key-{}", status.as_str())>{status.as_str()}</span> }
+pub fn KeyStatusBadge(status: KeyStatus, blocked: Option<KeyBlock>) -> impl IntoView {
+    match blocked {
+        Some(block) if status == KeyStatus::Active => view! {
+            <span class="status status-key-blocked" title=block.explain()>{block.label()}</span>
+        }
+        .into_any(),
+        _ => view! { <span class=format!("status status-key-{}", status.as_str())>{status.as_str()}</span> }
+            .into_any(),
+    }
 }
 
 /// A compact list of keys, as the Users and Teams pages' expanded rows show them (never the
@@ -44,7 +52,7 @@ pub fn KeyList(
                         {owners.then(|| view! { <td>{k.owner.map_or_else(|| "(deleted user)".to_owned(), |(_, email)| email)}</td> })}
                         <td><Ago at=Some(k.created_at) now/></td>
                         <td><Ago at=k.last_used_at now/></td>
-                        <td><KeyStatusBadge status=k.status/></td>
+                        <td><KeyStatusBadge status=k.status blocked=k.blocked/></td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -235,7 +235,7 @@ fn KeyRowView(
             <td><Ago at=Some(key.created_at) now/></td>
             <td><Ago at=key.last_used_at now/></td>
             <td>{expires}</td>
-            <td><KeyStatusBadge status=key.status/></td>
+            <td><KeyStatusBadge status=key.status blocked=key.blocked/></td>
             <td class="col-actions">
                 {may_revoke.then(|| view! {
                     <button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-label=format!("Revoke {}", key.name)

@@ -5,7 +5,7 @@ mod query;
 mod views;
 
 pub use query::{KeyQuery, KeyScope};
-pub use views::{IssuedKey, KeyPage, KeyRow, KeyStatus};
+pub use views::{IssuedKey, KeyBlock, KeyPage, KeyRow, KeyStatus};
 
 /// Every key starts with this, so it is recognisable in a config file or a leak scanner.
 pub const KEY_PREFIX: &str = "tg_";

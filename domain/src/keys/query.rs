@@ -24,7 +24,9 @@ pub struct KeyQuery {
     /// Only this team's keys (All keys only).
     pub team: Option<TeamId>,
     pub status: Option<KeyStatus>,
-    /// 1-based.
+    /// 1-based. Any number a caller sends is read as the nearest page (see
+    /// [`lenient_page`](crate::list_query::lenient_page)).
+    #[serde(deserialize_with = "crate::list_query::lenient_page")]
     pub page: u64,
 }
 

@@ -1,6 +1,7 @@
 //! What the keys list, the users page's expanded row and the issue dialog show.
 
-use crate::{KeyId, TeamId, UserId};
+use crate::permission::{Action, Actor, Denied};
+use crate::{KeyId, Role, Status, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,56 @@ impl KeyStatus {
     }
 }
 
+/// Why a key that is neither revoked nor expired is still refused by the gateway: its owner's
+/// role or team does not allow it (DESIGN.md §1: Members use keys only within their own team;
+/// Viewers only read). It lasts only as long as that role or team does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyBlock {
+    /// The owner is a Viewer: none of their keys work.
+    OwnerIsViewer,
+    /// The owner is a Member and the key is not in their current team (or they have none).
+    OutsideOwnersTeam,
+}
+
+impl KeyBlock {
+    /// Whether the owner — `role`, in `own_team` — may use a key of `key_team`, by the one rule
+    /// in [`crate::permission`]; `None` when they may. An inactive owner is not a block of this
+    /// kind (their keys are refused for that, and work again on reactivation).
+    pub fn of(role: Role, own_team: Option<TeamId>, key_team: Option<TeamId>) -> Option<Self> {
+        let owner = Actor {
+            id: UserId(0),
+            role,
+            status: Status::Active,
+        };
+        match owner.require(Action::UseKey { own_team, key_team }) {
+            Ok(()) => None,
+            Err(Denied::ViewerKeys) => Some(KeyBlock::OwnerIsViewer),
+            // The only other refusal of `UseKey` for an active owner.
+            Err(_) => Some(KeyBlock::OutsideOwnersTeam),
+        }
+    }
+
+    /// What the keys list shows in place of "active".
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyBlock::OwnerIsViewer => "blocked: owner is a Viewer",
+            KeyBlock::OutsideOwnersTeam => "blocked: outside owner\u{2019}s team",
+        }
+    }
+
+    /// Why, in a sentence (the label's tooltip).
+    pub fn explain(self) -> &'static str {
+        match self {
+            KeyBlock::OwnerIsViewer => {
+                "Its owner is a Viewer: Viewers are read-only, so their keys do not work."
+            }
+            KeyBlock::OutsideOwnersTeam => {
+                "Its owner is a Member of another team or of none: Members use keys only within their own team."
+            }
+        }
+    }
+}
+
 /// One key in a list: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRow {
@@ -65,6 +116,8 @@ pub struct KeyRow {
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub status: KeyStatus,
+    /// Set when the key is active but its owner's role or team keeps it from working.
+    pub blocked: Option<KeyBlock>,
 }
 
 /// One page of keys.
@@ -87,7 +140,28 @@ pub struct IssuedKey {
 
 #[cfg(test)]
 mod tests {
-    use super::KeyStatus;
+    use super::{KeyBlock, KeyStatus};
+    use crate::{Role, TeamId};
+
+    #[test]
+    fn a_block_follows_the_owners_role_and_team() {
+        let (red, blue) = (Some(TeamId(1)), Some(TeamId(2)));
+        assert_eq!(KeyBlock::of(Role::Admin, None, red), None);
+        assert_eq!(KeyBlock::of(Role::Owner, blue, None), None);
+        assert_eq!(KeyBlock::of(Role::Member, red, red), None);
+        assert_eq!(
+            KeyBlock::of(Role::Member, red, blue),
+            Some(KeyBlock::OutsideOwnersTeam)
+        );
+        assert_eq!(
+            KeyBlock::of(Role::Member, None, None),
+            Some(KeyBlock::OutsideOwnersTeam)
+        );
+        assert_eq!(
+            KeyBlock::of(Role::Viewer, red, red),
+            Some(KeyBlock::OwnerIsViewer)
+        );
+    }
     use chrono::{Duration, Utc};
 
     #[test]

@@ -9,6 +9,7 @@ mod m20261126_000003_teams_list_speed;
 mod m20261127_000004_gateway_leases;
 mod m20261127_000005_list_sort_speed;
 mod m20261127_000006_user_sort_keys;
+mod m20261130_000007_access_epoch_roles;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_gateway_leases::Migration),
             Box::new(m20261127_000005_list_sort_speed::Migration),
             Box::new(m20261127_000006_user_sort_keys::Migration),
+            Box::new(m20261130_000007_access_epoch_roles::Migration),
         ]
     }
 }

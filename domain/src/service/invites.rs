@@ -1,13 +1,13 @@
 //! Invites: a new user starts `invited` with a single-use, 7-day token (stored as a hash);
 //! accepting it sets their name and password and makes them `active`.
 
-use crate::db::{begin_write, duplicate_as};
+use crate::db::{begin_access_write, duplicate_as};
 use crate::dto::{InviteInfo, SessionUser};
 use crate::entity::{invite, team, user};
 use crate::permission::{Action, Actor};
 use crate::secret::{Secret, hash_password};
 use crate::service::users::{commit_change, find, subject};
-use crate::service::{audit, parse_stored, session_user, stored_role, stored_status};
+use crate::service::{audit, begin_as, parse_stored, session_user, stored_role, stored_status};
 use crate::users::UserRow;
 use crate::{Error, Role, Status, TeamId, UserId, validation};
 use chrono::{DateTime, Duration, Utc};
@@ -48,7 +48,10 @@ pub async fn invite(
 ) -> Result<Invited, Error> {
     actor.require(Action::Invite { role: input.role })?;
     let email = validation::email(&input.email)?;
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
+    // Again, as the actor stands now (the check above spares a lock for a plain refusal).
+    actor.require(Action::Invite { role: input.role })?;
     if let Some(team_id) = input.team
         && team::Entity::find_by_id(team_id.0)
             .one(&txn)
@@ -104,7 +107,8 @@ fn already_listed() -> Error {
 /// [`Error::Forbidden`] when the actor may not, or the user is no longer invited;
 /// [`Error::NotFound`] when the user is gone.
 pub async fn resend(db: &DatabaseConnection, actor: &Actor, id: UserId) -> Result<Invited, Error> {
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     let u = find(&txn, id).await?;
     actor.require(Action::ManageInvite {
         target: subject(&txn, &u).await?,
@@ -210,7 +214,9 @@ pub async fn info(db: &DatabaseConnection, token: &Secret) -> Result<InviteInfo,
     })
 }
 
-/// Accepts an invite: sets the display name and password, makes the user active.
+/// Accepts an invite: sets the display name and password, makes the user active. The token is
+/// checked again inside the access-list write, so of two acceptances at once exactly one wins;
+/// the other is told the link was used.
 ///
 /// # Errors
 /// [`Error::Validation`] on `name` or `password`; [`Error::NotFound`] when the link no longer works.
@@ -225,7 +231,7 @@ pub async fn accept(
     open_invite(db, token).await?;
     let hash = hash_password(password).await?;
 
-    let txn = begin_write(db).await?;
+    let txn = begin_access_write(db).await?;
     let (inv, u) = open_invite(&txn, token).await?;
     let now = Utc::now();
     let mut active: user::ActiveModel = u.into();

@@ -1,19 +1,19 @@
 //! API keys: issuing (the secret is returned once and stored only as its SHA-256), revoking,
 //! listing, and authenticating a presented key — the one lookup the gateway path makes.
 
-use crate::db::begin_write;
 use crate::entity::{api_key, team, user};
 use crate::keys::{
-    IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
+    IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyBlock, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
     VISIBLE_PREFIX_LEN,
 };
+use crate::list_query::{check_search, clamp_page};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::secret::Secret;
-use crate::service::{audit, escape_like, parse_stored};
+use crate::service::{audit, begin_as, escape_like, parse_stored};
 use crate::users::PER_PAGE;
 use crate::validation::bounded_text;
-use crate::{Error, KeyId, Status, TeamId, UserId};
+use crate::{Error, KeyId, Role, Status, TeamId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
@@ -56,6 +56,9 @@ pub struct IssueInput {
 
 /// Issues a key for the actor. The answer carries the secret; nothing stores or logs it.
 ///
+/// It runs as an access-list write, as deleting a team does: the team read here still exists
+/// at commit, or its deletion (which revokes the team's keys) runs after and revokes this one.
+///
 /// # Errors
 /// [`Error::Forbidden`] for a Viewer, a Member without a team or a Member naming another team;
 /// [`Error::Validation`] on `name` or `expires`; [`Error::NotFound`] for an unknown team.
@@ -64,14 +67,15 @@ pub async fn issue(
     actor: &Actor,
     input: IssueInput,
 ) -> Result<IssuedKey, Error> {
-    let me = super::users::find(db, actor.id).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
+    let me = super::users::find(&txn, actor.id).await?;
     let own_team = me.team_id.map(TeamId);
     let into = input.team.or(own_team);
     actor.require(Action::IssueKey { own_team, into })?;
     let name = bounded_text("name", &input.name, KEY_NAME_MAX, "Name the key.")?;
     let now = Utc::now();
     let expires_at = expiry(&input.expires_on, now)?;
-    let txn = begin_write(db).await?;
     if let Some(team_id) = into
         && team::Entity::find_by_id(team_id.0)
             .one(&txn)
@@ -131,7 +135,8 @@ fn expiry(input: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Erro
 /// # Errors
 /// [`Error::Forbidden`] when the actor may not revoke it; [`Error::NotFound`] for no such key.
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: KeyId) -> Result<KeyRow, Error> {
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     let key = api_key::Entity::find_by_id(id.0)
         .one(&txn)
         .await?
@@ -162,16 +167,19 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: KeyId) -> Result
     Ok(row)
 }
 
-/// One page of keys: the actor's own, or (Owners and Admins) everyone's, filtered.
+/// One page of keys: the actor's own, or (Owners and Admins) everyone's, filtered. A page out of
+/// range is read as the nearest one.
 ///
 /// # Errors
-/// [`Error::Forbidden`] when a Member or Viewer asks for everyone's keys.
+/// [`Error::Forbidden`] when a Member or Viewer asks for everyone's keys; [`Error::Validation`]
+/// on `search` past [`SEARCH_MAX`](crate::list_query::SEARCH_MAX) characters.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     query: &KeyQuery,
 ) -> Result<KeyPage, Error> {
     actor.require(Action::Read)?;
+    check_search(&query.search)?;
     let now = Utc::now();
     let mut select = api_key::Entity::find();
     match query.scope {
@@ -206,7 +214,7 @@ pub async fn list(
     }
     let matching = select.clone().count(db).await?;
     let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
-    let page = Ord::min(query.page, pages);
+    let page = Ord::min(clamp_page(query.page), pages);
     let keys = select
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
@@ -223,12 +231,14 @@ pub async fn list(
     })
 }
 
-/// A user's keys, newest first, as their expanded row on the Users page shows them.
+/// A user's newest keys (at most a page of them), as their expanded row on the Users page shows
+/// them; the row links to the keys page for the rest.
 pub(crate) async fn of_user(db: &impl ConnectionTrait, id: UserId) -> Result<Vec<KeyRow>, Error> {
     let keys = api_key::Entity::find()
         .filter(api_key::Column::UserId.eq(id.0))
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
+        .limit(PER_PAGE)
         .all(db)
         .await?;
     rows(db, keys, Utc::now()).await
@@ -270,7 +280,8 @@ fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
     }
 }
 
-/// Stored keys as rows, with their owners' emails and teams' names.
+/// Stored keys as rows, with their owners' emails and teams' names, and — for active keys — what
+/// in their owner's role or team keeps them from working.
 async fn rows(
     db: &impl ConnectionTrait,
     keys: Vec<api_key::Model>,
@@ -278,7 +289,7 @@ async fn rows(
 ) -> Result<Vec<KeyRow>, Error> {
     let owner_ids: Vec<i64> = keys.iter().filter_map(|k| k.user_id).collect();
     let team_ids: Vec<i64> = keys.iter().filter_map(|k| k.team_id).collect();
-    let owners: HashMap<i64, String> = if owner_ids.is_empty() {
+    let owners: HashMap<i64, user::Model> = if owner_ids.is_empty() {
         HashMap::new()
     } else {
         user::Entity::find()
@@ -286,7 +297,7 @@ async fn rows(
             .all(db)
             .await?
             .into_iter()
-            .map(|u| (u.id, u.email))
+            .map(|u| (u.id, u))
             .collect()
     };
     let teams: HashMap<i64, String> = if team_ids.is_empty() {
@@ -300,24 +311,34 @@ async fn rows(
             .map(|t| (t.id, t.name))
             .collect()
     };
-    Ok(keys
-        .into_iter()
-        .map(|k| KeyRow {
-            id: KeyId(k.id),
-            owner: k
-                .user_id
-                .and_then(|id| owners.get(&id).map(|e| (UserId(id), e.clone()))),
-            team: k
-                .team_id
-                .and_then(|id| teams.get(&id).map(|n| (TeamId(id), n.clone()))),
-            status: KeyStatus::of(k.revoked_at, k.expires_at, now),
-            name: k.name,
-            prefix: k.prefix,
-            created_at: k.created_at,
-            last_used_at: k.last_used_at,
-            expires_at: k.expires_at,
+    keys.into_iter()
+        .map(|k| {
+            let owner = k.user_id.and_then(|id| owners.get(&id));
+            let status = KeyStatus::of(k.revoked_at, k.expires_at, now);
+            let blocked = match owner {
+                Some(o) if status == KeyStatus::Active => KeyBlock::of(
+                    parse_stored(&o.role, "role")?,
+                    o.team_id.map(TeamId),
+                    k.team_id.map(TeamId),
+                ),
+                _ => None,
+            };
+            Ok(KeyRow {
+                id: KeyId(k.id),
+                owner: owner.map(|o| (UserId(o.id), o.email.clone())),
+                team: k
+                    .team_id
+                    .and_then(|id| teams.get(&id).map(|n| (TeamId(id), n.clone()))),
+                status,
+                blocked,
+                name: k.name,
+                prefix: k.prefix,
+                created_at: k.created_at,
+                last_used_at: k.last_used_at,
+                expires_at: k.expires_at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A key that may be used now, with what the gateway needs to admit and meter a request.
@@ -332,6 +353,15 @@ pub struct KeyAuth {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+impl From<KeyBlock> for KeyRefused {
+    fn from(block: KeyBlock) -> Self {
+        match block {
+            KeyBlock::OwnerIsViewer => KeyRefused::OwnerIsViewer,
+            KeyBlock::OutsideOwnersTeam => KeyRefused::OutsideOwnersTeam,
+        }
+    }
+}
+
 /// Why a presented key was refused. The gateway answers every one with 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRefused {
@@ -343,17 +373,24 @@ pub enum KeyRefused {
     Expired,
     #[error("The owner of this API key cannot use it: their account is not active.")]
     OwnerInactive,
+    #[error("This API key belongs to a Viewer, who cannot use the gateway.")]
+    OwnerIsViewer,
+    #[error(
+        "This API key is outside its owner's team: Members may only use keys in their own team."
+    )]
+    OutsideOwnersTeam,
     /// The database could not be asked (logged); the gateway answers 503, not 401.
     #[error("Keys cannot be checked right now. Try again shortly.")]
     Unavailable,
 }
 
 /// Authenticates a presented key with one indexed lookup (the secret's hash) that also reads
-/// the owner's status and the team's limit.
+/// the owner's status, role and team and the team's limit.
 ///
 /// # Errors
 /// [`KeyRefused`] for a key that is unknown, revoked, expired, or whose owner is not active
-/// (suspended, invited or deleted); [`KeyRefused::Unavailable`] when the database fails.
+/// (suspended, invited or deleted), is a Viewer, or is a Member outside the key's team
+/// ([`KeyBlock`]); [`KeyRefused::Unavailable`] when the database fails.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: &Secret,
@@ -384,6 +421,8 @@ async fn lookup(
         .column((keys.clone(), api_key::Column::ExpiresAt))
         .column((users.clone(), user::Column::Status))
         .column((teams.clone(), team::Column::MonthlyLimitMicros))
+        .column((users.clone(), user::Column::Role))
+        .column((users.clone(), user::Column::TeamId))
         .from(keys.clone())
         .left_join(
             users.clone(),
@@ -406,6 +445,8 @@ async fn lookup(
     let expires_at: Option<DateTime<Utc>> = found.try_get_by_index(4)?;
     let owner_status: Option<String> = found.try_get_by_index(5)?;
     let limit: Option<i64> = found.try_get_by_index(6)?;
+    let owner_role: Option<String> = found.try_get_by_index(7)?;
+    let owner_team: Option<i64> = found.try_get_by_index(8)?;
     match KeyStatus::of(revoked_at, expires_at, Utc::now()) {
         KeyStatus::Revoked => return Ok(Err(KeyRefused::Revoked)),
         KeyStatus::Expired => return Ok(Err(KeyRefused::Expired)),
@@ -415,9 +456,15 @@ async fn lookup(
         Some(status) => parse_stored::<Status>(&status, "status")? == Status::Active,
         None => false,
     };
-    let Some(user_id) = user_id.filter(|_| owner_active) else {
+    let (Some(user_id), Some(role)) = (user_id.filter(|_| owner_active), owner_role) else {
         return Ok(Err(KeyRefused::OwnerInactive));
     };
+    // The owner's role and team as they are now, not as they were when the key was issued: a
+    // demoted Admin's key outside their team stops at the next request.
+    let role: Role = parse_stored(&role, "role")?;
+    if let Some(block) = KeyBlock::of(role, owner_team.map(TeamId), team_id.map(TeamId)) {
+        return Ok(Err(block.into()));
+    }
     Ok(Ok(KeyAuth {
         key: KeyId(id),
         user: UserId(user_id),

@@ -18,9 +18,41 @@ pub mod teams;
 pub mod usage;
 pub mod users;
 
+use crate::db::begin_access_write;
 use crate::dto::SessionUser;
 use crate::entity::user;
+use crate::permission::{Actor, Denied};
 use crate::{Error, Role, Status, UserId};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait};
+
+/// Starts an access-list write ([`begin_access_write`]) on behalf of `actor`, and answers the
+/// actor as they stand now, read under the lock. The actor was read when their request began;
+/// an Owner demoted, suspended or deleted since must not still act as one — a reset by an Owner
+/// just removed would leave nobody in charge.
+///
+/// # Errors
+/// [`Error::Forbidden`] when the actor no longer exists; [`Error::Internal`] on database failure.
+pub(crate) async fn begin_as(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<(DatabaseTransaction, Actor), Error> {
+    let txn = begin_access_write(db).await?;
+    let now = current_actor(&txn, actor).await?;
+    Ok((txn, now))
+}
+
+/// `actor` with their role and status as stored now; someone deleted is refused as inactive.
+async fn current_actor(conn: &impl ConnectionTrait, actor: &Actor) -> Result<Actor, Error> {
+    let stored = user::Entity::find_by_id(actor.id.0)
+        .one(conn)
+        .await?
+        .ok_or(Denied::InactiveActor)?;
+    Ok(Actor {
+        id: actor.id,
+        role: parse_stored(&stored.role, "role")?,
+        status: parse_stored(&stored.status, "status")?,
+    })
+}
 
 /// The part of a sorted list one page reads: where it starts and how many rows.
 #[derive(Debug, Clone, Copy)]

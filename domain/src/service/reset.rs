@@ -1,9 +1,9 @@
 //! Deleting the gateway's access list (Owner only): every other user, every team and every key
 //! go in one transaction; usage history and the audit log stay.
 
-use crate::db::begin_write;
 use crate::entity::{api_key, invite, session, team, user};
 use crate::permission::{Action, Actor};
+use crate::service::begin_as;
 use crate::service::users::record;
 use crate::{Error, UserId};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -22,8 +22,10 @@ pub struct Removed {
 /// sessions. Usage aggregates and the audit log are kept.
 ///
 /// # Errors
-/// [`Error::Forbidden`] for anyone but an Owner; [`Error::Validation`] on `confirmation` when the
-/// typed phrase is not [`CONFIRMATION`] (nothing is removed then).
+/// [`Error::Forbidden`] for anyone but an Owner — judged as they are when the reset runs, so an
+/// Owner demoted, suspended or deleted a moment earlier cannot remove the one who did it;
+/// [`Error::Validation`] on `confirmation` when the typed phrase is not [`CONFIRMATION`]
+/// (nothing is removed then).
 pub async fn reset_access_list(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -36,7 +38,10 @@ pub async fn reset_access_list(
             format!("Type \u{201c}{CONFIRMATION}\u{201d} to confirm."),
         ));
     }
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
+    // Again, as the actor stands now (the check above only spares a lock for a plain refusal).
+    actor.require(Action::ResetAccessList)?;
     let others = || user::Column::Id.ne(actor.id.0);
     // The Owner stays but leaves their team, which is about to go.
     user::Entity::update_many()

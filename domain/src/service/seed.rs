@@ -57,12 +57,15 @@ const TEAMS: [&str; 8] = [
 /// Rows per INSERT: well under SQLite's bound-parameter limit.
 const BATCH: usize = 500;
 
-/// What a seed run added, and the Owner it created (password: `seed-owner-password`).
+/// What a seed run added, and the Owner it created with their password — random for every run,
+/// so a seeded gateway is not open to a password anyone could read here. Print it once.
 #[derive(Debug, Clone)]
 pub struct Seeded {
     pub users: u64,
     pub teams: u64,
     pub owner_email: String,
+    /// The seeded Owner's password; only its hash is stored.
+    pub owner_password: Secret,
 }
 
 /// Brings the query planner's statistics up to date after seeding (call it once the bulk load
@@ -81,10 +84,8 @@ pub async fn settle(db: &DatabaseConnection) -> Result<(), Error> {
     Ok(())
 }
 
-/// The Owner's password on seeded data. Demo data only: never seed a real gateway.
-pub const SEED_PASSWORD: &str = "seed-owner-password";
-
-/// Adds `users` users (the first an active Owner) spread over `teams` new teams.
+/// Adds `users` users (the first an active Owner, with a random password) spread over `teams`
+/// new teams. Demo data only: never seed a real gateway.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
@@ -120,7 +121,8 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
             .map(|t| t.id);
         first_team_id = last.map(|id| id - teams as i64 + 1);
     }
-    let owner_hash = hash_password(&Secret::new(SEED_PASSWORD)).await?;
+    let owner_password = Secret::random();
+    let owner_hash = hash_password(&owner_password).await?;
     let owner_email = format!("owner{}@seed.example.com", offset + 1);
     for chunk in (0..users).collect::<Vec<_>>().chunks(BATCH) {
         let rows = chunk.iter().map(|i| {
@@ -178,6 +180,7 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
         users,
         teams,
         owner_email,
+        owner_password,
     })
 }
 

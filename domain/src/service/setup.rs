@@ -1,6 +1,6 @@
 //! First start: a one-time setup link creates the first Owner, then is gone for good.
 
-use crate::db::begin_write;
+use crate::db::begin_access_write;
 use crate::dto::SessionUser;
 use crate::entity::{setup_token, user};
 use crate::secret::{Secret, hash_password};
@@ -8,8 +8,8 @@ use crate::service::{audit, session_user, stored_role, stored_status};
 use crate::{Error, Role, Status, validation};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 
 /// What the first Owner types on the setup page.
@@ -26,7 +26,7 @@ pub struct FirstOwner {
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn issue_token(db: &DatabaseConnection) -> Result<Option<Secret>, Error> {
-    let txn = begin_write(db).await?;
+    let txn = begin_access_write(db).await?;
     setup_token::Entity::delete_many().exec(&txn).await?;
     let token = if user::Entity::find().count(&txn).await? == 0 {
         let token = Secret::random();
@@ -58,7 +58,8 @@ pub async fn is_open(db: &DatabaseConnection, token: &Secret) -> Result<bool, Er
     Ok(token_ok && user::Entity::find().count(db).await? == 0)
 }
 
-/// Creates the first Owner and closes setup for good.
+/// Creates the first Owner and closes setup for good. "Nobody exists yet" is read inside the
+/// access-list write, so of two uses of one link at once exactly one makes an Owner.
 ///
 /// # Errors
 /// [`Error::Validation`] for bad input (nothing is written); [`Error::NotFound`] when the token
@@ -71,15 +72,15 @@ pub async fn complete(
     let name = validation::display_name(&owner.name)?;
     let email = validation::email(&owner.email)?;
     validation::password(owner.password.expose())?;
+    // A wrong link is turned away before the (deliberately slow) hashing, so nobody can make
+    // the server hash by guessing; the right one is checked again inside the write.
+    if !setup_open(db, token).await? {
+        return Err(closed());
+    }
     let password_hash = hash_password(&owner.password).await?;
 
-    let txn = begin_write(db).await?;
-    let token_ok = setup_token::Entity::find()
-        .filter(setup_token::Column::TokenHash.eq(token.digest()))
-        .count(&txn)
-        .await?
-        > 0;
-    if !token_ok || user::Entity::find().count(&txn).await? > 0 {
+    let txn = begin_access_write(db).await?;
+    if !setup_open(&txn, token).await? {
         return Err(closed());
     }
     let now = Utc::now();
@@ -118,4 +119,14 @@ pub fn closed() -> Error {
     Error::NotFound(
         "This setup link is no longer valid: setup is done. Sign in instead.".to_owned(),
     )
+}
+
+/// Whether `token` is the live setup link and nobody exists yet.
+async fn setup_open(conn: &impl ConnectionTrait, token: &Secret) -> Result<bool, Error> {
+    let token_ok = setup_token::Entity::find()
+        .filter(setup_token::Column::TokenHash.eq(token.digest()))
+        .count(conn)
+        .await?
+        > 0;
+    Ok(token_ok && user::Entity::find().count(conn).await? == 0)
 }

@@ -128,7 +128,9 @@ pub struct TeamQuery {
     pub search: String,
     pub sort: TeamSort,
     pub dir: SortDir,
-    /// 1-based.
+    /// 1-based. Any number a caller sends is read as the nearest page (see
+    /// [`lenient_page`](crate::list_query::lenient_page)).
+    #[serde(deserialize_with = "crate::list_query::lenient_page")]
     pub page: u64,
 }
 

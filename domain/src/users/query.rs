@@ -73,7 +73,9 @@ pub struct UserQuery {
     pub role: Option<Role>,
     pub sort: UserSort,
     pub dir: SortDir,
-    /// 1-based.
+    /// 1-based. Any number a caller sends is read as the nearest page (see
+    /// [`lenient_page`](crate::list_query::lenient_page)).
+    #[serde(deserialize_with = "crate::list_query::lenient_page")]
     pub page: u64,
 }
 

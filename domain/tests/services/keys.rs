@@ -4,7 +4,7 @@
 use crate::support::{actor, add_user, databases};
 use chrono::{Duration, Utc};
 use domain::entity::{api_key, audit_entry, team, user};
-use domain::keys::{KeyQuery, KeyScope, KeyStatus};
+use domain::keys::{KeyBlock, KeyQuery, KeyScope, KeyStatus};
 use domain::money::Money;
 use domain::secret::Secret;
 use domain::service::keys::{self, IssueInput, KeyRefused};
@@ -371,6 +371,139 @@ async fn remembered_keys_are_checked_again_when_access_changes() {
         users::reactivate(&t.db, &owner, member_id).await.unwrap();
         tokio::time::sleep(access_epoch::POLL_EVERY * 4).await;
         assert!(polled.version() > before, "{}", t.kind);
+        t.finish().await;
+    }
+}
+
+/// DESIGN.md §1's Roles table at key use: Members use keys only within their own team, Viewers
+/// use none. A role change or a team change applies to the owner's existing keys at once, and
+/// moves the access epoch (so other processes forget what they remembered).
+#[tokio::test]
+async fn keys_follow_their_owners_role_and_team() {
+    use domain::service::access_epoch;
+    for t in databases().await {
+        let owner = actor(
+            add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let admin_id = add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await;
+        let admin = actor(admin_id, Role::Admin);
+        let (red, blue) = (
+            add_team(&t.db, "Red", Some(100)).await,
+            add_team(&t.db, "Blue", None).await,
+        );
+        let loose = Secret::new(
+            keys::issue(&t.db, &admin, named("no team"))
+                .await
+                .unwrap()
+                .secret,
+        );
+        let in_red = IssueInput {
+            team: Some(red),
+            ..named("red")
+        };
+        let red_key = Secret::new(keys::issue(&t.db, &admin, in_red).await.unwrap().secret);
+        assert!(
+            keys::authenticate(&t.db, &loose).await.is_ok(),
+            "{}",
+            t.kind
+        );
+        assert!(keys::authenticate(&t.db, &red_key).await.is_ok());
+
+        let epoch = access_epoch::current(&t.db).await.unwrap();
+        users::change_role(&t.db, &owner, admin_id, Role::Member)
+            .await
+            .unwrap();
+        let after_role = access_epoch::current(&t.db).await.unwrap();
+        assert!(
+            after_role > epoch,
+            "{}: a role change moves the epoch",
+            t.kind
+        );
+        assert_eq!(
+            keys::authenticate(&t.db, &loose).await,
+            Err(KeyRefused::OutsideOwnersTeam),
+            "{}: a Member's key outside any team is refused",
+            t.kind
+        );
+        assert_eq!(
+            keys::authenticate(&t.db, &red_key).await,
+            Err(KeyRefused::OutsideOwnersTeam),
+            "{}: a Member without a team uses no team's key",
+            t.kind
+        );
+
+        teams::assign(&t.db, &owner, admin_id, Some(red))
+            .await
+            .unwrap();
+        assert!(
+            access_epoch::current(&t.db).await.unwrap() > after_role,
+            "{}: a team change moves the epoch",
+            t.kind
+        );
+        assert!(
+            keys::authenticate(&t.db, &red_key).await.is_ok(),
+            "{}: in Red, Red's key works",
+            t.kind
+        );
+        assert_eq!(
+            keys::authenticate(&t.db, &loose).await,
+            Err(KeyRefused::OutsideOwnersTeam)
+        );
+        teams::assign(&t.db, &owner, admin_id, Some(blue))
+            .await
+            .unwrap();
+        assert_eq!(
+            keys::authenticate(&t.db, &red_key).await,
+            Err(KeyRefused::OutsideOwnersTeam),
+            "{}: moved to Blue, Red's key stops",
+            t.kind
+        );
+
+        teams::assign(&t.db, &owner, admin_id, Some(red))
+            .await
+            .unwrap();
+        users::change_role(&t.db, &owner, admin_id, Role::Viewer)
+            .await
+            .unwrap();
+        assert_eq!(
+            keys::authenticate(&t.db, &red_key).await,
+            Err(KeyRefused::OwnerIsViewer),
+            "{}: a Viewer's keys do not work, even in their team",
+            t.kind
+        );
+        let theirs = KeyQuery {
+            scope: KeyScope::All,
+            user: Some(admin_id),
+            ..KeyQuery::default()
+        };
+        let listed = keys::list(&t.db, &owner, &theirs).await.unwrap().rows;
+        assert_eq!(listed.len(), 2);
+        assert!(
+            listed
+                .iter()
+                .all(|k| k.blocked == Some(KeyBlock::OwnerIsViewer)),
+            "{}: the list says why they are refused: {listed:?}",
+            t.kind
+        );
+
+        users::change_role(&t.db, &owner, admin_id, Role::Member)
+            .await
+            .unwrap();
+        let listed = keys::list(&t.db, &owner, &theirs).await.unwrap().rows;
+        let blocked = |name: &str| listed.iter().find(|k| k.name == name).unwrap().blocked;
+        assert_eq!(blocked("red"), None, "{}", t.kind);
+        assert_eq!(blocked("no team"), Some(KeyBlock::OutsideOwnersTeam));
+
+        users::change_role(&t.db, &owner, admin_id, Role::Admin)
+            .await
+            .unwrap();
+        assert!(
+            keys::authenticate(&t.db, &loose).await.is_ok(),
+            "{}: promoted back, every key works again",
+            t.kind
+        );
+        assert!(keys::authenticate(&t.db, &red_key).await.is_ok());
         t.finish().await;
     }
 }

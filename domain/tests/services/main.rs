@@ -5,8 +5,11 @@
 mod invites;
 mod keys;
 mod ledger;
+mod lists;
+mod races;
 mod reset;
 mod schema;
+mod seed;
 mod sessions;
 mod setup;
 mod sign_in;

@@ -87,3 +87,78 @@ async fn the_newest_migration_reverts_and_reapplies_over_existing_users() {
         t.finish().await;
     }
 }
+
+/// Migration `m20261130_000007`: a user's role or team changing moves the access epoch (what
+/// other processes poll to forget remembered keys); taken back, it no longer does; applied
+/// again, it does.
+#[tokio::test]
+async fn role_and_team_changes_move_the_access_epoch_and_the_trigger_reverts() {
+    use domain::entity::team;
+    use domain::migration::Migrator;
+    use domain::service::access_epoch;
+    use sea_orm::EntityTrait;
+    use sea_orm_migration::MigratorTrait;
+
+    const NAME: &str = "m20261130_000007_access_epoch_roles";
+    // Back to just before it, whatever was added after it.
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == NAME)
+        .expect("the migration is registered")
+        + 1;
+    for t in databases().await {
+        let id = add_user(&t.db, "ada@example.com", Role::Admin, Status::Active).await;
+        let red = team::ActiveModel {
+            name: Set("Red".into()),
+            name_normalized: Set("red".into()),
+            description: Set(String::new()),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&t.db)
+        .await
+        .unwrap()
+        .id;
+        let change = |role: Role, team: Option<i64>| {
+            let db = t.db.clone();
+            async move {
+                let mut u: user::ActiveModel = user::Entity::find_by_id(id.0)
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .into();
+                u.role = Set(role.as_str().into());
+                u.team_id = Set(team);
+                u.update(&db).await.unwrap();
+            }
+        };
+        let epoch = || access_epoch::current(&t.db);
+
+        let before = epoch().await.unwrap();
+        change(Role::Member, None).await;
+        let after_role = epoch().await.unwrap();
+        assert!(after_role > before, "{}: a role change", t.kind);
+        change(Role::Member, Some(red)).await;
+        let after_team = epoch().await.unwrap();
+        assert!(after_team > after_role, "{}: a team change", t.kind);
+
+        Migrator::down(&t.db, Some(steps as u32))
+            .await
+            .unwrap_or_else(|e| panic!("{} down: {e}", t.kind));
+        change(Role::Viewer, None).await;
+        assert_eq!(
+            epoch().await.unwrap(),
+            after_team,
+            "{}: without the trigger the epoch stands still",
+            t.kind
+        );
+        db::migrate(&t.db)
+            .await
+            .unwrap_or_else(|e| panic!("{} up: {e}", t.kind));
+        change(Role::Admin, Some(red)).await;
+        assert!(epoch().await.unwrap() > after_team, "{}: again", t.kind);
+        t.finish().await;
+    }
+}

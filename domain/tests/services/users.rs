@@ -143,9 +143,27 @@ async fn owners_change_roles_but_never_their_own_nor_the_last_owners() {
         users::change_role(&t.db, &actor(second, Role::Owner), owner, Role::Admin)
             .await
             .unwrap();
+        // Someone whose request still says Owner (read before they were changed) is judged as
+        // they are now: the Admin cannot demote the last Owner.
         assert_eq!(
             users::change_role(&t.db, &actor(admin, Role::Owner), second, Role::Admin).await,
-            Err(Error::Forbidden("The last Owner cannot be demoted.".into()))
+            Err(Error::Forbidden("Only Owners can change roles.".into()))
+        );
+        // And an Owner demoted a moment ago cannot demote the one who did it.
+        assert_eq!(
+            users::change_role(&t.db, &actor(owner, Role::Owner), second, Role::Admin).await,
+            Err(Error::Forbidden("Only Owners can change roles.".into()))
+        );
+        let still = users::list(&t.db, &me, &UserQuery::default())
+            .await
+            .unwrap();
+        assert!(
+            still
+                .rows
+                .iter()
+                .any(|r| r.id == second && r.role == Role::Owner),
+            "{}: the last Owner stays",
+            t.kind
         );
         t.finish().await;
     }

@@ -74,16 +74,19 @@ pub async fn bench_teams(
     let have = teams::summary(&db).await.map_err(CliError::Setup)?.teams;
     if have < teams_wanted {
         let started = Instant::now();
-        seed::seed(&db, users, teams_wanted - have)
+        let seeded = seed::seed(&db, users, teams_wanted - have)
             .await
             .map_err(CliError::Setup)?;
         let history = seed::earlier_months(&db, 11)
             .await
             .map_err(CliError::Setup)?;
         println!(
-            "seeded {users} users, {} teams and {history} earlier team-months in {:.1} s",
+            "seeded {users} users, {} teams and {history} earlier team-months in {:.1} s \
+             (Owner {}, password {})",
             teams_wanted - have,
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            seeded.owner_email,
+            seeded.owner_password.expose()
         );
     }
     let backend = super::prepare(config, &db).await?;

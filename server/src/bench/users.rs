@@ -121,13 +121,15 @@ pub async fn bench_users(
     let have = users::summary(&db).await.map_err(CliError::Setup)?.total;
     if have < users {
         let started = Instant::now();
-        seed::seed(&db, users - have, teams)
+        let seeded = seed::seed(&db, users - have, teams)
             .await
             .map_err(CliError::Setup)?;
         println!(
-            "seeded {} users and {teams} teams in {:.1} s",
+            "seeded {} users and {teams} teams in {:.1} s (Owner {}, password {})",
             users - have,
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            seeded.owner_email,
+            seeded.owner_password.expose()
         );
     }
     let backend = super::prepare(config, &db).await?;

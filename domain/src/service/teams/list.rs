@@ -5,6 +5,7 @@
 use super::find;
 use super::month_order::{self, Figure};
 use crate::entity::{api_key, team, usage_team_month};
+use crate::list_query::{check_search, clamp_page};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::service::{Window, escape_like, month_key, order};
@@ -88,16 +89,20 @@ fn name_filter(search: &str) -> Option<SimpleExpr> {
     )
 }
 
-/// One page of teams matching `query`, with the cards.
+/// One page of teams matching `query`, with the cards. A page out of range is read as the
+/// nearest one.
 ///
 /// # Errors
-/// [`Error::Forbidden`] for an inactive actor; [`Error::Internal`] on database failure.
+/// [`Error::Forbidden`] for an inactive actor; [`Error::Validation`] on `search` past
+/// [`SEARCH_MAX`](crate::list_query::SEARCH_MAX) characters; [`Error::Internal`] on database
+/// failure.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     query: &TeamQuery,
 ) -> Result<TeamPage, Error> {
     actor.require(Action::Read)?;
+    check_search(&query.search)?;
     let filter = name_filter(&query.search);
     let mut select = team::Entity::find();
     if let Some(filter) = &filter {
@@ -105,7 +110,7 @@ pub async fn list(
     }
     let matching = select.clone().count(db).await?;
     let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
-    let page = Ord::min(query.page, pages);
+    let page = Ord::min(clamp_page(query.page), pages);
     let window = Window {
         offset: (page - 1) * PER_PAGE,
         rows: PER_PAGE,

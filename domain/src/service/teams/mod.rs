@@ -7,11 +7,11 @@ mod month_order;
 
 pub use list::{list, row, summary};
 
-use crate::db::{begin_write, duplicate_as};
+use crate::db::duplicate_as;
 use crate::entity::{api_key, team, user};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
-use crate::service::audit;
+use crate::service::{audit, begin_as};
 use crate::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamRemoved, TeamRow};
 use crate::users::UserRow;
 use crate::validation::bounded_text;
@@ -40,7 +40,9 @@ pub async fn options(
 }
 
 /// Deletes a team: its members are left without a team, its keys are revoked (they stay
-/// listed, so usage history keeps their names), and the usage history stays.
+/// listed, so usage history keeps their names), and the usage history stays. It runs as an
+/// access-list write, as issuing a key does, so a key issued into the team at the same moment
+/// is either refused (the team is gone) or revoked with the others.
 ///
 /// # Errors
 /// [`Error::Forbidden`] below Admin; [`Error::NotFound`] when the team is gone.
@@ -49,8 +51,9 @@ pub async fn delete(
     actor: &Actor,
     id: TeamId,
 ) -> Result<TeamRemoved, Error> {
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     actor.require(Action::ManageTeams)?;
-    let txn = begin_write(db).await?;
     let found = team::Entity::find_by_id(id.0)
         .one(&txn)
         .await?
@@ -121,7 +124,9 @@ pub async fn create(
 ) -> Result<TeamRow, Error> {
     actor.require(Action::ManageTeams)?;
     let (name, description, limit) = checked(input)?;
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
+    actor.require(Action::ManageTeams)?;
     let created = team::ActiveModel {
         name_normalized: Set(name.to_lowercase()),
         name: Set(name.clone()),
@@ -149,7 +154,9 @@ pub async fn edit(
 ) -> Result<TeamRow, Error> {
     actor.require(Action::ManageTeams)?;
     let (name, description, limit) = checked(input)?;
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
+    actor.require(Action::ManageTeams)?;
     let mut found: team::ActiveModel = find(&txn, id).await?.into();
     found.name_normalized = Set(name.to_lowercase());
     found.name = Set(name.clone());
@@ -164,7 +171,8 @@ pub async fn edit(
 }
 
 /// Puts `user` in `team`, or (`None`) in no team, and answers their row as it now stands. The
-/// Users page (Change Team) and the Teams page (members) both assign through this.
+/// Users page (Change Team) and the Teams page (members) both assign through this. A Member's
+/// keys then work only if they are in the new team: the gateway checks at every use.
 ///
 /// # Errors
 /// [`Error::Forbidden`] below Admin; [`Error::NotFound`] when the user or the team is gone.
@@ -174,8 +182,9 @@ pub async fn assign(
     who: UserId,
     team: Option<TeamId>,
 ) -> Result<UserRow, Error> {
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     actor.require(Action::ManageTeams)?;
-    let txn = begin_write(db).await?;
     let person = super::users::find(&txn, who).await?;
     let detail = match team {
         Some(id) => format!("to {}", find(&txn, id).await?.name),

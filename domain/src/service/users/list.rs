@@ -5,7 +5,7 @@
 use super::many_matches;
 use super::search::{NAME_KEY, Search, bytewise};
 use crate::entity::{team, usage_user_month, user};
-use crate::list_query::SortDir;
+use crate::list_query::{SortDir, check_search, clamp_page};
 use crate::permission::{Action, Actor};
 use crate::service::{Window, in_order, month_key, order, parse_stored, stored_role};
 use crate::users::{
@@ -26,16 +26,21 @@ use std::collections::HashMap;
 /// through the search index: "every Owner named …" must not walk every match in the gateway.
 const ROLE_SCAN_LIMIT: u64 = 10_000;
 
-/// One page of users matching `query`, with the gateway-wide summary cards.
+/// One page of users matching `query`, with the gateway-wide summary cards. A page out of range
+/// is read as the nearest one (past the last, the last when the matches are counted).
 ///
 /// # Errors
-/// [`Error::Forbidden`] for an inactive actor; [`Error::Internal`] on database failure.
+/// [`Error::Forbidden`] for an inactive actor; [`Error::Validation`] on `search` past
+/// [`SEARCH_MAX`](crate::list_query::SEARCH_MAX) characters; [`Error::Internal`] on database
+/// failure.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     query: &UserQuery,
 ) -> Result<UserPage, Error> {
     actor.require(Action::Read)?;
+    check_search(&query.search)?;
+    let requested = clamp_page(query.page);
     let backend = db.get_database_backend();
     let tallies = tallies(db).await?;
     let in_role: u64 = tallies
@@ -68,9 +73,9 @@ pub async fn list(
 
     let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
     let page = if exact {
-        Ord::min(query.page, pages)
+        Ord::min(requested, pages)
     } else {
-        query.page
+        requested
     };
     let filters: Vec<SimpleExpr> = [role_filter.clone(), search_filter]
         .into_iter()

@@ -8,10 +8,9 @@ mod search;
 pub use list::{detail, list, summary};
 use list::{row, team_names};
 
-use crate::db::begin_write;
 use crate::entity::{api_key, user};
 use crate::permission::{Action, Actor, Subject};
-use crate::service::{audit, parse_stored, session, stored_role, stored_status};
+use crate::service::{audit, begin_as, parse_stored, session, stored_role, stored_status};
 use crate::users::UserRow;
 use crate::{Error, Role, Status, UserId};
 use chrono::Utc;
@@ -35,6 +34,7 @@ pub(crate) fn gone() -> Error {
 }
 
 /// The permission subject for a stored user, with the last-active-Owner fact the guards need.
+/// Read inside an access-list write ([`begin_as`]), so the fact still holds at commit.
 pub(crate) async fn subject(db: &impl ConnectionTrait, u: &user::Model) -> Result<Subject, Error> {
     let role: Role = parse_stored(&u.role, "role")?;
     let status: Status = parse_stored(&u.status, "status")?;
@@ -88,17 +88,20 @@ pub(crate) async fn commit_change(
     Ok(updated)
 }
 
-/// Gives `id` the role `to`.
+/// Gives `id` the role `to`. Their keys then work as the new role allows (a Member's only in
+/// their team, a Viewer's not at all): the gateway checks the owner's role at every use.
 ///
 /// # Errors
-/// [`Error::Forbidden`] with the rule's reason; [`Error::NotFound`] when the user is gone.
+/// [`Error::Forbidden`] with the rule's reason (judged on the actor and target as they are at
+/// that moment); [`Error::NotFound`] when the user is gone.
 pub async fn change_role(
     db: &DatabaseConnection,
     actor: &Actor,
     id: UserId,
     to: Role,
 ) -> Result<UserRow, Error> {
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     let u = find(&txn, id).await?;
     actor.require(Action::ChangeRole {
         target: subject(&txn, &u).await?,
@@ -139,7 +142,8 @@ async fn set_status(
     id: UserId,
     to: Status,
 ) -> Result<UserRow, Error> {
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     let u = find(&txn, id).await?;
     let target = subject(&txn, &u).await?;
     let (action, verb) = match to {
@@ -164,7 +168,8 @@ async fn set_status(
 /// # Errors
 /// As [`change_role`].
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: UserId) -> Result<(), Error> {
-    let txn = begin_write(db).await?;
+    let (txn, actor) = begin_as(db, actor).await?;
+    let actor = &actor;
     let u = find(&txn, id).await?;
     actor.require(Action::Delete {
         target: subject(&txn, &u).await?,
