@@ -22,8 +22,9 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
-    /// The URL people reach this server at; used in links (setup, invites) and to mark cookies
-    /// Secure when it is https. Defaults to http://LISTEN.
+    /// The URL people reach this server at; used in links (setup, invites), to keep the page
+    /// after sign-in on this site, and — when it is https — to mark cookies Secure, give the
+    /// session cookie the `__Host-` prefix and send HSTS. Defaults to http://LISTEN.
     #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -49,6 +50,17 @@ pub struct Config {
     /// with prices. Unset: the gateway offers no models.
     #[arg(long, env = "TOLLGATE_PROVIDERS")]
     pub providers: Option<String>,
+
+    /// The largest `/v1` request body read, in bytes (413 past it).
+    #[arg(long, env = "TOLLGATE_MAX_REQUEST_BYTES", default_value_t = crate::gateway::MAX_BODY)]
+    pub max_request_bytes: usize,
+
+    /// Reverse proxies in front of this server, as comma-separated address ranges (e.g.
+    /// `10.0.0.0/8,fd00::/8`): when the connection comes from one of them, the client is the
+    /// right-most `X-Forwarded-For` entry that is not one of them. Empty (the default): the
+    /// connection's own address is the client, and `X-Forwarded-For` is ignored.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: domain::net::Ranges,
 }
 
 impl Config {
@@ -82,5 +94,30 @@ impl Config {
             idle: chrono::Duration::minutes(self.session_idle_minutes.max(1)),
             absolute: chrono::Duration::hours(self.session_max_hours.max(1)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn trusted_proxies_are_ranges_and_none_by_default() {
+        let none = Flags::try_parse_from(["tollgate"]).unwrap().config;
+        assert!(none.trusted_proxies.is_empty());
+        let some = Flags::try_parse_from(["tollgate", "--trusted-proxies", "10.0.0.0/8, fd00::/8"])
+            .unwrap()
+            .config;
+        assert!(some.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(some.trusted_proxies.contains("fd00::1".parse().unwrap()));
+        assert!(!some.trusted_proxies.contains("192.0.2.1".parse().unwrap()));
+        assert!(Flags::try_parse_from(["tollgate", "--trusted-proxies", "proxy.local"]).is_err());
     }
 }

@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let shell = move || app::shell(options.clone());
     let gateway = gateway::routes(state.gateway.clone());
+    let https = state.server.secure_cookies;
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
@@ -63,7 +64,10 @@ pub fn app(state: AppState) -> Router {
             security::refuse_cross_site_writes,
         ))
         .layer(middleware::from_fn(security::headers))
-        .layer(middleware::from_fn(security::client_addr))
+        .layer(middleware::from_fn_with_state(
+            state.server.trusted_proxies.clone(),
+            security::client_addr,
+        ))
         .layer(middleware::from_fn_with_state(
             (state.gateway.access.clone(), state.db.clone()),
             access_changes,
@@ -71,6 +75,10 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         // Outside the browser layers: API clients send no cookies or origins, read no HTML.
         .merge(gateway)
+        .layer(middleware::from_fn_with_state(
+            https,
+            security::strict_transport,
+        ))
 }
 
 /// A dashboard write may have suspended someone, revoked a key or changed a limit: before the
@@ -87,8 +95,12 @@ async fn access_changes(
 ) -> axum::response::Response {
     let writes = !matches!(*request.method(), http::Method::GET | http::Method::HEAD);
     let response = next.run(request).await;
-    if writes {
-        access.catch_up(&db).await;
+    // A write that failed changed nothing; one that succeeded answers 2xx, or 3xx when a form
+    // posted without JavaScript is sent back to its page. (A read error here is left to the
+    // poll, so nobody can flush the gateway's memory by tiring the database.)
+    let succeeded = response.status().is_success() || response.status().is_redirection();
+    if writes && succeeded {
+        let _ = access.catch_up(&db).await;
     }
     response
 }

@@ -8,7 +8,7 @@ use crate::router::{self, AppState};
 use app::context::ServerContext;
 use domain::db::DatabaseConnection;
 use domain::service::ledger::Ledger;
-use domain::service::{leases, ledger, session, setup};
+use domain::service::{leases, ledger, session, setup, sign_in};
 use leptos::config::{Env, LeptosOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -119,8 +119,12 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             secure_cookies: config.public_url().starts_with("https://"),
             public_url: config.public_url(),
             mailer,
+            trusted_proxies: config.trusted_proxies.clone(),
         },
-        gateway: GatewayState::new(db.clone(), catalog, ledger(config, db.clone()).await?),
+        gateway: GatewayState {
+            max_body: config.max_request_bytes,
+            ..GatewayState::new(db.clone(), catalog, ledger(config, db.clone()).await?)
+        },
         db,
         public_origin: config.public_origin(),
     })
@@ -134,13 +138,16 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = open_database(&config).await?;
     let state = app_state(&config, db.clone()).await?;
     if let Some(token) = setup::issue_token(&db).await.map_err(CliError::Setup)? {
+        // The link holds a one-time token that makes its holder the Owner: it goes to the
+        // operator's terminal once, never into the log (which may be shipped and kept).
         let link = format!("{}/setup?token={}", config.public_url(), token.expose());
-        tracing::warn!("No users yet. Create the first Owner at this one-time setup link: {link}");
+        tracing::warn!("No users yet. The one-time setup link is printed on the terminal.");
         println!("Tollgate setup link (one-time): {link}");
     }
     spawn_session_purge(db.clone());
     spawn_lease_sweep(db.clone());
     let ledger = state.gateway.ledger.clone();
+    let running = std::sync::Arc::clone(&state.gateway.running);
 
     let app = router::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -164,14 +171,18 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         addr: config.listen.to_string(),
         source,
     })?;
-    // What was settled is written and the slices are given back before the process ends.
+    // Exchanges whose clients left are still reading their upstreams: they settle first (each
+    // within its provider's timeout), then what was settled is written and the slices are
+    // given back before the process ends.
+    running.finished().await;
     if let Err(e) = ledger.flush().await {
         tracing::error!("could not write the last settlements: {e}");
     }
     Ok(())
 }
 
-/// Deletes expired sessions every hour; lookups already refuse them, this only keeps the table small.
+/// Deletes expired sessions and closed sign-in failure windows every hour; lookups already
+/// ignore them, this only keeps the tables small.
 fn spawn_session_purge(db: DatabaseConnection) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -179,6 +190,9 @@ fn spawn_session_purge(db: DatabaseConnection) {
             every.tick().await;
             if let Err(e) = session::purge_expired(&db).await {
                 tracing::warn!("could not purge expired sessions: {e}");
+            }
+            if let Err(e) = sign_in::purge_expired(&db).await {
+                tracing::warn!("could not purge old sign-in failures: {e}");
             }
         }
     });

@@ -617,6 +617,36 @@ async fn options_that_change_the_price_are_refused() {
 }
 
 #[tokio::test]
+async fn fields_outside_the_chat_api_are_refused_not_forwarded() {
+    let gw = Gateway::start().await;
+    let (_, key) = billed_at_worst(&gw, "10").await;
+    let mut fallback = hello();
+    fallback["models"] = json!(["a-dearer-model"]);
+    let mut cached = hello();
+    cached["messages"] = json!([{"role": "user", "content": [
+        {"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    ]}]);
+    let mut audio_reply = hello();
+    audio_reply["messages"] = json!([{"role": "assistant", "audio": {"id": "audio_1"}}]);
+    let mut running_usage = hello();
+    running_usage["stream"] = json!(true);
+    running_usage["stream_options"] = json!({"continuous_usage_stats": true});
+    for (what, asked, named) in [
+        ("a provider extension", fallback, "models"),
+        ("a part field", cached, "cache_control"),
+        ("a message field", audio_reply, "audio"),
+        ("a stream option", running_usage, "continuous_usage_stats"),
+    ] {
+        let (status, body) = gw.chat(&key, asked).await;
+        assert_eq!(status, 400, "{what}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{what}: {message}");
+    }
+    assert_eq!(gw.stub.requests(), 0, "nothing reached the upstream");
+    gw.server.finish().await;
+}
+
+#[tokio::test]
 async fn the_key_is_checked_before_the_body_is_read() {
     let gw = Gateway::start().await;
     let team = gw.team("Research", "10").await;
@@ -654,9 +684,11 @@ async fn only_writes_that_change_access_make_the_gateway_forget_keys() {
     let gw = Gateway::start().await;
     let team = gw.team("Research", "10").await;
     let (member, key) = gw.member_key("m@example.com", team).await;
-    assert_eq!(gw.chat(&key, hello()).await.0, 200);
-    let before = gw.access.version();
     let owner = gw.server.sign_in("owner@example.com").await;
+    assert_eq!(gw.chat(&key, hello()).await.0, 200);
+    // The set-up's own changes (made straight in the database) are seen by the poll first.
+    tokio::time::sleep(access_epoch::POLL_EVERY * 4).await;
+    let before = gw.access.version();
     // Unauthenticated writes, writes to nowhere, refused writes and reads over POST.
     for _ in 0..20 {
         gw.server

@@ -1,6 +1,7 @@
 //! The access epoch: a counter the database's triggers bump whenever a key is revoked, expires
-//! early, moves or is deleted, a user is suspended or deleted, or a team's limit changes or the
-//! team is deleted (migration `m20261127_000004`). What the gateway remembers about keys and
+//! early, moves or is deleted, a user is suspended or deleted, a user's role or team changes,
+//! or a team's limit changes or the team is deleted (migrations `m20261127_000004` and
+//! `m20261130_000007`). What the gateway remembers about keys and
 //! budgets is only good while the epoch it was read at is current.
 //!
 //! Reading that row on every request would cost a database round trip each, so each process
@@ -39,17 +40,15 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<i64, Error> {
 #[derive(Debug)]
 pub struct AccessWatch {
     version: AtomicU64,
-    /// The highest database epoch seen ([`NOT_SEEN`] before the first look).
+    /// The highest database epoch seen (`i64::MIN` before the first look).
     seen: AtomicI64,
 }
-
-const NOT_SEEN: i64 = i64::MIN;
 
 impl Default for AccessWatch {
     fn default() -> Self {
         AccessWatch {
             version: AtomicU64::new(0),
-            seen: AtomicI64::new(NOT_SEEN),
+            seen: AtomicI64::new(i64::MIN),
         }
     }
 }
@@ -67,17 +66,22 @@ impl AccessWatch {
 
     /// Reads `db`'s epoch now; the version moves if it moved since last seen. A write that may
     /// have changed access calls this before it answers.
-    pub async fn catch_up(&self, db: &impl ConnectionTrait) {
-        match current(db).await {
-            Ok(epoch) => {
-                let before = self.seen.fetch_max(epoch, Ordering::AcqRel);
-                if before != NOT_SEEN && before < epoch {
-                    self.changed_here();
-                }
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the epoch could not be read (the poll then forgets what was
+    /// remembered rather than trust it).
+    pub async fn catch_up(&self, db: &impl ConnectionTrait) -> Result<(), Error> {
+        match current(db).await? {
+            // The version moves before the epoch is marked seen, so a look that finds it seen
+            // can rely on the version having moved. The first look moves it too: keys read
+            // before it were read at an epoch nobody had checked.
+            epoch if epoch > self.seen.load(Ordering::Acquire) => {
+                self.changed_here();
+                self.seen.fetch_max(epoch, Ordering::AcqRel);
             }
-            // Unknown: forget what was remembered rather than trust it.
-            Err(_) => self.changed_here(),
+            _ => {}
         }
+        Ok(())
     }
 
     /// Starts polling `db`'s epoch on the current runtime; the version moves when it does.
@@ -91,7 +95,10 @@ impl AccessWatch {
                 let Some(watch) = watch.upgrade() else {
                     return;
                 };
-                watch.catch_up(&db).await;
+                if watch.catch_up(&db).await.is_err() {
+                    // Unknown: forget what was remembered rather than trust it.
+                    watch.changed_here();
+                }
             }
         });
     }

@@ -207,12 +207,13 @@ pub async fn shrink_in(
     Ok(true)
 }
 
-/// Deletes an empty lease.
+/// Ends a lease its process no longer needs, giving back whatever it still holds (a settlement
+/// still queued behind the end finds it gone and only adds its spend).
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn end_in(conn: &impl ConnectionTrait, lease: i64) -> Result<(), Error> {
-    budget_lease::Entity::delete_by_id(lease).exec(conn).await?;
+    give_back_whole(conn, lease, None).await?;
     Ok(())
 }
 
@@ -264,13 +265,14 @@ pub async fn release_stale(
         _ => Expr::value(Utc::now() - stale_after),
     };
     let stale = budget_lease::Entity::find()
-        .filter(Expr::col(budget_lease::Column::RenewedAt).lt(before))
+        .filter(Expr::col(budget_lease::Column::RenewedAt).lt(before.clone()))
         .all(db)
         .await?;
     let mut released = 0;
     for row in stale {
         let txn = crate::db::begin_write(db).await?;
-        released += u64::from(give_back_whole(&txn, &row).await?);
+        // Still stale at the moment it is deleted: a lease renewed since is left alone.
+        released += u64::from(give_back_whole(&txn, row.id, Some(before.clone())).await?);
         txn.commit().await?;
     }
     Ok(released)
@@ -287,25 +289,29 @@ pub async fn release_holder_in(conn: &impl ConnectionTrait, holder: &str) -> Res
         .await?;
     let mut released = 0;
     for row in held {
-        released += u64::from(give_back_whole(conn, &row).await?);
+        released += u64::from(give_back_whole(conn, row.id, None).await?);
     }
     Ok(released)
 }
 
-/// Deletes a lease and takes its amount off the month's reservations, once: a second sweeper
-/// finds no row and changes nothing.
+/// Deletes lease `id` (only while last renewed before `stale_before`, when given) and takes
+/// the amount it held at that moment off the month's reservations, once: a second sweeper finds
+/// no row and changes nothing, and a lease grown or shrunk meanwhile gives back what it holds
+/// now, not what was read before.
 async fn give_back_whole(
     conn: &impl ConnectionTrait,
-    row: &budget_lease::Model,
+    id: i64,
+    stale_before: Option<sea_orm::sea_query::SimpleExpr>,
 ) -> Result<bool, Error> {
-    let gone = budget_lease::Entity::delete_by_id(row.id)
-        .exec(conn)
-        .await?;
-    if gone.rows_affected == 0 {
-        return Ok(false);
+    let mut delete = budget_lease::Entity::delete_many().filter(budget_lease::Column::Id.eq(id));
+    if let Some(before) = stale_before {
+        delete = delete.filter(Expr::col(budget_lease::Column::RenewedAt).lt(before));
     }
-    unreserve(conn, row.team_id, row.month, row.amount_micros).await?;
-    Ok(true)
+    let gone = delete.exec_with_returning(conn).await?;
+    for row in &gone {
+        unreserve(conn, row.team_id, row.month, row.amount_micros).await?;
+    }
+    Ok(!gone.is_empty())
 }
 
 /// How many leases are held now (for tests and the health of the cap).

@@ -511,3 +511,29 @@ async fn a_replay_cut_short_by_a_crash_adds_nothing_twice() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_request_that_gives_up_waiting_for_the_database_holds_nothing() {
+    for t in databases().await {
+        let auth = member_key(&t.db, Some(1_000_000)).await;
+        let ledger = Ledger::start(t.db.clone());
+        // The client leaves while its request waits for a lease: polled once, then dropped.
+        let gave_up = tokio::time::timeout(
+            std::time::Duration::ZERO,
+            ledger.reserve(&auth, Money(400_000), Utc::now()),
+        )
+        .await;
+        assert!(gave_up.is_err(), "still waiting for the database");
+        ledger.flush().await.unwrap();
+        assert_eq!(
+            (
+                month_row(&t.db, &auth).await,
+                leases::outstanding(&t.db).await.unwrap()
+            ),
+            ((0, 0, 0), 0),
+            "{}: nothing stays held for a request nobody waits for",
+            t.kind
+        );
+        t.finish().await;
+    }
+}

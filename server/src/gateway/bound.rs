@@ -21,6 +21,49 @@ use std::sync::Arc;
 /// The most choices one request may ask for (OpenAI's own maximum).
 const MAX_CHOICES: u64 = 128;
 
+/// The fields of OpenAI's chat completions request. Anything else — a provider's extension
+/// (fallback models, plugins, data sources) — may change what the upstream bills, so it is
+/// refused rather than forwarded; the priced ones among these are refused below.
+const KNOWN_FIELDS: [&str; 34] = [
+    "audio",
+    "frequency_penalty",
+    "function_call",
+    "functions",
+    "logit_bias",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "messages",
+    "metadata",
+    "modalities",
+    "model",
+    "n",
+    "parallel_tool_calls",
+    "prediction",
+    "presence_penalty",
+    "prompt_cache_key",
+    "reasoning_effort",
+    "response_format",
+    "safety_identifier",
+    "seed",
+    "service_tier",
+    "stop",
+    "store",
+    "stream",
+    "stream_options",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "user",
+    "verbosity",
+    "web_search_options",
+];
+
+/// What `stream_options` may hold (running usage counts are not asked for: the final one is).
+const STREAM_OPTIONS: [&str; 2] = ["include_usage", "include_obfuscation"];
+
 /// A checked request, ready to forward.
 #[derive(Debug)]
 pub struct Bounded {
@@ -50,6 +93,14 @@ pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, Ap
         .cloned()
         .ok_or_else(|| ApiError::unknown_model(&name))?;
     let streaming = read::<bool>(&fields, "stream")?.unwrap_or(false);
+    if let Some(unknown) = fields.keys().find(|f| !KNOWN_FIELDS.contains(&f.as_str())) {
+        return Err(ApiError::invalid(
+            None,
+            format!(
+                "`{unknown}` is not a chat completions field this gateway can price; leave it out."
+            ),
+        ));
+    }
     refuse_priced_options(&fields)?;
     let choices = choices(&fields)?;
     let images = images(&fields)?;
@@ -175,46 +226,73 @@ fn refuse_priced_options(fields: &Fields) -> Result<(), ApiError> {
             return Err(priced(param, what));
         }
     }
-    if read::<serde_json::Number>(fields, "best_of")?.is_some_and(|n| n.as_u64() != Some(1)) {
-        return Err(priced(
-            "best_of",
-            "generates answers that are billed but not returned",
-        ));
-    }
     Ok(())
 }
 
-/// How many image parts the messages hold; parts the gateway cannot price are refused.
+/// How many image parts the messages hold; parts and fields the gateway cannot price are
+/// refused. Counted as they are read: nothing of the messages is kept.
 fn images(fields: &Fields) -> Result<u64, ApiError> {
     let Some(raw) = fields.get("messages") else {
         return Ok(0);
     };
-    let messages: Option<Vec<Message>> = serde_json::from_str(raw.get()).map_err(|e| {
+    let messages: Option<Messages> = serde_json::from_str(raw.get()).map_err(|e| {
         let message = e.to_string();
-        match message.strip_prefix(UNPRICED) {
-            Some(kind) => ApiError::invalid(
-                Some("messages"),
-                format!(
-                    "Content parts of type `{}` cannot be priced by this gateway.",
-                    kind.split_whitespace().next().unwrap_or_default()
-                ),
-            ),
-            None => ApiError::invalid(
-                Some("messages"),
-                "`messages` must be a list of messages with text or parts as content.",
-            ),
-        }
+        let what = message.split(" at line ").next().unwrap_or_default();
+        let text = if let Some(kind) = what.strip_prefix(UNPRICED) {
+            format!("Content parts of type `{kind}` cannot be priced by this gateway.")
+        } else if let Some(field) = what.strip_prefix("unknown field ") {
+            let field = field.split(',').next().unwrap_or_default();
+            format!("`messages` holds the field {field}, which this gateway cannot price.")
+        } else {
+            "`messages` must be a list of messages with text or parts as content.".to_owned()
+        };
+        ApiError::invalid(Some("messages"), text)
     })?;
-    Ok(messages.iter().flatten().map(|m| m.content.images).sum())
+    Ok(messages.map_or(0, |m| m.images))
 }
 
 /// The start of the error a content part of an unpriced kind raises.
 const UNPRICED: &str = "unpriced part ";
 
+/// The messages, reduced to how many images they hold.
+struct Messages {
+    images: u64,
+}
+
+impl<'de> Deserialize<'de> for Messages {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Each;
+        impl<'de> Visitor<'de> for Each {
+            type Value = Messages;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of messages")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<Messages, A::Error> {
+                let mut images = 0_u64;
+                while let Some(message) = list.next_element::<Message>()? {
+                    images = images.saturating_add(message.content.images);
+                }
+                Ok(Messages { images })
+            }
+        }
+        deserializer.deserialize_seq(Each)
+    }
+}
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct Message {
+    role: IgnoredAny,
     #[serde(default)]
     content: Content,
+    name: Option<IgnoredAny>,
+    tool_calls: Option<IgnoredAny>,
+    tool_call_id: Option<IgnoredAny>,
+    function_call: Option<IgnoredAny>,
+    refusal: Option<IgnoredAny>,
 }
 
 /// A message's content, reduced to how many images it holds.
@@ -224,9 +302,14 @@ struct Content {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct Part {
     #[serde(rename = "type")]
     kind: String,
+    text: Option<IgnoredAny>,
+    image_url: Option<IgnoredAny>,
+    refusal: Option<IgnoredAny>,
 }
 
 impl<'de> Deserialize<'de> for Content {
@@ -253,11 +336,11 @@ impl<'de> Visitor<'de> for ContentVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut parts: A) -> Result<Content, A::Error> {
-        let mut images = 0;
+        let mut images = 0_u64;
         while let Some(part) = parts.next_element::<Part>()? {
             match part.kind.as_str() {
                 "text" | "refusal" => {}
-                "image_url" => images += 1,
+                "image_url" => images = images.saturating_add(1),
                 other => return Err(de::Error::custom(format!("{UNPRICED}{other}"))),
             }
         }
@@ -268,6 +351,15 @@ impl<'de> Visitor<'de> for ContentVisitor {
 /// Streams end with a usage chunk, which the request is settled to.
 fn ask_for_usage(fields: &mut Fields) -> Result<(), ApiError> {
     let mut options: Fields = read(fields, "stream_options")?.unwrap_or_default();
+    if let Some(unknown) = options
+        .keys()
+        .find(|o| !STREAM_OPTIONS.contains(&o.as_str()))
+    {
+        return Err(ApiError::invalid(
+            Some("stream_options"),
+            format!("`stream_options.{unknown}` is not something this gateway can pass on."),
+        ));
+    }
     options.insert(
         "include_usage".to_owned(),
         to_raw_value(&true).map_err(|_| ApiError::unavailable())?,

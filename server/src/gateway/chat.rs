@@ -33,6 +33,7 @@ pub async fn completions(
     let settlement = Settlement::new(gw.ledger.clone(), hold, request.worst);
     Ok(forward(
         gw.http.clone(),
+        &gw.running,
         request.model,
         request.forwarded,
         request.streaming,

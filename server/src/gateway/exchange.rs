@@ -14,10 +14,56 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{HeaderValue, StatusCode, header};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::time::Instant;
 
 /// Stream chunks buffered between the upstream and a slow client.
 const STREAM_BUFFER: usize = 16;
+
+/// Exchanges still running, so a stopping server can let them finish and settle.
+#[derive(Debug, Default)]
+pub struct Running {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+impl Running {
+    /// Waits until no exchange is running (each ends within its provider's timeout).
+    pub async fn finished(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// Counts one exchange for as long as it lives.
+struct Counted(Arc<Running>);
+
+impl Counted {
+    fn new(running: &Arc<Running>) -> Self {
+        running.count.fetch_add(1, Ordering::AcqRel);
+        Counted(Arc::clone(running))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Statuses an upstream (or a proxy in front of it) answers after the model may have run:
+/// charged, not given back.
+fn worked_on(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 502 | 504 | 520..=524)
+}
 
 /// What the exchange has for the client.
 enum Answer {
@@ -33,15 +79,18 @@ enum Answer {
 /// `settlement` whether or not the client waits for the end.
 pub async fn forward(
     http: reqwest::Client,
+    running: &Arc<Running>,
     model: Arc<Model>,
     forwarded: Vec<u8>,
     streaming: bool,
     settlement: Settlement,
 ) -> Response {
     let (answer, answered) = oneshot::channel();
-    tokio::spawn(exchange(
-        http, model, forwarded, streaming, settlement, answer,
-    ));
+    let counted = Counted::new(running);
+    tokio::spawn(async move {
+        exchange(http, model, forwarded, streaming, settlement, answer).await;
+        drop(counted);
+    });
     match answered.await {
         Ok(Answer::Whole(text)) => (
             [(
@@ -84,15 +133,18 @@ async fn exchange(
     if let Some(key) = &model.provider.api_key {
         upstream = upstream.bearer_auth(key.expose());
     }
+    let deadline = Instant::now() + model.provider.timeout;
+    // From here on the provider may be working on it: an exchange cut short (the process
+    // stopping) charges its worst case. Only what provably never got an answer is given back.
+    settlement.accepted();
     let answer = match upstream.send().await {
         Ok(answer) => answer,
         Err(err) => {
-            // Never reached: nothing to bill. Reached but not answered in time: the provider
-            // may have worked on it all the while, so it is charged (dropping the settlement).
+            // Never reached: nothing to bill. Reached but not answered in time: charged.
             if err.is_connect() {
                 settlement.release();
             } else {
-                settlement.accepted();
+                drop(settlement);
             }
             let _ = client.send(Answer::Failed(
                 upstream_failure(&model, &err).into_response(),
@@ -103,11 +155,14 @@ async fn exchange(
     let status = answer.status();
     if !status.is_success() {
         let text = answer.bytes().await.unwrap_or_default();
-        settlement.release();
+        if worked_on(status) {
+            drop(settlement);
+        } else {
+            settlement.release();
+        }
         let _ = client.send(Answer::Failed(upstream_refusal(&model, status, text)));
         return;
     }
-    settlement.accepted();
     if !streaming {
         match answer.bytes().await {
             Ok(text) => {
@@ -134,9 +189,13 @@ async fn exchange(
         match piece {
             Ok(bytes) => {
                 scanner.feed(&bytes);
-                // A client that has gone stops being sent to; the upstream is read on.
+                // A client that has gone, or stopped reading until the provider's timeout, is
+                // sent no more; the upstream is read on to its usage.
                 if let Some(to) = &events
-                    && to.send(Ok(bytes)).await.is_err()
+                    && !matches!(
+                        tokio::time::timeout_at(deadline, to.send(Ok(bytes))).await,
+                        Ok(Ok(()))
+                    )
                 {
                     events = None;
                 }
@@ -144,9 +203,11 @@ async fn exchange(
             Err(err) => {
                 tracing::warn!(provider = %model.provider.name, error = %err, "upstream stream broke off");
                 if let Some(to) = &events {
-                    let _ = to.send(Err(std::io::Error::other(err))).await;
+                    let _ = to.try_send(Err(std::io::Error::other(err)));
                 }
-                break;
+                // A usage seen before the break may be a running count: the worst case holds.
+                drop(settlement);
+                return;
             }
         }
     }

@@ -38,6 +38,8 @@ pub struct GatewayState {
     pub http: reqwest::Client,
     /// The largest request body read, in bytes.
     pub max_body: usize,
+    /// Upstream exchanges still running (a stopping server waits for them to settle).
+    pub running: Arc<exchange::Running>,
 }
 
 /// The default for [`GatewayState::max_body`]: a long conversation with a few images inline.
@@ -61,6 +63,7 @@ impl GatewayState {
             catalog: Arc::new(catalog),
             http,
             max_body: MAX_BODY,
+            running: Arc::default(),
         }
     }
 }

@@ -59,17 +59,9 @@ impl Journal {
         path: &Path,
         holder: &str,
     ) -> Result<Option<Journal>, Error> {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| io_error(path, &e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_error(path, &e)),
-        }
+        let Some(file) = lock(path).map_err(|e| io_error(path, &e))? else {
+            return Ok(None);
+        };
         if let Some((dead, entries)) = read(&file).map_err(|e| io_error(path, &e))? {
             replay(db, &dead, &entries).await?;
             tracing::warn!(
@@ -109,7 +101,11 @@ impl Journal {
             metered: *metered,
             slice,
         });
-        self.file.write_all(line.as_bytes())?;
+        if let Err(e) = self.file.write_all(line.as_bytes()) {
+            // A line written in part would swallow the next one: cut it off again.
+            let _ = self.file.set_len(self.len);
+            return Err(e);
+        }
         self.last = seq;
         self.len += line.len() as u64;
         self.unwritten.push_back((seq, line));
@@ -160,6 +156,30 @@ impl Journal {
         self.len = text.len() as u64;
         Ok(())
     }
+}
+
+/// Opens and locks the journal at `path`; `None` when a live process holds it. The file locked
+/// must still be the one at `path`: a process rotating its journal renames a new file over the
+/// one just opened, and a lock on the old one would guard nothing.
+fn lock(path: &Path) -> io::Result<Option<File>> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..3 {
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        let (locked, there) = (file.metadata()?, std::fs::metadata(path)?);
+        if (locked.dev(), locked.ino()) == (there.dev(), there.ino()) {
+            return Ok(Some(file));
+        }
+    }
+    Ok(None)
 }
 
 /// Records in the round's transaction how far `holder`'s journal is written.
@@ -216,7 +236,8 @@ fn read(file: &File) -> io::Result<Option<(String, Vec<Entry>)>> {
     reader.rewind()?;
     reader.read_to_string(&mut text)?;
     let mut lines = text.split_inclusive('\n');
-    let Some(header) = lines.next() else {
+    // A header cut short (a process killed while starting the file) holds no entries.
+    let Some(header) = lines.next().filter(|h| h.ends_with('\n')) else {
         return Ok(None);
     };
     let Some(holder) = header

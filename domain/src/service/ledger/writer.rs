@@ -123,6 +123,8 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let open = tokio::select! {
+            // Queued settlements first: a slice is never ended before what it spent is written.
+            biased;
             n = jobs.recv_many(&mut batch, MAX_BATCH) => n > 0,
             _ = tick.tick() => true,
         };
@@ -152,7 +154,8 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
             match leases::renew(&db, &held).await {
                 Ok(gone) => {
                     forget(&slices, &gone);
-                    *lock(&renewed) = Instant::now();
+                    // As of when the renewal was sent, not when it came back.
+                    *lock(&renewed) = last_renewal;
                 }
                 Err(_) => tracing::warn!("could not renew this process's budget leases"),
             }
@@ -218,7 +221,15 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                             Admission::LeaseLost
                         }
                     };
-                    let _ = extend.reply.send(Ok(admission));
+                    // The request gave up waiting (its client left): what was held for it is
+                    // free again, or it would stay held for good.
+                    if let Err(Ok(Admission::Admitted(slice))) = extend.reply.send(Ok(admission))
+                        && let Take::Short {
+                            set_aside, need, ..
+                        } = extend.short
+                    {
+                        slices.release(slice, Money(set_aside.micros() + need.micros()));
+                    }
                 }
                 flushes.into_iter().for_each(|f| drop(f.send(Ok(()))));
             }
