@@ -95,6 +95,9 @@ pub async fn begin_access_write(db: &DatabaseConnection) -> Result<DatabaseTrans
     Ok(txn)
 }
 
+/// The longest an access-list write waits for the one before it.
+const ACCESS_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Makes `txn` the only access-list write running until it ends.
 ///
 /// Why: PostgreSQL runs our writes at READ COMMITTED without row locks, so two transactions can
@@ -115,6 +118,13 @@ pub async fn begin_access_write(db: &DatabaseConnection) -> Result<DatabaseTrans
 /// [`Error::Internal`] when the lock cannot be taken.
 pub async fn lock_access(txn: &DatabaseTransaction) -> Result<(), Error> {
     if txn.get_database_backend() == DbBackend::Postgres {
+        // A write queued behind others holds a pooled connection while it waits: it gives up
+        // (and its connection) after a while rather than wait without end.
+        txn.execute_unprepared(&format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            ACCESS_LOCK_WAIT.as_millis()
+        ))
+        .await?;
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({ACCESS_LOCK})"))
             .await?;
     }

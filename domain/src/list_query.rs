@@ -89,6 +89,13 @@ pub fn check_search(search: &str) -> Result<(), Error> {
             format!("Search is at most {SEARCH_MAX} characters."),
         ));
     }
+    // No name or email holds them, and PostgreSQL refuses a NUL in text outright.
+    if search.chars().any(char::is_control) {
+        return Err(Error::validation(
+            "search",
+            "Search cannot hold control characters.",
+        ));
+    }
     Ok(())
 }
 
@@ -193,6 +200,11 @@ mod tests {
         assert_eq!(
             err.message_for("search").as_deref(),
             Some("Search is at most 100 characters.")
+        );
+        let nul = check_search("ada\0").unwrap_err();
+        assert_eq!(
+            nul.message_for("search").as_deref(),
+            Some("Search cannot hold control characters.")
         );
     }
 }

@@ -116,7 +116,8 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
         server: ServerContext {
             db: db.clone(),
             sessions: config.session_policy(),
-            secure_cookies: config.public_url().starts_with("https://"),
+            secure_cookies: url::Url::parse(&config.public_url())
+                .is_ok_and(|url| url.scheme() == "https"),
             public_url: config.public_url(),
             mailer,
             trusted_proxies: config.trusted_proxies.clone(),
