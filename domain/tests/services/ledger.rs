@@ -208,7 +208,12 @@ async fn far_from_the_limit_requests_are_admitted_from_a_slice() {
                     .unwrap(),
             );
         }
-        assert_eq!(month_row(&t.db, &auth).await.1, leased, "no new lease");
+        // Nothing more was leased (a trim may have given back what exceeds the headroom).
+        let now_leased = month_row(&t.db, &auth).await.1;
+        assert!(
+            now_leased <= leased,
+            "no new lease: {now_leased} > {leased}"
+        );
         for hold in holds {
             ledger.settle(hold, Money(4_000));
         }
@@ -370,11 +375,21 @@ async fn a_lease_swept_from_a_live_process_is_given_back_once_and_its_slice_drop
         assert!(leased > 10_000, "{}: headroom leased: {leased}", t.kind);
         // Its renewals froze (or another process's clock ran ahead): a sweeper takes its
         // lease for dead and gives it back, and another process leases the whole month.
-        let swept = leases::release_stale(&t.db, std::time::Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!(swept, 1);
-        assert_eq!(month_row(&t.db, &auth).await, (0, 0, 0));
+        // (Its writer may touch the lease in the same instant — trimming headroom stamps it
+        // renewed — so the sweeper looks again until it finds it stale.)
+        let mut swept = 0;
+        for _ in 0..50 {
+            swept = leases::release_stale(&t.db, std::time::Duration::ZERO)
+                .await
+                .unwrap();
+            if swept > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(swept, 1, "{}", t.kind);
+        let (spent, reserved, _) = month_row(&t.db, &auth).await;
+        assert_eq!((spent, reserved), (0, 0), "{}", t.kind);
         lease_of(&t.db, &auth, "other", 1_000_000).await;
         // The live process settles what it had in flight: spend, but no second give-back.
         ledger.settle(first, Money(100));
