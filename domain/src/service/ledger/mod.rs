@@ -198,7 +198,7 @@ impl Ledger {
         let sent = match &self.journal {
             // Appended and queued under one lock: the writer sees the journal's order.
             Some(journal) => {
-                let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut journal = lock(journal);
                 let seq = journal
                     .append(
                         &metered,
@@ -259,6 +259,7 @@ impl Ledger {
     }
 }
 
+/// A poisoned lock still guards consistent bookkeeping: every change under it is one step.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -7,6 +7,7 @@
 //! shrinks it or an extension grows it — is forgotten with its slice.
 
 use super::journal::{self, Journal};
+use super::lock;
 use super::slices::{Change, LeaseId, Month, SliceRef, Slices, Take, Target};
 use crate::Error;
 use crate::db::begin_write;
@@ -187,10 +188,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
         match apply(&db, &holder, &pending, &extends).await {
             Ok(Round { granted, gone }) => {
                 if let (Some(journal), Some(seq)) = (&journal, pending.seq) {
-                    journal
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .written(seq);
+                    lock(journal).written(seq);
                 }
                 pending = Pending::default();
                 forget(&slices, &gone);
@@ -329,10 +327,4 @@ fn forget(slices: &Mutex<Slices>, gone: &[LeaseId]) {
     );
     let mut slices = lock(slices);
     gone.iter().for_each(|lease| slices.lost(*lease));
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
