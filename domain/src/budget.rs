@@ -1,4 +1,5 @@
-//! The budget bar's colour bands (DESIGN.md §1 "Budget bar").
+//! The budget bar's colour bands: green under 70 % of the limit, yellow from 70 %, red from 90 %
+//! (docs/architecture.md, "Statuses, money and months").
 
 use crate::money::Money;
 use serde::{Deserialize, Serialize};

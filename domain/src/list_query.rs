@@ -10,6 +10,9 @@ use std::fmt;
 /// service asked for more (a direct call) refuses it.
 pub const SEARCH_MAX: usize = 100;
 
+/// Rows per page, on every list.
+pub const PER_PAGE: u64 = 50;
+
 /// The last page a list serves (50 rows a page: 50 million rows in). A database offset holds
 /// at most `i64::MAX`; a page past this is read as this one.
 pub const PAGE_MAX: u64 = 1_000_000;
@@ -76,6 +79,29 @@ pub fn page_param(raw: Option<String>) -> u64 {
 /// [`PAGE_MAX`] (a list then answers its last page when it knows it).
 pub fn clamp_page(page: u64) -> u64 {
     page.clamp(1, PAGE_MAX)
+}
+
+/// How many pages `matching` rows fill: at least one, so an empty list still has its page 1.
+pub fn page_count(matching: u64) -> u64 {
+    Ord::max(matching.div_ceil(PER_PAGE), 1)
+}
+
+/// The page a list of `matching` rows serves when asked for `requested`: [`clamp_page`]d, and
+/// its last page when asked for one past it.
+pub fn page_served(requested: u64, matching: u64) -> u64 {
+    Ord::min(clamp_page(requested), page_count(matching))
+}
+
+/// How many rows come before page `page` (a [`clamp_page`]d page): where its window starts.
+pub fn page_offset(page: u64) -> u64 {
+    (clamp_page(page) - 1) * PER_PAGE
+}
+
+/// The 1-based positions of the first and last of the `rows` rows page `page` shows ("51–100"),
+/// or `None` when it shows none.
+pub fn rows_shown(page: u64, rows: u64) -> Option<(u64, u64)> {
+    let first = page_offset(page) + 1;
+    (rows > 0).then(|| (first, first + rows - 1))
 }
 
 /// A list's search text, checked: at most [`SEARCH_MAX`] characters once trimmed.
@@ -190,6 +216,25 @@ mod tests {
         assert_eq!(page_param(Some("abc".into())), 1);
         assert_eq!(page_param(Some("99999999999".into())), PAGE_MAX);
         assert_eq!(page_param(Some("12".into())), 12);
+    }
+
+    #[test]
+    fn pages_are_counted_clamped_and_placed() {
+        assert_eq!(page_count(0), 1);
+        assert_eq!(page_count(1), 1);
+        assert_eq!(page_count(PER_PAGE), 1);
+        assert_eq!(page_count(PER_PAGE + 1), 2);
+        assert_eq!(page_served(0, 0), 1);
+        assert_eq!(page_served(3, 10 * PER_PAGE), 3);
+        assert_eq!(page_served(99, 2 * PER_PAGE), 2);
+        assert_eq!(page_served(u64::MAX, u64::MAX), PAGE_MAX);
+        assert_eq!(page_offset(1), 0);
+        assert_eq!(page_offset(0), 0);
+        assert_eq!(page_offset(3), 2 * PER_PAGE);
+        assert_eq!(page_offset(PAGE_MAX), (PAGE_MAX - 1) * PER_PAGE);
+        assert_eq!(rows_shown(1, 0), None);
+        assert_eq!(rows_shown(1, 7), Some((1, 7)));
+        assert_eq!(rows_shown(2, PER_PAGE), Some((PER_PAGE + 1, 2 * PER_PAGE)));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The one place where Tollgate decides who may do what (DESIGN.md §1).
+//! The one place where Tollgate decides who may do what. The permission table in
+//! `docs/architecture.md` is produced from it (`domain/tests/permission_table.rs`).
 //!
 //! Services call [`Actor::require`] before they touch anything; the UI calls [`Actor::can`] with
 //! the same arguments to decide what to show. Nothing else in the code base compares roles.
@@ -132,7 +133,7 @@ impl Actor {
     /// Decides `action` for this actor.
     ///
     /// # Errors
-    /// [`Denied`] with the reason, when any rule or guard of DESIGN.md §1 refuses it.
+    /// [`Denied`] with the reason, when any rule or guard refuses it.
     pub fn require(&self, action: Action) -> Result<(), Denied> {
         if self.status != Status::Active {
             return Err(Denied::InactiveActor);

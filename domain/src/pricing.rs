@@ -1,7 +1,7 @@
-//! What a chat request may cost and what it did cost (DESIGN.md §1 "Hard cap"): prices per
-//! million tokens, the worst case held before the upstream call, and the real cost from the
-//! upstream's usage. Integer arithmetic throughout, rounded up to the micro-dollar, so the real
-//! cost of a request never exceeds its worst case when its token counts do not.
+//! What a chat request may cost and what it did cost (docs/architecture.md, the hard cap):
+//! prices per million tokens, the worst case held before the upstream call, and the real cost
+//! from the upstream's usage. Integer arithmetic throughout, rounded up to the micro-dollar, so
+//! the real cost of a request never exceeds its worst case when its token counts do not.
 
 use crate::money::Money;
 

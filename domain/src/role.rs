@@ -5,12 +5,28 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A user's role on this gateway. `Owner > Admin > Member > Viewer`.
+///
+/// With `ssr` it is also the type of the `users.role` column (and `user_tallies.role`,
+/// `user_sort_keys.role`), stored as [`Role::as_str`]: a row holding anything else is a
+/// database error when read, and nothing else can be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::N(16))"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "owner"))]
     Owner,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin"))]
     Admin,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "member"))]
     Member,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "viewer"))]
     Viewer,
 }
 
@@ -77,5 +93,20 @@ mod tests {
             assert_eq!(role.label().parse::<Role>(), Ok(role));
         }
         assert!("root".parse::<Role>().is_err());
+    }
+
+    /// The database holds what `as_str` says: existing rows read back unchanged.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_stored_value_is_the_stable_name() {
+        use sea_orm::ActiveEnum;
+        for role in Role::ALL {
+            assert_eq!(role.to_value(), role.as_str());
+            assert_eq!(
+                Role::try_from_value(&role.as_str().to_owned()).ok(),
+                Some(role)
+            );
+        }
+        assert!(Role::try_from_value(&"root".to_owned()).is_err());
     }
 }

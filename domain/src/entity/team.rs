@@ -19,16 +19,9 @@ pub struct Model {
     pub member_count: i64,
 }
 
+/// Users point at their team (`user::Relation::Team`); nothing here points back, so the
+/// entities import each other in one direction only.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::user::Entity")]
-    User,
-}
-
-impl Related<super::user::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::User.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,5 +1,6 @@
 //! `users`: everyone on this gateway's access list, whatever their status.
 
+use crate::{Role, Status};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,10 +15,10 @@ pub struct Model {
     pub email_normalized: String,
     /// Chosen when the invite is accepted; `None` while invited.
     pub name: Option<String>,
-    /// `Role::as_str`.
-    pub role: String,
-    /// `Status::as_str`.
-    pub status: String,
+    /// Stored as [`Role::as_str`].
+    pub role: Role,
+    /// Stored as [`Status::as_str`].
+    pub status: Status,
     pub team_id: Option<i64>,
     /// argon2id PHC string; `None` until the invite is accepted.
     pub password_hash: Option<String>,

@@ -1,7 +1,7 @@
 //! The keys list query: `?scope=all&q=ci&team=3&status=active&user=7&page=2`. Malformed values
 //! fall back to defaults, so a hand-edited URL never breaks the page.
 
-use super::KeyStatus;
+use super::views::KeyStatus;
 use crate::list_query::{encode, page_param, search_param};
 use crate::{TeamId, UserId};
 use serde::{Deserialize, Serialize};

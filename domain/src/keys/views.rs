@@ -53,7 +53,7 @@ impl KeyStatus {
 }
 
 /// Why a key that is neither revoked nor expired is still refused by the gateway: its owner's
-/// role or team does not allow it (DESIGN.md §1: Members use keys only within their own team;
+/// role or team does not allow it (docs/architecture.md, "Who may do what": Members use keys only within their own team;
 /// Viewers only read). It lasts only as long as that role or team does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyBlock {

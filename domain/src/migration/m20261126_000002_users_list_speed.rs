@@ -5,7 +5,7 @@
 //! - `user_tallies`, the card counts per (role, status), kept exact by triggers in the same
 //!   transaction as every change to `users`, so the cards never count the table.
 
-use super::{sql_down, sql_up};
+use super::sql::{sql_down, sql_up};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]

@@ -1,5 +1,5 @@
-//! What lets the gateway admit a request without a database round trip (DESIGN.md §1 "Hard
-//! cap", as changed for speed):
+//! What lets the gateway admit a request without a database round trip (docs/architecture.md,
+//! the hard cap):
 //!
 //! - `budget_leases` replaces the per-request `reservations`: each process leases a slice of a
 //!   team's month (held in `usage_team_months.reserved_micros` like a reservation was) and admits

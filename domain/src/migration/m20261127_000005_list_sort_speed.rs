@@ -15,7 +15,7 @@
 //!   column with one trigram index, replacing the two: a search is one index scan and one
 //!   `LIKE` per candidate row instead of two of each (SQLite's FTS5 table already holds both).
 
-use super::{sql_down, sql_up};
+use super::sql::{sql_down, sql_up};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]

@@ -16,7 +16,7 @@
 //!   users' name and email sort indexes are rebuilt in that collation, and replace the prefix
 //!   indexes of `users_list_speed` (the same keys, in the same order).
 
-use super::{sql_down, sql_up};
+use super::sql::{sql_down, sql_up};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]

@@ -10,6 +10,7 @@ mod m20261127_000004_gateway_leases;
 mod m20261127_000005_list_sort_speed;
 mod m20261127_000006_user_sort_keys;
 mod m20261130_000007_access_epoch_roles;
+mod sql;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,41 +28,4 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_access_epoch_roles::Migration),
         ]
     }
-}
-
-/// Runs raw statements in order: the migrations written as SQL (triggers, expression indexes).
-async fn run(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    for sql in statements {
-        m.get_connection().execute_unprepared(sql).await?;
-    }
-    Ok(())
-}
-
-/// The up of a migration written as SQL: the statements for both databases, then those for the
-/// one in use.
-async fn sql_up(
-    m: &SchemaManager<'_>,
-    common: &[&str],
-    postgres: &[&str],
-    sqlite: &[&str],
-) -> Result<(), DbErr> {
-    run(m, common).await?;
-    match m.get_database_backend() {
-        sea_orm::DbBackend::Postgres => run(m, postgres).await,
-        _ => run(m, sqlite).await,
-    }
-}
-
-/// Its down: the statements for the database in use, then those for both.
-async fn sql_down(
-    m: &SchemaManager<'_>,
-    postgres: &[&str],
-    sqlite: &[&str],
-    common: &[&str],
-) -> Result<(), DbErr> {
-    match m.get_database_backend() {
-        sea_orm::DbBackend::Postgres => run(m, postgres).await?,
-        _ => run(m, sqlite).await?,
-    }
-    run(m, common).await
 }

@@ -6,8 +6,9 @@ use crate::dto::{InviteInfo, SessionUser};
 use crate::entity::{invite, team, user};
 use crate::permission::{Action, Actor};
 use crate::secret::{Secret, hash_password};
-use crate::service::users::{commit_change, find, subject};
-use crate::service::{audit, begin_as, parse_stored, session_user, stored_role, stored_status};
+use crate::service::users::change::commit_change;
+use crate::service::users::lookup::{find, subject};
+use crate::service::{audit, begin_as, session_user};
 use crate::users::UserRow;
 use crate::{Error, Role, Status, TeamId, UserId, validation};
 use chrono::{DateTime, Duration, Utc};
@@ -74,8 +75,8 @@ pub async fn invite(
     let created = user::ActiveModel {
         email: Set(email.display.clone()),
         email_normalized: Set(email.normalized),
-        role: Set(stored_role(input.role)),
-        status: Set(stored_status(Status::Invited)),
+        role: Set(input.role),
+        status: Set(Status::Invited),
         team_id: Set(input.team.map(|t| t.0)),
         invited_by: Set(Some(actor.id.0)),
         created_at: Set(Utc::now()),
@@ -182,7 +183,7 @@ async fn open_invite(
         .one(conn)
         .await?
         .ok_or_else(|| invalid("This invite was withdrawn: the account no longer exists."))?;
-    if u.status != Status::Invited.as_str() {
+    if u.status != Status::Invited {
         return Err(invalid(
             "This invite has already been used. Sign in instead.",
         ));
@@ -209,7 +210,7 @@ pub async fn info(db: &DatabaseConnection, token: &Secret) -> Result<InviteInfo,
     };
     Ok(InviteInfo {
         email: u.email,
-        role: parse_stored(&u.role, "role")?,
+        role: u.role,
         invited_by: inviter,
     })
 }
@@ -237,7 +238,7 @@ pub async fn accept(
     let mut active: user::ActiveModel = u.into();
     active.name = Set(Some(name));
     active.password_hash = Set(Some(hash));
-    active.status = Set(stored_status(Status::Active));
+    active.status = Set(Status::Active);
     active.joined_at = Set(Some(now));
     let accepted = active.update(&txn).await?;
     let mut used: invite::ActiveModel = inv.into();
@@ -255,5 +256,5 @@ pub async fn accept(
     )
     .await?;
     txn.commit().await?;
-    session_user(&accepted)
+    Ok(session_user(&accepted))
 }

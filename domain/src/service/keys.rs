@@ -6,12 +6,12 @@ use crate::keys::{
     IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyBlock, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
     VISIBLE_PREFIX_LEN,
 };
-use crate::list_query::{check_search, clamp_page};
+use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::secret::Secret;
-use crate::service::{audit, begin_as, escape_like, parse_stored};
-use crate::users::PER_PAGE;
+use crate::service::users::lookup;
+use crate::service::{audit, begin_as, escape_like};
 use crate::validation::bounded_text;
 use crate::{Error, KeyId, Role, Status, TeamId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,7 +19,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
@@ -69,7 +69,7 @@ pub async fn issue(
 ) -> Result<IssuedKey, Error> {
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
-    let me = super::users::find(&txn, actor.id).await?;
+    let me = lookup::find(&txn, actor.id).await?;
     let own_team = me.team_id.map(TeamId);
     let into = input.team.or(own_team);
     actor.require(Action::IssueKey { own_team, into })?;
@@ -213,12 +213,12 @@ pub async fn list(
         );
     }
     let matching = select.clone().count(db).await?;
-    let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
-    let page = Ord::min(clamp_page(query.page), pages);
+    let pages = page_count(matching);
+    let page = page_served(query.page, matching);
     let keys = select
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
-        .offset((page - 1) * PER_PAGE)
+        .offset(page_offset(page))
         .limit(PER_PAGE)
         .all(db)
         .await?;
@@ -311,19 +311,18 @@ async fn rows(
             .map(|t| (t.id, t.name))
             .collect()
     };
-    keys.into_iter()
+    Ok(keys
+        .into_iter()
         .map(|k| {
             let owner = k.user_id.and_then(|id| owners.get(&id));
             let status = KeyStatus::of(k.revoked_at, k.expires_at, now);
             let blocked = match owner {
-                Some(o) if status == KeyStatus::Active => KeyBlock::of(
-                    parse_stored(&o.role, "role")?,
-                    o.team_id.map(TeamId),
-                    k.team_id.map(TeamId),
-                ),
+                Some(o) if status == KeyStatus::Active => {
+                    KeyBlock::of(o.role, o.team_id.map(TeamId), k.team_id.map(TeamId))
+                }
                 _ => None,
             };
-            Ok(KeyRow {
+            KeyRow {
                 id: KeyId(k.id),
                 owner: owner.map(|o| (UserId(o.id), o.email.clone())),
                 team: k
@@ -336,9 +335,9 @@ async fn rows(
                 created_at: k.created_at,
                 last_used_at: k.last_used_at,
                 expires_at: k.expires_at,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// A key that may be used now, with what the gateway needs to admit and meter a request.
@@ -395,34 +394,71 @@ pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: &Secret,
 ) -> Result<KeyAuth, KeyRefused> {
+    if !presented.expose().starts_with(KEY_PREFIX) {
+        return Err(KeyRefused::Unknown);
+    }
     // `Error`'s conversion from a database error has logged it.
-    lookup(db, presented)
+    let found = presented_key(db, presented)
         .await
-        .unwrap_or(Err(KeyRefused::Unavailable))
+        .map_err(|_| KeyRefused::Unavailable)?
+        .ok_or(KeyRefused::Unknown)?;
+    found.judge(Utc::now())
 }
 
-async fn lookup(
+/// A stored key as [`authenticate`] reads it: its team's limit, and its owner as they are now.
+#[derive(Debug, FromQueryResult)]
+struct PresentedKey {
+    key_id: i64,
+    key_team: Option<i64>,
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    /// The key's team's monthly limit, in micro-dollars.
+    team_limit: Option<i64>,
+    /// The owner's columns: all `None` when the key has no owner any more.
+    owner_id: Option<i64>,
+    owner_role: Option<Role>,
+    owner_status: Option<Status>,
+    owner_team: Option<i64>,
+}
+
+/// The key whose secret hashes as `presented`'s does, if any, in one query.
+async fn presented_key(
     db: &impl ConnectionTrait,
     presented: &Secret,
-) -> Result<Result<KeyAuth, KeyRefused>, Error> {
-    if !presented.expose().starts_with(KEY_PREFIX) {
-        return Ok(Err(KeyRefused::Unknown));
-    }
+) -> Result<Option<PresentedKey>, Error> {
     let (keys, users, teams) = (
         Alias::new("api_keys"),
         Alias::new("users"),
         Alias::new("teams"),
     );
     let select = Query::select()
-        .column((keys.clone(), api_key::Column::Id))
-        .column((keys.clone(), api_key::Column::UserId))
-        .column((keys.clone(), api_key::Column::TeamId))
-        .column((keys.clone(), api_key::Column::RevokedAt))
-        .column((keys.clone(), api_key::Column::ExpiresAt))
-        .column((users.clone(), user::Column::Status))
-        .column((teams.clone(), team::Column::MonthlyLimitMicros))
-        .column((users.clone(), user::Column::Role))
-        .column((users.clone(), user::Column::TeamId))
+        .expr_as(Expr::col((keys.clone(), api_key::Column::Id)), "key_id")
+        .expr_as(
+            Expr::col((keys.clone(), api_key::Column::TeamId)),
+            "key_team",
+        )
+        .expr_as(
+            Expr::col((keys.clone(), api_key::Column::RevokedAt)),
+            "revoked_at",
+        )
+        .expr_as(
+            Expr::col((keys.clone(), api_key::Column::ExpiresAt)),
+            "expires_at",
+        )
+        .expr_as(
+            Expr::col((teams.clone(), team::Column::MonthlyLimitMicros)),
+            "team_limit",
+        )
+        .expr_as(Expr::col((users.clone(), user::Column::Id)), "owner_id")
+        .expr_as(Expr::col((users.clone(), user::Column::Role)), "owner_role")
+        .expr_as(
+            Expr::col((users.clone(), user::Column::Status)),
+            "owner_status",
+        )
+        .expr_as(
+            Expr::col((users.clone(), user::Column::TeamId)),
+            "owner_team",
+        )
         .from(keys.clone())
         .left_join(
             users.clone(),
@@ -435,43 +471,39 @@ async fn lookup(
         )
         .and_where(Expr::col((keys, api_key::Column::SecretHash)).eq(presented.digest()))
         .to_owned();
-    let Some(found) = db.query_one(&select).await? else {
-        return Ok(Err(KeyRefused::Unknown));
-    };
-    let id: i64 = found.try_get_by_index(0)?;
-    let user_id: Option<i64> = found.try_get_by_index(1)?;
-    let team_id: Option<i64> = found.try_get_by_index(2)?;
-    let revoked_at: Option<DateTime<Utc>> = found.try_get_by_index(3)?;
-    let expires_at: Option<DateTime<Utc>> = found.try_get_by_index(4)?;
-    let owner_status: Option<String> = found.try_get_by_index(5)?;
-    let limit: Option<i64> = found.try_get_by_index(6)?;
-    let owner_role: Option<String> = found.try_get_by_index(7)?;
-    let owner_team: Option<i64> = found.try_get_by_index(8)?;
-    match KeyStatus::of(revoked_at, expires_at, Utc::now()) {
-        KeyStatus::Revoked => return Ok(Err(KeyRefused::Revoked)),
-        KeyStatus::Expired => return Ok(Err(KeyRefused::Expired)),
-        KeyStatus::Active => {}
+    let found = db.query_one(&select).await?;
+    Ok(found
+        .map(|row| PresentedKey::from_query_result(&row, ""))
+        .transpose()?)
+}
+
+impl PresentedKey {
+    /// Whether the key may be used at `now`: it is live, and its owner — their role and team
+    /// as they are now, not as they were when the key was issued, so a demoted Admin's key
+    /// outside their team stops at the next request — is active and may use it.
+    fn judge(self, now: DateTime<Utc>) -> Result<KeyAuth, KeyRefused> {
+        match KeyStatus::of(self.revoked_at, self.expires_at, now) {
+            KeyStatus::Revoked => return Err(KeyRefused::Revoked),
+            KeyStatus::Expired => return Err(KeyRefused::Expired),
+            KeyStatus::Active => {}
+        }
+        let (Some(owner), Some(role), Some(Status::Active)) =
+            (self.owner_id, self.owner_role, self.owner_status)
+        else {
+            return Err(KeyRefused::OwnerInactive);
+        };
+        let team = self.key_team.map(TeamId);
+        if let Some(block) = KeyBlock::of(role, self.owner_team.map(TeamId), team) {
+            return Err(block.into());
+        }
+        Ok(KeyAuth {
+            key: KeyId(self.key_id),
+            user: UserId(owner),
+            team,
+            team_limit: self.team_limit.map(Money::from_micros),
+            expires_at: self.expires_at,
+        })
     }
-    let owner_active = match owner_status {
-        Some(status) => parse_stored::<Status>(&status, "status")? == Status::Active,
-        None => false,
-    };
-    let (Some(user_id), Some(role)) = (user_id.filter(|_| owner_active), owner_role) else {
-        return Ok(Err(KeyRefused::OwnerInactive));
-    };
-    // The owner's role and team as they are now, not as they were when the key was issued: a
-    // demoted Admin's key outside their team stops at the next request.
-    let role: Role = parse_stored(&role, "role")?;
-    if let Some(block) = KeyBlock::of(role, owner_team.map(TeamId), team_id.map(TeamId)) {
-        return Ok(Err(block.into()));
-    }
-    Ok(Ok(KeyAuth {
-        key: KeyId(id),
-        user: UserId(user_id),
-        team: team_id.map(TeamId),
-        team_limit: limit.map(Money::from_micros),
-        expires_at,
-    }))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The database side of the hard cap (DESIGN.md §1). A gateway process *leases* budget from a
+//! The database side of the hard cap (docs/architecture.md). A gateway process *leases* budget from a
 //! team's month — adding to `usage_team_months.reserved_micros` in one conditional `UPDATE`
 //! that never lets spend plus reservations pass the limit, and recording the slice in a
 //! `budget_leases` row — then admits requests against its slice in memory

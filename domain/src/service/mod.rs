@@ -22,7 +22,7 @@ use crate::db::begin_access_write;
 use crate::dto::SessionUser;
 use crate::entity::user;
 use crate::permission::{Actor, Denied};
-use crate::{Error, Role, Status, UserId};
+use crate::{Error, UserId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait};
 
 /// Starts an access-list write ([`begin_access_write`]) on behalf of `actor`, and answers the
@@ -49,8 +49,8 @@ async fn current_actor(conn: &impl ConnectionTrait, actor: &Actor) -> Result<Act
         .ok_or(Denied::InactiveActor)?;
     Ok(Actor {
         id: actor.id,
-        role: parse_stored(&stored.role, "role")?,
-        status: parse_stored(&stored.status, "status")?,
+        role: stored.role,
+        status: stored.status,
     })
 }
 
@@ -85,31 +85,22 @@ pub(crate) fn in_order<M>(ids: &[i64], found: Vec<M>, id: impl Fn(&M) -> i64) ->
 }
 
 /// Maps a stored user to the signed-in view of them.
-pub(crate) fn session_user(u: &user::Model) -> Result<SessionUser, Error> {
-    Ok(SessionUser {
+pub(crate) fn session_user(u: &user::Model) -> SessionUser {
+    SessionUser {
         id: UserId(u.id),
         name: u.name.clone().unwrap_or_else(|| u.email.clone()),
         email: u.email.clone(),
-        role: parse_stored(&u.role, "role")?,
-        status: parse_stored(&u.status, "status")?,
-    })
+        role: u.role,
+        status: u.status,
+    }
 }
 
-/// Parses a role or status column; a value we never write is a corrupt row, answered as internal.
-pub(crate) fn parse_stored<T: std::str::FromStr>(value: &str, column: &str) -> Result<T, Error> {
-    value.parse().map_err(|_| {
-        tracing::error!(column, value, "unexpected value in users table");
-        Error::internal()
-    })
-}
-
-/// The stored forms of the enums, for queries.
-pub(crate) fn stored_role(role: Role) -> String {
-    role.as_str().to_owned()
-}
-
-pub(crate) fn stored_status(status: Status) -> String {
-    status.as_str().to_owned()
+/// Locks `mutex`, poisoned or not: what the ledger keeps under its locks is changed in single
+/// steps, so a panic elsewhere cannot leave it half-changed.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The usage month of a moment: `year * 100 + month`, in UTC.

@@ -4,7 +4,7 @@
 use crate::entity::{api_key, invite, session, team, user};
 use crate::permission::{Action, Actor};
 use crate::service::begin_as;
-use crate::service::users::record;
+use crate::service::users::change::record;
 use crate::{Error, UserId};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 

@@ -157,8 +157,8 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
                 email_normalized: Set(email.clone()),
                 email: Set(email),
                 name: Set((!invited).then(|| format!("{first} {last}"))),
-                role: Set(role.as_str().to_owned()),
-                status: Set(status.as_str().to_owned()),
+                role: Set(role),
+                status: Set(status),
                 team_id: Set(first_team_id
                     .filter(|_| teams > 0 && rng.below(10) < 8)
                     .map(|t| t + rng.below(teams as usize) as i64)),
@@ -218,7 +218,7 @@ async fn record_usage(
     let mut holder: HashMap<i64, i64> = HashMap::new();
     for u in user::Entity::find()
         .filter(user::Column::TeamId.between(first_team, last_team))
-        .filter(user::Column::Status.eq(Status::Active.as_str()))
+        .filter(user::Column::Status.eq(Status::Active))
         .all(txn)
         .await?
     {

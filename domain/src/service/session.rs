@@ -88,7 +88,7 @@ pub async fn authenticate(
     let Some(u) = user::Entity::find_by_id(sess.user_id).one(db).await? else {
         return Err(Error::Unauthenticated);
     };
-    let user = session_user(&u)?;
+    let user = session_user(&u);
     if user.status != Status::Active {
         return Err(Error::Unauthenticated);
     }

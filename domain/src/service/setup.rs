@@ -4,7 +4,7 @@ use crate::db::begin_access_write;
 use crate::dto::SessionUser;
 use crate::entity::{setup_token, user};
 use crate::secret::{Secret, hash_password};
-use crate::service::{audit, session_user, stored_role, stored_status};
+use crate::service::{audit, session_user};
 use crate::{Error, Role, Status, validation};
 use chrono::Utc;
 use sea_orm::{
@@ -88,8 +88,8 @@ pub async fn complete(
         email: Set(email.display.clone()),
         email_normalized: Set(email.normalized),
         name: Set(Some(name)),
-        role: Set(stored_role(Role::Owner)),
-        status: Set(stored_status(Status::Active)),
+        role: Set(Role::Owner),
+        status: Set(Status::Active),
         password_hash: Set(Some(password_hash)),
         created_at: Set(now),
         joined_at: Set(Some(now)),
@@ -111,7 +111,7 @@ pub async fn complete(
     )
     .await?;
     txn.commit().await?;
-    session_user(&created)
+    Ok(session_user(&created))
 }
 
 /// The answer for a used, replaced or unknown setup link.

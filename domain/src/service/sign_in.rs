@@ -84,7 +84,7 @@ pub async fn sign_in(
             .await?;
         let hash = account.as_ref().and_then(|u| u.password_hash.clone());
         let password_ok = verify_password(hash, password).await?;
-        Ok::<_, Error>(account.filter(|u| password_ok && u.status == Status::Active.as_str()))
+        Ok::<_, Error>(account.filter(|u| password_ok && u.status == Status::Active))
     }
     .await;
     let account = match checked {
@@ -122,7 +122,7 @@ pub async fn sign_in(
     .await?;
     txn.commit().await?;
     Ok(SignedIn {
-        user: session_user(&u)?,
+        user: session_user(&u),
         token,
     })
 }

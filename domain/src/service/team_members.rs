@@ -3,7 +3,7 @@
 
 use crate::entity::user;
 use crate::permission::{Action, Actor};
-use crate::service::{parse_stored, teams};
+use crate::service::{teams, users};
 use crate::teams::TeamMember;
 use crate::validation;
 use crate::{Error, TeamId, UserId};
@@ -29,7 +29,7 @@ pub async fn members(
         .limit(MEMBERS_SHOWN)
         .all(db)
         .await?;
-    rows.iter().map(member).collect()
+    Ok(rows.iter().map(member).collect())
 }
 
 /// Puts the person with `email` in `team` (moving them from any other team).
@@ -60,10 +60,10 @@ pub async fn add(
         return Err(Error::validation("email", "They are already in this team."));
     }
     teams::assign(db, actor, UserId(person.id), Some(team)).await?;
-    member(&user::Model {
+    Ok(member(&user::Model {
         team_id: Some(team.0),
         ..person
-    })
+    }))
 }
 
 /// Takes `who` out of `team`, leaving them without a team. Their keys stay with the team.
@@ -77,7 +77,7 @@ pub async fn remove(
     who: UserId,
 ) -> Result<(), Error> {
     actor.require(Action::ManageTeams)?;
-    let person = super::users::find(db, who).await?;
+    let person = users::lookup::find(db, who).await?;
     if person.team_id != Some(team.0) {
         return Err(Error::Conflict(
             "They are no longer in this team. Reload to see its members.".to_owned(),
@@ -86,12 +86,12 @@ pub async fn remove(
     teams::assign(db, actor, who, None).await.map(|_| ())
 }
 
-fn member(u: &user::Model) -> Result<TeamMember, Error> {
-    Ok(TeamMember {
+fn member(u: &user::Model) -> TeamMember {
+    TeamMember {
         id: UserId(u.id),
         name: u.name.clone().unwrap_or_else(|| u.email.clone()),
         email: u.email.clone(),
-        role: parse_stored(&u.role, "role")?,
-        status: parse_stored(&u.status, "status")?,
-    })
+        role: u.role,
+        status: u.status,
+    }
 }

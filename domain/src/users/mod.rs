@@ -4,7 +4,7 @@
 mod query;
 mod views;
 
-pub use query::{PER_PAGE, SEARCH_COUNT_CAP, UserQuery, UserSort};
+pub use query::{SEARCH_COUNT_CAP, UserQuery, UserSort};
 pub use views::{UserDetail, UserPage, UserRow, UserSummary};
 
 /// What an Owner types to delete the gateway's access list.

@@ -6,9 +6,6 @@ use crate::list_query::SortDir;
 use crate::list_query::{encode, page_param, search_param};
 use serde::{Deserialize, Serialize};
 
-/// Rows per page.
-pub const PER_PAGE: u64 = 50;
-
 /// A search is counted exactly up to this many matches; beyond it the page says "500+", so a
 /// search that matches most of the gateway never has to count every row.
 pub const SEARCH_COUNT_CAP: u64 = 500;

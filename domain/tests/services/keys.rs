@@ -375,7 +375,7 @@ async fn remembered_keys_are_checked_again_when_access_changes() {
     }
 }
 
-/// DESIGN.md §1's Roles table at key use: Members use keys only within their own team, Viewers
+/// The Roles table (docs/architecture.md) at key use: Members use keys only within their own team, Viewers
 /// use none. A role change or a team change applies to the owner's existing keys at once, and
 /// moves the access epoch (so other processes forget what they remembered).
 #[tokio::test]

@@ -9,8 +9,9 @@ use domain::entity::{budget_lease, team, usage_team_month, user};
 use domain::money::Money;
 use domain::secret::Secret;
 use domain::service::keys::{self, KeyAuth};
+use domain::service::leases::OverBudget;
 use domain::service::leases::{self, next_month};
-use domain::service::ledger::{Ledger, STALE_AFTER};
+use domain::service::ledger::{Hold, Ledger, ReserveError, STALE_AFTER};
 use domain::service::month_key;
 use domain::{Role, Status};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -52,6 +53,14 @@ async fn member_key(db: &DatabaseConnection, limit_micros: Option<i64>) -> KeyAu
         .unwrap()
 }
 
+/// The refusal a 402 names; anything else fails the test.
+fn over_budget(answer: Result<Hold, ReserveError>) -> OverBudget {
+    match answer {
+        Err(ReserveError::OverBudget(over)) => over,
+        other => panic!("past the limit, yet {other:?}"),
+    }
+}
+
 async fn month_row(db: &DatabaseConnection, auth: &KeyAuth) -> (i64, i64, i64) {
     usage_team_month::Entity::find_by_id((auth.team.unwrap().0, month_key(Utc::now())))
         .one(db)
@@ -72,17 +81,12 @@ async fn reserve_settle_release_and_the_refusal() {
         let first = ledger
             .reserve(&auth, Money(600_000), now)
             .await
-            .unwrap()
             .expect("within the limit");
         assert_eq!(month_row(&t.db, &auth).await, (0, 600_000, 0), "{}", t.kind);
         assert_eq!(leases::outstanding(&t.db).await.unwrap(), 1);
 
         // 600,000 held + 500,000 more would pass $1: refused, with what the 402 says.
-        let refused = ledger
-            .reserve(&auth, Money(500_000), now)
-            .await
-            .unwrap()
-            .expect_err("past the limit");
+        let refused = over_budget(ledger.reserve(&auth, Money(500_000), now).await);
         assert_eq!(refused.team, "Research");
         assert_eq!(refused.limit, Money(1_000_000));
         assert_eq!(refused.spent, Money(0));
@@ -106,20 +110,13 @@ async fn reserve_settle_release_and_the_refusal() {
         let rest = ledger
             .reserve(&auth, Money(750_000), now)
             .await
-            .unwrap()
             .expect("exactly the remaining budget");
-        assert!(ledger.reserve(&auth, Money(1), now).await.unwrap().is_err());
+        over_budget(ledger.reserve(&auth, Money(1), now).await);
         // Released (the upstream failed): nothing spent, the budget is back.
         ledger.release(rest);
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (250_000, 0, 1));
-        assert!(
-            ledger
-                .reserve(&auth, Money(750_000), now)
-                .await
-                .unwrap()
-                .is_ok()
-        );
+        assert!(ledger.reserve(&auth, Money(750_000), now).await.is_ok());
         t.finish().await;
     }
 }
@@ -132,7 +129,6 @@ async fn unlimited_teams_are_metered_but_not_held() {
         let hold = ledger
             .reserve(&auth, Money(5_000_000_000), Utc::now())
             .await
-            .unwrap()
             .expect("no limit, no cap");
         assert_eq!(leases::outstanding(&t.db).await.unwrap(), 0);
         ledger.settle(hold, Money(1_234));
@@ -152,15 +148,15 @@ async fn concurrent_requests_are_admitted_exactly_up_to_the_limit() {
         let attempts: Vec<_> = (0..40)
             .map(|_| {
                 let (ledger, auth) = (ledger.clone(), auth.clone());
-                tokio::spawn(
-                    async move { ledger.reserve(&auth, Money(150_000), now).await.unwrap() },
-                )
+                tokio::spawn(async move { ledger.reserve(&auth, Money(150_000), now).await })
             })
             .collect();
         let mut admitted = Vec::new();
         for attempt in attempts {
-            if let Ok(hold) = attempt.await.unwrap() {
-                admitted.push(hold);
+            match attempt.await.unwrap() {
+                Ok(hold) => admitted.push(hold),
+                Err(ReserveError::OverBudget(_)) => {}
+                Err(e) => panic!("{}: {e}", t.kind),
             }
         }
         assert_eq!(admitted.len(), 6, "{}", t.kind);
@@ -182,16 +178,8 @@ async fn far_from_the_limit_requests_are_admitted_from_a_slice() {
         let auth = member_key(&t.db, Some(1_000_000_000)).await;
         let ledger = Ledger::start(t.db.clone());
         let now = Utc::now();
-        let first = ledger
-            .reserve(&auth, Money(10_000), now)
-            .await
-            .unwrap()
-            .unwrap();
-        let second = ledger
-            .reserve(&auth, Money(10_000), now)
-            .await
-            .unwrap()
-            .unwrap();
+        let first = ledger.reserve(&auth, Money(10_000), now).await.unwrap();
+        let second = ledger.reserve(&auth, Money(10_000), now).await.unwrap();
         let (_, leased, _) = month_row(&t.db, &auth).await;
         assert!(leased > 100 * 10_000, "leased {leased}");
         assert!(
@@ -200,13 +188,7 @@ async fn far_from_the_limit_requests_are_admitted_from_a_slice() {
         );
         let mut holds = vec![first, second];
         for _ in 0..100 {
-            holds.push(
-                ledger
-                    .reserve(&auth, Money(10_000), now)
-                    .await
-                    .unwrap()
-                    .unwrap(),
-            );
+            holds.push(ledger.reserve(&auth, Money(10_000), now).await.unwrap());
         }
         // Nothing more was leased (a trim may have given back what exceeds the headroom).
         let now_leased = month_row(&t.db, &auth).await.1;
@@ -236,11 +218,7 @@ async fn a_lowered_limit_applies_to_the_next_request() {
         let ledger = Ledger::start(t.db.clone());
         let now = Utc::now();
         for _ in 0..2 {
-            let hold = ledger
-                .reserve(&auth, Money(10_000), now)
-                .await
-                .unwrap()
-                .unwrap();
+            let hold = ledger.reserve(&auth, Money(10_000), now).await.unwrap();
             ledger.settle(hold, Money(10_000));
         }
         // The slice now holds headroom leased under $1,000; the limit drops to 3 cents.
@@ -254,11 +232,17 @@ async fn a_lowered_limit_applies_to_the_next_request() {
         team.update(&t.db).await.unwrap();
         // What the gateway does when the access epoch moves.
         ledger.limits_changed();
-        let third = ledger.reserve(&auth, Money(10_000), now).await.unwrap();
-        assert!(third.is_ok(), "20,000 spent + 10,000 fits 30,000");
-        let fourth = ledger.reserve(&auth, Money(10_000), now).await.unwrap();
-        assert!(fourth.is_err(), "{}: the old headroom is gone", t.kind);
-        ledger.settle(third.unwrap(), Money(10_000));
+        let third = ledger
+            .reserve(&auth, Money(10_000), now)
+            .await
+            .expect("20,000 spent + 10,000 fits 30,000");
+        let fourth = ledger.reserve(&auth, Money(10_000), now).await;
+        assert!(
+            matches!(fourth, Err(ReserveError::OverBudget(_))),
+            "{}: the old headroom is gone",
+            t.kind
+        );
+        ledger.settle(third, Money(10_000));
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (30_000, 0, 3));
         t.finish().await;
@@ -312,7 +296,6 @@ async fn a_dead_process_lease_is_swept() {
         let live = ledger
             .reserve(&auth, Money(100_000), Utc::now())
             .await
-            .unwrap()
             .unwrap();
         let swept = leases::release_stale(&t.db, STALE_AFTER).await.unwrap();
         assert_eq!(swept, 1, "{}", t.kind);
@@ -361,16 +344,8 @@ async fn a_lease_swept_from_a_live_process_is_given_back_once_and_its_slice_drop
         let auth = member_key(&t.db, Some(1_000_000)).await;
         let ledger = Ledger::start(t.db.clone());
         let now = Utc::now();
-        let first = ledger
-            .reserve(&auth, Money(100), now)
-            .await
-            .unwrap()
-            .unwrap();
-        let second = ledger
-            .reserve(&auth, Money(100), now)
-            .await
-            .unwrap()
-            .unwrap();
+        let first = ledger.reserve(&auth, Money(100), now).await.unwrap();
+        let second = ledger.reserve(&auth, Money(100), now).await.unwrap();
         let (_, leased, _) = month_row(&t.db, &auth).await;
         assert!(leased > 10_000, "{}: headroom leased: {leased}", t.kind);
         // Its renewals froze (or another process's clock ran ahead): a sweeper takes its
@@ -402,8 +377,12 @@ async fn a_lease_swept_from_a_live_process_is_given_back_once_and_its_slice_drop
         );
         // Its headroom went with the lease: the next request asks the database, and the
         // month is spoken for.
-        let next = ledger.reserve(&auth, Money(100), now).await.unwrap();
-        assert!(next.is_err(), "{}: admitted from a lost lease", t.kind);
+        let next = ledger.reserve(&auth, Money(100), now).await;
+        assert!(
+            matches!(next, Err(ReserveError::OverBudget(_))),
+            "{}: admitted from a lost lease",
+            t.kind
+        );
         ledger.release(second);
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (100, 1_000_000, 1));
@@ -481,7 +460,6 @@ async fn a_killed_process_journal_is_replayed_once() {
         let hold = ledger
             .reserve(&auth, Money(5_000), Utc::now())
             .await
-            .unwrap()
             .unwrap();
         ledger.settle(hold, Money(2_000));
         ledger.flush().await.unwrap();

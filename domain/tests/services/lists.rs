@@ -5,11 +5,12 @@
 use crate::support::{actor, add_user, databases};
 use domain::entity::user;
 use domain::keys::{KeyQuery, KeyScope};
+use domain::list_query::PER_PAGE;
 use domain::list_query::SEARCH_MAX;
 use domain::service::keys::{self, IssueInput};
 use domain::service::{seed, teams, users};
 use domain::teams::{TeamQuery, TeamSort};
-use domain::users::{PER_PAGE, UserQuery, UserSort};
+use domain::users::{UserQuery, UserSort};
 use domain::{Error, Role, Status};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 

@@ -22,8 +22,8 @@ const ROUNDS: usize = 30;
 
 async fn active_owners(db: &DatabaseConnection) -> u64 {
     user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Owner.as_str()))
-        .filter(user::Column::Status.eq(Status::Active.as_str()))
+        .filter(user::Column::Role.eq(Role::Owner))
+        .filter(user::Column::Status.eq(Status::Active))
         .count(db)
         .await
         .unwrap()
@@ -32,7 +32,7 @@ async fn active_owners(db: &DatabaseConnection) -> u64 {
 /// Makes everyone already on the list a Viewer, so a round starts with only its own Owners.
 async fn retire_everyone(db: &DatabaseConnection) {
     user::Entity::update_many()
-        .col_expr(user::Column::Role, Expr::value(Role::Viewer.as_str()))
+        .col_expr(user::Column::Role, Expr::value(Role::Viewer))
         .exec(db)
         .await
         .unwrap();

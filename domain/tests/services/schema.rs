@@ -1,4 +1,4 @@
-//! The schema: migrations are idempotent and the constraints DESIGN.md relies on hold.
+//! The schema: migrations are idempotent and the constraints the design relies on hold (docs/architecture.md).
 
 use crate::support::{add_user, databases};
 use domain::db;
@@ -24,8 +24,8 @@ async fn emails_are_unique_whatever_their_case_and_the_violation_is_recognised()
         let dup = user::ActiveModel {
             email: Set("ADA@example.COM".into()),
             email_normalized: Set("ada@example.com".into()),
-            role: Set("member".into()),
-            status: Set("invited".into()),
+            role: Set(Role::Member),
+            status: Set(Status::Invited),
             created_at: Set(chrono::Utc::now()),
             ..Default::default()
         }
@@ -129,7 +129,7 @@ async fn role_and_team_changes_move_the_access_epoch_and_the_trigger_reverts() {
                     .unwrap()
                     .unwrap()
                     .into();
-                u.role = Set(role.as_str().into());
+                u.role = Set(role);
                 u.team_id = Set(team);
                 u.update(&db).await.unwrap();
             }

@@ -117,8 +117,8 @@ pub async fn add_user(db: &DatabaseConnection, email: &str, role: Role, status: 
         name: Set(
             (status != Status::Invited).then(|| email.split('@').next().unwrap_or("x").to_owned())
         ),
-        role: Set(role.as_str().to_owned()),
-        status: Set(status.as_str().to_owned()),
+        role: Set(role),
+        status: Set(status),
         password_hash: Set(hash),
         created_at: Set(Utc::now()),
         ..Default::default()

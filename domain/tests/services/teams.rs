@@ -334,10 +334,10 @@ const TEAMS: u64 = 130;
 
 #[tokio::test]
 async fn month_and_member_sorts_page_exactly_like_sorting_every_team() {
+    use domain::list_query::PER_PAGE;
     use domain::list_query::SortDir;
     use domain::service::seed;
     use domain::teams::{TeamQuery, TeamRow, TeamSort};
-    use domain::users::PER_PAGE;
     for t in databases().await {
         let seeded = seed::seed(&t.db, 300, TEAMS).await.unwrap();
         let owner = user::Entity::find()

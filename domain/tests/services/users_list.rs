@@ -3,9 +3,10 @@
 
 use crate::support::{TestDb, actor, databases};
 use domain::entity::user;
+use domain::list_query::PER_PAGE;
 use domain::list_query::SortDir;
 use domain::service::{seed, users};
-use domain::users::{PER_PAGE, SEARCH_COUNT_CAP, UserQuery, UserRow, UserSort};
+use domain::users::{SEARCH_COUNT_CAP, UserQuery, UserRow, UserSort};
 use domain::{Role, Status, UserId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -227,7 +228,7 @@ async fn the_cards_stay_exact_through_every_change() {
         users::delete(&t.db, &me, UserId(victims[2])).await.unwrap();
 
         let cards = users::summary(&t.db).await.unwrap();
-        let counted = |role: Option<&[&str]>, status: Option<&str>| {
+        let counted = |role: Option<&[Role]>, status: Option<Status>| {
             let mut select = user::Entity::find();
             if let Some(roles) = role {
                 select = select.filter(user::Column::Role.is_in(roles.iter().copied()));
@@ -246,15 +247,17 @@ async fn the_cards_stay_exact_through_every_change() {
         assert_eq!(cards.total, 119);
         assert_eq!(
             cards.active,
-            counted(None, Some(Status::Active.as_str())).await.unwrap()
+            counted(None, Some(Status::Active)).await.unwrap()
         );
         assert_eq!(
             cards.admins,
-            counted(Some(&["owner", "admin"]), None).await.unwrap()
+            counted(Some(&[Role::Owner, Role::Admin]), None)
+                .await
+                .unwrap()
         );
         assert_eq!(
             cards.pending_invites,
-            counted(None, Some(Status::Invited.as_str())).await.unwrap()
+            counted(None, Some(Status::Invited)).await.unwrap()
         );
         t.finish().await;
     }
@@ -287,7 +290,7 @@ fn expected_order(
                 .is_some_and(|n| n.to_lowercase().contains(text))
                 || u.email_normalized.contains(text)
         };
-        found && role.is_none_or(|r| u.role == r.as_str())
+        found && role.is_none_or(|r| u.role == r)
     };
     let mut expected: Vec<&user::Model> = everyone.iter().filter(matches).collect();
     let in_dir = |o: Ordering| if dir == SortDir::Desc { o.reverse() } else { o };
@@ -369,12 +372,12 @@ async fn role_filtered_searches_over_the_role_scan_page_exactly_like_sorting() {
         // Move some "grace." users between Member and Viewer, so a stale role would show.
         let graces = user::Entity::find()
             .filter(user::Column::EmailNormalized.starts_with("grace."))
-            .filter(user::Column::Role.is_in(["member", "viewer"]))
+            .filter(user::Column::Role.is_in([Role::Member, Role::Viewer]))
             .all(&t.db)
             .await
             .unwrap();
         for u in graces.iter().take(20) {
-            let to = if u.role == "member" {
+            let to = if u.role == Role::Member {
                 Role::Viewer
             } else {
                 Role::Member

@@ -13,6 +13,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
 use domain::service::leases::is_capped;
+use domain::service::ledger::ReserveError;
 
 pub async fn completions(
     State(gw): State<GatewayState>,
@@ -26,9 +27,10 @@ pub async fn completions(
         .map_err(|_| ApiError::too_large(gw.max_body))?;
     let request = bound(&body, &gw.catalog, is_capped(&auth))?;
     drop(body);
-    let hold = match gw.ledger.reserve(&auth, request.worst, Utc::now()).await? {
+    let hold = match gw.ledger.reserve(&auth, request.worst, Utc::now()).await {
         Ok(hold) => hold,
-        Err(over) => return Err(ApiError::over_budget(&over)),
+        Err(ReserveError::OverBudget(over)) => return Err(ApiError::over_budget(&over)),
+        Err(ReserveError::Store(e)) => return Err(e.into()),
     };
     let settlement = Settlement::new(gw.ledger.clone(), hold, request.worst);
     Ok(forward(

@@ -96,7 +96,7 @@ impl ApiError {
         }
     }
 
-    /// 402: the team's month is spent (DESIGN.md §1 "Hard cap").
+    /// 402: the team's month is spent (docs/architecture.md, the hard cap).
     pub fn over_budget(over: &OverBudget) -> Self {
         let resets = over
             .resets_at

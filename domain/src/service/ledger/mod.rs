@@ -1,5 +1,5 @@
 //! The gateway's ledger: admits requests against the team's monthly limit and meters them,
-//! without a database round trip in the common case (DESIGN.md §1 "Hard cap").
+//! without a database round trip in the common case (docs/architecture.md, the hard cap).
 //!
 //! Each process leases slices of a team's month from the database ([`crate::service::leases`]
 //! — the conditional `UPDATE` that keeps spend plus reservations within the limit across
@@ -25,15 +25,15 @@ pub use writer::RENEW_EVERY;
 use crate::money::Money;
 use crate::service::keys::KeyAuth;
 use crate::service::leases::{OverBudget, is_capped};
-use crate::service::month_key;
 use crate::service::usage::Metered;
+use crate::service::{lock, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use journal::Journal;
 use sea_orm::DatabaseConnection;
 use slices::{SliceRef, Slices, Take};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use writer::{Admission, Extend, Job};
@@ -72,6 +72,17 @@ pub struct Hold {
     pub at: DateTime<Utc>,
     /// The slice it was admitted from, if a limit applies.
     slice: Option<SliceRef>,
+}
+
+/// Why [`Ledger::reserve`] admitted nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReserveError {
+    /// The team's month has no room for the request's worst case: what the 402 says.
+    #[error("team {} has reached its monthly spend limit", .0.team)]
+    OverBudget(OverBudget),
+    /// The database could not be asked, or the ledger cannot admit now (logged).
+    #[error(transparent)]
+    Store(#[from] Error),
 }
 
 impl Ledger {
@@ -121,17 +132,17 @@ impl Ledger {
         }
     }
 
-    /// Admits a request whose cost can be at most `worst`: `Ok(Err(_))` when its team's month
-    /// has no room for it.
+    /// Admits a request whose cost can be at most `worst`.
     ///
     /// # Errors
-    /// [`Error::Internal`] when the database could not be asked.
+    /// [`ReserveError::OverBudget`] when its team's month has no room for it;
+    /// [`ReserveError::Store`] ([`Error::Internal`]) when the database could not be asked.
     pub async fn reserve(
         &self,
         auth: &KeyAuth,
         worst: Money,
         at: DateTime<Utc>,
-    ) -> Result<Result<Hold, OverBudget>, Error> {
+    ) -> Result<Hold, ReserveError> {
         let mut hold = Hold {
             key: auth.key,
             user: auth.user,
@@ -141,7 +152,7 @@ impl Ledger {
             slice: None,
         };
         let Some(team) = auth.team.filter(|_| is_capped(auth)) else {
-            return Ok(Ok(hold));
+            return Ok(hold);
         };
         let month = (team, month_key(at));
         let trusted = lock(&self.renewed).elapsed() < TRUST_FOR;
@@ -159,22 +170,22 @@ impl Ledger {
                     }))?;
                     match answer.await.map_err(|_| Error::internal())?? {
                         Admission::Admitted(slice) => slice,
-                        Admission::Refused(over) => return Ok(Err(over)),
+                        Admission::Refused(over) => return Err(ReserveError::OverBudget(over)),
                         // The limit was removed since the key was read: metered, not held.
-                        Admission::Unlimited => return Ok(Ok(hold)),
+                        Admission::Unlimited => return Ok(hold),
                         Admission::LeaseLost => continue,
                     }
                 }
             };
             hold.amount = worst;
             hold.slice = Some(slice);
-            return Ok(Ok(hold));
+            return Ok(hold);
         }
         tracing::error!(
             ?month,
             "budget leases kept being lost under this process's requests"
         );
-        Err(Error::internal())
+        Err(Error::internal().into())
     }
 
     /// Records `hold`'s request at `cost` and frees the rest of what it held. Written
@@ -257,11 +268,6 @@ impl Ledger {
     fn lock(&self) -> MutexGuard<'_, Slices> {
         lock(&self.slices)
     }
-}
-
-/// A poisoned lock still guards consistent bookkeeping: every change under it is one step.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A new ledger's id in `budget_leases` and `ledger_marks`.

@@ -7,12 +7,12 @@
 //! shrinks it or an extension grows it — is forgotten with its slice.
 
 use super::journal::{self, Journal};
-use super::lock;
 use super::slices::{Change, LeaseId, Month, SliceRef, Slices, Take, Target};
 use crate::Error;
 use crate::db::begin_write;
 use crate::money::Money;
 use crate::service::leases::{self, Ask, Extension, OverBudget};
+use crate::service::lock;
 use crate::service::usage::{self, Metered};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;

@@ -1,16 +1,14 @@
-//! Reading the Teams page: one page of teams (search, sort, page) with the cards, and a team as
-//! a row. Every sort reads an index (migration `list_sort_speed`); the month figures come from
-//! the usage aggregates, never from requests.
+//! Reading the Teams page: one page of teams (search, sort, page) with the cards, and one team
+//! found by id and as a row. Every sort reads an index (migration `list_sort_speed`); the month
+//! figures come from the usage aggregates, never from requests.
 
-use super::find;
 use super::month_order::{self, Figure};
 use crate::entity::{api_key, team, usage_team_month};
-use crate::list_query::{check_search, clamp_page};
+use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::service::{Window, escape_like, month_key, order};
 use crate::teams::{TeamPage, TeamQuery, TeamRow, TeamSort, TeamSummary};
-use crate::users::PER_PAGE;
 use crate::{Error, TeamId};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SimpleExpr};
@@ -19,6 +17,14 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
+
+/// Loads a team or answers that it is gone.
+pub(super) async fn find(conn: &impl ConnectionTrait, id: TeamId) -> Result<team::Model, Error> {
+    team::Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound("This team no longer exists.".to_owned()))
+}
 
 /// One team with its member count and this month's spend and requests.
 ///
@@ -109,10 +115,10 @@ pub async fn list(
         select = select.filter(filter.clone());
     }
     let matching = select.clone().count(db).await?;
-    let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
-    let page = Ord::min(clamp_page(query.page), pages);
+    let pages = page_count(matching);
+    let page = page_served(query.page, matching);
     let window = Window {
-        offset: (page - 1) * PER_PAGE,
+        offset: page_offset(page),
         rows: PER_PAGE,
     };
     let by_index = |column: team::Column| {

@@ -5,13 +5,14 @@
 mod list;
 mod month_order;
 
+use list::find;
 pub use list::{list, row, summary};
 
 use crate::db::duplicate_as;
 use crate::entity::{api_key, team, user};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
-use crate::service::{audit, begin_as};
+use crate::service::{audit, begin_as, users};
 use crate::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamRemoved, TeamRow};
 use crate::users::UserRow;
 use crate::validation::bounded_text;
@@ -19,8 +20,8 @@ use crate::{Error, TeamId, UserId};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 /// Every team's id and name, by name: the choices of a Team field.
@@ -185,7 +186,7 @@ pub async fn assign(
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
-    let person = super::users::find(&txn, who).await?;
+    let person = users::lookup::find(&txn, who).await?;
     let detail = match team {
         Some(id) => format!("to {}", find(&txn, id).await?.name),
         None => "to no team".to_owned(),
@@ -193,14 +194,7 @@ pub async fn assign(
     let mut changed: user::ActiveModel = person.into();
     changed.team_id = Set(team.map(|t| t.0));
     changed.update(&txn).await?;
-    super::users::commit_change(txn, actor, "user.team", who, &detail).await
-}
-
-async fn find(conn: &impl ConnectionTrait, id: TeamId) -> Result<team::Model, Error> {
-    team::Entity::find_by_id(id.0)
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::NotFound("This team no longer exists.".to_owned()))
+    users::change::commit_change(txn, actor, "user.team", who, &detail).await
 }
 
 /// What the audit log says of a created or edited team.

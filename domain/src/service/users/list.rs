@@ -1,26 +1,26 @@
 //! Reading the users list: one page (search, role filter, sort, page), the summary cards, and an
 //! expanded row's detail. Every path is answered by an index or the `user_tallies` counts; none
 //! counts or sorts the whole table.
+//!
+//! A search is answered by one of three [`Plan`]s, chosen by the search and the role's size;
+//! what it finds ([`Matches`]) decides the count shown and how the page's rows are read.
 
+use super::lookup::{find, row, team_names};
 use super::many_matches;
-use super::search::{NAME_KEY, Search, bytewise};
+use super::search::Search;
+use super::walk::{filtered, ids, role_on_rows, walk};
 use crate::entity::{team, usage_user_month, user};
-use crate::list_query::{SortDir, check_search, clamp_page};
+use crate::list_query::{PER_PAGE, SortDir, check_search, clamp_page, page_count, page_offset};
 use crate::permission::{Action, Actor};
-use crate::service::{Window, in_order, month_key, order, parse_stored, stored_role};
-use crate::users::{
-    PER_PAGE, SEARCH_COUNT_CAP, UserDetail, UserPage, UserQuery, UserRow, UserSort, UserSummary,
-};
-use crate::{Error, Role, Status, TeamId, UserId};
+use crate::service::{Window, month_key, order};
+use crate::users::{SEARCH_COUNT_CAP, UserDetail, UserPage, UserQuery, UserSort, UserSummary};
+use crate::{Error, Role, Status, UserId};
 use chrono::Utc;
-use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, NullOrdering, Query, SelectStatement, SimpleExpr,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
-use std::collections::HashMap;
 
 /// A role with at most this many users is searched by reading its rows (role index), not
 /// through the search index: "every Owner named …" must not walk every match in the gateway.
@@ -41,72 +41,44 @@ pub async fn list(
     actor.require(Action::Read)?;
     check_search(&query.search)?;
     let requested = clamp_page(query.page);
-    let backend = db.get_database_backend();
     let tallies = tallies(db).await?;
     let in_role: u64 = tallies
         .iter()
         .filter(|t| query.role.is_none_or(|r| r == t.role))
         .map(|t| t.count)
         .sum();
-    let role_filter = role_on_rows(query.role);
+    let plan = Plan::for_query(query, in_role);
+    let found = plan.run(db, query.role, in_role).await?;
 
-    // `many`: a search matching more than the cap, whose page `many_matches` reads.
-    let (matching, exact, search_filter, many) = match Search::new(&query.search) {
-        None => (in_role, true, None, None),
-        Some(search) if query.role.is_some() && in_role <= ROLE_SCAN_LIMIT => {
-            let filter = search.on_rows(backend);
-            let both = role_filter.clone().map(|r| r.and(filter.clone()));
-            (count(db, both).await?, true, Some(filter), None)
-        }
-        Some(search) => {
-            let found = search.matches(backend, query.role, SEARCH_COUNT_CAP);
-            let ids = ids(db, &found).await?;
-            if ids.len() as u64 <= SEARCH_COUNT_CAP {
-                let filter = Expr::col((user::Entity, user::Column::Id)).is_in(ids.clone());
-                (ids.len() as u64, true, Some(filter), None)
-            } else {
-                let filter = search.on_rows(backend);
-                (SEARCH_COUNT_CAP, false, Some(filter), Some(search))
-            }
-        }
-    };
-
-    let pages = Ord::max(matching.div_ceil(PER_PAGE), 1);
-    let page = if exact {
+    let pages = page_count(found.count);
+    let page = if found.exact {
         Ord::min(requested, pages)
     } else {
         requested
     };
-    let filters: Vec<SimpleExpr> = [role_filter.clone(), search_filter]
+    let filters: Vec<SimpleExpr> = [role_on_rows(query.role), found.filter]
         .into_iter()
         .flatten()
         .collect();
     let window = Window {
-        offset: (page - 1) * PER_PAGE,
+        offset: page_offset(page),
         rows: PER_PAGE + 1,
     };
-    let mut users = match many {
+    let mut users = match found.too_many {
         // Teams are not bunched by what a search matches: walking them finds the page.
-        _ if query.sort == UserSort::Team => {
-            by_team(db, &filters, query.dir, window.offset, window.rows).await?
-        }
+        _ if query.sort == UserSort::Team => by_team(db, &filters, query.dir, window).await?,
         Some(search) => {
-            let order = (query.sort, query.dir);
-            many_matches::page(db, &search, query.role, order, window).await?
+            many_matches::page(db, &search, query.role, query.sort, query.dir, window).await?
         }
         None => walk(db, &filters, query.sort, query.dir, window).await?,
     };
     let has_next = users.len() as u64 > PER_PAGE;
     users.truncate(PER_PAGE as usize);
     let team_names = team_names(db, users.iter().filter_map(|u| u.team_id)).await?;
-    let rows = users
-        .iter()
-        .map(|u| row(u, &team_names))
-        .collect::<Result<_, _>>()?;
     Ok(UserPage {
-        rows,
-        matching,
-        matching_exact: exact,
+        rows: users.iter().map(|u| row(u, &team_names)).collect(),
+        matching: found.count,
+        matching_exact: found.exact,
         page,
         pages,
         has_next,
@@ -115,9 +87,86 @@ pub async fn list(
     })
 }
 
-/// The role filter on `users`.
-pub(super) fn role_on_rows(role: Option<Role>) -> Option<SimpleExpr> {
-    role.map(|r| Expr::col((user::Entity, user::Column::Role)).eq(stored_role(r)))
+/// How the list finds the users a search matches.
+enum Plan {
+    /// No search: every user in the role (or everyone), counted by the tallies.
+    Everyone,
+    /// A search within a role of at most [`ROLE_SCAN_LIMIT`] users: the role's rows (role
+    /// index) are read and checked, and the matches counted exactly.
+    ScanRole(Search),
+    /// Any other search, answered by its index (trigram or prefix ranges): up to
+    /// [`SEARCH_COUNT_CAP`] matches are listed by id; past that the count stops at the cap.
+    SearchIndex(Search),
+}
+
+/// What a [`Plan`] found.
+struct Matches {
+    /// How many users match: exactly, or (`exact` false) at least this many.
+    count: u64,
+    exact: bool,
+    /// The search as a filter on `users` rows; `None` without a search.
+    filter: Option<SimpleExpr>,
+    /// The search, when it matches more than [`SEARCH_COUNT_CAP`]: too many to list by id, so
+    /// `many_matches` reads their page.
+    too_many: Option<Search>,
+}
+
+impl Plan {
+    fn for_query(query: &UserQuery, in_role: u64) -> Self {
+        match Search::new(&query.search) {
+            None => Plan::Everyone,
+            Some(search) if query.role.is_some() && in_role <= ROLE_SCAN_LIMIT => {
+                Plan::ScanRole(search)
+            }
+            Some(search) => Plan::SearchIndex(search),
+        }
+    }
+
+    /// The matches among the `in_role` users in `role`.
+    async fn run(
+        self,
+        db: &DatabaseConnection,
+        role: Option<Role>,
+        in_role: u64,
+    ) -> Result<Matches, Error> {
+        let backend = db.get_database_backend();
+        Ok(match self {
+            Plan::Everyone => Matches {
+                count: in_role,
+                exact: true,
+                filter: None,
+                too_many: None,
+            },
+            Plan::ScanRole(search) => {
+                let filter = search.on_rows(backend);
+                let both = role_on_rows(role).map(|r| r.and(filter.clone()));
+                Matches {
+                    count: count(db, both).await?,
+                    exact: true,
+                    filter: Some(filter),
+                    too_many: None,
+                }
+            }
+            Plan::SearchIndex(search) => {
+                let found = ids(db, &search.matches(backend, role, SEARCH_COUNT_CAP)).await?;
+                if found.len() as u64 <= SEARCH_COUNT_CAP {
+                    Matches {
+                        count: found.len() as u64,
+                        exact: true,
+                        filter: Some(Expr::col((user::Entity, user::Column::Id)).is_in(found)),
+                        too_many: None,
+                    }
+                } else {
+                    Matches {
+                        count: SEARCH_COUNT_CAP,
+                        exact: false,
+                        filter: Some(search.on_rows(backend)),
+                        too_many: Some(search),
+                    }
+                }
+            }
+        })
+    }
 }
 
 /// `COUNT(*)` of users passing `filter`.
@@ -146,93 +195,6 @@ async fn count_rows(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn filtered(filters: &[SimpleExpr]) -> Select<user::Entity> {
-    filters
-        .iter()
-        .fold(user::Entity::find(), |select, f| select.filter(f.clone()))
-}
-
-/// The page of users passing `filters`, read along the sort's index.
-pub(super) async fn walk(
-    db: &DatabaseConnection,
-    filters: &[SimpleExpr],
-    sort: UserSort,
-    dir: SortDir,
-    window: Window,
-) -> Result<Vec<user::Model>, Error> {
-    let mut select = filtered(filters);
-    let id = Expr::col((user::Entity, user::Column::Id));
-    order_rows(
-        QueryTrait::query(&mut select),
-        sort_key(sort, db.get_database_backend()),
-        id,
-        sort,
-        dir,
-    );
-    Ok(select
-        .offset(window.offset)
-        .limit(window.rows)
-        .all(db)
-        .await?)
-}
-
-/// What a sort orders rows of `users` by; each has its index (migrations `users_list_speed`,
-/// `list_sort_speed` and `user_sort_keys`). Team is read by `by_team`: its key here is only
-/// the team id.
-pub(super) fn sort_key(sort: UserSort, backend: DbBackend) -> SimpleExpr {
-    match sort {
-        UserSort::Name => bytewise(backend, Expr::cust(NAME_KEY)),
-        UserSort::Email => bytewise(
-            backend,
-            Expr::col((user::Entity, user::Column::EmailNormalized)),
-        ),
-        UserSort::Role => role_rank(),
-        UserSort::Status => Expr::col((user::Entity, user::Column::Status)),
-        UserSort::Team => Expr::col((user::Entity, user::Column::TeamId)),
-        UserSort::LastActive => Expr::col((user::Entity, user::Column::LastActiveAt)),
-    }
-}
-
-/// Orders `select` by `key` (never-active users last either way), ties broken by `id`.
-pub(super) fn order_rows(
-    select: &mut SelectStatement,
-    key: SimpleExpr,
-    id: SimpleExpr,
-    sort: UserSort,
-    dir: SortDir,
-) {
-    if sort == UserSort::LastActive {
-        select.order_by_expr_with_nulls(key, order(dir), NullOrdering::Last);
-    } else {
-        select.order_by_expr(key, order(dir));
-    }
-    select.order_by_expr(id, order(dir));
-}
-
-/// The ids `select` yields in its first column.
-pub(super) async fn ids(
-    db: &DatabaseConnection,
-    select: &SelectStatement,
-) -> Result<Vec<i64>, Error> {
-    db.query_all(select)
-        .await?
-        .iter()
-        .map(|row| Ok(row.try_get_by_index(0)?))
-        .collect()
-}
-
-/// The users with `ids`, in that order.
-pub(super) async fn by_id(
-    db: &DatabaseConnection,
-    ids: Vec<i64>,
-) -> Result<Vec<user::Model>, Error> {
-    let found = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?;
-    Ok(in_order(&ids, found, |u| u.id))
-}
-
 /// Sorted by team name, users without a team last, read as two walks: teams in name order with
 /// each team's users (the team index), then the users without a team. One sorted join would
 /// sort every user to show fifty.
@@ -240,9 +202,12 @@ async fn by_team(
     db: &DatabaseConnection,
     filters: &[SimpleExpr],
     dir: SortDir,
-    offset: u64,
-    limit: u64,
+    window: Window,
 ) -> Result<Vec<user::Model>, Error> {
+    let Window {
+        offset,
+        rows: limit,
+    } = window;
     let teamed = filtered(filters)
         .join(JoinType::InnerJoin, user::Relation::Team.def())
         .order_by(
@@ -271,42 +236,6 @@ async fn by_team(
     Ok(rows)
 }
 
-/// Owner first, Viewer last, whatever the stored names sort as.
-fn role_rank() -> SimpleExpr {
-    Expr::cust(
-        "CASE users.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END",
-    )
-}
-
-pub(super) async fn team_names(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, String>, Error> {
-    let ids: Vec<i64> = ids.collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let teams = team::Entity::find()
-        .filter(team::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
-    Ok(teams.into_iter().map(|t| (t.id, t.name)).collect())
-}
-
-pub(super) fn row(u: &user::Model, team_names: &HashMap<i64, String>) -> Result<UserRow, Error> {
-    Ok(UserRow {
-        id: UserId(u.id),
-        name: u.name.clone(),
-        email: u.email.clone(),
-        role: parse_stored(&u.role, "role")?,
-        status: parse_stored(&u.status, "status")?,
-        team: u
-            .team_id
-            .and_then(|id| team_names.get(&id).map(|n| (TeamId(id), n.clone()))),
-        last_active_at: u.last_active_at,
-    })
-}
-
 /// Users per (role, status), as the triggers keep it.
 struct Tally {
     role: Role,
@@ -323,12 +252,10 @@ async fn tallies(db: &impl ConnectionTrait) -> Result<Vec<Tally>, Error> {
         .await?
         .into_iter()
         .map(|row| {
-            let role: String = row.try_get_by_index(0)?;
-            let status: String = row.try_get_by_index(1)?;
             let n: i64 = row.try_get_by_index(2)?;
             Ok(Tally {
-                role: parse_stored(&role, "role")?,
-                status: parse_stored(&status, "status")?,
+                role: row.try_get_by_index(0)?,
+                status: row.try_get_by_index(1)?,
                 count: u64::try_from(n).unwrap_or(0),
             })
         })
@@ -365,7 +292,7 @@ pub async fn detail(
     id: UserId,
 ) -> Result<UserDetail, Error> {
     actor.require(Action::Read)?;
-    let u = super::find(db, id).await?;
+    let u = find(db, id).await?;
     let now = Utc::now();
     let keys = crate::service::keys::of_user(db, id).await?;
     let usage = usage_user_month::Entity::find()

@@ -20,8 +20,8 @@
 //!
 //! [`SEARCH_COUNT_CAP`]: crate::users::SEARCH_COUNT_CAP
 
-use super::list::{by_id, ids, order_rows, role_on_rows, walk};
 use super::search::{Search, in_role, keys_column, keys_table, stored_key};
+use super::walk::{by_id, ids, order_rows, role_on_rows, walk};
 use crate::entity::user;
 use crate::list_query::SortDir;
 use crate::service::Window;
@@ -45,7 +45,8 @@ pub(super) async fn page(
     db: &DatabaseConnection,
     search: &Search,
     role: Option<Role>,
-    (sort, dir): (UserSort, SortDir),
+    sort: UserSort,
+    dir: SortDir,
     window: Window,
 ) -> Result<Vec<user::Model>, Error> {
     let backend = db.get_database_backend();
@@ -56,7 +57,7 @@ pub(super) async fn page(
             .collect();
         return walk(db, &filters, sort, dir, window).await;
     };
-    let sorted = (key, dir, window);
+    let sorted = Sorted { key, dir, window };
     let bound = Ord::min((window.offset + window.rows) * WALK_PER_ROW, WALK_ROWS);
     let ids = if let Some([names, emails]) = search.ranges(backend) {
         let along_across = match sort {
@@ -76,8 +77,14 @@ pub(super) async fn page(
     by_id(db, ids).await
 }
 
-/// A page sorted by a `user_sort_keys` column: the column, the direction, the window.
-type Sorted = (Expr, SortDir, Window);
+/// A page sorted by a `user_sort_keys` column.
+#[derive(Clone)]
+struct Sorted {
+    /// The column holding the sort's key (name key or email), as the sort compares it.
+    key: Expr,
+    dir: SortDir,
+    window: Window,
+}
 
 /// Orders a read of `user_sort_keys` by its `sort_key` column, ties by id (a name or email:
 /// never empty, so ordered as the name sort is).
@@ -117,7 +124,7 @@ async fn walk_keys(
     db: &DatabaseConnection,
     search: &Search,
     role: Option<Role>,
-    (key, dir, window): Sorted,
+    Sorted { key, dir, window }: Sorted,
     bound: Option<u64>,
 ) -> Result<Option<Vec<i64>>, Error> {
     let mut walked = keyed(key, role);
@@ -153,7 +160,7 @@ async fn merge_the_ranges(
     db: &DatabaseConnection,
     [along, across]: [SimpleExpr; 2],
     role: Option<Role>,
-    (key, dir, window): Sorted,
+    Sorted { key, dir, window }: Sorted,
 ) -> Result<Vec<i64>, Error> {
     let range = |range: SimpleExpr| {
         let mut read = keyed(key.clone(), role);
@@ -184,7 +191,7 @@ async fn sort_the_matches(
     db: &DatabaseConnection,
     search: &Search,
     role: Option<Role>,
-    (key, dir, window): Sorted,
+    Sorted { key, dir, window }: Sorted,
 ) -> Result<Option<Vec<i64>>, Error> {
     let found = Alias::new("found");
     let mut matched = search.matches(db.get_database_backend(), role, SORT_CAP);

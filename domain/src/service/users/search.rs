@@ -12,7 +12,7 @@
 
 use crate::Role;
 use crate::entity::user;
-use crate::service::{escape_like, stored_role};
+use crate::service::escape_like;
 use crate::users::UserSort;
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
@@ -163,7 +163,7 @@ impl Search {
 
 /// The role filter on `user_sort_keys`.
 pub(super) fn in_role(role: Option<Role>) -> Option<SimpleExpr> {
-    role.map(|role| keys_column("role").eq(stored_role(role)))
+    role.map(|role| keys_column("role").eq(role))
 }
 
 fn fts_table() -> Alias {
