@@ -9,10 +9,16 @@ pub mod auth;
 pub mod components;
 pub mod error;
 pub mod keys;
+pub mod list_page;
 pub mod shell;
 pub mod teams;
 mod url;
 pub mod users;
+
+/// Where the server functions are mounted: Leptos' default prefix, which every `#[server]` here
+/// keeps (none names its own). The server routes this path to them; the request code tells a
+/// scripted call by it.
+pub const API_PREFIX: &str = "/api";
 
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -30,16 +36,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light dark"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -52,21 +58,37 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(|_| mark_hydrated());
     view! {
-        <Stylesheet id="leptos" href="/pkg/tollgate.css"/>
-        <Title formatter=|page: String| format!("{page} · Tollgate")/>
+        <Stylesheet id="leptos" href="/pkg/tollgate.css" />
+        <Title formatter=|page: String| format!("{page} · Tollgate") />
         <Router>
             <Routes fallback=shell::NotFound>
-                <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
-                <Route path=path!("/login") view=auth::LoginPage/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/dashboard" /> } />
+                <Route path=path!("/login") view=auth::LoginPage />
                 // Pages that load data render whole on the server (SsrMode::Async), so they work
                 // with JavaScript off instead of streaming parts that only a script could place.
-                <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async/>
-                <Route path=path!("/invite/:token") view=users::AcceptInvitePage ssr=SsrMode::Async/>
-                <ParentRoute path=path!("/dashboard") view=shell::DashboardLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=shell::DashboardHome ssr=SsrMode::Async/>
-                    <Route path=path!("configuration/users") view=users::UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("configuration/teams") view=teams::TeamsPage ssr=SsrMode::Async/>
-                    <Route path=path!("keys") view=keys::KeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("/invite/:token")
+                    view=users::AcceptInvitePage
+                    ssr=SsrMode::Async
+                />
+                <ParentRoute
+                    path=path!("/dashboard")
+                    view=shell::DashboardLayout
+                    ssr=SsrMode::Async
+                >
+                    <Route path=path!("") view=shell::DashboardHome ssr=SsrMode::Async />
+                    <Route
+                        path=path!("configuration/users")
+                        view=users::UsersPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("configuration/teams")
+                        view=teams::TeamsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("keys") view=keys::KeysPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -82,5 +104,33 @@ fn mark_hydrated() {
         .and_then(|d| d.body())
     {
         let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::API_PREFIX;
+    use leptos::server_fn::ServerFn;
+
+    /// Every server function keeps Leptos' default prefix, which [`API_PREFIX`] names.
+    #[test]
+    fn server_functions_are_mounted_under_the_api_prefix() {
+        let paths = [
+            <crate::auth::api::SignIn as ServerFn>::PATH,
+            <crate::users::api::ListUsers as ServerFn>::PATH,
+            <crate::teams::api::ListTeams as ServerFn>::PATH,
+            <crate::keys::api::ListKeys as ServerFn>::PATH,
+        ];
+        for path in paths {
+            assert!(
+                path.strip_prefix(API_PREFIX)
+                    .is_some_and(|rest| rest.starts_with('/')),
+                "{path} is not under {API_PREFIX}"
+            );
+        }
+        assert_eq!(
+            <crate::users::api::ListUsers as ServerFn>::PATH,
+            format!("{API_PREFIX}/list_users")
+        );
     }
 }

@@ -59,9 +59,46 @@ pub fn cookie(name: &str) -> Option<String> {
 /// # Errors
 /// [`Error::Unauthenticated`] without a live session.
 pub async fn current_user() -> Result<SessionUser, Error> {
-    let ctx = ctx()?;
-    let token = cookie(session_cookie_name(&ctx)).ok_or(Error::Unauthenticated)?;
+    signed_in_user(&ctx()?).await
+}
+
+async fn signed_in_user(ctx: &ServerContext) -> Result<SessionUser, Error> {
+    let token = cookie(session_cookie_name(ctx)).ok_or(Error::Unauthenticated)?;
     session::authenticate(&ctx.db, &Secret::new(token), ctx.sessions).await
+}
+
+/// A server function's body for the signed-in person: `body` gets the shared context and who
+/// is signed in, and its result is [`answer`]ed. Without a live session `body` does not run and
+/// the answer is [`Error::Unauthenticated`] (401).
+///
+/// ```ignore
+/// request::signed_in(async |ctx, me| users::list(&ctx.db, &me.actor(), &query).await).await
+/// ```
+///
+/// # Errors
+/// The domain error, wrapped and answered with its HTTP status.
+pub async fn signed_in<T>(
+    body: impl AsyncFnOnce(ServerContext, SessionUser) -> Result<T, Error>,
+) -> Result<T, AppError> {
+    answer(
+        async {
+            let ctx = ctx()?;
+            let me = signed_in_user(&ctx).await?;
+            body(ctx, me).await
+        }
+        .await,
+    )
+}
+
+/// A server function's body that needs no session (signing in or out, setup, invite
+/// acceptance): `body` gets the shared context, and its result is [`answer`]ed.
+///
+/// # Errors
+/// The domain error, wrapped and answered with its HTTP status.
+pub async fn with_ctx<T>(
+    body: impl AsyncFnOnce(ServerContext) -> Result<T, Error>,
+) -> Result<T, AppError> {
+    answer(async { body(ctx()?).await }.await)
 }
 
 /// The session token of this request, if it carries one.
@@ -122,19 +159,22 @@ fn is_scripted_call() -> bool {
             .get(ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
-        p.uri.path().starts_with(SERVER_FN_PREFIX) && !accepts_html
+        let under_api = p
+            .uri
+            .path()
+            .strip_prefix(crate::API_PREFIX)
+            .is_some_and(|rest| rest.starts_with('/'));
+        under_api && !accepts_html
     })
 }
 
-/// Where server functions are mounted (`#[server(prefix = …)]`).
-const SERVER_FN_PREFIX: &str = "/api/";
-
 /// Turns a domain result into a server-function result, answering an error with its HTTP status
 /// (401, 403, 404, 409, 422, 429, 500) for scripted callers, and a 429 with `Retry-After`.
+/// Server functions reach it through [`signed_in`] or [`with_ctx`].
 ///
 /// # Errors
 /// The domain error, wrapped.
-pub fn answer<T>(result: Result<T, Error>) -> Result<T, AppError> {
+fn answer<T>(result: Result<T, Error>) -> Result<T, AppError> {
     if let Err(err) = &result
         && is_scripted_call()
         && let (Some(res), Ok(status)) = (

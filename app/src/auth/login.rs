@@ -23,18 +23,37 @@ pub fn LoginPage() -> impl IntoView {
     let pending = action.pending();
 
     view! {
-        <Title text="Sign in"/>
+        <Title text="Sign in" />
         <main class="auth-page">
             <div class="auth-card">
-                <Brand/>
+                <Brand />
                 <h1>"Sign in"</h1>
                 <p class="muted">"Operate your gateway's users, teams and keys."</p>
                 <ActionForm action=action attr:class="form" attr:novalidate=false>
-                    <FormAlert message=error/>
-                    {move || next().map(|n| view! { <input type="hidden" name="next" value=n/> })}
-                    <Field label="Email" name="email" kind="email" autocomplete="username" required=true autofocus=true error=no_field_error/>
-                    <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=no_field_error/>
-                    <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
+                    <FormAlert message=error />
+                    {move || next().map(|n| view! { <input type="hidden" name="next" value=n /> })}
+                    <Field
+                        label="Email"
+                        name="email"
+                        kind="email"
+                        autocomplete="username"
+                        required=true
+                        autofocus=true
+                        error=no_field_error
+                    />
+                    <Field
+                        label="Password"
+                        name="password"
+                        kind="password"
+                        autocomplete="current-password"
+                        required=true
+                        error=no_field_error
+                    />
+                    <button
+                        type="submit"
+                        class="btn btn-primary btn-block"
+                        disabled=move || pending.get()
+                    >
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>

@@ -21,16 +21,29 @@ pub fn SetupPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Set up Tollgate"/>
+        <Title text="Set up Tollgate" />
         <main class="auth-page">
             <div class="auth-card">
-                <Brand/>
-                <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking your setup link…"</p> }>
+                <Brand />
+                <Suspense fallback=|| {
+                    view! {
+                        <p class="muted" aria-busy="true">
+                            "Checking your setup link…"
+                        </p>
+                    }
+                }>
                     {move || Suspend::new(async move {
                         match open.await {
-                            Ok(true) => view! { <SetupForm token=token()/> }.into_any(),
-                            Ok(false) => view! { <SetupClosed/> }.into_any(),
-                            Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                            Ok(true) => view! { <SetupForm token=token() /> }.into_any(),
+                            Ok(false) => view! { <SetupClosed /> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <div class="alert alert-error" role="alert">
+                                        {e.to_string()}
+                                    </div>
+                                }
+                                    .into_any()
+                            }
                         }
                     })}
                 </Suspense>
@@ -48,14 +61,39 @@ fn SetupForm(token: String) -> impl IntoView {
     let pending = action.pending();
     view! {
         <h1>"Create the Owner account"</h1>
-        <p class="muted">"You are setting up this gateway. The first account is its Owner: it can do everything, including assigning roles."</p>
+        <p class="muted">
+            "You are setting up this gateway. The first account is its Owner: it can do everything, including assigning roles."
+        </p>
         <ActionForm action=action attr:class="form">
-            <FormAlert message=form_error/>
-            <input type="hidden" name="token" value=token/>
-            <Field label="Your name" name="name" autocomplete="name" required=true autofocus=true maxlength=NAME_MAX error=field("name")/>
-            <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=field("email")/>
-            <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true
-                minlength=PASSWORD_MIN hint="At least 12 characters." error=field("password")/>
+            <FormAlert message=form_error />
+            <input type="hidden" name="token" value=token />
+            <Field
+                label="Your name"
+                name="name"
+                autocomplete="name"
+                required=true
+                autofocus=true
+                maxlength=NAME_MAX
+                error=field("name")
+            />
+            <Field
+                label="Email"
+                name="email"
+                kind="email"
+                autocomplete="username"
+                required=true
+                error=field("email")
+            />
+            <Field
+                label="Password"
+                name="password"
+                kind="password"
+                autocomplete="new-password"
+                required=true
+                minlength=PASSWORD_MIN
+                hint="At least 12 characters."
+                error=field("password")
+            />
             <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating account…" } else { "Create Owner account" }}
             </button>
@@ -71,6 +109,8 @@ fn SetupClosed() -> impl IntoView {
             "Setup is done, or this link was replaced by a newer one. If you already have an account, sign in. "
             "If nobody does yet, restart Tollgate and use the new link it prints."
         </p>
-        <a class="btn btn-primary btn-block" href="/login">"Go to sign in"</a>
+        <a class="btn btn-primary btn-block" href="/login">
+            "Go to sign in"
+        </a>
     }
 }

@@ -18,12 +18,20 @@ pub fn BudgetBar(spent: Money, limit: Money) -> impl IntoView {
     let text = format!("{spent} of {limit}");
     view! {
         <div class="budget">
-            <div class=format!("budget-track band-{}", band.css()) role="progressbar"
-                aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{:.0}", percent.unwrap_or(100.0))
-                aria-valuetext=format!("{text} ({label})") aria-label="Budget used">
+            <div
+                class=format!("budget-track band-{}", band.css())
+                role="progressbar"
+                aria-valuemin="0"
+                aria-valuemax="100"
+                aria-valuenow=format!("{:.0}", percent.unwrap_or(100.0))
+                aria-valuetext=format!("{text} ({label})")
+                aria-label="Budget used"
+            >
                 <div class="budget-fill" style=format!("width: {shown:.1}%")></div>
             </div>
-            <span class="budget-label">{text}<span class="muted">{format!(" · {label}")}</span></span>
+            <span class="budget-label">
+                {text}<span class="muted">{format!(" · {label}")}</span>
+            </span>
         </div>
     }
 }

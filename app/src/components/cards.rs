@@ -7,12 +7,17 @@ use leptos::prelude::*;
 pub fn SummaryCards(cards: Vec<(&'static str, String)>) -> impl IntoView {
     view! {
         <dl class="cards">
-            {cards.into_iter().map(|(label, value)| view! {
-                <div class="card">
-                    <dt>{label}</dt>
-                    <dd>{value}</dd>
-                </div>
-            }).collect_view()}
+            {cards
+                .into_iter()
+                .map(|(label, value)| {
+                    view! {
+                        <div class="card">
+                            <dt>{label}</dt>
+                            <dd>{value}</dd>
+                        </div>
+                    }
+                })
+                .collect_view()}
         </dl>
     }
 }

@@ -14,10 +14,22 @@ pub fn CopyField(value: String, label: &'static str) -> impl IntoView {
     };
     view! {
         <div class="copy-row">
-            <input class="input mono" readonly value=value aria-label=label on:focus=|ev| {
-                if let Some(el) = leptos::wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&event_target::<web_sys::EventTarget>(&ev)) { el.select(); }
-            }/>
-            <button type="button" class="btn btn-ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            <input
+                class="input mono"
+                readonly
+                value=value
+                aria-label=label
+                on:focus=|ev| {
+                    if let Some(el) = leptos::wasm_bindgen::JsCast::dyn_ref::<
+                        web_sys::HtmlInputElement,
+                    >(&event_target::<web_sys::EventTarget>(&ev)) {
+                        el.select();
+                    }
+                }
+            />
+            <button type="button" class="btn btn-ghost" on:click=copy>
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
         </div>
     }
 }

@@ -34,8 +34,14 @@ pub fn Modal(
     view! {
         <Show when=move || open.get()>
             <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div class="modal" role=role aria-modal="true" aria-labelledby="modal-title" node_ref=panel
-                    on:click=|ev| ev.stop_propagation()>
+                <div
+                    class="modal"
+                    role=role
+                    aria-modal="true"
+                    aria-labelledby="modal-title"
+                    node_ref=panel
+                    on:click=|ev| ev.stop_propagation()
+                >
                     <h2 id="modal-title">{move || title.get()}</h2>
                     {children.read_value()()}
                 </div>
@@ -57,8 +63,24 @@ pub fn ConfirmDialog(
         <Modal open title role="alertdialog">
             <p class="muted">{move || detail.get()}</p>
             <div class="modal-actions">
-                <button type="button" class="btn btn-ghost" autofocus on:click=move |_| open.set(false)>"Cancel"</button>
-                <button type="button" class="btn btn-danger" on:click=move |_| { open.set(false); on_confirm.run(()); }>{confirm_label}</button>
+                <button
+                    type="button"
+                    class="btn btn-ghost"
+                    autofocus
+                    on:click=move |_| open.set(false)
+                >
+                    "Cancel"
+                </button>
+                <button
+                    type="button"
+                    class="btn btn-danger"
+                    on:click=move |_| {
+                        open.set(false);
+                        on_confirm.run(());
+                    }
+                >
+                    {confirm_label}
+                </button>
             </div>
         </Modal>
     }

@@ -60,8 +60,25 @@ pub fn Field(
                     }
                 }
             />
-            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
-            {move || error.get().map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> })}
+            {hint
+                .map(|h| {
+                    view! {
+                        <p class="field-hint" id=hint_id.clone()>
+                            {h}
+                        </p>
+                    }
+                })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="field-error" id=error_id.clone()>
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
         </div>
     }
 }

@@ -6,9 +6,13 @@ use leptos::prelude::*;
 #[component]
 pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
     move || {
-        message
-            .get()
-            .map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })
+        message.get().map(|m| {
+            view! {
+                <div class="alert alert-error" role="alert">
+                    {m}
+                </div>
+            }
+        })
     }
 }
 

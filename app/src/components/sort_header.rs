@@ -19,7 +19,12 @@ pub fn SortHeader(
     };
     view! {
         <th scope="col" aria-sort=aria>
-            <a class="sort-link" href=href>{label}<span class="sort-indicator" aria-hidden="true">{indicator}</span></a>
+            <a class="sort-link" href=href>
+                {label}
+                <span class="sort-indicator" aria-hidden="true">
+                    {indicator}
+                </span>
+            </a>
         </th>
     }
 }

@@ -36,10 +36,12 @@ pub fn Ago(
     #[prop(default = "Never")] never: &'static str,
 ) -> impl IntoView {
     match at {
-        Some(at) => {
-            view! { <time datetime=at.to_rfc3339() title=exact(at)>{relative(at, now)}</time> }
-                .into_any()
+        Some(at) => view! {
+            <time datetime=at.to_rfc3339() title=exact(at)>
+                {relative(at, now)}
+            </time>
         }
+        .into_any(),
         None => view! { <span class="muted">{never}</span> }.into_any(),
     }
 }

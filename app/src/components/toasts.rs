@@ -72,10 +72,22 @@ pub fn ToastRegion(children: Children) -> impl IntoView {
         {children()}
         <div class="toasts" role="status" aria-live="polite">
             <For each=move || toasts.list.get() key=|t| t.id let:toast>
-                <div class=move || if toast.kind == ToastKind::Error { "toast toast-error" } else { "toast toast-success" }>
+                <div class=move || {
+                    if toast.kind == ToastKind::Error {
+                        "toast toast-error"
+                    } else {
+                        "toast toast-success"
+                    }
+                }>
                     <span>{toast.text.clone()}</span>
-                    <button type="button" class="toast-close" aria-label="Dismiss"
-                        on:click=move |_| toasts.list.update(|l| l.retain(|t| t.id != toast.id))>"×"</button>
+                    <button
+                        type="button"
+                        class="toast-close"
+                        aria-label="Dismiss"
+                        on:click=move |_| toasts.list.update(|l| l.retain(|t| t.id != toast.id))
+                    >
+                        "×"
+                    </button>
                 </div>
             </For>
         </div>

@@ -18,7 +18,9 @@ use leptos::prelude::*;
 pub fn KeyStatusBadge(status: KeyStatus, blocked: Option<KeyBlock>) -> impl IntoView {
     match blocked {
         Some(block) if status == KeyStatus::Active => view! {
-            <span class="status status-key-blocked" title=block.explain()>{block.label()}</span>
+            <span class="status status-key-blocked" title=block.explain()>
+                {block.label()}
+            </span>
         }
         .into_any(),
         _ => view! { <span class=format!("status status-key-{}", status.as_str())>{status.as_str()}</span> }
@@ -39,22 +41,52 @@ pub fn KeyList(
     }
     view! {
         <table class="mini-table">
-            <thead><tr>
-                <th scope="col">"Name"</th><th scope="col">"Prefix"</th>
-                {owners.then(|| view! { <th scope="col">"Owner"</th> })}
-                <th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th>
-            </tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Prefix"</th>
+                    {owners.then(|| view! { <th scope="col">"Owner"</th> })}
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"Last used"</th>
+                    <th scope="col">"Status"</th>
+                </tr>
+            </thead>
             <tbody>
-                {keys.into_iter().map(|k| view! {
-                    <tr>
-                        <td>{k.name}</td>
-                        <td><code>{k.prefix}"…"</code></td>
-                        {owners.then(|| view! { <td>{k.owner.map_or_else(|| "(deleted user)".to_owned(), |(_, email)| email)}</td> })}
-                        <td><Ago at=Some(k.created_at) now/></td>
-                        <td><Ago at=k.last_used_at now/></td>
-                        <td><KeyStatusBadge status=k.status blocked=k.blocked/></td>
-                    </tr>
-                }).collect_view()}
+                {keys
+                    .into_iter()
+                    .map(|k| {
+                        view! {
+                            <tr>
+                                <td>{k.name}</td>
+                                <td>
+                                    <code>{k.prefix}"…"</code>
+                                </td>
+                                {owners
+                                    .then(|| {
+                                        view! {
+                                            <td>
+                                                {k
+                                                    .owner
+                                                    .map_or_else(
+                                                        || "(deleted user)".to_owned(),
+                                                        |(_, email)| email,
+                                                    )}
+                                            </td>
+                                        }
+                                    })}
+                                <td>
+                                    <Ago at=Some(k.created_at) now />
+                                </td>
+                                <td>
+                                    <Ago at=k.last_used_at now />
+                                </td>
+                                <td>
+                                    <KeyStatusBadge status=k.status blocked=k.blocked />
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }

@@ -3,15 +3,14 @@
 //! is a plain GET form, so it works with JavaScript off.
 
 use super::KeyStatusBadge;
-use super::api::{RevokeKey, list_keys};
+use super::api::{IssueKey, RevokeKey, list_keys};
 use super::issue::IssueDialog;
-use crate::components::{Ago, ConfirmDialog, Pager, use_toasts};
+use crate::components::{Ago, ConfirmDialog, Pager};
+use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
 use chrono::{DateTime, Utc};
 use domain::dto::SessionUser;
 use domain::keys::{KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus};
-use domain::numbers::grouped;
-use domain::users::PER_PAGE;
 use domain::{Action, Actor, KeyId};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,57 +24,85 @@ pub fn KeysPage() -> impl IntoView {
         let params = query_map.read();
         KeyQuery::from_params(|k| params.get(k))
     });
-    let version = RwSignal::new(0_u32);
-    let page = Resource::new(move || (query.get(), version.get()), |(q, _)| list_keys(q));
-    let refresh = Callback::new(move |()| version.update(|v| *v += 1));
     let sees_all = actor.is_some_and(|a| a.can(Action::RevokeAnyKey));
     let may_issue = actor.is_some_and(|a| a.can(Action::ManageOwnKeys));
     let issue_open = RwSignal::new(false);
 
+    let issue = ServerAction::<IssueKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
-    Effect::new(move |_| {
-        let Some(result) = revoke.value().get() else {
-            return;
-        };
-        if let Some(toasts) = use_toasts() {
-            match &result {
-                Ok(key) => toasts.success(format!(
-                    "Key “{}” is revoked. Requests with it are refused.",
-                    key.name
-                )),
-                Err(e) => toasts.error(e.to_string()),
-            }
-        }
-        refresh.run(());
+    let changes = ListChanges::new().by(issue).toasted(revoke, |key| {
+        format!(
+            "Key “{}” is revoked. Requests with it are refused.",
+            key.name
+        )
     });
+    let page = use_list_page(move || query.get(), changes, list_keys);
 
     view! {
-        <Title text="API keys"/>
+        <Title text="API keys" />
         <div class="page-header">
             <div>
                 <h1>"API keys"</h1>
-                <p class="muted">"Keys call models through this gateway. Each belongs to a person and, through them, to a team and its monthly budget."</p>
+                <p class="muted">
+                    "Keys call models through this gateway. Each belongs to a person and, through them, to a team and its monthly budget."
+                </p>
             </div>
-            {may_issue.then(|| view! {
-                <button type="button" class="btn btn-primary" on:click=move |_| issue_open.set(true)>"Create key"</button>
-            })}
+            {may_issue
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn btn-primary"
+                            on:click=move |_| issue_open.set(true)
+                        >
+                            "Create key"
+                        </button>
+                    }
+                })}
         </div>
-        {may_issue.then(|| view! { <IssueDialog open=issue_open picks_team=sees_all on_issued=refresh/> })}
-        {sees_all.then(|| view! { <Tabs query/> })}
-        <Filters query sees_all/>
-        {move || query.get().user.map(|_| {
-            let everyone = KeyQuery { user: None, page: 1, ..query.get() };
+        {may_issue
+            .then(|| view! { <IssueDialog open=issue_open picks_team=sees_all action=issue /> })}
+        {sees_all.then(|| view! { <Tabs query /> })}
+        <Filters query sees_all />
+        {move || {
+            query
+                .get()
+                .user
+                .map(|_| {
+                    let everyone = KeyQuery {
+                        user: None,
+                        page: 1,
+                        ..query.get()
+                    };
+                    view! {
+                        <p class="filter-note">
+                            "Showing one person's keys. "
+                            <a href=format!("?{}", everyone.to_query_string())>"Show everyone's"</a>
+                        </p>
+                    }
+                })
+        }}
+        <Transition fallback=|| {
             view! {
-                <p class="filter-note">"Showing one person's keys. "
-                    <a href=format!("?{}", everyone.to_query_string())>"Show everyone's"</a>
+                <p class="muted" aria-busy="true">
+                    "Loading keys…"
                 </p>
             }
-        })}
-        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading keys…"</p> }>
+        }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(p) => view! { <KeysTable page=p query=query.get_untracked() actor revoke/> }.into_any(),
-                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    Ok(p) => {
+                        view! { <KeysTable page=p query=query.get_untracked() actor revoke /> }
+                            .into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <div class="alert alert-error" role="alert">
+                                {e.to_string()}
+                            </div>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
@@ -94,7 +121,13 @@ fn Tabs(query: Memo<KeyQuery>) -> impl IntoView {
             .to_query_string()
         );
         view! {
-            <a class="tab" href=href aria-current=move || (query.get().scope == scope).then_some("page")>{label}</a>
+            <a
+                class="tab"
+                href=href
+                aria-current=move || (query.get().scope == scope).then_some("page")
+            >
+                {label}
+            </a>
         }
     };
     view! {
@@ -122,30 +155,70 @@ fn Filters(query: Memo<KeyQuery>, sees_all: bool) -> impl IntoView {
     );
     let picked_team = current.team;
     view! {
-        <leptos_router::components::Form method="GET" action="/dashboard/keys" attr:class="filters" attr:role="search">
-            {all.then(|| view! { <input type="hidden" name="scope" value="all"/> })}
-            {current.user.map(|u| view! { <input type="hidden" name="user" value=u.to_string()/> })}
-            <input type="search" name="q" class="input" value=current.search.clone()
-                placeholder="Search by name or prefix" aria-label="Search keys"/>
+        <leptos_router::components::Form
+            method="GET"
+            action="/dashboard/keys"
+            attr:class="filters"
+            attr:role="search"
+        >
+            {all.then(|| view! { <input type="hidden" name="scope" value="all" /> })}
+            {current
+                .user
+                .map(|u| view! { <input type="hidden" name="user" value=u.to_string() /> })}
+            <input
+                type="search"
+                name="q"
+                class="input"
+                value=current.search.clone()
+                placeholder="Search by name or prefix"
+                aria-label="Search keys"
+            />
             <select name="status" class="input" aria-label="Status">
-                <option value="" selected=current.status.is_none()>"All statuses"</option>
-                {KeyStatus::ALL.into_iter().map(|s| view! {
-                    <option value=s.as_str() selected=current.status == Some(s)>{s.label()}</option>
-                }).collect_view()}
+                <option value="" selected=current.status.is_none()>
+                    "All statuses"
+                </option>
+                {KeyStatus::ALL
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <option value=s.as_str() selected=current.status == Some(s)>
+                                {s.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
-            {all.then(|| view! {
-                <select name="team" class="input" aria-label="Team">
-                    <option value="" selected=picked_team.is_none()>"All teams"</option>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            teams.await.into_iter().map(|(id, name)| view! {
-                                <option value=id.to_string() selected=picked_team == Some(id)>{name}</option>
-                            }).collect_view()
-                        })}
-                    </Suspense>
-                </select>
-            })}
-            <button type="submit" class="btn btn-ghost">"Filter"</button>
+            {all
+                .then(|| {
+                    view! {
+                        <select name="team" class="input" aria-label="Team">
+                            <option value="" selected=picked_team.is_none()>
+                                "All teams"
+                            </option>
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    teams
+                                        .await
+                                        .into_iter()
+                                        .map(|(id, name)| {
+                                            view! {
+                                                <option
+                                                    value=id.to_string()
+                                                    selected=picked_team == Some(id)
+                                                >
+                                                    {name}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()
+                                })}
+                            </Suspense>
+                        </select>
+                    }
+                })}
+            <button type="submit" class="btn btn-ghost">
+                "Filter"
+            </button>
         </leptos_router::components::Form>
     }
 }
@@ -159,14 +232,11 @@ fn KeysTable(
 ) -> impl IntoView {
     let all = query.scope == KeyScope::All;
     let now = page.generated_at;
-    let first = (page.page - 1) * PER_PAGE + 1;
-    let last = first + page.rows.len() as u64 - 1;
-    let empty = page.rows.is_empty();
-    let (prev, next) = (
-        (page.page > 1).then(|| format!("?{}", query.on_page(page.page - 1).to_query_string())),
-        (page.page < page.pages)
-            .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
-    );
+    let (empty, shown) = (page.rows.is_empty(), page.rows.len());
+    let page_href = {
+        let query = query.clone();
+        move |n| format!("?{}", query.on_page(n).to_query_string())
+    };
     let filtered = query.search.is_empty()
         && query.status.is_none()
         && query.team.is_none()
@@ -184,18 +254,29 @@ fn KeysTable(
                         <th scope="col">"Last used"</th>
                         <th scope="col">"Expires"</th>
                         <th scope="col">"Status"</th>
-                        <th scope="col" class="col-actions"><span class="sr-only">"Actions"</span></th>
+                        <th scope="col" class="col-actions">
+                            <span class="sr-only">"Actions"</span>
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
-                    {page.rows.into_iter().map(|key| view! { <KeyRowView key all now actor revoke/> }).collect_view()}
+                    {page
+                        .rows
+                        .into_iter()
+                        .map(|key| view! { <KeyRowView key all now actor revoke /> })
+                        .collect_view()}
                 </tbody>
             </table>
-            {empty.then(|| view! {
-                <p class="table-empty">{if filtered { "No keys yet." } else { "No keys match these filters." }}</p>
-            })}
+            {empty
+                .then(|| {
+                    view! {
+                        <p class="table-empty">
+                            {if filtered { "No keys yet." } else { "No keys match these filters." }}
+                        </p>
+                    }
+                })}
         </div>
-        <Pager shown={if empty { "0 keys".to_owned() } else { format!("{first}–{last} of {} keys", grouped(page.matching)) }} position=format!("Page {} of {}", page.page, page.pages) prev next/>
+        <Pager total=page.matching page=page.page rows=shown noun="keys" href=page_href />
     }
 }
 
@@ -229,22 +310,45 @@ fn KeyRowView(
     view! {
         <tr class="row" class:row-busy=busy>
             <td class="cell-name">{key.name.clone()}</td>
-            <td><code>{key.prefix.clone()}"…"</code></td>
+            <td>
+                <code>{key.prefix.clone()}"…"</code>
+            </td>
             {all.then(|| view! { <td class="cell-email">{owner}</td> })}
             <td>{key.team.clone().map(|(_, n)| n).unwrap_or_else(|| "—".to_owned())}</td>
-            <td><Ago at=Some(key.created_at) now/></td>
-            <td><Ago at=key.last_used_at now/></td>
+            <td>
+                <Ago at=Some(key.created_at) now />
+            </td>
+            <td>
+                <Ago at=key.last_used_at now />
+            </td>
             <td>{expires}</td>
-            <td><KeyStatusBadge status=key.status blocked=key.blocked/></td>
+            <td>
+                <KeyStatusBadge status=key.status blocked=key.blocked />
+            </td>
             <td class="col-actions">
-                {may_revoke.then(|| view! {
-                    <button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-label=format!("Revoke {}", key.name)
-                        disabled=busy on:click=move |_| confirm.set(true)>"Revoke"</button>
-                    <ConfirmDialog open=confirm title=Signal::derive(move || title.clone())
-                        detail="Requests with this key are refused at once. It stays listed as revoked; usage history keeps its name."
-                        confirm_label="Revoke"
-                        on_confirm=Callback::new(move |()| { revoke.dispatch(RevokeKey { id }); })/>
-                })}
+                {may_revoke
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn-small btn-ghost btn-danger-text"
+                                aria-label=format!("Revoke {}", key.name)
+                                disabled=busy
+                                on:click=move |_| confirm.set(true)
+                            >
+                                "Revoke"
+                            </button>
+                            <ConfirmDialog
+                                open=confirm
+                                title=Signal::derive(move || title.clone())
+                                detail="Requests with this key are refused at once. It stays listed as revoked; usage history keeps its name."
+                                confirm_label="Revoke"
+                                on_confirm=Callback::new(move |()| {
+                                    revoke.dispatch(RevokeKey { id });
+                                })
+                            />
+                        }
+                    })}
             </td>
         </tr>
     }

@@ -10,11 +10,14 @@ pub fn DashboardHome() -> impl IntoView {
     let user = use_context::<SessionUser>();
     let greeting = user.map(|u| format!("Signed in as {} ({}).", u.name, u.role.label()));
     view! {
-        <Title text="Dashboard"/>
+        <Title text="Dashboard" />
         <div class="page-header">
             <div>
                 <h1>"Access"</h1>
-                <p class="muted">"The users and teams that operate this gateway, and the keys they call models with. " {greeting}</p>
+                <p class="muted">
+                    "The users and teams that operate this gateway, and the keys they call models with. "
+                    {greeting}
+                </p>
             </div>
         </div>
         <div class="section-grid">

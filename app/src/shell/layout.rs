@@ -25,18 +25,35 @@ pub fn DashboardLayout() -> impl IntoView {
         format!("/login?next={}", encode_component(&here))
     };
     view! {
-        <Suspense fallback=|| view! { <div class="loading-screen" aria-busy="true">"Loading…"</div> }>
+        <Suspense fallback=|| {
+            view! {
+                <div class="loading-screen" aria-busy="true">
+                    "Loading…"
+                </div>
+            }
+        }>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(user) => view! { <Frame user/> }.into_any(),
-                    Err(AppError(Error::Unauthenticated)) => view! { <Redirect path=login_url()/> }.into_any(),
-                    Err(e) => view! {
-                        <main class="auth-page"><div class="auth-card">
-                            <h1>"Tollgate is unavailable"</h1>
-                            <div class="alert alert-error" role="alert">{e.to_string()}</div>
-                            <a class="btn btn-primary" href="/dashboard">"Try again"</a>
-                        </div></main>
-                    }.into_any(),
+                    Ok(user) => view! { <Frame user /> }.into_any(),
+                    Err(AppError(Error::Unauthenticated)) => {
+                        view! { <Redirect path=login_url() /> }.into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <main class="auth-page">
+                                <div class="auth-card">
+                                    <h1>"Tollgate is unavailable"</h1>
+                                    <div class="alert alert-error" role="alert">
+                                        {e.to_string()}
+                                    </div>
+                                    <a class="btn btn-primary" href="/dashboard">
+                                        "Try again"
+                                    </a>
+                                </div>
+                            </main>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -57,33 +74,54 @@ fn Frame(user: SessionUser) -> impl IntoView {
     provide_context(user);
     view! {
         <div class="app">
-            <a class="skip-link" href="#content">"Skip to content"</a>
+            <a class="skip-link" href="#content">
+                "Skip to content"
+            </a>
             <aside class="sidebar">
-                <a class="sidebar-brand" href="/dashboard"><Brand/></a>
+                <a class="sidebar-brand" href="/dashboard">
+                    <Brand />
+                </a>
                 <nav class="nav" aria-label="Main">
                     <p class="nav-section">"Configuration"</p>
-                    <A href="/dashboard/configuration/users" attr:class="nav-link">"Users"</A>
-                    <A href="/dashboard/configuration/teams" attr:class="nav-link">"Teams"</A>
+                    <A href="/dashboard/configuration/users" attr:class="nav-link">
+                        "Users"
+                    </A>
+                    <A href="/dashboard/configuration/teams" attr:class="nav-link">
+                        "Teams"
+                    </A>
                     <p class="nav-section">"Gateway"</p>
-                    <A href="/dashboard/keys" attr:class="nav-link">"API keys"</A>
+                    <A href="/dashboard/keys" attr:class="nav-link">
+                        "API keys"
+                    </A>
                 </nav>
             </aside>
             <div class="main">
                 <header class="topbar">
                     <div class="user-chip">
-                        <span class="avatar" aria-hidden="true">{initials}</span>
+                        <span class="avatar" aria-hidden="true">
+                            {initials}
+                        </span>
                         <span class="user-chip-text">
                             <span class="user-name">{name}</span>
-                            <span class=format!("role-badge role-{}", role.as_str())>{role.label()}</span>
+                            <span class=format!(
+                                "role-badge role-{}",
+                                role.as_str(),
+                            )>{role.label()}</span>
                         </span>
                     </div>
                     <ActionForm action=sign_out>
-                        <button type="submit" class="btn btn-ghost" disabled=move || sign_out.pending().get()>"Sign out"</button>
+                        <button
+                            type="submit"
+                            class="btn btn-ghost"
+                            disabled=move || sign_out.pending().get()
+                        >
+                            "Sign out"
+                        </button>
                     </ActionForm>
                 </header>
                 <main class="content" id="content">
                     <ToastRegion>
-                        <Outlet/>
+                        <Outlet />
                     </ToastRegion>
                 </main>
             </div>

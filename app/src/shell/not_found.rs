@@ -11,12 +11,14 @@ pub fn NotFound() -> impl IntoView {
         res.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found"/>
+        <Title text="Not found" />
         <main class="auth-page">
             <div class="auth-card">
                 <h1>"Page not found"</h1>
                 <p class="muted">"There is nothing at this address."</p>
-                <a class="btn btn-primary btn-block" href="/dashboard">"Go to the dashboard"</a>
+                <a class="btn btn-primary btn-block" href="/dashboard">
+                    "Go to the dashboard"
+                </a>
             </div>
         </main>
     }

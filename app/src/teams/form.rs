@@ -13,44 +13,59 @@ fn typed_limit_error(text: &str) -> Option<String> {
     Money::parse_usd(text).err().map(|e| e.to_string())
 }
 
+/// Create team. `action` is the page's: the list reloads when it finishes.
 #[component]
-pub fn CreateTeamDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoView {
-    let action = ServerAction::<CreateTeam>::new();
-    saved_closes(action, open, on_saved);
+pub fn CreateTeamDialog(open: RwSignal<bool>, action: ServerAction<CreateTeam>) -> impl IntoView {
+    saved_closes(action, open);
     let errors = FormErrors::new(action, &["name", "description", "limit"]);
     view! {
         <Modal open title=Signal::derive(|| "Create a team".to_owned())>
             <ActionForm action=action attr:class="form form-tight">
-                <TeamFields errors current=None pending=action.pending() open/>
+                <TeamFields errors current=None pending=action.pending() open />
             </ActionForm>
         </Modal>
     }
 }
 
+/// Edit team, for the team a row's Edit button picked. One dialog serves every row and lives
+/// with the page (as does `action`, after which the list reloads), so a refusal stays on screen
+/// while the rows are rebuilt.
 #[component]
 pub fn EditTeamDialog(
     open: RwSignal<bool>,
-    team: TeamRow,
-    on_saved: Callback<()>,
+    team: RwSignal<Option<TeamRow>>,
+    action: ServerAction<EditTeam>,
 ) -> impl IntoView {
-    let action = ServerAction::<EditTeam>::new();
-    saved_closes(action, open, on_saved);
-    let title = format!("Edit {}", team.name);
-    let id = team.id;
-    let team = StoredValue::new(team);
+    saved_closes(action, open);
+    let title = Signal::derive(move || {
+        team.with(|t| t.as_ref().map(|t| format!("Edit {}", t.name)))
+            .unwrap_or_default()
+    });
     let errors = FormErrors::new(action, &["name", "description", "limit"]);
     view! {
-        <Modal open title=Signal::derive(move || title.clone())>
-            <ActionForm action=action attr:class="form form-tight">
-                <input type="hidden" name="id" value=id.to_string()/>
-                <TeamFields errors current=Some(team.get_value()) pending=action.pending() open/>
-            </ActionForm>
+        <Modal open title>
+            {move || {
+                team.get()
+                    .map(|team| {
+                        view! {
+                            <ActionForm action=action attr:class="form form-tight">
+                                <input type="hidden" name="id" value=team.id.to_string() />
+                                <TeamFields
+                                    errors
+                                    current=Some(team)
+                                    pending=action.pending()
+                                    open
+                                />
+                            </ActionForm>
+                        }
+                    })
+            }}
         </Modal>
     }
 }
 
-/// A successful save closes the dialog and refreshes the list; reopening starts afresh.
-fn saved_closes<S>(action: ServerAction<S>, open: RwSignal<bool>, on_saved: Callback<()>)
+/// A successful save closes the dialog (the list reloads on its own); reopening starts afresh.
+fn saved_closes<S>(action: ServerAction<S>, open: RwSignal<bool>)
 where
     S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
@@ -59,7 +74,6 @@ where
         if action.value().get().is_some_and(|r| r.is_ok()) {
             open.set(false);
             action.clear();
-            on_saved.run(());
         }
     });
     Effect::new(move |was_open: Option<bool>| {
@@ -99,20 +113,48 @@ fn TeamFields(
         "Create team"
     };
     view! {
-        <FormAlert message=errors.form()/>
-        <Field label="Team Name" name="name" required=true autofocus=true maxlength=TEAM_NAME_MAX
-            value=name error=errors.field("name")/>
+        <FormAlert message=errors.form() />
+        <Field
+            label="Team Name"
+            name="name"
+            required=true
+            autofocus=true
+            maxlength=TEAM_NAME_MAX
+            value=name
+            error=errors.field("name")
+        />
         <div class="field" class:field-invalid=move || errors.field("description").get().is_some()>
             <label for="field-description">"Description"</label>
-            <textarea id="field-description" name="description" class="input" rows="3" maxlength=DESCRIPTION_MAX>{description}</textarea>
-            {move || errors.field("description").get().map(|e| view! { <p class="field-error">{e}</p> })}
+            <textarea
+                id="field-description"
+                name="description"
+                class="input"
+                rows="3"
+                maxlength=DESCRIPTION_MAX
+            >
+                {description}
+            </textarea>
+            {move || {
+                errors.field("description").get().map(|e| view! { <p class="field-error">{e}</p> })
+            }}
         </div>
-        <Field label="Monthly Spend Limit (USD)" name="limit" value=limit
+        <Field
+            label="Monthly Spend Limit (USD)"
+            name="limit"
+            value=limit
             hint="A hard cap: requests are blocked when the team reaches it. Leave blank for no limit."
-            error=limit_error on_input=Callback::new(move |text: String| typed.set(typed_limit_error(&text)))/>
+            error=limit_error
+            on_input=Callback::new(move |text: String| typed.set(typed_limit_error(&text)))
+        />
         <div class="modal-actions">
-            <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>
-            <button type="submit" class="btn btn-primary" disabled=move || pending.get() || typed.get().is_some()>
+            <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>
+                "Cancel"
+            </button>
+            <button
+                type="submit"
+                class="btn btn-primary"
+                disabled=move || pending.get() || typed.get().is_some()
+            >
                 {move || if pending.get() { saving } else { save }}
             </button>
         </div>

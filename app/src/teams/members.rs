@@ -3,7 +3,8 @@
 //! both go through the same assignment.
 
 use super::api::{AddTeamMember, RemoveTeamMember, team_members};
-use crate::components::{FormAlert, FormErrors, use_toasts};
+use crate::components::{FormAlert, FormErrors};
+use crate::list_page::{ListChanges, use_list_page};
 use domain::TeamId;
 use domain::teams::TeamMember;
 use domain::{Status, UserId};
@@ -14,43 +15,32 @@ pub fn TeamMembers(
     team: TeamId,
     team_name: String,
     manages: bool,
-    /// After a change: the row's member count and the cards change too.
+    /// After a member is added or removed: the row's member count and the cards change too.
     on_change: Callback<()>,
 ) -> impl IntoView {
-    let version = RwSignal::new(0_u32);
-    let members = Resource::new(move || (team, version.get()), |(id, _)| team_members(id));
-    let changed = Callback::new(move |()| {
-        version.update(|v| *v += 1);
-        on_change.run(());
-    });
-
     let add = ServerAction::<AddTeamMember>::new();
+    let remove = ServerAction::<RemoveTeamMember>::new();
+    let removed_from = team_name.clone();
+    let changes = ListChanges::new()
+        .toasted_on_success(add, move |member| {
+            format!("{} is now in {team_name}.", member.name)
+        })
+        .toasted(remove, move |()| format!("Removed from {removed_from}."));
+    let members = use_list_page(move || team, changes, team_members);
+
     let errors = FormErrors::new(add, &["email"]);
     let email = RwSignal::new(String::new());
-    let added_to = team_name.clone();
     Effect::new(move |_| {
-        if let Some(Ok(member)) = add.value().get() {
+        if add.value().with(|v| matches!(v, Some(Ok(_)))) {
             email.set(String::new());
-            if let Some(toasts) = use_toasts() {
-                toasts.success(format!("{} is now in {added_to}.", member.name));
-            }
-            changed.run(());
+            on_change.run(());
         }
     });
-
-    let remove = ServerAction::<RemoveTeamMember>::new();
-    let removed_from = team_name;
+    // Every finished removal (a refusal too) reads the team's row again.
     Effect::new(move |_| {
-        let Some(result) = remove.value().get() else {
-            return;
-        };
-        if let Some(toasts) = use_toasts() {
-            match result {
-                Ok(()) => toasts.success(format!("Removed from {removed_from}.")),
-                Err(e) => toasts.error(e.to_string()),
-            }
+        if remove.version().get() > 0 {
+            on_change.run(());
         }
-        changed.run(());
     });
     let removing = move |who: UserId| {
         remove.pending().get() && remove.input().get().map(|i| i.user) == Some(who)
@@ -62,42 +52,92 @@ pub fn TeamMembers(
     let add_form = manages.then(|| {
         view! {
             <ActionForm action=add attr:class="member-add">
-                <input type="hidden" name="id" value=team.0.to_string()/>
-                <div class="field" class:field-invalid=move || errors.field("email").get().is_some()>
+                <input type="hidden" name="id" value=team.0.to_string() />
+                <div
+                    class="field"
+                    class:field-invalid=move || errors.field("email").get().is_some()
+                >
                     <label for=input_id.clone()>"Add a member by email"</label>
                     <div class="member-add-row">
-                        <input id=input_id.clone() class="input" type="email" name="email" required
-                            autocomplete="off" placeholder="name@example.com"
-                            aria-invalid=move || errors.field("email").get().is_some().then_some("true")
-                            aria-describedby=move || errors.field("email").get().is_some().then(|| described.clone())
+                        <input
+                            id=input_id.clone()
+                            class="input"
+                            type="email"
+                            name="email"
+                            required
+                            autocomplete="off"
+                            placeholder="name@example.com"
+                            aria-invalid=move || {
+                                errors.field("email").get().is_some().then_some("true")
+                            }
+                            aria-describedby=move || {
+                                errors.field("email").get().is_some().then(|| described.clone())
+                            }
                             prop:value=move || email.get()
-                            on:input=move |ev| email.set(event_target_value(&ev))/>
-                        <button type="submit" class="btn btn-small" disabled=move || add.pending().get()>
+                            on:input=move |ev| email.set(event_target_value(&ev))
+                        />
+                        <button
+                            type="submit"
+                            class="btn btn-small"
+                            disabled=move || add.pending().get()
+                        >
                             {move || if add.pending().get() { "Adding…" } else { "Add" }}
                         </button>
                     </div>
-                    {move || errors.field("email").get().map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> })}
+                    {move || {
+                        errors
+                            .field("email")
+                            .get()
+                            .map(|e| {
+                                view! {
+                                    <p class="field-error" id=error_id.clone()>
+                                        {e}
+                                    </p>
+                                }
+                            })
+                    }}
                 </div>
-                <FormAlert message=errors.form()/>
+                <FormAlert message=errors.form() />
             </ActionForm>
         }
     });
 
     view! {
         <h3 class="detail-title">"Members"</h3>
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
+        <Transition fallback=|| {
+            view! {
+                <p class="muted" aria-busy="true">
+                    "Loading members…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match members.await {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"Nobody is in this team yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <ul class="member-list">
-                            {list.into_iter().map(|m| member_item(m, manages, team, remove, removing)).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => {
+                        view! { <p class="muted">"Nobody is in this team yet."</p> }.into_any()
+                    }
+                    Ok(list) => {
+                        view! {
+                            <ul class="member-list">
+                                {list
+                                    .into_iter()
+                                    .map(|m| member_item(m, manages, team, remove, removing))
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <p class="alert alert-error" role="alert">
+                                {e.to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }
             })}
-        </Suspense>
+        </Transition>
         {add_form}
     }
 }
@@ -117,14 +157,26 @@ fn member_item(
             <span class="member-name">{m.name.clone()}</span>
             <span class="muted member-email">{m.email.clone()}</span>
             <span class="muted">{m.role.label()}{invited}{suspended}</span>
-            {manages.then(|| view! {
-                <button type="button" class="btn btn-small btn-ghost btn-danger-text"
-                    aria-label=format!("Remove {} from the team", m.name)
-                    disabled=move || removing(who)
-                    on:click=move |_| { remove.dispatch(RemoveTeamMember { id: team, user: who }); }>
-                    {move || if removing(who) { "Removing…" } else { "Remove" }}
-                </button>
-            })}
+            {manages
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn btn-small btn-ghost btn-danger-text"
+                            aria-label=format!("Remove {} from the team", m.name)
+                            disabled=move || removing(who)
+                            on:click=move |_| {
+                                remove
+                                    .dispatch(RemoveTeamMember {
+                                        id: team,
+                                        user: who,
+                                    });
+                            }
+                        >
+                            {move || if removing(who) { "Removing…" } else { "Remove" }}
+                        </button>
+                    }
+                })}
         </li>
     }
 }

@@ -1,24 +1,34 @@
 //! `/dashboard/configuration/teams`: cards, search, sortable columns and pages (all in the URL,
 //! working with JavaScript off), budget bars, expandable rows, and the team actions.
 
-use super::api::{DeleteTeam, list_teams, team_keys};
+use super::api::{CreateTeam, DeleteTeam, EditTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
 use super::members::TeamMembers;
-use crate::components::{
-    BudgetBar, ConfirmDialog, Pager, SortHeader, SummaryCards, exact, use_toasts,
-};
+use crate::components::{BudgetBar, ConfirmDialog, Pager, SortHeader, SummaryCards, exact};
 use crate::keys::KeyList;
+use crate::list_page::{ListChanges, use_list_page};
 use chrono::{DateTime, Utc};
 use domain::budget::percent_used;
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
 use domain::teams::{TeamPage, TeamQuery, TeamRow, TeamSort};
-use domain::users::PER_PAGE;
 use domain::{Action, Actor, TeamId};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashSet;
+
+/// What a team's row hands back to the page, which outlives the row when the list reloads.
+#[derive(Clone, Copy)]
+struct RowHooks {
+    /// Which rows are open, so a row stays open while the list reloads after a change.
+    open_rows: RwSignal<HashSet<TeamId>>,
+    /// Opens the Edit dialog for a team.
+    edit: Callback<TeamRow>,
+    delete: ServerAction<DeleteTeam>,
+    /// After a member is added or removed in an open row: the list (counts, cards) is read again.
+    members_changed: Callback<()>,
+}
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
@@ -28,51 +38,85 @@ pub fn TeamsPage() -> impl IntoView {
         let params = query_map.read();
         TeamQuery::from_params(|k| params.get(k))
     });
-    let version = RwSignal::new(0_u32);
-    let page = Resource::new(move || (query.get(), version.get()), |(q, _)| list_teams(q));
-    let refresh = Callback::new(move |()| version.update(|v| *v += 1));
     let manages = actor.is_some_and(|a| a.can(Action::ManageTeams));
     let create_open = RwSignal::new(false);
-    // Which rows are open lives here, so a row stays open while the list reloads after a change.
-    let open_rows = RwSignal::new(HashSet::<TeamId>::new());
+    let (edit_open, editing) = (RwSignal::new(false), RwSignal::new(None::<TeamRow>));
+
+    let create = ServerAction::<CreateTeam>::new();
+    let edit = ServerAction::<EditTeam>::new();
     let delete = ServerAction::<DeleteTeam>::new();
-    Effect::new(move |_| {
-        let Some(result) = delete.value().get() else {
-            return;
-        };
-        if let Some(toasts) = use_toasts() {
-            match &result {
-                Ok(r) => toasts.success(format!(
-                    "The team was deleted: {} members unassigned, {} keys revoked.",
-                    r.members_unassigned, r.keys_revoked
-                )),
-                Err(e) => toasts.error(e.to_string()),
-            }
-        }
-        refresh.run(());
+    let changes = ListChanges::new().by(create).by(edit).toasted(delete, |r| {
+        format!(
+            "The team was deleted: {} members unassigned, {} keys revoked.",
+            r.members_unassigned, r.keys_revoked
+        )
     });
+    let page = use_list_page(move || query.get(), changes, list_teams);
+    // The members part of an open row has its own actions; a change there reloads the list too.
+    let hooks = RowHooks {
+        open_rows: RwSignal::new(HashSet::new()),
+        edit: Callback::new(move |team| {
+            editing.set(Some(team));
+            edit_open.set(true);
+        }),
+        delete,
+        members_changed: Callback::new(move |()| page.refetch()),
+    };
 
     view! {
-        <Title text="Teams"/>
+        <Title text="Teams" />
         <div class="page-header">
             <div>
                 <h1>"Teams"</h1>
-                <p class="muted">"Groups of users with a monthly spend limit that the gateway enforces as a hard cap. Figures are for this calendar month (UTC)."</p>
+                <p class="muted">
+                    "Groups of users with a monthly spend limit that the gateway enforces as a hard cap. Figures are for this calendar month (UTC)."
+                </p>
             </div>
-            {manages.then(|| view! {
-                <button type="button" class="btn btn-primary" on:click=move |_| create_open.set(true)>"Create Team"</button>
-            })}
+            {manages
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn btn-primary"
+                            on:click=move |_| create_open.set(true)
+                        >
+                            "Create Team"
+                        </button>
+                    }
+                })}
         </div>
-        {manages.then(|| view! { <CreateTeamDialog open=create_open on_saved=refresh/> })}
-        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading teams…"</p> }>
+        {manages
+            .then(|| {
+                view! {
+                    <CreateTeamDialog open=create_open action=create />
+                    <EditTeamDialog open=edit_open team=editing action=edit />
+                }
+            })}
+        <Transition fallback=|| {
+            view! {
+                <p class="muted" aria-busy="true">
+                    "Loading teams…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(p) => view! {
-                        <Cards page=p.clone()/>
-                        <Search query=query.get_untracked()/>
-                        <TeamsTable page=p query=query.get_untracked() actor refresh delete open_rows/>
-                    }.into_any(),
-                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    Ok(p) => {
+                        view! {
+                            <Cards page=p.clone() />
+                            <Search query=query.get_untracked() />
+                            <TeamsTable page=p query=query.get_untracked() actor hooks />
+                        }
+                            .into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <div class="alert alert-error" role="alert">
+                                {e.to_string()}
+                            </div>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
@@ -88,7 +132,7 @@ fn Cards(page: TeamPage) -> impl IntoView {
             ("Total members", grouped(s.members)),
             ("Monthly spend", s.spend.to_string()),
             ("Monthly requests", grouped(u64::try_from(s.requests).unwrap_or(0))),
-        ]/>
+        ] />
     }
 }
 
@@ -96,12 +140,25 @@ fn Cards(page: TeamPage) -> impl IntoView {
 #[component]
 fn Search(query: TeamQuery) -> impl IntoView {
     view! {
-        <leptos_router::components::Form method="GET" action="/dashboard/configuration/teams" attr:class="filters" attr:role="search">
-            <input type="search" name="q" class="input" value=query.search.clone()
-                placeholder="Search by team name" aria-label="Search teams"/>
-            <input type="hidden" name="sort" value=query.sort.as_str()/>
-            <input type="hidden" name="dir" value=query.dir.as_str()/>
-            <button type="submit" class="btn btn-ghost">"Search"</button>
+        <leptos_router::components::Form
+            method="GET"
+            action="/dashboard/configuration/teams"
+            attr:class="filters"
+            attr:role="search"
+        >
+            <input
+                type="search"
+                name="q"
+                class="input"
+                value=query.search.clone()
+                placeholder="Search by team name"
+                aria-label="Search teams"
+            />
+            <input type="hidden" name="sort" value=query.sort.as_str() />
+            <input type="hidden" name="dir" value=query.dir.as_str() />
+            <button type="submit" class="btn btn-ghost">
+                "Search"
+            </button>
         </leptos_router::components::Form>
     }
 }
@@ -111,22 +168,17 @@ fn TeamsTable(
     page: TeamPage,
     query: TeamQuery,
     actor: Option<Actor>,
-    refresh: Callback<()>,
-    delete: ServerAction<DeleteTeam>,
-    open_rows: RwSignal<HashSet<TeamId>>,
+    hooks: RowHooks,
 ) -> impl IntoView {
     let header = |col: TeamSort| {
         let href = format!("?{}", query.sorted_by(col).to_query_string());
-        view! { <SortHeader label=col.label() sorted=(query.sort == col).then_some(query.dir) href/> }
+        view! { <SortHeader label=col.label() sorted=(query.sort == col).then_some(query.dir) href /> }
     };
-    let first = (page.page - 1) * PER_PAGE + 1;
-    let last = first + page.rows.len() as u64 - 1;
-    let empty = page.rows.is_empty();
-    let (prev, next) = (
-        (page.page > 1).then(|| format!("?{}", query.on_page(page.page - 1).to_query_string())),
-        (page.page < page.pages)
-            .then(|| format!("?{}", query.on_page(page.page + 1).to_query_string())),
-    );
+    let (empty, shown) = (page.rows.is_empty(), page.rows.len());
+    let page_href = {
+        let query = query.clone();
+        move |n| format!("?{}", query.on_page(n).to_query_string())
+    };
     let manages = actor.is_some_and(|a| a.can(Action::ManageTeams));
     let manages_keys = actor.is_some_and(|a| a.can(Action::RevokeAnyKey));
     let now = page.generated_at;
@@ -135,21 +187,38 @@ fn TeamsTable(
             <table class="data-table">
                 <thead>
                     <tr>
-                        <th scope="col" class="col-expand"><span class="sr-only">"Details"</span></th>
+                        <th scope="col" class="col-expand">
+                            <span class="sr-only">"Details"</span>
+                        </th>
                         {TeamSort::ALL.into_iter().map(header).collect_view()}
                         <th scope="col">"Budget"</th>
-                        <th scope="col" class="col-actions"><span class="sr-only">"Actions"</span></th>
+                        <th scope="col" class="col-actions">
+                            <span class="sr-only">"Actions"</span>
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
-                    {page.rows.into_iter().map(|team| view! { <TeamRowView team now manages manages_keys refresh delete open_rows/> }).collect_view()}
+                    {page
+                        .rows
+                        .into_iter()
+                        .map(|team| view! { <TeamRowView team now manages manages_keys hooks /> })
+                        .collect_view()}
                 </tbody>
             </table>
-            {empty.then(|| view! {
-                <p class="table-empty">{if query.search.is_empty() { "No teams yet." } else { "No teams match this search." }}</p>
-            })}
+            {empty
+                .then(|| {
+                    view! {
+                        <p class="table-empty">
+                            {if query.search.is_empty() {
+                                "No teams yet."
+                            } else {
+                                "No teams match this search."
+                            }}
+                        </p>
+                    }
+                })}
         </div>
-        <Pager shown={if empty { "0 teams".to_owned() } else { format!("{first}–{last} of {} teams", grouped(page.matching)) }} position=format!("Page {} of {}", page.page, page.pages) prev next/>
+        <Pager total=page.matching page=page.page rows=shown noun="teams" href=page_href />
     }
 }
 
@@ -159,10 +228,14 @@ fn TeamRowView(
     now: DateTime<Utc>,
     manages: bool,
     manages_keys: bool,
-    refresh: Callback<()>,
-    delete: ServerAction<DeleteTeam>,
-    open_rows: RwSignal<HashSet<TeamId>>,
+    hooks: RowHooks,
 ) -> impl IntoView {
+    let RowHooks {
+        open_rows,
+        edit,
+        delete,
+        members_changed,
+    } = hooks;
     let id = team.id;
     let expanded = move || open_rows.with(|open| open.contains(&id));
     let toggle = move || {
@@ -172,7 +245,6 @@ fn TeamRowView(
             }
         })
     };
-    let edit_open = RwSignal::new(false);
     let confirm = RwSignal::new(false);
     let busy = move || delete.pending().get() && delete.input().get().map(|i| i.id) == Some(id);
     let title = format!("Delete team ‘{}’?", team.name);
@@ -183,17 +255,24 @@ fn TeamRowView(
     );
     let detail_id = format!("team-detail-{id}");
     let budget = match team.limit {
-        Some(limit) => view! { <BudgetBar spent=team.spend limit/> }.into_any(),
+        Some(limit) => view! { <BudgetBar spent=team.spend limit /> }.into_any(),
         None => view! { <span class="muted">"No limit"</span> }.into_any(),
     };
     let edit_team = team.clone();
     view! {
         <tr class="row" class:row-busy=busy>
             <td class="col-expand">
-                <button type="button" class="icon-btn" aria-label=format!("Details for {}", team.name)
-                    aria-expanded=move || expanded().to_string() aria-controls=detail_id.clone()
-                    on:click=move |_| toggle()>
-                    <span class="chevron" class:chevron-open=expanded aria-hidden="true">"›"</span>
+                <button
+                    type="button"
+                    class="icon-btn"
+                    aria-label=format!("Details for {}", team.name)
+                    aria-expanded=move || expanded().to_string()
+                    aria-controls=detail_id.clone()
+                    on:click=move |_| toggle()
+                >
+                    <span class="chevron" class:chevron-open=expanded aria-hidden="true">
+                        "›"
+                    </span>
                 </button>
             </td>
             <td class="cell-name">{team.name.clone()}</td>
@@ -202,20 +281,45 @@ fn TeamRowView(
             <td>{grouped(u64::try_from(team.requests).unwrap_or(0))}</td>
             <td>{budget}</td>
             <td class="col-actions">
-                {manages.then(|| view! {
-                    <div class="row-buttons">
-                        <button type="button" class="btn btn-small btn-ghost" aria-label=format!("Edit {}", team.name) on:click=move |_| edit_open.set(true)>"Edit"</button>
-                        <button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-label=format!("Delete {}", team.name) on:click=move |_| confirm.set(true)>"Delete"</button>
-                    </div>
-                    <EditTeamDialog open=edit_open team=edit_team.clone() on_saved=refresh/>
-                    <ConfirmDialog open=confirm title=Signal::derive(move || title.clone()) detail=detail.clone()
-                        confirm_label="Delete" on_confirm=Callback::new(move |()| { delete.dispatch(DeleteTeam { id }); })/>
-                })}
+                {manages
+                    .then(|| {
+                        view! {
+                            <div class="row-buttons">
+                                <button
+                                    type="button"
+                                    class="btn btn-small btn-ghost"
+                                    aria-label=format!("Edit {}", team.name)
+                                    on:click=move |_| edit.run(edit_team.clone())
+                                >
+                                    "Edit"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="btn btn-small btn-ghost btn-danger-text"
+                                    aria-label=format!("Delete {}", team.name)
+                                    on:click=move |_| confirm.set(true)
+                                >
+                                    "Delete"
+                                </button>
+                            </div>
+                            <ConfirmDialog
+                                open=confirm
+                                title=Signal::derive(move || title.clone())
+                                detail=detail.clone()
+                                confirm_label="Delete"
+                                on_confirm=Callback::new(move |()| {
+                                    delete.dispatch(DeleteTeam { id });
+                                })
+                            />
+                        }
+                    })}
             </td>
         </tr>
         <Show when=expanded>
             <tr class="detail-row" id=format!("team-detail-{id}")>
-                <td colspan="7"><TeamDetail team=team.clone() now manages manages_keys refresh/></td>
+                <td colspan="7">
+                    <TeamDetail team=team.clone() now manages manages_keys members_changed />
+                </td>
             </tr>
         </Show>
     }
@@ -227,7 +331,7 @@ fn TeamDetail(
     now: DateTime<Utc>,
     manages: bool,
     manages_keys: bool,
-    refresh: Callback<()>,
+    members_changed: Callback<()>,
 ) -> impl IntoView {
     let id = team.id;
     let keys = Resource::new(move || id, team_keys);
@@ -242,20 +346,66 @@ fn TeamDetail(
     let keys_href = format!("/dashboard/keys?scope=all&team={}", team.id);
     view! {
         <div class="detail">
-            <p>{if team.description.is_empty() { "No description.".to_owned() } else { team.description.clone() }}</p>
+            <p>
+                {if team.description.is_empty() {
+                    "No description.".to_owned()
+                } else {
+                    team.description.clone()
+                }}
+            </p>
             <dl class="detail-facts">
-                <div><dt>"Monthly spend limit"</dt><dd>{team.limit.map_or_else(|| "No limit".to_owned(), |l| l.to_string())}</dd></div>
-                <div><dt>"Budget used"</dt><dd>{used}</dd></div>
-                <div><dt>"Active keys"</dt><dd>{team.live_keys}</dd></div>
-                <div><dt>"Created"</dt><dd title=exact(team.created_at)>{team.created_at.format("%-d %b %Y").to_string()}</dd></div>
+                <div>
+                    <dt>"Monthly spend limit"</dt>
+                    <dd>{team.limit.map_or_else(|| "No limit".to_owned(), |l| l.to_string())}</dd>
+                </div>
+                <div>
+                    <dt>"Budget used"</dt>
+                    <dd>{used}</dd>
+                </div>
+                <div>
+                    <dt>"Active keys"</dt>
+                    <dd>{team.live_keys}</dd>
+                </div>
+                <div>
+                    <dt>"Created"</dt>
+                    <dd title=exact(
+                        team.created_at,
+                    )>{team.created_at.format("%-d %b %Y").to_string()}</dd>
+                </div>
             </dl>
-            <TeamMembers team=id team_name=team.name.clone() manages on_change=refresh/>
-            <h3 class="detail-title">"API keys"{manages_keys.then(|| view! { " " <a class="detail-link" href=keys_href.clone()>"Manage these keys"</a> })}</h3>
-            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading keys…"</p> }>
+            <TeamMembers team=id team_name=team.name.clone() manages on_change=members_changed />
+            <h3 class="detail-title">
+                "API keys"
+                {manages_keys
+                    .then(|| {
+                        view! {
+                            " "
+                            <a class="detail-link" href=keys_href.clone()>
+                                "Manage these keys"
+                            </a>
+                        }
+                    })}
+            </h3>
+            <Suspense fallback=|| {
+                view! {
+                    <p class="muted" aria-busy="true">
+                        "Loading keys…"
+                    </p>
+                }
+            }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Ok(list) => view! { <KeyList keys=list now=generated owners=true/> }.into_any(),
-                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) => {
+                            view! { <KeyList keys=list now=generated owners=true /> }.into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <p class="alert alert-error" role="alert">
+                                    {e.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>

@@ -14,26 +14,42 @@ pub fn AcceptInvitePage() -> impl IntoView {
     let token = move || params.read().get("token").unwrap_or_default();
     let info = Resource::new(token, invite_details);
     view! {
-        <Title text="Accept your invite"/>
+        <Title text="Accept your invite" />
         <main class="auth-page">
             <div class="auth-card">
-                <Brand/>
-                <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking your invite…"</p> }>
+                <Brand />
+                <Suspense fallback=|| {
+                    view! {
+                        <p class="muted" aria-busy="true">
+                            "Checking your invite…"
+                        </p>
+                    }
+                }>
                     {move || Suspend::new(async move {
                         match info.await {
-                            Ok(i) => view! {
-                                <h1>"Join this gateway"</h1>
-                                <p class="muted">
-                                    {match i.invited_by { Some(by) => format!("{by} invited you"), None => "You are invited".to_owned() }}
-                                    {format!(" as {} ({}).", i.role.label(), i.email)}
-                                </p>
-                                <AcceptForm token=token()/>
-                            }.into_any(),
-                            Err(e) => view! {
-                                <h1>"This invite cannot be used"</h1>
-                                <p class="muted">{e.to_string()}</p>
-                                <a class="btn btn-primary btn-block" href="/login">"Go to sign in"</a>
-                            }.into_any(),
+                            Ok(i) => {
+                                view! {
+                                    <h1>"Join this gateway"</h1>
+                                    <p class="muted">
+                                        {match i.invited_by {
+                                            Some(by) => format!("{by} invited you"),
+                                            None => "You are invited".to_owned(),
+                                        }} {format!(" as {} ({}).", i.role.label(), i.email)}
+                                    </p>
+                                    <AcceptForm token=token() />
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! {
+                                    <h1>"This invite cannot be used"</h1>
+                                    <p class="muted">{e.to_string()}</p>
+                                    <a class="btn btn-primary btn-block" href="/login">
+                                        "Go to sign in"
+                                    </a>
+                                }
+                                    .into_any()
+                            }
                         }
                     })}
                 </Suspense>
@@ -51,11 +67,27 @@ fn AcceptForm(token: String) -> impl IntoView {
     let pending = action.pending();
     view! {
         <ActionForm action=action attr:class="form">
-            <FormAlert message=form_error/>
-            <input type="hidden" name="token" value=token/>
-            <Field label="Your name" name="name" autocomplete="name" required=true autofocus=true maxlength=NAME_MAX error=field("name")/>
-            <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true
-                minlength=PASSWORD_MIN hint="At least 12 characters." error=field("password")/>
+            <FormAlert message=form_error />
+            <input type="hidden" name="token" value=token />
+            <Field
+                label="Your name"
+                name="name"
+                autocomplete="name"
+                required=true
+                autofocus=true
+                maxlength=NAME_MAX
+                error=field("name")
+            />
+            <Field
+                label="Password"
+                name="password"
+                kind="password"
+                autocomplete="new-password"
+                required=true
+                minlength=PASSWORD_MIN
+                hint="At least 12 characters."
+                error=field("password")
+            />
             <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
                 {move || if pending.get() { "Joining…" } else { "Accept invite" }}
             </button>

@@ -1,5 +1,5 @@
-//! Server functions for the Users page and invite acceptance. Bodies are thin: who is asking →
-//! `domain` service → answer.
+//! Server functions for the Users page and invite acceptance. Bodies are thin: who is asking
+//! (`request::signed_in`; anyone, to accept an invite: `request::with_ctx`) → `domain` service.
 
 use crate::error::AppError;
 use domain::dto::InviteInfo;
@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use {
-    crate::request::{self, answer},
+    crate::request,
     domain::Error,
     domain::secret::Secret,
-    domain::service::{invites, session, teams, users},
+    domain::service::{invites, reset, session, teams, users},
 };
 
 /// A new or renewed invite as the inviter sees it: the row, and how the link travels.
@@ -47,67 +47,42 @@ impl InviteOutcome {
     }
 }
 
-/// Who is asking, as a permission actor.
-#[cfg(feature = "ssr")]
-async fn actor() -> Result<domain::Actor, Error> {
-    Ok(request::current_user().await?.actor())
-}
-
 /// One page of users for `query`, with the summary cards.
-#[server(prefix = "/api", endpoint = "list_users", input = Json)]
+#[server(endpoint = "list_users", input = Json)]
 pub async fn list_users(query: UserQuery) -> Result<UserPage, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            users::list(&ctx.db, &actor().await?, &query).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| users::list(&ctx.db, &me.actor(), &query).await).await
 }
 
 /// What an expanded row shows.
-#[server(prefix = "/api", endpoint = "user_detail")]
+#[server(endpoint = "user_detail")]
 pub async fn load_user_detail(id: UserId) -> Result<UserDetail, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            users::detail(&ctx.db, &actor().await?, id).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| users::detail(&ctx.db, &me.actor(), id).await).await
 }
 
 /// The teams a user can be assigned to.
-#[server(prefix = "/api", endpoint = "team_options")]
+#[server(endpoint = "team_options")]
 pub async fn team_options() -> Result<Vec<(TeamId, String)>, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            teams::options(&ctx.db, &actor().await?).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| teams::options(&ctx.db, &me.actor()).await).await
 }
 
 /// Invites someone; answers with the new row and the link to pass on. `team` is the Team
 /// field's value: empty for no team, else a team id.
-#[server(prefix = "/api", endpoint = "invite_user")]
+#[server(endpoint = "invite_user")]
 pub async fn invite_user(
     email: String,
     role: Role,
     team: String,
 ) -> Result<InviteOutcome, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            let team = team_field(&team)?;
-            let input = invites::InviteInput { email, role, team };
-            let me = request::current_user().await?;
-            let invited = invites::invite(&ctx.db, &me.actor(), input).await?;
-            Ok(deliver(&ctx, &me, invited).await)
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| {
+        let input = invites::InviteInput {
+            email,
+            role,
+            team: team_field(&team)?,
+        };
+        let invited = invites::invite(&ctx.db, &me.actor(), input).await?;
+        Ok(deliver(&ctx, &me, invited).await)
+    })
+    .await
 }
 
 /// Emails the invite when a mail server is configured; otherwise (or when sending fails) hands
@@ -151,22 +126,18 @@ async fn deliver(
 }
 
 /// Issues a new invite link for an invited user; the old one stops working.
-#[server(prefix = "/api", endpoint = "resend_invite")]
+#[server(endpoint = "resend_invite")]
 pub async fn resend_invite(id: UserId) -> Result<InviteOutcome, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            let me = request::current_user().await?;
-            let invited = invites::resend(&ctx.db, &me.actor(), id).await?;
-            Ok(deliver(&ctx, &me, invited).await)
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| {
+        let invited = invites::resend(&ctx.db, &me.actor(), id).await?;
+        Ok(deliver(&ctx, &me, invited).await)
+    })
+    .await
 }
 
-/// The Team field's value: empty for no team, else a team id.
+/// A Team field's value: empty for none (or, issuing a key, one's own team), else a team id.
 #[cfg(feature = "ssr")]
-fn team_field(value: &str) -> Result<Option<TeamId>, Error> {
+pub(crate) fn team_field(value: &str) -> Result<Option<TeamId>, Error> {
     match value.trim() {
         "" => Ok(None),
         id => id
@@ -177,109 +148,69 @@ fn team_field(value: &str) -> Result<Option<TeamId>, Error> {
 }
 
 /// Puts a user in another team (`team` empty: in none).
-#[server(prefix = "/api", endpoint = "change_user_team")]
+#[server(endpoint = "change_user_team")]
 pub async fn change_user_team(id: UserId, team: String) -> Result<UserRow, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            teams::assign(&ctx.db, &actor().await?, id, team_field(&team)?).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| {
+        teams::assign(&ctx.db, &me.actor(), id, team_field(&team)?).await
+    })
+    .await
 }
 
 /// Gives a user another role.
-#[server(prefix = "/api", endpoint = "change_user_role")]
+#[server(endpoint = "change_user_role")]
 pub async fn change_user_role(id: UserId, role: Role) -> Result<UserRow, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            users::change_role(&ctx.db, &actor().await?, id, role).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| users::change_role(&ctx.db, &me.actor(), id, role).await)
+        .await
 }
 
 /// Suspends a user: their sessions end and their keys stop working.
-#[server(prefix = "/api", endpoint = "suspend_user")]
+#[server(endpoint = "suspend_user")]
 pub async fn suspend_user(id: UserId) -> Result<UserRow, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            users::suspend(&ctx.db, &actor().await?, id).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| users::suspend(&ctx.db, &me.actor(), id).await).await
 }
 
 /// Lets a suspended user back in.
-#[server(prefix = "/api", endpoint = "reactivate_user")]
+#[server(endpoint = "reactivate_user")]
 pub async fn reactivate_user(id: UserId) -> Result<UserRow, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            users::reactivate(&ctx.db, &actor().await?, id).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| users::reactivate(&ctx.db, &me.actor(), id).await).await
 }
 
 /// Deletes a user (their keys are revoked, their usage history stays).
-#[server(prefix = "/api", endpoint = "delete_user")]
+#[server(endpoint = "delete_user")]
 pub async fn delete_user(id: UserId) -> Result<(), AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            users::delete(&ctx.db, &actor().await?, id).await
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| users::delete(&ctx.db, &me.actor(), id).await).await
 }
 
 /// What the invite page shows; says why when the link no longer works.
-#[server(prefix = "/api", endpoint = "invite_details")]
+#[server(endpoint = "invite_details")]
 pub async fn invite_details(token: String) -> Result<InviteInfo, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            invites::info(&ctx.db, &Secret::new(token)).await
-        }
-        .await,
-    )
+    request::with_ctx(async |ctx| invites::info(&ctx.db, &Secret::new(token)).await).await
 }
 
 /// Accepts an invite, signs the new user in and opens the dashboard.
-#[server(prefix = "/api", endpoint = "accept_invite")]
+#[server(endpoint = "accept_invite")]
 pub async fn accept_invite(token: String, name: String, password: String) -> Result<(), AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            let user = invites::accept(&ctx.db, &Secret::new(token), &name, &Secret::new(password))
-                .await?;
-            let token = session::start(&ctx.db, user.id, ctx.sessions).await?;
-            request::set_session_cookie(&token, &ctx);
-            leptos_axum::redirect("/dashboard");
-            Ok(())
-        }
-        .await,
-    )
+    request::with_ctx(async |ctx| {
+        let user =
+            invites::accept(&ctx.db, &Secret::new(token), &name, &Secret::new(password)).await?;
+        let token = session::start(&ctx.db, user.id, ctx.sessions).await?;
+        request::set_session_cookie(&token, &ctx);
+        leptos_axum::redirect("/dashboard");
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes every user but the signed-in Owner, every team and every key (Owner only; the typed
 /// phrase must match). Answers what was removed.
-#[server(prefix = "/api", endpoint = "reset_access_list")]
+#[server(endpoint = "reset_access_list")]
 pub async fn reset_access_list(confirmation: String) -> Result<String, AppError> {
-    answer(
-        async {
-            let ctx = request::ctx()?;
-            let removed =
-                domain::service::reset::reset_access_list(&ctx.db, &actor().await?, &confirmation)
-                    .await?;
-            Ok(format!(
-                "The access list was deleted: {} users, {} teams and {} keys removed.",
-                removed.users, removed.teams, removed.keys
-            ))
-        }
-        .await,
-    )
+    request::signed_in(async |ctx, me| {
+        let removed = reset::reset_access_list(&ctx.db, &me.actor(), &confirmation).await?;
+        Ok(format!(
+            "The access list was deleted: {} users, {} teams and {} keys removed.",
+            removed.users, removed.teams, removed.keys
+        ))
+    })
+    .await
 }

@@ -74,18 +74,43 @@ pub fn Filters(query: Memo<UserQuery>) -> impl IntoView {
         });
     };
     view! {
-        <form class="filters" method="get" action="/dashboard/configuration/users" role="search" on:submit=on_submit>
-            <input type="search" name="q" class="input" value=current.search.clone() node_ref=search_box
-                placeholder="Search by name or email" aria-label="Search users" on:input=on_search/>
+        <form
+            class="filters"
+            method="get"
+            action="/dashboard/configuration/users"
+            role="search"
+            on:submit=on_submit
+        >
+            <input
+                type="search"
+                name="q"
+                class="input"
+                value=current.search.clone()
+                node_ref=search_box
+                placeholder="Search by name or email"
+                aria-label="Search users"
+                on:input=on_search
+            />
             <select name="role" class="input" aria-label="Role" on:change=on_role>
-                <option value="" selected=current.role.is_none()>"All Roles"</option>
-                {Role::ALL.into_iter().map(|r| view! {
-                    <option value=r.as_str() selected=current.role == Some(r)>{r.label()}</option>
-                }).collect_view()}
+                <option value="" selected=current.role.is_none()>
+                    "All Roles"
+                </option>
+                {Role::ALL
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <option value=r.as_str() selected=current.role == Some(r)>
+                                {r.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
-            <input type="hidden" name="sort" value=current.sort.as_str()/>
-            <input type="hidden" name="dir" value=current.dir.as_str()/>
-            <button type="submit" class="btn btn-ghost">"Search"</button>
+            <input type="hidden" name="sort" value=current.sort.as_str() />
+            <input type="hidden" name="dir" value=current.dir.as_str() />
+            <button type="submit" class="btn btn-ghost">
+                "Search"
+            </button>
         </form>
     }
 }

@@ -99,7 +99,11 @@ pub fn UserRowView(
     let current_role = row.role;
     let name_cell = match row.name.clone() {
         Some(name) => view! { <span class="cell-name">{name}</span> }.into_any(),
-        None => view! { <span class="cell-name muted">{row.email.clone()}</span> <span class="badge badge-pending">"pending"</span> }.into_any(),
+        None => view! {
+            <span class="cell-name muted">{row.email.clone()}</span>
+            <span class="badge badge-pending">"pending"</span>
+        }
+        .into_any(),
     };
     let role_label = row.role.label();
     let role_class = format!("role-badge role-{}", row.role.as_str());
@@ -132,67 +136,221 @@ pub fn UserRowView(
     view! {
         <tr class="row" class:row-busy=busy aria-busy=move || busy().then_some("true")>
             <td class="col-expand">
-                <button type="button" class="icon-btn" aria-label=expand_label aria-expanded=move || expanded.get().to_string()
-                    aria-controls=detail_id.clone() on:click=move |_| expanded.update(|e| *e = !*e)>
-                    <span class="chevron" class:chevron-open=move || expanded.get() aria-hidden="true">"›"</span>
+                <button
+                    type="button"
+                    class="icon-btn"
+                    aria-label=expand_label
+                    aria-expanded=move || expanded.get().to_string()
+                    aria-controls=detail_id.clone()
+                    on:click=move |_| expanded.update(|e| *e = !*e)
+                >
+                    <span
+                        class="chevron"
+                        class:chevron-open=move || expanded.get()
+                        aria-hidden="true"
+                    >
+                        "›"
+                    </span>
                 </button>
             </td>
             <td>{name_cell}</td>
             <td class="cell-email">{row.email.clone()}</td>
             <td>
-                {move || if editing.get() {
-                    view! { <RoleSelect current=current_role on_pick=set_role on_cancel=move || editing.set(false)/> }.into_any()
-                } else {
-                    view! { <span class=role_class.clone()>{role_label}</span> }.into_any()
+                {move || {
+                    if editing.get() {
+                        view! {
+                            <RoleSelect
+                                current=current_role
+                                on_pick=set_role
+                                on_cancel=move || editing.set(false)
+                            />
+                        }
+                            .into_any()
+                    } else {
+                        view! { <span class=role_class.clone()>{role_label}</span> }.into_any()
+                    }
                 }}
             </td>
-            <td><span class=format!("status status-{}", status.as_str())>{status.as_str()}</span></td>
+            <td>
+                <span class=format!("status status-{}", status.as_str())>{status.as_str()}</span>
+            </td>
             <td>{team.unwrap_or_else(|| "—".to_owned())}</td>
-            <td><Ago at=last_active now/></td>
+            <td>
+                <Ago at=last_active now />
+            </td>
             <td class="col-actions">
-                {may.any().then(|| view! {
-                    <details class="row-menu" node_ref=menu
-                        on:keydown=move |ev| { if ev.key() == "Escape" { close_menu(); } }>
-                        <summary class="btn btn-small btn-ghost" aria-label=menu_label.clone()>"Actions"<span aria-hidden="true">" ▾"</span></summary>
-                        <div class="menu">
-                            {may.change_role.then(|| view! {
-                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); editing.set(true); }>"Edit"</button>
-                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); role_dialog.set(true); }>"Change Role"</button>
-                            })}
-                            {may.change_team.then(|| view! {
-                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); team_dialog.set(true); }>"Change Team"</button>
-                            })}
-                            {may.suspend.then(|| view! {
-                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.suspend.dispatch(SuspendUser { id }); }>"Suspend"</button>
-                            })}
-                            {may.reactivate.then(|| view! {
-                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.reactivate.dispatch(ReactivateUser { id }); }>"Reactivate"</button>
-                            })}
-                            {may.resend.then(|| view! {
-                                <button type="button" class="btn btn-small btn-ghost" on:click=move |_| { close_menu(); actions.resend.dispatch(ResendInvite { id }); }>"Resend Invite"</button>
-                            })}
-                            {may.delete.then(|| view! {
-                                <button type="button" class="btn btn-small btn-ghost btn-danger-text" on:click=move |_| { close_menu(); confirm_delete.set(true); }>"Delete"</button>
-                            })}
-                        </div>
-                    </details>
-                })}
-                <ConfirmDialog open=confirm_delete title=Signal::derive(|| "Delete this user?".to_owned())
-                    detail=delete_detail confirm_label="Delete"
-                    on_confirm=Callback::new(move |()| { actions.delete.dispatch(DeleteUser { id }); })/>
-                <Modal open=role_dialog title=Signal::derive({ let email = row.email.clone(); move || format!("Change role of {email}") })>
-                    <ChangeRoleForm current=current_role on_pick=set_role on_cancel=move || role_dialog.set(false)/>
+                {may
+                    .any()
+                    .then(|| {
+                        view! {
+                            <details
+                                class="row-menu"
+                                node_ref=menu
+                                on:keydown=move |ev| {
+                                    if ev.key() == "Escape" {
+                                        close_menu();
+                                    }
+                                }
+                            >
+                                <summary
+                                    class="btn btn-small btn-ghost"
+                                    aria-label=menu_label.clone()
+                                >
+                                    "Actions"
+                                    <span aria-hidden="true">" ▾"</span>
+                                </summary>
+                                <div class="menu">
+                                    {may
+                                        .change_role
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        editing.set(true);
+                                                    }
+                                                >
+                                                    "Edit"
+                                                </button>
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        role_dialog.set(true);
+                                                    }
+                                                >
+                                                    "Change Role"
+                                                </button>
+                                            }
+                                        })}
+                                    {may
+                                        .change_team
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        team_dialog.set(true);
+                                                    }
+                                                >
+                                                    "Change Team"
+                                                </button>
+                                            }
+                                        })}
+                                    {may
+                                        .suspend
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        actions.suspend.dispatch(SuspendUser { id });
+                                                    }
+                                                >
+                                                    "Suspend"
+                                                </button>
+                                            }
+                                        })}
+                                    {may
+                                        .reactivate
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        actions.reactivate.dispatch(ReactivateUser { id });
+                                                    }
+                                                >
+                                                    "Reactivate"
+                                                </button>
+                                            }
+                                        })}
+                                    {may
+                                        .resend
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        actions.resend.dispatch(ResendInvite { id });
+                                                    }
+                                                >
+                                                    "Resend Invite"
+                                                </button>
+                                            }
+                                        })}
+                                    {may
+                                        .delete
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="btn btn-small btn-ghost btn-danger-text"
+                                                    on:click=move |_| {
+                                                        close_menu();
+                                                        confirm_delete.set(true);
+                                                    }
+                                                >
+                                                    "Delete"
+                                                </button>
+                                            }
+                                        })}
+                                </div>
+                            </details>
+                        }
+                    })}
+                <ConfirmDialog
+                    open=confirm_delete
+                    title=Signal::derive(|| "Delete this user?".to_owned())
+                    detail=delete_detail
+                    confirm_label="Delete"
+                    on_confirm=Callback::new(move |()| {
+                        actions.delete.dispatch(DeleteUser { id });
+                    })
+                />
+                <Modal
+                    open=role_dialog
+                    title=Signal::derive({
+                        let email = row.email.clone();
+                        move || format!("Change role of {email}")
+                    })
+                >
+                    <ChangeRoleForm
+                        current=current_role
+                        on_pick=set_role
+                        on_cancel=move || role_dialog.set(false)
+                    />
                 </Modal>
-                <Modal open=team_dialog title=Signal::derive(move || format!("Change team of {}", row.email))>
+                <Modal
+                    open=team_dialog
+                    title=Signal::derive(move || format!("Change team of {}", row.email))
+                >
                     <Show when=move || team_dialog.get()>
-                        <ChangeTeamForm current=current_team on_pick=set_team on_cancel=move || team_dialog.set(false)/>
+                        <ChangeTeamForm
+                            current=current_team
+                            on_pick=set_team
+                            on_cancel=move || team_dialog.set(false)
+                        />
                     </Show>
                 </Modal>
             </td>
         </tr>
         <Show when=move || expanded.get()>
             <tr class="detail-row" id=format!("user-detail-{id}")>
-                <td colspan="8"><Detail id now keys_href=keys_href.clone()/></td>
+                <td colspan="8">
+                    <Detail id now keys_href=keys_href.clone() />
+                </td>
             </tr>
         </Show>
     }
@@ -207,11 +365,32 @@ fn RoleSelect(
     on_cancel: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     view! {
-        <select class="input input-small" aria-label="Role" autofocus
-            on:change=move |ev| { if let Ok(role) = event_target_value(&ev).parse::<Role>() { if role != current { on_pick(role) } else { on_cancel() } } }
-            on:keydown=move |ev| { if ev.key() == "Escape" { on_cancel() } }
-            on:blur=move |_| on_cancel()>
-            {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> }).collect_view()}
+        <select
+            class="input input-small"
+            aria-label="Role"
+            autofocus
+            on:change=move |ev| {
+                if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                    if role != current { on_pick(role) } else { on_cancel() }
+                }
+            }
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    on_cancel()
+                }
+            }
+            on:blur=move |_| on_cancel()
+        >
+            {Role::ALL
+                .into_iter()
+                .map(|r| {
+                    view! {
+                        <option value=r.as_str() selected=r == current>
+                            {r.label()}
+                        </option>
+                    }
+                })
+                .collect_view()}
         </select>
     }
 }
@@ -227,13 +406,39 @@ fn ChangeRoleForm(
     view! {
         <div class="field">
             <label for="change-role-select">"Role"</label>
-            <select id="change-role-select" class="input" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { picked.set(r) } }>
-                {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> }).collect_view()}
+            <select
+                id="change-role-select"
+                class="input"
+                on:change=move |ev| {
+                    if let Ok(r) = event_target_value(&ev).parse() {
+                        picked.set(r)
+                    }
+                }
+            >
+                {Role::ALL
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <option value=r.as_str() selected=r == current>
+                                {r.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
         </div>
         <div class="modal-actions">
-            <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>"Cancel"</button>
-            <button type="button" class="btn btn-primary" disabled=move || picked.get() == current on:click=move |_| on_pick(picked.get())>"Save role"</button>
+            <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>
+                "Cancel"
+            </button>
+            <button
+                type="button"
+                class="btn btn-primary"
+                disabled=move || picked.get() == current
+                on:click=move |_| on_pick(picked.get())
+            >
+                "Save role"
+            </button>
         </div>
     }
 }
@@ -256,23 +461,65 @@ fn ChangeTeamForm(
     view! {
         <div class="field">
             <label for="change-team-select">"Team"</label>
-            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading teams…"</p> }>
-                {move || teams.get().map(|loaded| match loaded {
-                    Ok(options) => view! {
-                        <select id="change-team-select" class="input" on:change=move |ev| picked.set(event_target_value(&ev))>
-                            <option value="" selected=current.is_none()>"No team"</option>
-                            {options.into_iter().map(|(id, name)| view! {
-                                <option value=id.to_string() selected=Some(id) == current>{name}</option>
-                            }).collect_view()}
-                        </select>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                })}
+            <Suspense fallback=|| {
+                view! {
+                    <p class="muted" role="status">
+                        "Loading teams…"
+                    </p>
+                }
+            }>
+                {move || {
+                    teams
+                        .get()
+                        .map(|loaded| match loaded {
+                            Ok(options) => {
+                                view! {
+                                    <select
+                                        id="change-team-select"
+                                        class="input"
+                                        on:change=move |ev| picked.set(event_target_value(&ev))
+                                    >
+                                        <option value="" selected=current.is_none()>
+                                            "No team"
+                                        </option>
+                                        {options
+                                            .into_iter()
+                                            .map(|(id, name)| {
+                                                view! {
+                                                    <option value=id.to_string() selected=Some(id) == current>
+                                                        {name}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! {
+                                    <p class="form-error" role="alert">
+                                        {e.to_string()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
             </Suspense>
         </div>
         <div class="modal-actions">
-            <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>"Cancel"</button>
-            <button type="button" class="btn btn-primary" disabled=unchanged on:click=move |_| on_pick(picked.get())>"Save team"</button>
+            <button type="button" class="btn btn-ghost" on:click=move |_| on_cancel()>
+                "Cancel"
+            </button>
+            <button
+                type="button"
+                class="btn btn-primary"
+                disabled=unchanged
+                on:click=move |_| on_pick(picked.get())
+            >
+                "Save team"
+            </button>
         </div>
     }
 }
@@ -283,11 +530,26 @@ fn Detail(id: domain::UserId, now: DateTime<Utc>, keys_href: Option<String>) -> 
     let keys_href = StoredValue::new(keys_href);
     let detail = Resource::new(move || id, load_user_detail);
     view! {
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading details…"</p> }>
+        <Suspense fallback=|| {
+            view! {
+                <p class="muted" aria-busy="true">
+                    "Loading details…"
+                </p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <DetailBody d now keys_href=keys_href.get_value()/> }.into_any(),
-                    Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(d) => {
+                        view! { <DetailBody d now keys_href=keys_href.get_value() /> }.into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <p class="field-error" role="alert">
+                                {e.to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -300,13 +562,40 @@ fn DetailBody(d: UserDetail, now: DateTime<Utc>, keys_href: Option<String>) -> i
     view! {
         <div class="detail">
             <dl class="detail-facts">
-                <div><dt>"Requests this month"</dt><dd>{d.requests_this_month}</dd></div>
-                <div><dt>"Requests, all time"</dt><dd>{d.requests_all_time}</dd></div>
-                <div><dt>"Joined"</dt><dd><Ago at=d.joined_at now never="Not yet (invited)"/></dd></div>
-                <div><dt>"Last active"</dt><dd><Ago at=d.last_active_at now/></dd></div>
+                <div>
+                    <dt>"Requests this month"</dt>
+                    <dd>{d.requests_this_month}</dd>
+                </div>
+                <div>
+                    <dt>"Requests, all time"</dt>
+                    <dd>{d.requests_all_time}</dd>
+                </div>
+                <div>
+                    <dt>"Joined"</dt>
+                    <dd>
+                        <Ago at=d.joined_at now never="Not yet (invited)" />
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Last active"</dt>
+                    <dd>
+                        <Ago at=d.last_active_at now />
+                    </dd>
+                </div>
             </dl>
-            <h3 class="detail-title">"API keys"{keys_href.map(|href| view! { " " <a class="detail-link" href=href>"Manage these keys"</a> })}</h3>
-            <KeyList keys now/>
+            <h3 class="detail-title">
+                "API keys"
+                {keys_href
+                    .map(|href| {
+                        view! {
+                            " "
+                            <a class="detail-link" href=href>
+                                "Manage these keys"
+                            </a>
+                        }
+                    })}
+            </h3>
+            <KeyList keys now />
         </div>
     }
 }
