@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+# Checks scripts/test.sh runs: unused dependencies, and the formatting of `view!` macros.
+CARGO_MACHETE_VERSION=0.9.2
+LEPTOSFMT_VERSION=0.1.33
 say() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -34,6 +37,15 @@ fi
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 16 minutes on 2 cores, once per machine)"
   cargo install cargo-leptos@"$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+if [ "$(cargo machete --version 2>/dev/null)" != "$CARGO_MACHETE_VERSION" ]; then
+  say "installing cargo-machete $CARGO_MACHETE_VERSION (about 2 minutes)"
+  cargo install cargo-machete@"$CARGO_MACHETE_VERSION" --locked --force
+fi
+if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
+  say "installing leptosfmt $LEPTOSFMT_VERSION"
+  cargo install leptosfmt@"$LEPTOSFMT_VERSION" --locked --force
 fi
 
 # The wasm-bindgen command must be exactly the library's version, which Cargo.lock pins.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs every check and test: formatting, clippy, unit and
+# Installs what is missing, then runs every check and test: formatting (rustfmt, and leptosfmt
+# for `view!` markup), unused dependencies (cargo-machete), clippy, unit and
 # integration tests on SQLite and on a throwaway PostgreSQL, HTTP-level tests of the router, and
 # Playwright end-to-end tests against the release binary in Chromium.
 set -euo pipefail
@@ -10,6 +11,11 @@ say() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
 
 say "formatting"
 cargo fmt --all -- --check
+# The markup inside `view!` macros, which rustfmt leaves alone (settings in leptosfmt.toml).
+leptosfmt --check app/src
+
+say "unused dependencies"
+cargo machete
 
 say "release build (server and WebAssembly)"
 cargo leptos build --release

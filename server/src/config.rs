@@ -1,7 +1,31 @@
-//! Settings, each from an environment variable or the matching flag.
+//! Settings, each from an environment variable or the matching flag; the Leptos runtime options
+//! (output name, site layout, address, environment) come from `Leptos.toml`, which the listen
+//! address and site root override.
 
 use clap::Args;
+use leptos::config::{ConfFile, LeptosOptions};
 use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+/// `Leptos.toml` at the workspace root, embedded so the binary reads the same options from any
+/// working directory.
+const LEPTOS_TOML: &str = include_str!("../../Leptos.toml");
+
+/// The Leptos runtime options of `Leptos.toml`, before [`Config`] overrides the address and the
+/// site root.
+///
+/// # Panics
+/// When the embedded file is not valid (`config::tests` check it).
+pub fn leptos_toml() -> &'static LeptosOptions {
+    static OPTIONS: OnceLock<LeptosOptions> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        parse_leptos_toml(LEPTOS_TOML).unwrap_or_else(|e| panic!("Leptos.toml: {e}"))
+    })
+}
+
+fn parse_leptos_toml(text: &str) -> Result<LeptosOptions, toml::de::Error> {
+    toml::from_str::<ConfFile>(text).map(|file| file.leptos_options)
+}
 
 /// How this server runs. Every field is documented in the README's configuration table.
 #[derive(Debug, Clone, Args)]
@@ -14,12 +38,17 @@ pub struct Config {
     )]
     pub database_url: String,
 
-    /// Address and port to listen on.
-    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:3000")]
+    /// Address and port to listen on (default: `site-addr` in Leptos.toml).
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value_t = leptos_toml().site_addr)]
     pub listen: SocketAddr,
 
-    /// Directory holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).
-    #[arg(long, env = "TOLLGATE_SITE_ROOT", default_value = "target/site")]
+    /// Directory holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS)
+    /// (default: `site-root` in Leptos.toml).
+    #[arg(
+        long,
+        env = "TOLLGATE_SITE_ROOT",
+        default_value_t = leptos_toml().site_root.to_string()
+    )]
     pub site_root: String,
 
     /// The URL people reach this server at; used in links (setup, invites), to keep the page
@@ -89,6 +118,15 @@ impl Config {
         })
     }
 
+    /// The Leptos options this server runs with: `Leptos.toml`'s, with this listen address and
+    /// site root.
+    pub fn leptos_options(&self) -> LeptosOptions {
+        let mut options = leptos_toml().clone();
+        options.site_addr = self.listen;
+        options.site_root = self.site_root.as_str().into();
+        options
+    }
+
     pub fn session_policy(&self) -> domain::service::session::SessionPolicy {
         domain::service::session::SessionPolicy {
             idle: chrono::Duration::minutes(self.session_idle_minutes.max(1)),
@@ -101,6 +139,7 @@ impl Config {
 mod tests {
     use super::*;
     use clap::Parser;
+    use leptos::config::Env;
 
     #[derive(Parser)]
     struct Flags {
@@ -119,5 +158,90 @@ mod tests {
         assert!(some.trusted_proxies.contains("fd00::1".parse().unwrap()));
         assert!(!some.trusted_proxies.contains("192.0.2.1".parse().unwrap()));
         assert!(Flags::try_parse_from(["tollgate", "--trusted-proxies", "proxy.local"]).is_err());
+    }
+
+    #[test]
+    fn leptos_toml_keeps_the_defaults() {
+        let file = leptos_toml();
+        assert_eq!(&*file.output_name, "tollgate");
+        assert_eq!(&*file.site_pkg_dir, "pkg");
+        assert_eq!(file.env, Env::PROD);
+        let config = Flags::try_parse_from(["tollgate"]).unwrap().config;
+        if std::env::var_os("TOLLGATE_LISTEN").is_none() {
+            assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
+        }
+        if std::env::var_os("TOLLGATE_SITE_ROOT").is_none() {
+            assert_eq!(config.site_root, "target/site");
+        }
+        let flags = [
+            "tollgate",
+            "--listen",
+            "0.0.0.0:8080",
+            "--site-root",
+            "/srv/site",
+        ];
+        let options = Flags::try_parse_from(flags)
+            .unwrap()
+            .config
+            .leptos_options();
+        assert_eq!(options.site_addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(&*options.site_root, "/srv/site");
+        assert_eq!(&*options.output_name, "tollgate");
+        assert_eq!(options.env, Env::PROD);
+    }
+
+    /// cargo-leptos builds from Cargo.toml's `[[workspace.metadata.leptos]]` and never reads
+    /// Leptos.toml: what both hold must agree, or the server looks for files the build did not
+    /// write (or listens where `cargo leptos serve` does not look).
+    #[test]
+    fn cargo_metadata_agrees_with_leptos_toml() {
+        let cargo: toml::Table = toml::from_str(include_str!("../../Cargo.toml")).unwrap();
+        let projects = cargo["workspace"]["metadata"]["leptos"].as_array().unwrap();
+        let build = projects
+            .iter()
+            .find(|p| p["bin-package"].as_str() == Some("tollgate"))
+            .expect("a [[workspace.metadata.leptos]] project for the tollgate package");
+        let file: toml::Table = toml::from_str(LEPTOS_TOML).unwrap();
+        let runtime = file["leptos-options"].as_table().unwrap();
+        for (in_cargo, in_leptos) in [
+            ("name", "output-name"),
+            ("site-root", "site-root"),
+            ("site-pkg-dir", "site-pkg-dir"),
+            ("site-addr", "site-addr"),
+            ("reload-port", "reload-port"),
+        ] {
+            assert_eq!(
+                build.get(in_cargo),
+                runtime.get(in_leptos),
+                "Cargo.toml's `{in_cargo}` and Leptos.toml's `{in_leptos}` disagree"
+            );
+        }
+        assert_eq!(build["bin-target"].as_str(), Some("tollgate"));
+        // serde ignores keys it does not know: a misspelt one would silently fall back to a
+        // default.
+        let known = [
+            "output-name",
+            "site-root",
+            "site-pkg-dir",
+            "env",
+            "site-addr",
+            "reload-port",
+            "reload-external-port",
+            "reload-ws-protocol",
+            "not-found-path",
+            "hash-file",
+            "hash-files",
+            "server-fn-prefix",
+            "disable-server-fn-hash",
+            "server-fn-mod-path",
+        ];
+        for key in runtime.keys() {
+            assert!(
+                known.contains(&key.as_str()),
+                "Leptos.toml: unknown key `{key}`"
+            );
+        }
+        assert_eq!(file.keys().collect::<Vec<_>>(), ["leptos-options"]);
+        parse_leptos_toml(LEPTOS_TOML).unwrap();
     }
 }

@@ -1,16 +1,17 @@
 //! The Tollgate server: configuration, command line, router, security layers and start-up.
-//! `main.rs` only parses the command line and calls into here, so tests can build the same
-//! router the binary serves.
+//! `main.rs` only parses the command line and calls into here, so tests — and the benchmarks,
+//! a binary of their own (`src/bin/tollgate-bench/`) — can build the same router the binary
+//! serves.
 // The dashboard's view types nest deeply; the router that serves them needs the headroom.
 #![recursion_limit = "512"]
 
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod health;
+pub mod logging;
 pub mod mail;
 pub mod router;
 pub mod security;
 pub mod serve;
-pub mod stub_upstream;
+pub mod startup_error;

@@ -1,8 +1,8 @@
 //! Invite emails over SMTP (lettre), when `TOLLGATE_SMTP_URL` is set. The server functions see
 //! only `app::context::Mailer`; this is its one implementation.
 
-use crate::cli::CliError;
 use crate::config::Config;
+use crate::startup_error::StartupError;
 use app::context::{InviteMail, Mailer, SendResult};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -34,19 +34,19 @@ impl SmtpMailer {
     /// The mailer the configuration asks for; `None` when no mail server is set.
     ///
     /// # Errors
-    /// [`CliError::Mail`] when the URL or the From address cannot be used.
-    pub fn from_config(config: &Config) -> Result<Option<Self>, CliError> {
+    /// [`StartupError::Mail`] when the URL or the From address cannot be used.
+    pub fn from_config(config: &Config) -> Result<Option<Self>, StartupError> {
         let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
             return Ok(None);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.trim())
-            .map_err(|e| CliError::Mail(format!("TOLLGATE_SMTP_URL: {e}")))?
+            .map_err(|e| StartupError::Mail(format!("TOLLGATE_SMTP_URL: {e}")))?
             .timeout(Some(SEND_TIMEOUT))
             .build();
         let from = config
             .smtp_from()
             .parse::<Mailbox>()
-            .map_err(|e| CliError::Mail(format!("TOLLGATE_SMTP_FROM: {e}")))?;
+            .map_err(|e| StartupError::Mail(format!("TOLLGATE_SMTP_FROM: {e}")))?;
         Ok(Some(Self { transport, from }))
     }
 

@@ -1,17 +1,13 @@
 //! `tollgate`: the access console and gateway server. See `tollgate --help`.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use tollgate::cli::Cli;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .init();
+    let _log = tollgate::logging::init(std::io::stdout(), std::io::stdout().is_terminal());
     match cli.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

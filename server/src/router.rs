@@ -1,5 +1,5 @@
-//! The HTTP surface: Leptos pages and server functions, static files, `/healthz`, and the
-//! security layers around them. `app()` builds it for the binary and for tests alike.
+//! The HTTP surface: Leptos pages and server functions, static files, `/healthz`, the security
+//! layers around them and the request log. `app()` builds it for the binary and for tests alike.
 
 use crate::gateway::{self, GatewayState};
 use crate::health;
@@ -79,6 +79,8 @@ pub fn app(state: AppState) -> Router {
             https,
             security::strict_transport,
         ))
+        // Outermost: one line per request, pages and API alike, with the status that went out.
+        .layer(crate::logging::request_log())
 }
 
 /// A dashboard write may have suspended someone, revoked a key or changed a limit: before the

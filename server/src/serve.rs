@@ -1,15 +1,14 @@
 //! Start-up: open and migrate the database, print the setup link on first start, serve.
 
-use crate::cli::CliError;
 use crate::config::Config;
 use crate::gateway::GatewayState;
 use crate::gateway::catalog::Catalog;
 use crate::router::{self, AppState};
+use crate::startup_error::StartupError;
 use app::context::ServerContext;
 use domain::db::DatabaseConnection;
 use domain::service::ledger::Ledger;
 use domain::service::{leases, ledger, session, setup, sign_in};
-use leptos::config::{Env, LeptosOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,21 +17,23 @@ use std::time::Duration;
 /// migrates it.
 ///
 /// # Errors
-/// [`CliError`] when the directory, the connection or a migration fails.
-pub async fn open_database(config: &Config) -> Result<DatabaseConnection, CliError> {
+/// [`StartupError`] when the directory, the connection or a migration fails.
+pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartupError> {
     if let Some(dir) = sqlite_dir(&config.database_url) {
-        std::fs::create_dir_all(&dir).map_err(|source| CliError::DataDir {
+        std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir {
             path: dir.clone(),
             source,
         })?;
     }
     let db = domain::db::connect(&config.database_url)
         .await
-        .map_err(|source| CliError::Database {
+        .map_err(|source| StartupError::Database {
             url: redact(&config.database_url),
             source,
         })?;
-    domain::db::migrate(&db).await.map_err(CliError::Migrate)?;
+    domain::db::migrate(&db)
+        .await
+        .map_err(StartupError::Migrate)?;
     Ok(db)
 }
 
@@ -55,12 +56,12 @@ fn sqlite_dir(url: &str) -> Option<String> {
 /// The gateway's ledger for this configuration: journaled on SQLite.
 ///
 /// # Errors
-/// [`CliError::Journal`] when the journal cannot be opened or replayed.
-pub async fn ledger(config: &Config, db: DatabaseConnection) -> Result<Ledger, CliError> {
+/// [`StartupError::Journal`] when the journal cannot be opened or replayed.
+pub async fn ledger(config: &Config, db: DatabaseConnection) -> Result<Ledger, StartupError> {
     match journal_path(&config.database_url) {
         Some(path) => Ledger::start_journaled(db, &path)
             .await
-            .map_err(|_| CliError::Journal {
+            .map_err(|_| StartupError::Journal {
                 path: path.display().to_string(),
             }),
         None => Ok(Ledger::start(db)),
@@ -88,23 +89,12 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The Leptos settings for this server.
-pub fn leptos_options(config: &Config) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("tollgate"))
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(config.listen)
-        .env(Env::PROD)
-        .build()
-}
-
 /// The router state for this configuration and database. Starts the gateway's ledger (replaying
 /// a SQLite journal a killed process left) and access watch: call inside the runtime.
 ///
 /// # Errors
-/// [`CliError`] when the providers file, the mail settings or the journal cannot be used.
-pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, CliError> {
+/// [`StartupError`] when the providers file, the mail settings or the journal cannot be used.
+pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let catalog = match &config.providers {
         Some(path) => Catalog::load(path)?,
         None => Catalog::default(),
@@ -112,7 +102,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
     let mailer = crate::mail::SmtpMailer::from_config(config)?
         .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
     Ok(AppState {
-        leptos_options: leptos_options(config),
+        leptos_options: config.leptos_options(),
         server: ServerContext {
             db: db.clone(),
             sessions: config.session_policy(),
@@ -134,11 +124,11 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
 /// Serves until Ctrl-C or SIGTERM.
 ///
 /// # Errors
-/// [`CliError`] when the database or the listen address cannot be used.
-pub async fn serve(config: Config) -> Result<(), CliError> {
+/// [`StartupError`] when the database or the listen address cannot be used.
+pub async fn serve(config: Config) -> Result<(), StartupError> {
     let db = open_database(&config).await?;
     let state = app_state(&config, db.clone()).await?;
-    if let Some(token) = setup::issue_token(&db).await.map_err(CliError::Setup)? {
+    if let Some(token) = setup::issue_token(&db).await.map_err(StartupError::Setup)? {
         // The link holds a one-time token that makes its holder the Owner: it goes to the
         // operator's terminal once, never into the log (which may be shipped and kept).
         let link = format!("{}/setup?token={}", config.public_url(), token.expose());
@@ -153,7 +143,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let app = router::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| CliError::Listen {
+        .map_err(|source| StartupError::Listen {
             addr: config.listen.to_string(),
             source,
         })?;
@@ -168,7 +158,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|source| CliError::Listen {
+    .map_err(|source| StartupError::Listen {
         addr: config.listen.to_string(),
         source,
     })?;

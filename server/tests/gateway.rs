@@ -3,8 +3,11 @@
 //! (including 200 concurrent requests), upstream failures, clients that leave before the end
 //! (charged all the same), and requests whose worst case must bound what the upstream bills.
 
-mod support;
-
+use crate::stub_upstream::{StubBehaviour, StubUsage};
+use crate::support::gateway::{
+    Gateway, MODEL, UPSTREAM_KEY, VISION_ENTRY, VISION_MODEL, assert_admitted_exactly_the_budget,
+    chat_at_once, hello, team_month,
+};
 use chrono::Utc;
 use domain::entity::{api_key, usage_user_month};
 use domain::service::leases;
@@ -14,11 +17,6 @@ use futures_util::StreamExt;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use std::time::Duration;
-use support::gateway::{
-    Gateway, MODEL, UPSTREAM_KEY, VISION_ENTRY, VISION_MODEL, assert_admitted_exactly_the_budget,
-    chat_at_once, hello, team_month,
-};
-use tollgate::stub_upstream::{StubBehaviour, StubUsage};
 
 /// The team's month once the ledger has written what it holds behind.
 async fn month(gw: &Gateway, team: TeamId) -> (i64, i64, i64) {

@@ -2,10 +2,8 @@
 //! end-to-end packages) lists models, gets the stub's answer, streams it, gets the 402 past the
 //! team's cap as an `APIError`, and a wrong key as `AuthenticationError`.
 
-mod support;
-
-use support::gateway::{Gateway, MODEL};
-use tollgate::stub_upstream::{StubBehaviour, StubUsage};
+use crate::stub_upstream::{StubBehaviour, StubUsage};
+use crate::support::gateway::{Gateway, MODEL};
 
 #[tokio::test]
 async fn the_official_openai_sdk_works_against_the_gateway() {

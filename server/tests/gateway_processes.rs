@@ -3,8 +3,11 @@
 //! settlements are journaled before the answer, and the counters after a restart (which
 //! replays the journal) include every request a client got an answer for.
 
-mod support;
-
+use crate::stub_upstream::{self, StubBehaviour, StubControl, StubUsage};
+use crate::support::gateway::{
+    UPSTREAM_KEY, assert_admitted_exactly_the_budget, chat_at_once, chat_status, providers_toml,
+    team_month,
+};
 use domain::TeamId;
 use domain::db::{self, DatabaseConnection};
 use domain::secret::Secret;
@@ -12,17 +15,12 @@ use domain::service::leases;
 use sea_orm::ConnectionTrait;
 use std::path::PathBuf;
 use std::time::Duration;
-use support::gateway::{
-    UPSTREAM_KEY, assert_admitted_exactly_the_budget, chat_at_once, chat_status, providers_toml,
-    team_month,
-};
 use tokio::process::{Child, Command};
-use tollgate::stub_upstream::{self, StubBehaviour, StubControl, StubUsage};
 
 /// Migrates, then adds an Owner, a team limited to `limit` dollars and a key in it.
 async fn prepare(db: &DatabaseConnection, limit: &str) -> (TeamId, String) {
     db::migrate(db).await.unwrap();
-    tollgate::bench::gateway::prepare(db, limit).await.unwrap()
+    crate::fixture::prepare(db, limit).await.unwrap()
 }
 
 fn temp(name: &str) -> PathBuf {

@@ -1,12 +1,10 @@
 //! HTTP-level tests of the router the binary serves: sessions, status codes, the origin check,
 //! security headers and the health check. Requests go through `tollgate::router::app` in-process.
 
-mod support;
-
+use crate::support::{PASSWORD, TestServer, text};
 use axum::body::Body;
 use domain::service::setup;
 use http::{Request, StatusCode, header};
-use support::{PASSWORD, TestServer, text};
 
 const EMAIL: &str = "ada@example.com";
 

@@ -2,12 +2,10 @@
 //! SMTP server on loopback) and the link in the mail works; when the server cannot be reached,
 //! the invite still stands and the inviter gets the link to pass on.
 
-mod support;
-
+use crate::support::smtp::SmtpStub;
+use crate::support::{PASSWORD, TestServer};
 use http::StatusCode;
 use std::time::Duration;
-use support::smtp::SmtpStub;
-use support::{PASSWORD, TestServer};
 
 const PUBLIC_URL: &str = "http://gateway.test:8080";
 
@@ -121,7 +119,7 @@ async fn bad_mail_settings_stop_start_up_with_a_message() {
             "TOLLGATE_SMTP_FROM",
         ),
     ] {
-        let config = support::config("sqlite::memory:", &args);
+        let config = crate::support::config("sqlite::memory:", &args);
         let Err(err) = tollgate::serve::app_state(&config, server.db.clone()).await else {
             panic!("{args:?} should stop start-up");
         };

@@ -2,14 +2,12 @@
 //! refusals are 403 with a message and change nothing; a secret appears only in the answer that
 //! issued it.
 
-mod support;
-
+use crate::support::TestServer;
 use chrono::Utc;
 use domain::entity::{api_key, team, user};
 use domain::{Role, TeamId, UserId};
 use http::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
-use support::TestServer;
 
 async fn add_team(server: &TestServer, name: &str) -> TeamId {
     let t = team::ActiveModel {
@@ -166,7 +164,7 @@ async fn keys_are_issued_and_revoked_exactly_as_the_roles_allow() {
 /// (Members use keys only within their own team), and as a Viewer none of their keys work.
 #[tokio::test]
 async fn a_demoted_admins_key_is_refused_on_the_very_next_request() {
-    use support::gateway::{Gateway, hello};
+    use crate::support::gateway::{Gateway, hello};
     let gw = Gateway::start().await;
     let (admin_id, admin) = gw
         .server

@@ -1,13 +1,11 @@
 //! HTTP-level role tests of the teams server functions, called directly: Owners and Admins
 //! manage teams; Members and Viewers only read, and a refusal is a 403 that changes nothing.
 
-mod support;
-
+use crate::support::TestServer;
 use domain::Role;
 use domain::entity::{team, user};
 use http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
-use support::TestServer;
 
 #[tokio::test]
 async fn teams_are_managed_only_by_owners_and_admins() {

@@ -2,13 +2,11 @@
 //! through the UI) and is allowed or refused exactly as DESIGN.md §1 says. A refusal is a 403
 //! with a message, and nothing changes.
 
-mod support;
-
+use crate::support::{PASSWORD, TestServer};
 use domain::secret::Secret;
 use domain::service::invites;
 use domain::{Actor, Role, Status, UserId};
 use http::StatusCode;
-use support::{PASSWORD, TestServer};
 
 struct World {
     server: TestServer,

@@ -2,6 +2,7 @@
 //! loopback port, and people with keys in teams with limits.
 
 use super::TestServer;
+use crate::stub_upstream::{self, StubControl};
 use chrono::Utc;
 use domain::db::DatabaseConnection;
 use domain::entity::usage_team_month;
@@ -13,7 +14,6 @@ use domain::{Actor, Role, Status, TeamId, UserId};
 use sea_orm::EntityTrait;
 use std::sync::Arc;
 use tollgate::gateway::catalog::Catalog;
-use tollgate::stub_upstream::{self, StubControl};
 
 /// The upstream key the providers file names; the stub sees it, clients never do.
 pub const UPSTREAM_KEY: &str = "sk-stub-upstream-secret";
@@ -53,11 +53,7 @@ max_output_tokens = 1000
     )
 }
 
-pub fn catalog(stub: &StubControl, timeout_seconds: u64) -> Catalog {
-    catalog_with(stub, timeout_seconds, "")
-}
-
-/// [`catalog`] with more `[[models]]` entries.
+/// The catalog of [`providers_toml`] for `stub`, with more `[[models]]` entries.
 pub fn catalog_with(stub: &StubControl, timeout_seconds: u64, more: &str) -> Catalog {
     Catalog::parse(
         "providers.toml",

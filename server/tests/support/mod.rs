@@ -1,6 +1,5 @@
 //! What the server's HTTP tests share: a configuration, a fresh SQLite file (optionally with the
 //! first Owner), requests through the exact router the binary serves, and cleanup.
-#![allow(dead_code)] // Each test file is its own crate and uses part of this.
 
 pub mod gateway;
 pub mod smtp;
@@ -42,7 +41,6 @@ pub fn config(database_url: &str, extra: &[&str]) -> Config {
 pub struct TestServer {
     pub app: Router,
     pub db: DatabaseConnection,
-    pub config: Config,
     path: PathBuf,
 }
 
@@ -70,12 +68,7 @@ impl TestServer {
             .expect("app state");
         adjust(&mut state);
         let app = tollgate::router::app(state);
-        TestServer {
-            app,
-            db,
-            config,
-            path,
-        }
+        TestServer { app, db, path }
     }
 
     /// With the first Owner created through setup, password [`PASSWORD`].

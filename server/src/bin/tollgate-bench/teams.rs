@@ -1,13 +1,13 @@
-//! `tollgate bench-teams`: times one teams-list call (search + sort + one page + the four cards)
+//! `tollgate-bench teams`: times one teams-list call (search + sort + one page + the four cards)
 //! per query shape and prints p50/p95/p99. Seeds first when the database holds fewer teams than
 //! asked — teams, users, this month's usage through the metering service — and gives every
 //! team eleven earlier months of usage too, so the month aggregates the list reads hold a year.
 
-use crate::cli::CliError;
 use domain::list_query::SortDir;
 use domain::service::{seed, teams};
 use domain::teams::{TeamQuery, TeamSort};
 use std::time::Instant;
+use tollgate::startup_error::StartupError;
 
 fn shapes() -> Vec<(&'static str, TeamQuery)> {
     let q = TeamQuery::default;
@@ -62,24 +62,27 @@ fn shapes() -> Vec<(&'static str, TeamQuery)> {
 /// Seeds if needed, then measures every shape `iterations` times after a warm-up.
 ///
 /// # Errors
-/// [`CliError`] when the database cannot be used.
+/// [`StartupError`] when the database cannot be used.
 pub async fn bench_teams(
-    config: &crate::config::Config,
+    config: &tollgate::config::Config,
     teams_wanted: u64,
     users: u64,
     iterations: usize,
-) -> Result<(), CliError> {
-    let db = crate::serve::open_database(config).await?;
-    let owner = super::reader();
-    let have = teams::summary(&db).await.map_err(CliError::Setup)?.teams;
+) -> Result<(), StartupError> {
+    let db = tollgate::serve::open_database(config).await?;
+    let owner = crate::reader();
+    let have = teams::summary(&db)
+        .await
+        .map_err(StartupError::Setup)?
+        .teams;
     if have < teams_wanted {
         let started = Instant::now();
         let seeded = seed::seed(&db, users, teams_wanted - have)
             .await
-            .map_err(CliError::Setup)?;
+            .map_err(StartupError::Setup)?;
         let history = seed::earlier_months(&db, 11)
             .await
-            .map_err(CliError::Setup)?;
+            .map_err(StartupError::Setup)?;
         println!(
             "seeded {users} users, {} teams and {history} earlier team-months in {:.1} s \
              (Owner {}, password {})",
@@ -89,8 +92,8 @@ pub async fn bench_teams(
             seeded.owner_password.expose()
         );
     }
-    let backend = super::prepare(config, &db).await?;
-    let summary = teams::summary(&db).await.map_err(CliError::Setup)?;
+    let backend = crate::settle(config, &db).await?;
+    let summary = teams::summary(&db).await.map_err(StartupError::Setup)?;
     println!(
         "teams list on {backend}: {} teams, {} members, {iterations} calls per shape, ms (server side)",
         summary.teams, summary.members
@@ -106,13 +109,13 @@ pub async fn bench_teams(
             let started = Instant::now();
             let page = teams::list(&db, &owner, &query)
                 .await
-                .map_err(CliError::Setup)?;
+                .map_err(StartupError::Setup)?;
             if i >= 5 {
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             rows = page.matching;
         }
-        let pct = super::percentiles(times);
+        let pct = crate::percentiles(times);
         println!(
             "{name:<46} {:>8.2} {:>8.2} {:>8.2} {rows:>8}",
             pct(0.50),

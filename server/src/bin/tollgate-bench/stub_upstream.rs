@@ -2,6 +2,8 @@
 //! benchmark send real HTTP to it instead of to the internet. What it answers — usage, latency,
 //! failures, streaming — is set through [`StubControl`], and it remembers the last request it
 //! received so tests can check what the gateway forwarded.
+//!
+//! Part of `tollgate-bench`, never of the served binary; `server/tests` include this file by path.
 
 use axum::Json;
 use axum::Router;

@@ -1,81 +1,27 @@
-//! `tollgate bench-gateway`: the latency the gateway adds. Starts the stub upstream and the
+//! `tollgate-bench gateway`: the latency the gateway adds. Starts the stub upstream and the
 //! gateway (the same router the binary serves) on loopback, sends chat requests on a fixed
 //! schedule — first straight to the stub, then through the gateway with a key in a team with a
 //! limit, so every request is authenticated, reserved, forwarded, settled and metered — and
 //! prints p50/p95/p99 of both and their difference.
 
-use crate::cli::CliError;
-use crate::gateway::catalog::Catalog;
+use crate::fixture::prepare;
 use crate::stub_upstream;
-use domain::db::DatabaseConnection;
-use domain::secret::Secret;
-use domain::service::{keys, setup, teams};
-use domain::teams::TeamInput;
-use domain::{Actor, Role, Status, TeamId};
 use std::time::{Duration, Instant};
-
-/// On an empty database: the first Owner, a team "Research" limited to `limit` dollars and a
-/// key in it. Answers the team and the key's secret.
-///
-/// # Errors
-/// [`CliError::Setup`] when the database already has users or cannot be written.
-pub async fn prepare(db: &DatabaseConnection, limit: &str) -> Result<(TeamId, String), CliError> {
-    let token = setup::issue_token(db)
-        .await
-        .map_err(CliError::Setup)?
-        .ok_or_else(|| {
-            CliError::Setup(domain::Error::Conflict(
-                "The benchmark needs an empty scratch database.".into(),
-            ))
-        })?;
-    let owner = setup::FirstOwner {
-        name: "Bench Owner".into(),
-        email: "bench@example.com".into(),
-        password: Secret::random(),
-    };
-    let owner = setup::complete(db, &token, owner)
-        .await
-        .map_err(CliError::Setup)?;
-    let actor = Actor {
-        id: owner.id,
-        role: Role::Owner,
-        status: Status::Active,
-    };
-    let input = TeamInput {
-        name: "Research".into(),
-        description: String::new(),
-        limit: limit.into(),
-    };
-    let team = teams::create(db, &actor, &input)
-        .await
-        .map_err(CliError::Setup)?
-        .id;
-    let key = keys::issue(
-        db,
-        &actor,
-        keys::IssueInput {
-            name: "bench".into(),
-            team: Some(team),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(CliError::Setup)?;
-    Ok((team, key.secret))
-}
+use tollgate::gateway::catalog::Catalog;
+use tollgate::startup_error::StartupError;
 
 /// Runs the benchmark.
 ///
 /// # Errors
-/// [`CliError`] when the database, the stub or the gateway cannot be started.
+/// [`StartupError`] when the database, the stub or the gateway cannot be started.
 pub async fn bench_gateway(
-    config: &crate::config::Config,
+    config: &tollgate::config::Config,
     rate: u64,
     seconds: u64,
-) -> Result<(), CliError> {
-    let db = crate::serve::open_database(config).await?;
+) -> Result<(), StartupError> {
+    let db = tollgate::serve::open_database(config).await?;
     let (_, key) = prepare(&db, "1000000").await?;
-    let listen_error = |source| CliError::Listen {
+    let listen_error = |source| StartupError::Listen {
         addr: "127.0.0.1:0".into(),
         source,
     };
@@ -88,13 +34,13 @@ pub async fn bench_gateway(
     );
     let catalog = Catalog::parse("bench providers", &providers, |_| None)?;
     // As `tollgate serve` runs it (journaled on SQLite), in front of the stub.
-    let mut state = crate::serve::app_state(config, db.clone()).await?;
+    let mut state = tollgate::serve::app_state(config, db.clone()).await?;
     state.gateway.catalog = std::sync::Arc::new(catalog);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(listen_error)?;
     let gateway = listener.local_addr().map_err(listen_error)?;
-    let app = crate::router::app(state);
+    let app = tollgate::router::app(state);
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let http = reqwest::Client::builder()
@@ -180,7 +126,7 @@ struct Summary {
 
 impl Samples {
     fn summary(self) -> Summary {
-        let pct = super::percentiles(self.ms);
+        let pct = crate::percentiles(self.ms);
         Summary {
             p50: pct(0.50),
             p95: pct(0.95),

@@ -1,14 +1,14 @@
-//! `tollgate bench-users`: times one users-list call (search + role filter + sort + one page +
+//! `tollgate-bench users`: times one users-list call (search + role filter + sort + one page +
 //! the four cards) per query shape, on the configured database, and prints p50/p95/p99. Seeds
 //! the database first when it holds fewer users than asked. The time is the server's own: the
 //! domain call, not the network.
 
-use crate::cli::CliError;
 use domain::Role;
 use domain::list_query::SortDir;
 use domain::service::{seed, users};
 use domain::users::{UserQuery, UserSort};
 use std::time::Instant;
+use tollgate::startup_error::StartupError;
 
 /// The query shapes measured: what people do on the page.
 fn shapes() -> Vec<(&'static str, UserQuery)> {
@@ -109,21 +109,24 @@ fn shapes() -> Vec<(&'static str, UserQuery)> {
 /// Seeds if needed, then measures every shape `iterations` times after a warm-up.
 ///
 /// # Errors
-/// [`CliError`] when the database cannot be used.
+/// [`StartupError`] when the database cannot be used.
 pub async fn bench_users(
-    config: &crate::config::Config,
+    config: &tollgate::config::Config,
     users: u64,
     teams: u64,
     iterations: usize,
-) -> Result<(), CliError> {
-    let db = crate::serve::open_database(config).await?;
-    let owner = super::reader();
-    let have = users::summary(&db).await.map_err(CliError::Setup)?.total;
+) -> Result<(), StartupError> {
+    let db = tollgate::serve::open_database(config).await?;
+    let owner = crate::reader();
+    let have = users::summary(&db)
+        .await
+        .map_err(StartupError::Setup)?
+        .total;
     if have < users {
         let started = Instant::now();
         let seeded = seed::seed(&db, users - have, teams)
             .await
-            .map_err(CliError::Setup)?;
+            .map_err(StartupError::Setup)?;
         println!(
             "seeded {} users and {teams} teams in {:.1} s (Owner {}, password {})",
             users - have,
@@ -132,7 +135,7 @@ pub async fn bench_users(
             seeded.owner_password.expose()
         );
     }
-    let backend = super::prepare(config, &db).await?;
+    let backend = crate::settle(config, &db).await?;
     println!(
         "users list on {backend}: {users} users, {iterations} calls per shape, times in ms (server side)"
     );
@@ -147,7 +150,7 @@ pub async fn bench_users(
             let started = Instant::now();
             let page = users::list(&db, &owner, &query)
                 .await
-                .map_err(CliError::Setup)?;
+                .map_err(StartupError::Setup)?;
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             if i >= 5 {
                 times.push(ms);
@@ -158,7 +161,7 @@ pub async fn bench_users(
                 format!("{}+", page.matching)
             };
         }
-        let pct = super::percentiles(times);
+        let pct = crate::percentiles(times);
         println!(
             "{name:<58} {:>8.2} {:>8.2} {:>8.2} {rows:>8}",
             pct(0.50),

@@ -1,0 +1,127 @@
+//! `tollgate-bench`: the committed benchmarks, run by `scripts/bench.sh` — the users and teams
+//! lists per query shape, and the gateway's added latency at a fixed request rate against a stub
+//! upstream. A binary of its own so the served `tollgate` holds neither the benchmarks nor the
+//! stub; it builds on the same library (configuration, start-up, router) as `tollgate`.
+
+mod fixture;
+mod gateway;
+#[allow(dead_code)] // Shared with `server/tests`, which drive more of it than the benchmark.
+mod stub_upstream;
+mod teams;
+mod users;
+
+use clap::{Parser, Subcommand};
+use domain::{Actor, Role, Status, UserId};
+use std::io::IsTerminal;
+use tollgate::config::Config;
+use tollgate::startup_error::StartupError;
+
+/// Tollgate's benchmarks. Point DATABASE_URL at a scratch database: they seed it.
+///
+/// The log (one line per request in `gateway`) goes to stderr, the figures to stdout.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate-bench", version)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time the users list per query shape (p50/p95/p99), seeding first if the database holds
+    /// fewer users than asked.
+    Users {
+        #[arg(long, default_value_t = 100_000)]
+        users: u64,
+        #[arg(long, default_value_t = 1_000)]
+        teams: u64,
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
+    /// Time the teams list per query shape (p50/p95/p99), seeding first if the database holds
+    /// fewer teams than asked.
+    Teams {
+        #[arg(long, default_value_t = 10_000)]
+        teams: u64,
+        #[arg(long, default_value_t = 100_000)]
+        users: u64,
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
+    /// Measure the latency the gateway adds (auth + reserve + forward + settle) at a fixed
+    /// request rate, against a stub upstream on loopback, on an empty scratch database.
+    Gateway {
+        /// Requests per second, sent on a fixed schedule whatever the answers' speed.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let _log = tollgate::logging::init(std::io::stderr(), std::io::stderr().is_terminal());
+    let config = &cli.config;
+    let done = match cli.command {
+        Command::Users {
+            users,
+            teams,
+            iterations,
+        } => users::bench_users(config, users, teams, iterations).await,
+        Command::Teams {
+            teams,
+            users,
+            iterations,
+        } => teams::bench_teams(config, teams, users, iterations).await,
+        Command::Gateway { rate, seconds } => gateway::bench_gateway(config, rate, seconds).await,
+    };
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Who the list benchmarks read as: an Owner (reads are allowed to every active role, so the
+/// id is not looked up).
+fn reader() -> Actor {
+    Actor {
+        id: UserId(0),
+        role: Role::Owner,
+        status: Status::Active,
+    }
+}
+
+/// Readies the database for measuring as a running gateway's would be (fresh planner statistics:
+/// `domain::service::seed::settle`) and answers its name for the report.
+async fn settle(
+    config: &Config,
+    db: &domain::db::DatabaseConnection,
+) -> Result<&'static str, StartupError> {
+    domain::service::seed::settle(db)
+        .await
+        .map_err(StartupError::Setup)?;
+    Ok(if config.database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    })
+}
+
+/// The `p`-th quantile (0–1, nearest rank) of `samples`, as a lookup function.
+fn percentiles(mut samples: Vec<f64>) -> impl Fn(f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    move |p: f64| {
+        if samples.is_empty() {
+            return f64::NAN;
+        }
+        let rank = (samples.len() as f64 * p).ceil() as usize;
+        samples[rank.clamp(1, samples.len()) - 1]
+    }
+}

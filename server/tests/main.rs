@@ -1,0 +1,25 @@
+//! The server's tests, linked as one binary: the router over HTTP in-process (sessions, roles,
+//! security headers, invites by mail), the `/v1` gateway against the stub upstream on loopback,
+//! a real OpenAI client, and `tollgate serve` as real processes. They share `support/` and the
+//! benchmark binary's stub upstream and fixture, included by path so the served binary and the
+//! library hold neither.
+//!
+//! Tests run in parallel threads of this one process: each makes its own database file, ports
+//! and temporary files, and none sets an environment variable (the child processes get theirs
+//! through `Command::env`).
+
+mod gateway;
+mod gateway_client;
+mod gateway_processes;
+mod http;
+mod invite_mail;
+mod keys_http;
+mod support;
+mod teams_http;
+mod users_http;
+
+#[path = "../src/bin/tollgate-bench/fixture.rs"]
+mod fixture;
+#[path = "../src/bin/tollgate-bench/stub_upstream.rs"]
+#[allow(dead_code)] // Shared with the benchmark, which needs parts the tests do not.
+mod stub_upstream;
