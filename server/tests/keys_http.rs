@@ -159,9 +159,10 @@ async fn keys_are_issued_and_revoked_exactly_as_the_roles_allow() {
     server.finish().await;
 }
 
-/// DESIGN.md §1's Roles table at the gateway: an Admin's key outside any team works until an
-/// Owner demotes them to Member from the dashboard — the very next `/v1` request is refused
-/// (Members use keys only within their own team), and as a Viewer none of their keys work.
+/// The Roles table (docs/architecture.md) at the gateway: an Admin's key outside any team works
+/// until an Owner demotes them to Member from the dashboard — the very next `/v1` request is
+/// refused (Members use keys only within their own team), and as a Viewer none of their keys
+/// work.
 #[tokio::test]
 async fn a_demoted_admins_key_is_refused_on_the_very_next_request() {
     use crate::support::gateway::{Gateway, hello};

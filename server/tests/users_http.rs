@@ -1,6 +1,6 @@
 //! HTTP-level role tests of the users server functions: each role calls them directly (not
-//! through the UI) and is allowed or refused exactly as DESIGN.md §1 says. A refusal is a 403
-//! with a message, and nothing changes.
+//! through the UI) and is allowed or refused exactly as the permission table in
+//! docs/architecture.md says. A refusal is a 403 with a message, and nothing changes.
 
 use crate::support::{PASSWORD, TestServer};
 use domain::secret::Secret;
