@@ -32,7 +32,9 @@ pub const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn";
 /// handed to a writer thread per line — added 15–30 µs at p50 and up to 70 µs at p99.
 ///
 /// Keep the guard until the end of `main`: dropping it writes what is still gathered. A process
-/// killed outright loses at most the last [`WRITE_EVERY`] of lines.
+/// killed outright loses at most the last [`WRITE_EVERY`] of lines. When the output stops
+/// taking lines (a stalled pipe), lines past [`KEEP_AT_MOST`] are dropped and counted rather
+/// than making requests wait.
 #[must_use = "dropping the guard stops the log writer"]
 pub fn init<W: Write + Send + 'static>(writer: W, ansi: bool) -> LogGuard {
     let (batched, guard) = Batched::start(writer);
@@ -52,10 +54,19 @@ pub const WRITE_EVERY: Duration = Duration::from_millis(100);
 /// Gathered bytes past which the writer is woken at once; past four times this, the logging
 /// thread writes them itself (so memory stays bounded when the output blocks).
 pub const WRITE_PAST: usize = 256 * 1024;
+/// Gathered bytes past which further lines are dropped (and counted, and the count written
+/// once the output takes lines again): a logger never waits for the output, so a stalled
+/// standard output cannot stall the requests that log.
+pub const KEEP_AT_MOST: usize = 16 * WRITE_PAST;
+/// The longest path logged; a longer one is cut and its length said, so a client cannot put
+/// 64 KB of its own text into the log with every request.
+pub const PATH_MAX: usize = 256;
 
 #[derive(Default)]
 struct Gathered {
     lines: Vec<u8>,
+    /// Lines dropped since the last write, for want of room.
+    dropped: u64,
     stop: bool,
 }
 
@@ -70,24 +81,37 @@ impl Shared {
         self.gathered.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Writes out what is gathered. The output is locked before the gathered lines are let go,
-    /// so lines are written in the order they were logged whoever writes them.
+    /// Writes out what is gathered, then how many lines were dropped since the last write.
+    /// Only the writer thread (or the guard, at the end) calls this: a logger never waits for
+    /// the output. The output is locked before the gathered lines are let go, so lines are
+    /// written in the order they were logged.
     fn write_out(&self, mut gathered: MutexGuard<'_, Gathered>) {
         let lines = std::mem::take(&mut gathered.lines);
-        if lines.is_empty() {
+        let dropped = std::mem::take(&mut gathered.dropped);
+        if lines.is_empty() && dropped == 0 {
             return;
         }
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         drop(gathered);
         // Nowhere to report a failed log write: like the standard writers, carry on.
         let _ = out.write_all(&lines);
+        if dropped > 0 {
+            let _ = writeln!(
+                out,
+                "tollgate: {dropped} log lines dropped: the log's output did not keep up"
+            );
+        }
         let _ = out.flush();
     }
 }
 
-/// The subscriber's writer: appends each line to what is gathered.
+/// The subscriber's writer: appends each line to what is gathered (or, if no writer thread
+/// could be started, writes it at once).
 #[derive(Clone)]
-struct Batched(Arc<Shared>);
+struct Batched {
+    shared: Arc<Shared>,
+    inline: bool,
+}
 
 impl Batched {
     fn start<W: Write + Send + 'static>(out: W) -> (Self, LogGuard) {
@@ -116,20 +140,27 @@ impl Batched {
                 }
             })
             .ok();
-        (Batched(Arc::clone(&shared)), LogGuard { shared, thread })
+        let batched = Batched {
+            shared: Arc::clone(&shared),
+            inline: thread.is_none(),
+        };
+        (batched, LogGuard { shared, thread })
     }
 }
 
 impl Write for Batched {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        let mut gathered = self.0.gathered();
+        let mut gathered = self.shared.gathered();
+        if gathered.lines.len() + line.len() > KEEP_AT_MOST {
+            gathered.dropped += 1;
+            return Ok(line.len());
+        }
         gathered.lines.extend_from_slice(line);
-        let size = gathered.lines.len();
-        if size > 4 * WRITE_PAST {
-            self.0.write_out(gathered);
-        } else if size > WRITE_PAST {
+        if self.inline {
+            self.shared.write_out(gathered);
+        } else if gathered.lines.len() > WRITE_PAST {
             drop(gathered);
-            self.0.wake.notify_one();
+            self.shared.wake.notify_one();
         }
         Ok(line.len())
     }
@@ -234,8 +265,21 @@ impl OnFailure<ServerErrorsFailureClass> for BodyFailure {
 }
 
 /// The path as it may be logged: every segment after an `invite` segment (compared without
-/// case or percent-encoding, as a router might) is a token and becomes `:token`.
+/// case or percent-encoding, as a router might) is a token and becomes `:token`; past
+/// [`PATH_MAX`] bytes the rest is cut and the length said.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let shown = without_tokens(path);
+    if shown.len() <= PATH_MAX {
+        return shown;
+    }
+    let mut end = PATH_MAX;
+    while !shown.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &shown[..end], path.len()).into()
+}
+
+fn without_tokens(path: &str) -> std::borrow::Cow<'_, str> {
     let mut offset = 0;
     for segment in path.split('/') {
         offset += segment.len() + 1;
@@ -363,7 +407,7 @@ mod tests {
                 let mut writer = writer.clone();
                 std::thread::spawn(move || {
                     for i in 0..20_000 {
-                        // 4 MB in all: past the point where loggers write themselves.
+                        // 4 MB in all: past WRITE_PAST many times over, within KEEP_AT_MOST.
                         let line = format!("{t} {i} {}\n", "x".repeat(40));
                         writer.write_all(line.as_bytes()).unwrap();
                     }
@@ -384,6 +428,69 @@ mod tests {
                 .collect();
             assert_eq!(mine, (0..20_000).collect::<Vec<_>>());
         }
+    }
+
+    /// An output that takes nothing until the test lets it.
+    struct Stalled {
+        gate: Option<std::sync::mpsc::Receiver<()>>,
+        out: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl std::io::Write for Stalled {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Some(gate) = self.gate.take() {
+                let _ = gate.recv();
+            }
+            self.out.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_output_drops_lines_instead_of_blocking_the_loggers() {
+        let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let (release, gate) = std::sync::mpsc::channel();
+        let stalled = Stalled {
+            gate: Some(gate),
+            out: Arc::clone(&out),
+        };
+        let (mut writer, guard) = super::Batched::start(stalled);
+        let line = format!("{}\n", "y".repeat(99));
+        let lines = 3 * super::KEEP_AT_MOST / line.len();
+        let started = std::time::Instant::now();
+        for _ in 0..lines {
+            writer.write_all(line.as_bytes()).unwrap();
+        }
+        // Three times what may wait, logged while the output takes nothing: no logger waited.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        release.send(()).unwrap();
+        drop(guard);
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let written = text.lines().filter(|l| l.starts_with('y')).count();
+        let note = text
+            .lines()
+            .find(|l| l.contains("log lines dropped"))
+            .expect("the drop is said in the log");
+        let dropped: usize = note
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .unwrap();
+        assert!(dropped > 0, "{note}");
+        assert_eq!(written + dropped, lines, "{note}");
+    }
+
+    #[test]
+    fn a_long_path_is_cut() {
+        let long = "/a".repeat(40_000);
+        let shown = loggable_path(&long);
+        assert!(shown.len() <= super::PATH_MAX + 32, "{}", shown.len());
+        assert!(shown.starts_with("/a/a"));
+        assert!(shown.ends_with("(80000 bytes)"), "{shown}");
+        let token = format!("/invite/{}", "t".repeat(1_000));
+        assert_eq!(loggable_path(&token), "/invite/:token");
     }
 
     #[test]

@@ -201,7 +201,7 @@ async fn exchange(
                 }
             }
             Err(err) => {
-                tracing::warn!(provider = %model.provider.name, error = %err, "upstream stream broke off");
+                tracing::warn!(provider = %model.provider.name, error = %without_url(&err), "upstream stream broke off");
                 if let Some(to) = &events {
                     let _ = to.try_send(Err(std::io::Error::other(err)));
                 }
@@ -215,7 +215,7 @@ async fn exchange(
 }
 
 fn upstream_failure(model: &Model, err: &reqwest::Error) -> ApiError {
-    tracing::warn!(provider = %model.provider.name, error = %err, "upstream request failed");
+    tracing::warn!(provider = %model.provider.name, error = %without_url(err), "upstream request failed");
     if err.is_timeout() {
         ApiError::upstream_timeout()
     } else {
@@ -246,4 +246,50 @@ fn upstream_refusal(model: &Model, status: StatusCode, text: Bytes) -> Response 
         text,
     )
         .into_response()
+}
+
+/// What an upstream error says, for the log, without the URL reqwest puts in its text: a
+/// provider's base URL may carry credentials (`https://user:secret@host/v1`).
+fn without_url(err: &reqwest::Error) -> String {
+    let mut text = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else if err.is_body() || err.is_decode() {
+        "the answer's body broke off"
+    } else {
+        "the request failed"
+    }
+    .to_owned();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_url;
+
+    #[tokio::test]
+    async fn upstream_errors_are_logged_without_their_url() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let err = reqwest::Client::new()
+            .get(format!("http://user:SECRET@127.0.0.1:{port}/v1/models"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("127.0.0.1"), "{err}");
+        let text = without_url(&err);
+        assert!(text.starts_with("could not connect"), "{text}");
+        assert!(
+            !text.contains("SECRET") && !text.contains("/v1/models"),
+            "{text}"
+        );
+    }
 }
