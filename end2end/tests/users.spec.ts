@@ -193,7 +193,12 @@ test('row actions: role changes, suspend, reactivate, resend and delete with con
   await act(r(), 'Resend Invite');
   await expect(page.getByRole('status')).toContainText(`A new invite link for ${address} is ready.`);
 
-  // Inline edit: the role cell becomes a select; picking saves.
+  // Inline edit: the role cell becomes a select that takes the focus, so the keyboard reaches
+  // it at once — Escape cancels; picking saves.
+  await act(r(), 'Edit');
+  await expect(r().getByRole('combobox', { name: 'Role' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(r().getByRole('combobox', { name: 'Role' })).toHaveCount(0);
   await act(r(), 'Edit');
   await r().getByRole('combobox', { name: 'Role' }).selectOption('member');
   await expect(page.getByRole('status')).toContainText(`${address} is now Member.`);

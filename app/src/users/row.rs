@@ -357,18 +357,26 @@ pub fn UserRowView(
     .into_any()
 }
 
-/// The role cell while editing inline: picking saves, Escape cancels.
+/// The role cell while editing inline: it takes the focus as it appears (`autofocus` counts
+/// only at page load), so the keyboard reaches it at once; picking saves, Escape or leaving
+/// cancels.
 #[component]
 fn RoleSelect(
     current: Role,
     on_pick: impl Fn(Role) + Copy + 'static,
     on_cancel: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
+    let select = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move |_| {
+        if let Some(el) = select.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <select
             class="input input-small"
             aria-label="Role"
-            autofocus
+            node_ref=select
             on:change=move |ev| {
                 if let Ok(role) = event_target_value(&ev).parse::<Role>() {
                     if role != current { on_pick(role) } else { on_cancel() }
