@@ -1,0 +1,259 @@
+// Accessibility: axe-core (WCAG 2.0/2.1 A and AA rules) on every page and every dialog, in the
+// light and the dark colour scheme. A serious or critical violation fails the test; each one is
+// listed with its rule, impact and the elements it was found on. Hydrated only: axe runs as a
+// script in the page, which the no-js project turns off (and the server renders the same markup).
+// A11Y_VERBOSE=1 also prints moderate and minor violations, and what axe could not decide.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { OWNER, asOwner, hydrated, open, signIn } from './helpers';
+
+const USERS = '/dashboard/configuration/users';
+const TEAMS = '/dashboard/configuration/teams';
+const KEYS = '/dashboard/keys';
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const BLOCKING = new Set(['serious', 'critical']);
+
+test.skip(({ javaScriptEnabled }) => javaScriptEnabled === false, 'axe needs JavaScript in the page');
+// Each check runs axe twice (light and dark), about a second each.
+test.describe.configure({ timeout: 120_000 });
+
+/**
+ * Runs axe on the page as it is now, once in the light and once in the dark colour scheme, and
+ * records each serious or critical violation as a soft failure (so one run lists every page's).
+ */
+async function audit(page: Page, what: string) {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    // Colours change with a short CSS transition; let it finish before measuring contrast.
+    await page.evaluate(() =>
+      Promise.race([
+        Promise.all(document.getAnimations().map((a) => a.finished)),
+        new Promise((resolve) => setTimeout(resolve, 1_000)),
+      ]),
+    );
+    const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+    const found = results.violations
+      .filter((v) => BLOCKING.has(v.impact ?? ''))
+      .flatMap((v) =>
+        v.nodes.map((n) => {
+          const target = n.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(' ');
+          const detail = n.any.find((c) => c.id === 'color-contrast')?.message ?? '';
+          return `${v.id} (${v.impact}) ${target}${detail ? ` — ${detail}` : ''}`;
+        }),
+      );
+    if (found.length) {
+      await test.info().attach(`axe ${what} (${scheme})`, {
+        body: JSON.stringify(results.violations, null, 2),
+        contentType: 'application/json',
+      });
+    }
+    if (process.env.A11Y_VERBOSE) {
+      for (const [kind, list] of [['violation', results.violations], ['undecided', results.incomplete]] as const) {
+        for (const v of list) {
+          for (const n of v.nodes) {
+            console.log(`[${scheme}] ${what}: ${kind} ${v.id} (${v.impact}) ${n.target.join(' ')} ${n.any[0]?.message ?? ''}`);
+          }
+        }
+      }
+    }
+    expect.soft(found, `axe: ${what}, ${scheme} scheme`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** A unique email per project and test run. */
+function email(tag: string) {
+  return `${tag}-${test.info().project.name}-${Date.now()}@example.com`;
+}
+
+function row(page: Page, text: string) {
+  return page.getByRole('row').filter({ hasText: text });
+}
+
+async function openMenu(page: Page, text: string) {
+  await row(page, text).locator('summary', { hasText: 'Actions' }).click();
+}
+
+async function accept(browser: Browser, link: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await open(page, link);
+  await expect(page.getByRole('heading', { name: 'Join this gateway' })).toBeVisible();
+  await audit(page, 'accept-invite page');
+  await page.getByLabel('Your name').fill('Axel Auditor');
+  await page.getByLabel('Password').fill('a long enough password');
+  await page.getByRole('button', { name: 'Accept invite' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await context.close();
+}
+
+test('the signed-out pages', async ({ page }) => {
+  await open(page, '/login');
+  await audit(page, 'sign-in page');
+  await signIn(page, OWNER.email, 'not the password at all');
+  await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
+  await audit(page, 'sign-in page with an error');
+
+  await open(page, '/setup?token=not-a-real-token');
+  await expect(page.getByRole('heading', { name: 'This setup link is no longer valid' })).toBeVisible();
+  await audit(page, 'spent setup link page');
+
+  await open(page, '/invite/not-a-real-token');
+  await expect(page.getByRole('heading', { name: 'This invite cannot be used' })).toBeVisible();
+  await audit(page, 'unusable invite page');
+
+  const res = await page.goto('/no-such-page');
+  expect(res?.status()).toBe(404);
+  await hydrated(page);
+  await audit(page, 'not-found page');
+});
+
+test('the dashboard home', async ({ page }) => {
+  await asOwner(page, '/dashboard');
+  await expect(page.getByRole('heading', { level: 1, name: 'Access' })).toBeVisible();
+  await audit(page, 'dashboard home');
+});
+
+test('the Users page, its menus, expanded row and dialogs, and the accept-invite page', async ({ page, browser }) => {
+  await asOwner(page, USERS);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await audit(page, 'Users page');
+
+  // The invite dialog: empty, refusing a duplicate, and showing the link.
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const invite = page.getByRole('dialog', { name: 'Invite a user' });
+  await expect(invite).toBeVisible();
+  await audit(page, 'Invite dialog');
+  await invite.getByLabel('Email').fill(OWNER.email);
+  await invite.getByRole('button', { name: 'Send invite' }).click();
+  await expect(invite.getByText('Someone with this email is already on the access list.')).toBeVisible();
+  await audit(page, 'Invite dialog with an error');
+  const address = email('a11y');
+  await invite.getByLabel('Email').fill(address);
+  await invite.getByRole('button', { name: 'Send invite' }).click();
+  await expect(invite.getByText(`${address} is invited as Member.`)).toBeVisible();
+  await audit(page, 'Invite dialog with the link');
+  const link = await invite.getByLabel('Invite link').inputValue();
+  await invite.getByRole('button', { name: 'Done' }).click();
+  await expect(invite).toHaveCount(0);
+
+  await accept(browser, link);
+  await page.reload();
+  await hydrated(page);
+  await expect(row(page, address)).toContainText('active');
+
+  // The row's Actions menu, the inline role editor, and each dialog it opens.
+  await openMenu(page, address);
+  await expect(row(page, address).getByRole('button', { name: 'Change Role', exact: true })).toBeVisible();
+  await audit(page, 'Users row Actions menu');
+  await row(page, address).getByRole('button', { name: 'Edit', exact: true }).click();
+  await expect(row(page, address).getByRole('combobox', { name: 'Role' })).toBeVisible();
+  await audit(page, 'Users row inline role editor');
+  await row(page, address).getByRole('combobox', { name: 'Role' }).press('Escape');
+  await expect(row(page, address).getByRole('combobox', { name: 'Role' })).toHaveCount(0);
+
+  for (const [action, name] of [
+    ['Change Role', `Change role of ${address}`],
+    ['Change Team', `Change team of ${address}`],
+  ]) {
+    await openMenu(page, address);
+    await row(page, address).getByRole('button', { name: action, exact: true }).click();
+    const dialog = page.getByRole('dialog', { name });
+    await expect(dialog).toBeVisible();
+    await audit(page, `${action} dialog`);
+    await page.keyboard.press('Escape');
+    await expect(dialog).toHaveCount(0);
+  }
+
+  await openMenu(page, address);
+  await row(page, address).getByRole('button', { name: 'Suspend', exact: true }).click();
+  await expect(row(page, address)).toContainText('suspended');
+  await audit(page, 'Users page with a suspended user');
+
+  await row(page, address).getByRole('button', { name: /Details for/ }).click();
+  await expect(page.getByText('Requests this month')).toBeVisible();
+  await audit(page, 'Users page with an expanded row');
+
+  const danger = page.getByRole('alertdialog', { name: 'Delete the access list?' });
+  await page.getByRole('button', { name: 'Delete access list…' }).click();
+  await expect(danger).toBeVisible();
+  await audit(page, 'Delete access list dialog');
+  await danger.getByRole('button', { name: 'Cancel' }).click();
+  await expect(danger).toHaveCount(0);
+
+  // The delete confirmation, then delete for real so the run leaves nothing behind.
+  await openMenu(page, address);
+  await row(page, address).getByRole('button', { name: 'Delete', exact: true }).click();
+  const confirm = page.getByRole('alertdialog', { name: 'Delete this user?' });
+  await expect(confirm).toBeVisible();
+  await audit(page, 'Delete user dialog');
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('The user was deleted.');
+  await audit(page, 'Users page with a notice');
+});
+
+test('the Teams page, its expanded row and dialogs', async ({ page }) => {
+  await asOwner(page, TEAMS);
+  await expect(page.getByRole('heading', { level: 1, name: 'Teams' })).toBeVisible();
+  await audit(page, 'Teams page');
+
+  const name = `A11y ${test.info().project.name} ${Date.now()}`;
+  await page.getByRole('button', { name: 'Create Team' }).click();
+  const create = page.getByRole('dialog', { name: 'Create a team' });
+  await expect(create).toBeVisible();
+  await audit(page, 'Create team dialog');
+  await create.getByLabel('Team Name').fill(name);
+  await create.getByLabel('Monthly Spend Limit (USD)').fill('-5');
+  await expect(create.getByText('The limit cannot be negative.')).toBeVisible();
+  await audit(page, 'Create team dialog with an error');
+  await create.getByLabel('Monthly Spend Limit (USD)').fill('100');
+  await create.getByRole('button', { name: 'Create team' }).click();
+  await expect(create).toHaveCount(0);
+
+  const r = row(page, name);
+  await r.getByRole('button', { name: `Details for ${name}` }).click();
+  await expect(page.locator('.detail-row').filter({ hasText: 'Members' })).toBeVisible();
+  await audit(page, 'Teams page with an expanded row');
+
+  await r.getByRole('button', { name: `Edit ${name}` }).click();
+  const edit = page.getByRole('dialog', { name: `Edit ${name}` });
+  await expect(edit).toBeVisible();
+  await audit(page, 'Edit team dialog');
+  await page.keyboard.press('Escape');
+  await expect(edit).toHaveCount(0);
+
+  await r.getByRole('button', { name: `Delete ${name}` }).click();
+  const confirm = page.getByRole('alertdialog', { name: `Delete team ‘${name}’?` });
+  await expect(confirm).toBeVisible();
+  await audit(page, 'Delete team dialog');
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(r).toHaveCount(0);
+});
+
+test('the API keys page and its dialogs', async ({ page }) => {
+  await asOwner(page, KEYS);
+  await expect(page.getByRole('heading', { level: 1, name: 'API keys' })).toBeVisible();
+  await audit(page, 'API keys page');
+
+  const name = `a11y-${Date.now()}`;
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const issue = page.getByRole('dialog', { name: 'Create an API key' });
+  await expect(issue).toBeVisible();
+  await audit(page, 'Create key dialog');
+  await issue.getByLabel('Name').fill(name);
+  await issue.getByRole('button', { name: 'Create key' }).click();
+  await expect(issue.getByText('Copy this key now.')).toBeVisible();
+  await audit(page, 'Create key dialog showing the key');
+  await issue.getByRole('button', { name: 'Done' }).click();
+  await expect(issue).toHaveCount(0);
+
+  await row(page, name).getByRole('button', { name: `Revoke ${name}` }).click();
+  const confirm = page.getByRole('alertdialog', { name: `Revoke key ‘${name}’?` });
+  await expect(confirm).toBeVisible();
+  await audit(page, 'Revoke key dialog');
+  await confirm.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await expect(row(page, name)).toContainText('revoked');
+
+  await open(page, `${KEYS}?scope=all&status=revoked`);
+  await audit(page, 'API keys page, all keys, revoked');
+});
