@@ -6,6 +6,7 @@
 #![recursion_limit = "512"]
 
 pub mod auth;
+pub mod bundle;
 pub mod components;
 pub mod error;
 pub mod keys;
@@ -26,7 +27,7 @@ pub mod context;
 pub mod request;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -41,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <bundle::BundleLinks options />
                 <MetaTags />
             </head>
             <body>
@@ -58,7 +59,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(|_| mark_hydrated());
     view! {
-        <Stylesheet id="leptos" href="/pkg/tollgate.css" />
         <Title formatter=|page: String| format!("{page} · Tollgate") />
         <Router>
             <Routes fallback=shell::NotFound>

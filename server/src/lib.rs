@@ -14,4 +14,5 @@ pub mod mail;
 pub mod router;
 pub mod security;
 pub mod serve;
+pub mod site;
 pub mod startup_error;

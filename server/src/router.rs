@@ -1,9 +1,11 @@
-//! The HTTP surface: Leptos pages and server functions, static files, `/healthz`, the security
-//! layers around them and the request log. `app()` builds it for the binary and for tests alike.
+//! The HTTP surface: Leptos pages and server functions, static files, `/healthz`, the security,
+//! caching and compression layers around them and the request log. `app()` builds it for the
+//! binary and for tests alike.
 
 use crate::gateway::{self, GatewayState};
 use crate::health;
 use crate::security;
+use crate::site::{self, Site};
 use app::context::ServerContext;
 use axum::Router;
 use axum::extract::FromRef;
@@ -14,6 +16,7 @@ use domain::service::access_epoch::AccessWatch;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_http::compression::CompressionLayer;
 
 /// Everything the router's handlers share.
 #[derive(Clone, Debug)]
@@ -26,6 +29,8 @@ pub struct AppState {
     pub public_origin: Option<String>,
     /// The `/v1` request path.
     pub gateway: GatewayState,
+    /// The built site: the bundle's names and `pkg/`.
+    pub site: Site,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -44,8 +49,10 @@ impl FromRef<AppState> for DatabaseConnection {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let server = state.server.clone();
+    let bundle = state.site.bundle.clone();
     let context = move || {
         provide_context(server.clone());
+        provide_context(bundle.clone());
         security::provide_page_csp();
     };
     let options = state.leptos_options.clone();
@@ -55,6 +62,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
+        .merge(state.site.routes())
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context,
             app::shell,
@@ -72,6 +80,9 @@ pub fn app(state: AppState) -> Router {
             (state.gateway.access.clone(), state.db.clone()),
             access_changes,
         ))
+        .layer(middleware::from_fn(site::caching))
+        // Pages and server-function answers; `pkg/` files come compressed from the build.
+        .layer(CompressionLayer::new())
         .with_state(state)
         // Outside the browser layers: API clients send no cookies or origins, read no HTML.
         .merge(gateway)

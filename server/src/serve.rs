@@ -101,8 +101,14 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
     };
     let mailer = crate::mail::SmtpMailer::from_config(config)?
         .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
+    let leptos_options = config.leptos_options();
     Ok(AppState {
-        leptos_options: config.leptos_options(),
+        site: crate::site::Site::find(
+            &leptos_options.site_root,
+            &leptos_options.site_pkg_dir,
+            &leptos_options.output_name,
+        ),
+        leptos_options,
         server: ServerContext {
             db: db.clone(),
             sessions: config.session_policy(),

@@ -14,6 +14,7 @@ mod gateway_processes;
 mod http;
 mod invite_mail;
 mod keys_http;
+mod site;
 mod support;
 mod teams_http;
 mod users_http;
