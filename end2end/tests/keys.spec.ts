@@ -63,3 +63,17 @@ test('the keys list and its filters work from the address alone', async ({ page 
   await expect(page).toHaveURL(/status=revoked/);
   await expect(page).toHaveURL(/scope=all/);
 });
+
+test('the key search runs as you type and a status applies as soon as it is picked', async ({ page }) => {
+  test.skip(!jsEnabled(), 'filtering as you type needs JavaScript');
+  await asOwner(page, `${KEYS}?scope=all`);
+  await page.getByLabel('Status').selectOption('expired');
+  await expect(page).toHaveURL(/status=expired/);
+  await expect(page).toHaveURL(/scope=all/);
+  await expect(page.getByText('No keys match these filters.')).toBeVisible();
+  const search = page.getByLabel('Search keys');
+  await search.pressSequentially('zz-none', { delay: 30 });
+  await expect(page).toHaveURL(/q=zz-none/);
+  await expect(page).toHaveURL(/status=expired/);
+  await expect(search).toBeFocused();
+});

@@ -185,3 +185,16 @@ test('spend through the gateway fills the budget bar: yellow at 77 %, full and r
   expect(refused.status()).toBe(402);
   expect((await refused.json()).error.code).toBe('budget_exceeded');
 });
+
+test('the search runs as you type, keeping the box and the sort', async ({ page }) => {
+  test.skip(!jsEnabled(), 'searching as you type needs JavaScript');
+  await asOwner(page, `${TEAMS}?sort=spend&dir=desc`);
+  const search = page.getByLabel('Search teams');
+  await search.pressSequentially('zz-no-such', { delay: 30 });
+  // No Enter, no button: the pause after typing runs it.
+  await expect(page).toHaveURL(/q=zz-no-such/);
+  await expect(page).toHaveURL(/sort=spend&dir=desc/);
+  await expect(page.getByText('No teams match this search.')).toBeVisible();
+  await expect(search).toHaveValue('zz-no-such');
+  await expect(search).toBeFocused();
+});

@@ -5,7 +5,7 @@
 use super::KeyStatusBadge;
 use super::api::{IssueKey, RevokeKey, list_keys};
 use super::issue::IssueDialog;
-use crate::components::{Ago, ConfirmDialog, Pager};
+use crate::components::{Ago, ConfirmDialog, FilterForm, Pager};
 use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
 use chrono::{DateTime, Utc};
@@ -38,6 +38,10 @@ pub fn KeysPage() -> impl IntoView {
     });
     let page = use_list_page(move || query.get(), changes, list_keys);
 
+    // The filter form's fields follow the tab and the person shown: it is made again when they
+    // change (and only then, so typing in it keeps its focus).
+    let form_shape = Memo::new(move |_| query.with(|q| (q.scope, q.user)));
+
     view! {
         <Title text="API keys" />
         <div class="page-header">
@@ -63,7 +67,10 @@ pub fn KeysPage() -> impl IntoView {
         {may_issue
             .then(|| view! { <IssueDialog open=issue_open picks_team=sees_all action=issue /> })}
         {sees_all.then(|| view! { <Tabs query /> })}
-        <Filters query sees_all />
+        {move || {
+            form_shape.track();
+            view! { <Filters query sees_all /> }
+        }}
         {move || {
             query
                 .get()
@@ -138,7 +145,7 @@ fn Tabs(query: Memo<KeyQuery>) -> impl IntoView {
     }
 }
 
-/// Search, status and (All keys) team: a GET form that the router runs in place with JavaScript.
+/// Search, status and (All keys) team.
 #[component]
 fn Filters(query: Memo<KeyQuery>, sees_all: bool) -> impl IntoView {
     let current = query.get_untracked();
@@ -155,12 +162,7 @@ fn Filters(query: Memo<KeyQuery>, sees_all: bool) -> impl IntoView {
     );
     let picked_team = current.team;
     view! {
-        <leptos_router::components::Form
-            method="GET"
-            action="/dashboard/keys"
-            attr:class="filters"
-            attr:role="search"
-        >
+        <FilterForm action="/dashboard/keys" label="Filter keys">
             {all.then(|| view! { <input type="hidden" name="scope" value="all" /> })}
             {current
                 .user
@@ -219,7 +221,7 @@ fn Filters(query: Memo<KeyQuery>, sees_all: bool) -> impl IntoView {
             <button type="submit" class="btn btn-ghost">
                 "Filter"
             </button>
-        </leptos_router::components::Form>
+        </FilterForm>
     }
 }
 

@@ -4,7 +4,9 @@
 use super::api::{CreateTeam, DeleteTeam, EditTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
 use super::members::TeamMembers;
-use crate::components::{BudgetBar, ConfirmDialog, Pager, SortHeader, SummaryCards, exact};
+use crate::components::{
+    BudgetBar, ConfirmDialog, FilterForm, Pager, SortHeader, SummaryCards, exact,
+};
 use crate::keys::KeyList;
 use crate::list_page::{ListChanges, use_list_page};
 use chrono::{DateTime, Utc};
@@ -136,16 +138,10 @@ fn Cards(page: TeamPage) -> impl IntoView {
     }
 }
 
-/// A plain GET form (JavaScript off works); with JavaScript the router runs it in place.
 #[component]
 fn Search(query: TeamQuery) -> impl IntoView {
     view! {
-        <leptos_router::components::Form
-            method="GET"
-            action="/dashboard/configuration/teams"
-            attr:class="filters"
-            attr:role="search"
-        >
+        <FilterForm action="/dashboard/configuration/teams" label="Filter teams">
             <input
                 type="search"
                 name="q"
@@ -159,7 +155,7 @@ fn Search(query: TeamQuery) -> impl IntoView {
             <button type="submit" class="btn btn-ghost">
                 "Search"
             </button>
-        </leptos_router::components::Form>
+        </FilterForm>
     }
 }
 
