@@ -10,6 +10,7 @@ mod m20261127_000004_gateway_leases;
 mod m20261127_000005_list_sort_speed;
 mod m20261127_000006_user_sort_keys;
 mod m20261130_000007_access_epoch_roles;
+mod m20261130_000008_access_epoch_notify;
 mod sql;
 
 /// Every migration, oldest first.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_list_sort_speed::Migration),
             Box::new(m20261127_000006_user_sort_keys::Migration),
             Box::new(m20261130_000007_access_epoch_roles::Migration),
+            Box::new(m20261130_000008_access_epoch_notify::Migration),
         ]
     }
 }

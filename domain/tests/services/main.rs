@@ -2,6 +2,7 @@
 //! (when `TOLLGATE_TEST_POSTGRES_URL` names a server; `scripts/test.sh` starts one and sets
 //! `TOLLGATE_REQUIRE_POSTGRES=1` so a missing server fails instead of skipping).
 
+mod access_epoch;
 mod invites;
 mod keys;
 mod ledger;
