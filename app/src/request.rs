@@ -128,6 +128,17 @@ pub fn clear_session_cookie(ctx: &ServerContext) {
     ));
 }
 
+/// Asks the browser to drop what it keeps of this site (`Clear-Site-Data: "cache"`): pages kept
+/// for Back show the lists of whoever was signed in. The bundle goes too and is fetched again.
+pub fn clear_cached_pages() {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.insert_header(
+            http::HeaderName::from_static("clear-site-data"),
+            HeaderValue::from_static("\"cache\""),
+        );
+    }
+}
+
 fn append_cookie(value: &str) {
     if let (Some(res), Ok(value)) = (
         use_context::<ResponseOptions>(),

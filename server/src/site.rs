@@ -47,6 +47,18 @@ impl Site {
             ("js", &mut bundle.js),
             ("wasm", &mut bundle.wasm),
         ] {
+            let builds = files
+                .iter()
+                .filter(|(name, _)| hash_of(name, output_name, ext).is_some())
+                .count();
+            if builds > 1 {
+                // A build empties the directory first; several means files were copied in by
+                // hand, and the newest of each kind may not belong together.
+                tracing::warn!(
+                    "{} holds {builds} builds' .{ext} files; serving the newest. Deploy one build's site directory.",
+                    dir.display()
+                );
+            }
             if let Some(name) = newest_hashed(&files, output_name, ext) {
                 hashed.insert(name.clone());
                 *slot = name;

@@ -48,6 +48,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             session::end(&ctx.db, &token).await?;
         }
         request::clear_session_cookie(&ctx);
+        request::clear_cached_pages();
         leptos_axum::redirect("/login");
         Ok(())
     })

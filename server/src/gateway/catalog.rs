@@ -14,8 +14,8 @@ use toml::Spanned;
 #[derive(Debug)]
 pub struct Provider {
     pub name: String,
-    /// `base_url` + `/chat/completions`.
-    pub chat_url: String,
+    /// `base_url` + `/chat/completions`, parsed once here rather than on every request.
+    pub chat_url: url::Url,
     /// The upstream's key, read from the environment variable the file names; never sent to
     /// clients, and printed as a placeholder.
     pub api_key: Option<Secret>,
@@ -109,6 +109,21 @@ impl Catalog {
                         field("base_url", "must be an http:// or https:// URL"),
                     )
                 })?;
+            // `/chat/completions` is appended to the path: a query or fragment would swallow it,
+            // and credentials belong in `api_key_env`, not in a URL that may be printed.
+            if base.query().is_some()
+                || base.fragment().is_some()
+                || !base.username().is_empty()
+                || base.password().is_some()
+            {
+                return Err(fail(
+                    Some(p.base_url.span()),
+                    field(
+                        "base_url",
+                        "must have no query, fragment or user name (the key goes in api_key_env)",
+                    ),
+                ));
+            }
             let api_key = match &p.api_key_env {
                 None => None,
                 Some(var) => Some(env(var.get_ref()).map(Secret::new).ok_or_else(|| {
@@ -130,7 +145,16 @@ impl Catalog {
             }
             let provider = Provider {
                 name: p.name.get_ref().clone(),
-                chat_url: format!("{}/chat/completions", base.as_str().trim_end_matches('/')),
+                chat_url: url::Url::parse(&format!(
+                    "{}/chat/completions",
+                    base.as_str().trim_end_matches('/')
+                ))
+                .map_err(|_| {
+                    fail(
+                        Some(p.base_url.span()),
+                        field("base_url", "must be an http:// or https:// URL"),
+                    )
+                })?,
                 api_key,
                 timeout: Duration::from_secs(timeout),
             };
@@ -279,7 +303,7 @@ max_output_tokens = 16384
         let catalog = Catalog::parse("providers.toml", GOOD, env).unwrap();
         let model = catalog.model("gpt-4o-mini").unwrap();
         assert_eq!(
-            model.provider.chat_url,
+            model.provider.chat_url.as_str(),
             "https://api.openai.com/v1/chat/completions"
         );
         assert_eq!(
@@ -316,6 +340,18 @@ max_output_tokens = 16384
             error(&GOOD.replace("https://api.openai.com/v1", "api.openai.com")),
             "providers.toml, line 4: field `base_url`: must be an http:// or https:// URL"
         );
+        for base in [
+            "https://example.com/v1?api-version=1",
+            "https://example.com/v1#x",
+            "https://user:secret@example.com/v1",
+        ] {
+            assert_eq!(
+                error(&GOOD.replace("https://api.openai.com/v1", base)),
+                "providers.toml, line 4: field `base_url`: must have no query, fragment or user \
+                 name (the key goes in api_key_env)",
+                "{base}"
+            );
+        }
         let missing = error(&GOOD.replace("max_output_tokens = 16384\n", ""));
         assert!(
             missing.contains("line 7") && missing.contains("missing field `max_output_tokens`"),
