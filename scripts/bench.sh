@@ -4,19 +4,32 @@
 #    users and 1,000 teams;
 #  - the teams list (search + sort + page + cards) per query shape, with 10,000 teams, 100,000
 #    users and a year of month aggregates;
-#  - the gateway: chat requests at 1,000/s straight to a stub upstream and through the gateway
-#    (auth + reserve + forward + settle, and the request log line), and the difference.
+#  - the gateway, from outside: three processes (this load generator, the stub upstream, the
+#    release `tollgate serve`), chat requests at 200/s and 1,000/s straight to the stub and
+#    through the gateway (auth + reserve + forward + settle + the request log line), and the
+#    difference; then a check that what was metered is exactly what was answered;
+#  - access changes: how soon the gateway refuses a key another process revoked, and the
+#    database transactions an idle gateway makes;
+#  - the first load: the Users page with 5,000 users in Chromium over a throttled network
+#    (1.6 Mbit/s, 150 ms latency), cold and warm (end2end/tools/first-load.mjs).
 # They are a binary of their own, tollgate-bench, so the served tollgate holds none of them.
-# Usage: scripts/bench.sh [USERS] [TEAMS]
+# Usage: scripts/bench.sh [USERS] [TEAMS]   — everything
+#        scripts/bench.sh gateway           — the gateway and access changes only
+#        scripts/bench.sh first-load        — the first load only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 source scripts/env.sh
+only=all
+case "${1:-}" in gateway|first-load) only=$1; shift ;; esac
 users=${1:-100000}
 teams=${2:-1000}
 
-cargo build --release -p tollgate --bin tollgate-bench
+cargo leptos build --release --precompress
+cargo build --release -p tollgate --bins
 bin="$CARGO_TARGET_DIR/release/tollgate-bench"
+# TOLLGATE=path measures another build (say, the last release) with the same benchmark.
+tollgate="${TOLLGATE:-$CARGO_TARGET_DIR/release/tollgate}"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 
 scratch=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
@@ -24,9 +37,10 @@ source scripts/postgres.sh
 start_postgres
 trap 'stop_postgres; rm -rf "$scratch"' EXIT
 
+pg_base=${TOLLGATE_TEST_POSTGRES_URL%/*}
+if [ $only = all ]; then
 DATABASE_URL="sqlite://$scratch/bench.db?mode=rwc" "$bin" users --users "$users" --teams "$teams"
 echo
-pg_base=${TOLLGATE_TEST_POSTGRES_URL%/*}
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_bench" "$bin" users --users "$users" --teams "$teams"
 
@@ -36,17 +50,29 @@ echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_teams_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_teams_bench" "$bin" teams
 echo
-# The gateway writes a log line per request, as `tollgate serve` does: into a file here (the
-# benchmark logs to stderr), so the figures stay readable and the writes are measured.
-bench_gateway() {
-  local log="$scratch/gateway-$1.log"
-  if ! DATABASE_URL="$2" "$bin" gateway 2>"$log"; then
-    tail -n 20 "$log" >&2
-    return 1
-  fi
-  echo "(log written meanwhile: $(wc -l < "$log") lines)"
-}
-bench_gateway sqlite "sqlite://$scratch/gateway.db?mode=rwc"
+fi
+if [ $only = all ] || [ $only = first-load ]; then
+db="sqlite://$scratch/first-load.db?mode=rwc"
+seeded=$(DATABASE_URL="$db" "$tollgate" seed --users 5000 --teams 50)
+email=$(sed -n 's/.* sign in as \([^ ]*\) with password .*/\1/p' <<<"$seeded")
+password=$(sed -n 's/.* with password \(.*\)$/\1/p' <<<"$seeded")
+port=$(shuf -i 20000-60000 -n 1)
+DATABASE_URL="$db" TOLLGATE_LISTEN="127.0.0.1:$port" TOLLGATE_SITE_ROOT="$PWD/target/site" \
+  "$tollgate" serve >"$scratch/first-load.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+(cd end2end && BASE="http://127.0.0.1:$port" EMAIL="$email" PASSWORD="$password" node tools/first-load.mjs)
+kill $server; wait $server || true
+echo
+fi
+[ $only = first-load ] && exit 0
+# The gateway logs a line per request into a file of the benchmark's.
+DATABASE_URL="sqlite://$scratch/gateway.db?mode=rwc" "$bin" gateway --tollgate "$tollgate"
 echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_gateway_bench" >/dev/null
-bench_gateway postgres "$pg_base/tollgate_gateway_bench"
+DATABASE_URL="$pg_base/tollgate_gateway_bench" "$bin" gateway --tollgate "$tollgate"
+echo
+DATABASE_URL="sqlite://$scratch/access.db?mode=rwc" "$bin" access --tollgate "$tollgate"
+echo
+psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_access_bench" >/dev/null
+DATABASE_URL="$pg_base/tollgate_access_bench" "$bin" access --tollgate "$tollgate"

@@ -126,7 +126,7 @@ async fn exchange(
     client: oneshot::Sender<Answer>,
 ) {
     let mut upstream = http
-        .post(&model.provider.chat_url)
+        .post(model.provider.chat_url.clone())
         .timeout(model.provider.timeout)
         .header(header::CONTENT_TYPE, "application/json")
         .body(forwarded);

@@ -17,6 +17,18 @@ pub async fn prepare(
     db: &DatabaseConnection,
     limit: &str,
 ) -> Result<(TeamId, String), StartupError> {
+    let (_, team, key) = prepare_with_owner(db, limit).await?;
+    Ok((team, key))
+}
+
+/// [`prepare`], answering the Owner too.
+///
+/// # Errors
+/// As [`prepare`].
+pub async fn prepare_with_owner(
+    db: &DatabaseConnection,
+    limit: &str,
+) -> Result<(Actor, TeamId, String), StartupError> {
     let token = setup::issue_token(db)
         .await
         .map_err(StartupError::Setup)?
@@ -58,5 +70,5 @@ pub async fn prepare(
     )
     .await
     .map_err(StartupError::Setup)?;
-    Ok((team, key.secret))
+    Ok((actor, team, key.secret))
 }

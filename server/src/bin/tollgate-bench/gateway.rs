@@ -1,180 +1,151 @@
-//! `tollgate-bench gateway`: the latency the gateway adds. Starts the stub upstream and the
-//! gateway (the same router the binary serves) on loopback, sends chat requests on a fixed
-//! schedule — first straight to the stub, then through the gateway with a key in a team with a
-//! limit, so every request is authenticated, reserved, forwarded, settled and metered — and
-//! prints p50/p95/p99 of both and their difference.
+//! `tollgate-bench gateway`: the latency the gateway adds, measured as a client sees it. Three
+//! processes: this one sends the requests (open loop, `load.rs`), the stub upstream answers in
+//! its own (`tollgate-bench stub`), and the release `tollgate serve` sits between them with a
+//! key in a team with a limit — every request authenticated, reserved, forwarded, settled,
+//! metered and logged. At each rate it times chat requests straight to the stub and through
+//! the gateway (and `GET /v1/models`, which never leaves the gateway), prints p50/p95/p99 and
+//! the difference, then stops the gateway and checks that what was metered is exactly what
+//! was answered.
 
 use crate::fixture::prepare;
-use crate::stub_upstream;
-use std::time::{Duration, Instant};
-use tollgate::gateway::catalog::Catalog;
+use crate::load::{self, Target};
+use crate::processes;
+use domain::entity::usage_team_month;
+use domain::pricing::{Price, Usage};
+use domain::service::month_key;
+use sea_orm::EntityTrait;
+use std::path::Path;
 use tollgate::startup_error::StartupError;
 
-/// Runs the benchmark.
+/// What one request costs: the stub's usage (10 tokens in, 5 out) at the prices of
+/// [`processes::providers_file`].
+fn cost_micros() -> i64 {
+    let price = Price::from_usd_per_mtok(
+        processes::INPUT_USD_PER_MTOK,
+        processes::OUTPUT_USD_PER_MTOK,
+    )
+    .expect("the benchmark's prices are valid");
+    price
+        .cost(Usage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+        })
+        .micros()
+}
+
+/// Runs the benchmark against the `tollgate` binary at `tollgate`, on the scratch database of
+/// `config`, at each of `rates` for `seconds`.
 ///
 /// # Errors
-/// [`StartupError`] when the database, the stub or the gateway cannot be started.
+/// [`StartupError`] when the database or a process cannot be started.
 pub async fn bench_gateway(
     config: &tollgate::config::Config,
-    rate: u64,
+    tollgate: &Path,
+    rates: &[u64],
     seconds: u64,
 ) -> Result<(), StartupError> {
-    let db = tollgate::serve::open_database(config).await?;
-    let (_, key) = prepare(&db, "1000000").await?;
-    let listen_error = |source| StartupError::Listen {
-        addr: "127.0.0.1:0".into(),
+    let failed = |source: std::io::Error| StartupError::Listen {
+        addr: "127.0.0.1".into(),
         source,
     };
-    let stub = stub_upstream::start().await.map_err(listen_error)?;
-    let providers = format!(
-        "[[providers]]\nname = \"stub\"\nbase_url = \"{}\"\n\n[[models]]\nname = \"bench\"\n\
-         provider = \"stub\"\ninput_usd_per_mtok = 0.15\noutput_usd_per_mtok = 0.60\n\
-         max_output_tokens = 16384\n",
-        stub.base_url()
-    );
-    let catalog = Catalog::parse("bench providers", &providers, |_| None)?;
-    // As `tollgate serve` runs it (journaled on SQLite), in front of the stub.
-    let mut state = tollgate::serve::app_state(config, db.clone()).await?;
-    state.gateway.catalog = std::sync::Arc::new(catalog);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let scratch = std::env::temp_dir().join(format!("tollgate-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(failed)?;
+    let stub = processes::stub().await.map_err(failed)?;
+    let providers = processes::providers_file(&scratch, &stub.addr).map_err(failed)?;
+    let log = scratch.join("tollgate.log");
+    // The gateway migrates the database as it starts; the key is added after.
+    let gateway = processes::tollgate(tollgate, &config.database_url, &providers, &log)
         .await
-        .map_err(listen_error)?;
-    let gateway = listener.local_addr().map_err(listen_error)?;
-    let app = tollgate::router::app(state);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+        .map_err(failed)?;
+    let db = tollgate::serve::open_database(config).await?;
+    let (team, key) = prepare(&db, "1000000").await?;
 
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
-        .build()
-        .unwrap_or_default();
-    let body = serde_json::json!({
+    let http = load::client();
+    let chat = serde_json::json!({
         "model": "bench",
         "messages": [{"role": "user", "content": "Say hello in one short sentence."}],
         "max_tokens": 64
     })
     .to_string();
     let direct = Target {
-        url: format!("{}/chat/completions", stub.base_url()),
+        url: format!("http://{}/v1/chat/completions", stub.addr),
         key: None,
+        body: Some(chat.clone()),
     };
     let through = Target {
-        url: format!("http://{gateway}/v1/chat/completions"),
-        key: Some(key),
+        url: format!("http://{}/v1/chat/completions", gateway.addr),
+        key: Some(key.clone()),
+        body: Some(chat),
     };
-    // Warm both paths (connections, caches, the database's pages).
-    run(&http, &direct, &body, rate, 1).await;
-    run(&http, &through, &body, rate, 1).await;
+    let models = Target {
+        url: format!("http://{}/v1/models", gateway.addr),
+        key: Some(key),
+        body: None,
+    };
     let backend = if config.database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
     };
     println!(
-        "gateway on {backend}: {rate} requests/s for {seconds} s per path, client-side ms \
-         (stub upstream answers at once)"
+        "gateway on {backend}, three processes (load, stub, {}): client-side ms, {seconds} s \
+         per row, open loop",
+        tollgate.display()
     );
-    let stub_only = run(&http, &direct, &body, rate, seconds).await;
-    let gateway = run(&http, &through, &body, rate, seconds).await;
-    let (stub_only, gateway) = (stub_only.summary(), gateway.summary());
     println!(
-        "{:<34} {:>8} {:>8} {:>8} {:>8}",
-        "path", "p50", "p95", "p99", "errors"
+        "{:>6}  {:<28} {:>8} {:>8} {:>8} {:>8}",
+        "rate/s", "path", "p50", "p95", "p99", "errors"
     );
-    for (name, s) in [
-        ("stub directly", &stub_only),
-        ("through the gateway", &gateway),
-    ] {
+    let mut answered = 0;
+    for &rate in rates {
+        // Warm both paths (connections, caches, the database's pages).
+        load::run(&http, &direct, rate, 1).await;
+        answered += load::run(&http, &through, rate, 1).await.ok;
+        let stub_only = load::run(&http, &direct, rate, seconds).await;
+        let gateway = load::run(&http, &through, rate, seconds).await;
+        answered += gateway.ok;
+        let listed = load::run(&http, &models, rate, seconds).await;
+        for (name, s) in [
+            ("chat, stub directly", &stub_only),
+            ("chat, through the gateway", &gateway),
+            ("GET /v1/models (gateway)", &listed),
+        ] {
+            println!(
+                "{rate:>6}  {name:<28} {:>8.3} {:>8.3} {:>8.3} {:>8}",
+                s.p50, s.p95, s.p99, s.errors
+            );
+        }
         println!(
-            "{name:<34} {:>8.3} {:>8.3} {:>8.3} {:>8}",
-            s.p50, s.p95, s.p99, s.errors
+            "{rate:>6}  {:<28} {:>8.3} {:>8.3} {:>8.3}",
+            "added by the gateway",
+            gateway.p50 - stub_only.p50,
+            gateway.p95 - stub_only.p95,
+            gateway.p99 - stub_only.p99
         );
     }
+    gateway.stop().await.map_err(failed)?;
+    let (spend, requests) =
+        usage_team_month::Entity::find_by_id((team.0, month_key(chrono::Utc::now())))
+            .one(&db)
+            .await
+            .map_err(|e| StartupError::Setup(e.into()))?
+            .map_or((0, 0), |m| (m.spend_micros, m.requests));
+    let expected = answered as i64 * cost_micros();
     println!(
-        "{:<34} {:>8.3} {:>8.3} {:>8.3}",
-        "added by the gateway",
-        gateway.p50 - stub_only.p50,
-        gateway.p95 - stub_only.p95,
-        gateway.p99 - stub_only.p99
+        "metered: {requests} requests and {spend} µ$ for {answered} answered \
+         (expected {expected} µ$) — {}",
+        if requests == answered as i64 && spend == expected {
+            "exact"
+        } else {
+            "MISMATCH"
+        }
     );
-    println!(
-        "(added = the difference of the two distributions, measured one after the other: where \
-         the stub's own tail is noisier than the gateway's, a tail difference can come out \
-         negative)"
-    );
-    println!("upstream requests served by the stub: {}", stub.requests());
-    // The database stays open: the gateway's ledger and access watch run until the process ends.
+    println!("gateway log: {} lines", line_count(&log));
+    let _ = std::fs::remove_dir_all(&scratch);
+    drop(stub);
     Ok(())
 }
 
-struct Target {
-    url: String,
-    key: Option<String>,
-}
-
-struct Samples {
-    ms: Vec<f64>,
-    errors: usize,
-}
-
-struct Summary {
-    p50: f64,
-    p95: f64,
-    p99: f64,
-    errors: usize,
-}
-
-impl Samples {
-    fn summary(self) -> Summary {
-        let pct = crate::percentiles(self.ms);
-        Summary {
-            p50: pct(0.50),
-            p95: pct(0.95),
-            p99: pct(0.99),
-            errors: self.errors,
-        }
-    }
-}
-
-/// Sends `rate` requests a second for `seconds`, on schedule (open loop: a slow answer does
-/// not delay the next request), and times each.
-async fn run(
-    http: &reqwest::Client,
-    target: &Target,
-    body: &str,
-    rate: u64,
-    seconds: u64,
-) -> Samples {
-    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut sent = Vec::new();
-    for _ in 0..rate * seconds {
-        tick.tick().await;
-        let mut request = http
-            .post(&target.url)
-            .header("content-type", "application/json")
-            .body(body.to_owned());
-        if let Some(key) = &target.key {
-            request = request.bearer_auth(key);
-        }
-        sent.push(tokio::spawn(async move {
-            let started = Instant::now();
-            let ok = match request.send().await {
-                Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            (started.elapsed().as_secs_f64() * 1000.0, ok)
-        }));
-    }
-    let mut samples = Samples {
-        ms: Vec::with_capacity(sent.len()),
-        errors: 0,
-    };
-    for handle in sent {
-        match handle.await {
-            Ok((ms, true)) => samples.ms.push(ms),
-            _ => samples.errors += 1,
-        }
-    }
-    samples
+fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |text| text.lines().count())
 }

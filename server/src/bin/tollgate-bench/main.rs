@@ -1,10 +1,15 @@
 //! `tollgate-bench`: the committed benchmarks, run by `scripts/bench.sh` — the users and teams
-//! lists per query shape, and the gateway's added latency at a fixed request rate against a stub
-//! upstream. A binary of its own so the served `tollgate` holds neither the benchmarks nor the
-//! stub; it builds on the same library (configuration, start-up, router) as `tollgate`.
+//! lists per query shape; the latency the release `tollgate` adds in front of a stub upstream,
+//! measured from a process of its own at fixed request rates; and how soon a running gateway
+//! hears of an access change made elsewhere. A binary of its own so the served `tollgate` holds
+//! neither the benchmarks nor the stub; it builds on the same library (configuration,
+//! start-up, router) as `tollgate`.
 
+mod access;
 mod fixture;
 mod gateway;
+mod load;
+mod processes;
 #[allow(dead_code)] // Shared with `server/tests`, which drive more of it than the benchmark.
 mod stub_upstream;
 mod teams;
@@ -13,6 +18,7 @@ mod users;
 use clap::{Parser, Subcommand};
 use domain::{Actor, Role, Status, UserId};
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use tollgate::config::Config;
 use tollgate::startup_error::StartupError;
 
@@ -50,14 +56,34 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         iterations: usize,
     },
-    /// Measure the latency the gateway adds (auth + reserve + forward + settle) at a fixed
-    /// request rate, against a stub upstream on loopback, on an empty scratch database.
+    /// Measure the latency `tollgate serve` adds (auth + reserve + forward + settle + log) at
+    /// fixed request rates, from this process, against the stub upstream in another, on an empty
+    /// scratch database.
     Gateway {
+        /// The `tollgate` binary to measure.
+        #[arg(long)]
+        tollgate: PathBuf,
         /// Requests per second, sent on a fixed schedule whatever the answers' speed.
-        #[arg(long, default_value_t = 1_000)]
-        rate: u64,
+        #[arg(long, value_delimiter = ',', default_value = "200,1000")]
+        rates: Vec<u64>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Measure how soon `tollgate serve` refuses a key another process revoked, and the
+    /// database transactions it makes while idle, on an empty scratch database.
+    Access {
+        /// The `tollgate` binary to measure.
+        #[arg(long)]
+        tollgate: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        rounds: usize,
+        #[arg(long, default_value_t = 20)]
+        idle_seconds: u64,
+    },
+    /// Serve the stub upstream (an OpenAI-shaped provider that answers at once) until stopped.
+    Stub {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
     },
 }
 
@@ -77,7 +103,17 @@ async fn main() -> std::process::ExitCode {
             users,
             iterations,
         } => teams::bench_teams(config, teams, users, iterations).await,
-        Command::Gateway { rate, seconds } => gateway::bench_gateway(config, rate, seconds).await,
+        Command::Gateway {
+            tollgate,
+            rates,
+            seconds,
+        } => gateway::bench_gateway(config, &tollgate, &rates, seconds).await,
+        Command::Access {
+            tollgate,
+            rounds,
+            idle_seconds,
+        } => access::bench_access(config, &tollgate, rounds, idle_seconds).await,
+        Command::Stub { listen } => serve_stub(&listen).await,
     };
     match done {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -86,6 +122,19 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the stub upstream on `listen` until the process is stopped.
+async fn serve_stub(listen: &str) -> Result<(), StartupError> {
+    let stub = stub_upstream::start_on(listen)
+        .await
+        .map_err(|source| StartupError::Listen {
+            addr: listen.to_owned(),
+            source,
+        })?;
+    println!("stub upstream on {}", stub.base_url());
+    std::future::pending::<()>().await;
+    Ok(())
 }
 
 /// Who the list benchmarks read as: an Owner (reads are allowed to every active role, so the

@@ -114,13 +114,23 @@ impl StubControl {
 /// # Errors
 /// When no port can be bound.
 pub async fn start() -> std::io::Result<StubControl> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    start_on("127.0.0.1:0").await
+}
+
+/// Starts the stub on `addr`, serving until the runtime ends; `GET /healthz` answers when it is
+/// up.
+///
+/// # Errors
+/// When `addr` cannot be bound.
+pub async fn start_on(addr: &str) -> std::io::Result<StubControl> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
     let control = StubControl {
         addr: listener.local_addr()?,
         shared: Arc::new(Shared::default()),
     };
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
         .with_state(Arc::clone(&control.shared));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
