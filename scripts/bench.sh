@@ -60,7 +60,7 @@ port=$(shuf -i 20000-60000 -n 1)
 DATABASE_URL="$db" TOLLGATE_LISTEN="127.0.0.1:$port" TOLLGATE_SITE_ROOT="$PWD/target/site" \
   "$tollgate" serve >"$scratch/first-load.log" 2>&1 &
 server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 (cd end2end && BASE="http://127.0.0.1:$port" EMAIL="$email" PASSWORD="$password" node tools/first-load.mjs)
 kill $server; wait $server || true
 echo
