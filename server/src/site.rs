@@ -47,10 +47,7 @@ impl Site {
             ("js", &mut bundle.js),
             ("wasm", &mut bundle.wasm),
         ] {
-            let builds = files
-                .iter()
-                .filter(|(name, _)| hash_of(name, output_name, ext).is_some())
-                .count();
+            let (newest, builds) = newest_hashed(&files, output_name, ext);
             if builds > 1 {
                 // A build empties the directory first; several means files were copied in by
                 // hand, and the newest of each kind may not belong together.
@@ -59,7 +56,7 @@ impl Site {
                     dir.display()
                 );
             }
-            if let Some(name) = newest_hashed(&files, output_name, ext) {
+            if let Some(name) = newest {
                 hashed.insert(name.clone());
                 *slot = name;
             }
@@ -101,13 +98,21 @@ fn list_files(dir: &Path) -> Vec<(String, SystemTime)> {
         .collect()
 }
 
-/// The newest `OUTPUT.HASH.EXT` among `files`.
-fn newest_hashed(files: &[(String, SystemTime)], output_name: &str, ext: &str) -> Option<String> {
-    files
+/// The newest `OUTPUT.HASH.EXT` among `files`, and how many there are.
+fn newest_hashed(
+    files: &[(String, SystemTime)],
+    output_name: &str,
+    ext: &str,
+) -> (Option<String>, usize) {
+    let hashed: Vec<_> = files
         .iter()
         .filter(|(name, _)| hash_of(name, output_name, ext).is_some())
+        .collect();
+    let newest = hashed
+        .iter()
         .max_by_key(|(_, modified)| *modified)
-        .map(|(name, _)| name.clone())
+        .map(|(name, _)| name.clone());
+    (newest, hashed.len())
 }
 
 /// The `HASH` of `OUTPUT.HASH.EXT`: letters, digits, `-` and `_` (cargo-leptos writes a
@@ -205,9 +210,9 @@ mod tests {
             ("tollgate.js".to_owned(), at(3)),
         ];
         assert_eq!(
-            newest_hashed(&files, "tollgate", "js").as_deref(),
-            Some("tollgate.new.js")
+            newest_hashed(&files, "tollgate", "js"),
+            (Some("tollgate.new.js".to_owned()), 2)
         );
-        assert_eq!(newest_hashed(&files, "tollgate", "css"), None);
+        assert_eq!(newest_hashed(&files, "tollgate", "css"), (None, 0));
     }
 }

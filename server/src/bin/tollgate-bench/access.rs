@@ -26,27 +26,11 @@ pub async fn bench_access(
     rounds: usize,
     idle_seconds: u64,
 ) -> Result<(), StartupError> {
-    let failed = |source: std::io::Error| StartupError::Listen {
-        addr: "127.0.0.1".into(),
-        source,
-    };
-    let setup = |e: domain::Error| StartupError::Setup(e);
-    let scratch = std::env::temp_dir().join(format!("tollgate-access-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).map_err(failed)?;
-    let stub = processes::stub().await.map_err(failed)?;
-    let providers = processes::providers_file(&scratch, &stub.addr).map_err(failed)?;
-    let gateway = processes::tollgate(
-        tollgate,
-        &config.database_url,
-        &providers,
-        &scratch.join("tollgate.log"),
-    )
-    .await
-    .map_err(failed)?;
+    let mut started = processes::start(tollgate, &config.database_url).await?;
     let db = tollgate::serve::open_database(config).await?;
     let (owner, team, _) = prepare_with_owner(&db, "1000000").await?;
     let http = load::client();
-    let url = format!("http://{}/v1/chat/completions", gateway.addr);
+    let url = format!("http://{}/v1/chat/completions", started.gateway.addr);
     let body = r#"{"model":"bench","messages":[{"role":"user","content":"Hi"}],"max_tokens":8}"#;
     let send = |key: String| {
         http.post(&url)
@@ -56,19 +40,15 @@ pub async fn bench_access(
             .send()
     };
 
-    let backend = if config.database_url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = crate::backend(config);
     // First the idle gateway, freshly started, as the database sees it.
     let mut idle = None;
     if backend == "PostgreSQL" {
-        let before = transactions(&db).await.map_err(setup)?;
-        let started = Instant::now();
+        let before = transactions(&db).await.map_err(StartupError::Setup)?;
+        let since = Instant::now();
         tokio::time::sleep(Duration::from_secs(idle_seconds)).await;
-        let after = transactions(&db).await.map_err(setup)?;
-        let rate = (after - before) as f64 / started.elapsed().as_secs_f64();
+        let after = transactions(&db).await.map_err(StartupError::Setup)?;
+        let rate = (after - before) as f64 / since.elapsed().as_secs_f64();
         idle = Some(rate);
     }
     let mut heard = Vec::with_capacity(rounds);
@@ -84,32 +64,32 @@ pub async fn bench_access(
             },
         )
         .await
-        .map_err(setup)?;
+        .map_err(StartupError::Setup)?;
         let first = send(issued.secret.clone())
             .await
-            .map_err(|e| failed(std::io::Error::other(e)))?;
+            .map_err(|e| processes::failed(std::io::Error::other(e)))?;
         if first.status() != 200 {
-            return Err(failed(std::io::Error::other(format!(
+            return Err(processes::failed(std::io::Error::other(format!(
                 "a fresh key got {}",
                 first.status()
             ))));
         }
         keys::revoke(&db, &owner, issued.key.id)
             .await
-            .map_err(setup)?;
+            .map_err(StartupError::Setup)?;
         let committed = Instant::now();
         let mut sent = 0;
         loop {
             sent += 1;
             let status = send(issued.secret.clone())
                 .await
-                .map_err(|e| failed(std::io::Error::other(e)))?
+                .map_err(|e| processes::failed(std::io::Error::other(e)))?
                 .status();
             if status == 401 {
                 break;
             }
             if committed.elapsed() > Duration::from_secs(10) {
-                return Err(failed(std::io::Error::other(
+                return Err(processes::failed(std::io::Error::other(
                     "the revoked key still worked after 10 s",
                 )));
             }
@@ -137,9 +117,7 @@ pub async fn bench_access(
              (this process's two reads included)"
         );
     }
-    gateway.stop().await.map_err(failed)?;
-    let _ = std::fs::remove_dir_all(&scratch);
-    drop(stub);
+    started.gateway.stop().await.map_err(processes::failed)?;
     Ok(())
 }
 

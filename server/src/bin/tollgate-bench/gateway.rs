@@ -44,19 +44,8 @@ pub async fn bench_gateway(
     rates: &[u64],
     seconds: u64,
 ) -> Result<(), StartupError> {
-    let failed = |source: std::io::Error| StartupError::Listen {
-        addr: "127.0.0.1".into(),
-        source,
-    };
-    let scratch = std::env::temp_dir().join(format!("tollgate-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).map_err(failed)?;
-    let stub = processes::stub().await.map_err(failed)?;
-    let providers = processes::providers_file(&scratch, &stub.addr).map_err(failed)?;
-    let log = scratch.join("tollgate.log");
     // The gateway migrates the database as it starts; the key is added after.
-    let gateway = processes::tollgate(tollgate, &config.database_url, &providers, &log)
-        .await
-        .map_err(failed)?;
+    let mut started = processes::start(tollgate, &config.database_url).await?;
     let db = tollgate::serve::open_database(config).await?;
     let (team, key) = prepare(&db, "1000000").await?;
 
@@ -68,25 +57,21 @@ pub async fn bench_gateway(
     })
     .to_string();
     let direct = Target {
-        url: format!("http://{}/v1/chat/completions", stub.addr),
+        url: format!("http://{}/v1/chat/completions", started.stub.addr),
         key: None,
         body: Some(chat.clone()),
     };
     let through = Target {
-        url: format!("http://{}/v1/chat/completions", gateway.addr),
+        url: format!("http://{}/v1/chat/completions", started.gateway.addr),
         key: Some(key.clone()),
         body: Some(chat),
     };
     let models = Target {
-        url: format!("http://{}/v1/models", gateway.addr),
+        url: format!("http://{}/v1/models", started.gateway.addr),
         key: Some(key),
         body: None,
     };
-    let backend = if config.database_url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = crate::backend(config);
     println!(
         "gateway on {backend}, three processes (load, stub, {}): client-side ms, {seconds} s \
          per row, open loop",
@@ -123,7 +108,7 @@ pub async fn bench_gateway(
             gateway.p99 - stub_only.p99
         );
     }
-    gateway.stop().await.map_err(failed)?;
+    started.gateway.stop().await.map_err(processes::failed)?;
     let (spend, requests) =
         usage_team_month::Entity::find_by_id((team.0, month_key(chrono::Utc::now())))
             .one(&db)
@@ -140,9 +125,7 @@ pub async fn bench_gateway(
             "MISMATCH"
         }
     );
-    println!("gateway log: {} lines", line_count(&log));
-    let _ = std::fs::remove_dir_all(&scratch);
-    drop(stub);
+    println!("gateway log: {} lines", line_count(&started.log));
     Ok(())
 }
 

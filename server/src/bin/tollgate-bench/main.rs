@@ -156,11 +156,16 @@ async fn settle(
     domain::service::seed::settle(db)
         .await
         .map_err(StartupError::Setup)?;
-    Ok(if config.database_url.starts_with("postgres") {
+    Ok(backend(config))
+}
+
+/// The database `config` names, for the reports.
+fn backend(config: &Config) -> &'static str {
+    if config.database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
-    })
+    }
 }
 
 /// The `p`-th quantile (0–1, nearest rank) of `samples`, as a lookup function.

@@ -6,6 +6,52 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
+use tollgate::startup_error::StartupError;
+
+/// A benchmark's processes: the stub upstream, and `tollgate serve` in front of it with the
+/// providers file and its log in a scratch directory (removed when dropped).
+pub struct Started {
+    pub stub: Running,
+    pub gateway: Running,
+    pub log: PathBuf,
+    scratch: PathBuf,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// Starts the stub and the `tollgate` binary at `tollgate` on `database_url` (which it
+/// migrates as it starts).
+///
+/// # Errors
+/// [`StartupError`] when a directory, a port or a process cannot be had.
+pub async fn start(tollgate: &Path, database_url: &str) -> Result<Started, StartupError> {
+    let scratch = std::env::temp_dir().join(format!("tollgate-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(failed)?;
+    let stub = stub().await.map_err(failed)?;
+    let providers = providers_file(&scratch, &stub.addr).map_err(failed)?;
+    let log = scratch.join("tollgate.log");
+    let gateway = self::tollgate(tollgate, database_url, &providers, &log)
+        .await
+        .map_err(failed)?;
+    Ok(Started {
+        stub,
+        gateway,
+        log,
+        scratch,
+    })
+}
+
+/// A benchmark's own failure (a process, a port, a request), as a start-up error.
+pub fn failed(source: impl Into<std::io::Error>) -> StartupError {
+    StartupError::Listen {
+        addr: "127.0.0.1".into(),
+        source: source.into(),
+    }
+}
 
 /// The stub's API key variable, named in the providers file the benchmark writes.
 const UPSTREAM_KEY_ENV: &str = "TOLLGATE_BENCH_UPSTREAM_KEY";
@@ -18,7 +64,7 @@ pub struct Running {
 
 impl Running {
     /// SIGTERM, then waits for the exit (a `tollgate` writes its last settlements first).
-    pub async fn stop(mut self) -> std::io::Result<()> {
+    pub async fn stop(&mut self) -> std::io::Result<()> {
         if let Some(pid) = self.child.id() {
             Command::new("kill").arg(pid.to_string()).status().await?;
         }
