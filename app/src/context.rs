@@ -23,6 +23,8 @@ pub struct ServerContext {
     /// Proxies whose `X-Forwarded-For` names the client (`TOLLGATE_TRUSTED_PROXIES`); the
     /// server's client-address layer reads it.
     pub trusted_proxies: domain::net::Ranges,
+    /// The model names the gateway serves (the providers file), which a key may be limited to.
+    pub models: Arc<[String]>,
 }
 
 /// An invite email's facts; the mailer words it.

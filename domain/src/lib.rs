@@ -16,6 +16,7 @@ pub mod net;
 pub mod numbers;
 pub mod permission;
 pub mod pricing;
+pub mod rate_limits;
 pub mod role;
 pub mod status;
 pub mod teams;

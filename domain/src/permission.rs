@@ -74,6 +74,12 @@ pub enum Action {
     },
     /// Revoke a key that belongs to someone else.
     RevokeAnyKey,
+    /// Set the per-minute limits and models of a key owned by `owner`; `loosens` says whether
+    /// the change lets the key do anything it may not do now (`rate_limits::loosens`).
+    SetKeyLimits {
+        owner: Option<UserId>,
+        loosens: bool,
+    },
     /// Delete every user but the acting Owner, every team and every key.
     ResetAccessList,
 }
@@ -122,6 +128,10 @@ pub enum Denied {
     ViewerKeys,
     #[error("Members use keys only within their own team.")]
     KeyOutsideOwnersTeam,
+    #[error(
+        "Members can only tighten the limits on their keys; ask an Owner or Admin to raise or remove one."
+    )]
+    LimitsOnlyTightened,
 }
 
 impl Actor {
@@ -206,6 +216,10 @@ impl Actor {
                 } else {
                     self.require(Action::RevokeAnyKey)
                 }
+            }
+            Action::SetKeyLimits { owner, loosens } => {
+                self.require(Action::RevokeKey { owner })?;
+                ensure(!loosens || at_least_admin, Denied::LimitsOnlyTightened)
             }
             Action::ResetAccessList => ensure(self.role == Role::Owner, Denied::RoleTooLow),
         }

@@ -189,6 +189,26 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             ],
         ),
         (
+            "Tighten the limits or models of one's own key",
+            vec![Action::SetKeyLimits {
+                owner: Some(ME),
+                loosens: false,
+            }],
+        ),
+        (
+            "Loosen a key's limits, or set another's",
+            vec![
+                Action::SetKeyLimits {
+                    owner: Some(ME),
+                    loosens: true,
+                },
+                Action::SetKeyLimits {
+                    owner: Some(OTHER),
+                    loosens: false,
+                },
+            ],
+        ),
+        (
             "Delete the access list (danger zone)",
             vec![Action::ResetAccessList],
         ),

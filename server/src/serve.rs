@@ -117,6 +117,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             public_url: config.public_url(),
             mailer,
             trusted_proxies: config.trusted_proxies.clone(),
+            models: catalog.models().iter().map(|m| m.name.clone()).collect(),
         },
         gateway: GatewayState {
             max_body: config.max_request_bytes,

@@ -10,6 +10,7 @@
 
 mod gateway;
 mod gateway_client;
+mod gateway_limits;
 mod gateway_processes;
 mod http;
 mod invite_mail;

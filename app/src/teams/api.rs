@@ -21,33 +21,42 @@ pub async fn list_teams(query: TeamQuery) -> Result<TeamPage, AppError> {
     request::signed_in(async |ctx, me| teams::list(&ctx.db, &me.actor(), &query).await).await
 }
 
-/// Creates a team. `limit` is the typed dollar amount; blank is no limit.
+/// Creates a team. `limit` is the typed dollar amount, the per-minute limits whole numbers;
+/// blank is no limit.
 #[server(endpoint = "create_team")]
 pub async fn create_team(
     name: String,
     description: String,
     limit: String,
+    #[server(default)] requests_per_minute: Option<String>,
+    #[server(default)] tokens_per_minute: Option<String>,
 ) -> Result<TeamRow, AppError> {
     let input = TeamInput {
         name,
         description,
         limit,
+        requests_per_minute,
+        tokens_per_minute,
     };
     request::signed_in(async |ctx, me| teams::create(&ctx.db, &me.actor(), &input).await).await
 }
 
-/// Changes a team's name, description or limit.
+/// Changes a team's name, description or limits; per-minute limits not sent stay as they are.
 #[server(endpoint = "edit_team")]
 pub async fn edit_team(
     id: TeamId,
     name: String,
     description: String,
     limit: String,
+    #[server(default)] requests_per_minute: Option<String>,
+    #[server(default)] tokens_per_minute: Option<String>,
 ) -> Result<TeamRow, AppError> {
     let input = TeamInput {
         name,
         description,
         limit,
+        requests_per_minute,
+        tokens_per_minute,
     };
     request::signed_in(async |ctx, me| teams::edit(&ctx.db, &me.actor(), id, &input).await).await
 }

@@ -18,7 +18,18 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Per-minute limits of its own (migration `rate_limits`); `None` is none.
+    pub requests_per_minute: Option<i64>,
+    pub tokens_per_minute: Option<i64>,
+    /// The models it may call; `None` is every model.
+    pub models: Option<ModelNames>,
 }
+
+/// A key's models, stored as a JSON list.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, FromJsonQueryResult,
+)]
+pub struct ModelNames(pub Vec<String>);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -14,6 +14,9 @@ pub struct Model {
     pub description: String,
     /// Hard cap per calendar month (UTC), in micro-dollars; `None` is no limit.
     pub monthly_limit_micros: Option<i64>,
+    /// Per-minute limits over all the team's keys (migration `rate_limits`); `None` is none.
+    pub requests_per_minute: Option<i64>,
+    pub tokens_per_minute: Option<i64>,
     pub created_at: DateTimeUtc,
     /// Users in the team, kept by triggers (migration `list_sort_speed`); never written here.
     pub member_count: i64,

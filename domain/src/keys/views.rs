@@ -118,6 +118,8 @@ pub struct KeyRow {
     pub status: KeyStatus,
     /// Set when the key is active but its owner's role or team keeps it from working.
     pub blocked: Option<KeyBlock>,
+    /// Its own per-minute limits and the models it may call.
+    pub limits: crate::rate_limits::KeyLimits,
 }
 
 /// One page of keys.

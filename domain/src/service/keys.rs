@@ -1,6 +1,7 @@
 //! API keys: issuing (the secret is returned once and stored only as its SHA-256), revoking,
 //! listing, and authenticating a presented key — the one lookup the gateway path makes.
 
+use crate::entity::api_key::ModelNames;
 use crate::entity::{api_key, team, user};
 use crate::keys::{
     IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyBlock, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
@@ -9,6 +10,7 @@ use crate::keys::{
 use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
+use crate::rate_limits::{KeyLimits, RateLimits, loosens};
 use crate::secret::Secret;
 use crate::service::users::lookup;
 use crate::service::{audit, begin_as, escape_like};
@@ -52,6 +54,9 @@ pub struct IssueInput {
     /// The key's team; `None` means the issuer's own team (or no team for Owners and Admins
     /// without one).
     pub team: Option<TeamId>,
+    /// Its own per-minute limits and models, checked by the caller
+    /// ([`RateLimits::parse`], [`crate::rate_limits::model_access`]).
+    pub limits: KeyLimits,
 }
 
 /// Issues a key for the actor. The answer carries the secret; nothing stores or logs it.
@@ -76,14 +81,24 @@ pub async fn issue(
     let name = bounded_text("name", &input.name, KEY_NAME_MAX, "Name the key.")?;
     let now = Utc::now();
     let expires_at = expiry(&input.expires_on, now)?;
-    if let Some(team_id) = into
-        && team::Entity::find_by_id(team_id.0)
-            .one(&txn)
-            .await?
-            .is_none()
-    {
-        return Err(Error::validation("team", "This team no longer exists."));
+    let team_rates = match into {
+        Some(team_id) => {
+            let found = team::Entity::find_by_id(team_id.0)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| Error::validation("team", "This team no longer exists."))?;
+            RateLimits::from_columns(found.requests_per_minute, found.tokens_per_minute)
+        }
+        None => RateLimits::default(),
+    };
+    let limits = input.limits;
+    if limits != KeyLimits::default() {
+        actor.require(Action::SetKeyLimits {
+            owner: Some(actor.id),
+            loosens: loosens(&KeyLimits::default(), team_rates, &limits),
+        })?;
     }
+    let (requests_per_minute, tokens_per_minute) = limits.rates.columns();
     let secret = new_secret();
     let prefix: String = secret.expose().chars().take(VISIBLE_PREFIX_LEN).collect();
     let key = api_key::ActiveModel {
@@ -94,6 +109,9 @@ pub async fn issue(
         secret_hash: Set(secret.digest()),
         created_at: Set(now),
         expires_at: Set(expires_at),
+        requests_per_minute: Set(requests_per_minute),
+        tokens_per_minute: Set(tokens_per_minute),
+        models: Set(limits.models.clone().map(ModelNames)),
         ..Default::default()
     }
     .insert(&txn)
@@ -102,7 +120,10 @@ pub async fn issue(
         id: Some(actor.id.0),
         email: &me.email,
     };
-    let detail = format!("{name} ({prefix}…)");
+    let detail = match limits_detail(&limits) {
+        Some(limits) => format!("{name} ({prefix}…), {limits}"),
+        None => format!("{name} ({prefix}…)"),
+    };
     audit::record(&txn, by, "key.issue", &format!("key:{}", key.id), &detail).await?;
     let row = rows(&txn, vec![key], now).await?.remove(0);
     txn.commit().await?;
@@ -110,6 +131,21 @@ pub async fn issue(
         key: row,
         secret: secret.expose().to_owned(),
     })
+}
+
+/// A key's limits as the audit log writes them; `None` without any.
+pub(crate) fn limits_detail(limits: &KeyLimits) -> Option<String> {
+    let parts: Vec<String> = [
+        limits.rates.summary(),
+        limits
+            .models
+            .as_ref()
+            .map(|m| format!("models: {}", m.join(", "))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Reads the expiry field: the key works through that day (UTC).
@@ -282,7 +318,7 @@ fn status_condition(status: KeyStatus, now: DateTime<Utc>) -> Condition {
 
 /// Stored keys as rows, with their owners' emails and teams' names, and — for active keys — what
 /// in their owner's role or team keeps them from working.
-async fn rows(
+pub(crate) async fn rows(
     db: &impl ConnectionTrait,
     keys: Vec<api_key::Model>,
     now: DateTime<Utc>,
@@ -335,6 +371,10 @@ async fn rows(
                 created_at: k.created_at,
                 last_used_at: k.last_used_at,
                 expires_at: k.expires_at,
+                limits: KeyLimits {
+                    rates: RateLimits::from_columns(k.requests_per_minute, k.tokens_per_minute),
+                    models: k.models.map(|m| m.0),
+                },
             }
         })
         .collect())
@@ -350,6 +390,12 @@ pub struct KeyAuth {
     pub team_limit: Option<Money>,
     /// When the key stops working, if ever (a cached answer checks it again on every use).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The key's own per-minute limits.
+    pub rates: RateLimits,
+    /// Its team's per-minute limits, over all the team's keys.
+    pub team_rates: RateLimits,
+    /// The models it may call; `None` is every model.
+    pub models: Option<Vec<String>>,
 }
 
 impl From<KeyBlock> for KeyRefused {
@@ -414,6 +460,11 @@ struct PresentedKey {
     expires_at: Option<DateTime<Utc>>,
     /// The key's team's monthly limit, in micro-dollars.
     team_limit: Option<i64>,
+    key_rpm: Option<i64>,
+    key_tpm: Option<i64>,
+    models: Option<ModelNames>,
+    team_rpm: Option<i64>,
+    team_tpm: Option<i64>,
     /// The owner's columns: all `None` when the key has no owner any more.
     owner_id: Option<i64>,
     owner_role: Option<Role>,
@@ -448,6 +499,23 @@ async fn presented_key(
         .expr_as(
             Expr::col((teams.clone(), team::Column::MonthlyLimitMicros)),
             "team_limit",
+        )
+        .expr_as(
+            Expr::col((keys.clone(), api_key::Column::RequestsPerMinute)),
+            "key_rpm",
+        )
+        .expr_as(
+            Expr::col((keys.clone(), api_key::Column::TokensPerMinute)),
+            "key_tpm",
+        )
+        .expr_as(Expr::col((keys.clone(), api_key::Column::Models)), "models")
+        .expr_as(
+            Expr::col((teams.clone(), team::Column::RequestsPerMinute)),
+            "team_rpm",
+        )
+        .expr_as(
+            Expr::col((teams.clone(), team::Column::TokensPerMinute)),
+            "team_tpm",
         )
         .expr_as(Expr::col((users.clone(), user::Column::Id)), "owner_id")
         .expr_as(Expr::col((users.clone(), user::Column::Role)), "owner_role")
@@ -502,6 +570,9 @@ impl PresentedKey {
             team,
             team_limit: self.team_limit.map(Money::from_micros),
             expires_at: self.expires_at,
+            rates: RateLimits::from_columns(self.key_rpm, self.key_tpm),
+            team_rates: RateLimits::from_columns(self.team_rpm, self.team_tpm),
+            models: self.models.map(|m| m.0),
         })
     }
 }

@@ -24,6 +24,8 @@ pub struct TeamRow {
     pub requests: i64,
     /// The hard monthly cap; `None` is no limit.
     pub limit: Option<Money>,
+    /// Requests and tokens per minute over all the team's keys.
+    pub rates: crate::rate_limits::RateLimits,
     /// Keys of this team not yet revoked (deleting the team revokes them).
     pub live_keys: u64,
     pub created_at: DateTime<Utc>,
@@ -52,6 +54,12 @@ pub struct TeamInput {
     pub name: String,
     pub description: String,
     pub limit: String,
+    /// Requests and tokens per minute, as typed: blank is no limit; `None` (the fields were not
+    /// sent) leaves an edited team's as they are.
+    #[serde(default)]
+    pub requests_per_minute: Option<String>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<String>,
 }
 
 /// Someone in a team, as its expanded row lists them.

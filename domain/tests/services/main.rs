@@ -4,6 +4,7 @@
 
 mod access_epoch;
 mod invites;
+mod key_limits;
 mod keys;
 mod ledger;
 mod lists;

@@ -174,6 +174,7 @@ async fn a_key_issued_while_its_team_is_deleted_never_stays_active_without_it() 
                 name: format!("Team {round}"),
                 description: String::new(),
                 limit: "10".into(),
+                ..TeamInput::default()
             };
             let team = teams::create(&t.db, &owner, &input).await.unwrap().id;
             let issue = IssueInput {

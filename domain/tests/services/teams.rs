@@ -18,6 +18,7 @@ fn input(name: &str, limit: &str) -> TeamInput {
         name: name.into(),
         description: String::new(),
         limit: limit.into(),
+        ..TeamInput::default()
     }
 }
 

@@ -73,6 +73,8 @@ pub struct Bounded {
     pub forwarded: Vec<u8>,
     /// The most the upstream can bill for it.
     pub worst: Money,
+    /// The most tokens it can use, prompt and output: what a tokens-per-minute limit holds.
+    pub tokens: u64,
 }
 
 type Fields = BTreeMap<String, Box<RawValue>>;
@@ -126,14 +128,14 @@ pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, Ap
     }
     let forwarded = serde_json::to_vec(&fields).map_err(|_| ApiError::unavailable())?;
     let prompt = prompt_bound(forwarded.len()).saturating_add(image_tokens);
-    let worst = model
-        .price
-        .worst_case(prompt, max_out.saturating_mul(choices));
+    let output = max_out.saturating_mul(choices);
+    let worst = model.price.worst_case(prompt, output);
     Ok(Bounded {
         model,
         streaming,
         forwarded,
         worst,
+        tokens: prompt.saturating_add(output),
     })
 }
 

@@ -1,19 +1,23 @@
 //! `POST /v1/chat/completions`: authenticate the key from the headers, read the body (no more
-//! than the configured limit), work out the worst case ([`super::bound`]), hold it against the
-//! team's month, and hand the request to its exchange with the upstream
-//! ([`super::exchange`]), which settles it to the real cost.
+//! than the configured limit), work out the worst case ([`super::bound`]), check the model is
+//! one the key may call, admit it under the key's and team's per-minute limits
+//! ([`super::rates`]), hold it against the team's month, and hand the request to its exchange
+//! with the upstream ([`super::exchange`]), which settles it to the real cost.
 
 use super::GatewayState;
 use super::auth::authenticate;
 use super::bound::bound;
 use super::error::ApiError;
 use super::exchange::forward;
+use super::rates::{headers, limits_of};
 use super::settlement::Settlement;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
 use domain::service::leases::is_capped;
 use domain::service::ledger::ReserveError;
+use std::sync::Arc;
+use std::time::Instant;
 
 pub async fn completions(
     State(gw): State<GatewayState>,
@@ -27,13 +31,34 @@ pub async fn completions(
         .map_err(|_| ApiError::too_large(gw.max_body))?;
     let request = bound(&body, &gw.catalog, is_capped(&auth))?;
     drop(body);
+    if let Some(allowed) = &auth.models
+        && !allowed.contains(&request.model.name)
+    {
+        return Err(ApiError::model_not_allowed(&request.model.name, allowed));
+    }
+    let limits = limits_of(&auth);
+    let admitted = gw
+        .rates
+        .admit(&limits, request.tokens, Instant::now())
+        .map_err(|refused| {
+            ApiError::rate_limited(&refused, headers(refused.requests, refused.tokens))
+        })?;
+    let standing = headers(admitted.requests, admitted.tokens);
+    let tokens = (admitted.ticket.tokens() > 0).then(|| (Arc::clone(&gw.rates), admitted.ticket));
     let hold = match gw.ledger.reserve(&auth, request.worst, Utc::now()).await {
         Ok(hold) => hold,
-        Err(ReserveError::OverBudget(over)) => return Err(ApiError::over_budget(&over)),
-        Err(ReserveError::Store(e)) => return Err(e.into()),
+        Err(refusal) => {
+            if let Some((rates, ticket)) = tokens {
+                rates.give_back(ticket, 0);
+            }
+            return Err(match refusal {
+                ReserveError::OverBudget(over) => ApiError::over_budget(&over),
+                ReserveError::Store(e) => e.into(),
+            });
+        }
     };
-    let settlement = Settlement::new(gw.ledger.clone(), hold, request.worst);
-    Ok(forward(
+    let settlement = Settlement::new(gw.ledger.clone(), hold, request.worst, tokens);
+    let mut response = forward(
         gw.http.clone(),
         &gw.running,
         request.model,
@@ -41,5 +66,7 @@ pub async fn completions(
         request.streaming,
         settlement,
     )
-    .await)
+    .await;
+    response.headers_mut().extend(standing);
+    Ok(response)
 }

@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use domain::money::Money;
 use domain::service::keys::KeyRefused;
 use domain::service::leases::OverBudget;
-use http::StatusCode;
+use domain::service::rate_limiter::{Measure, Refused};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
 /// One refusal: the status and the body's fields.
@@ -19,6 +20,8 @@ pub struct ApiError {
     message: String,
     /// More fields inside `error` (the budget figures).
     extra: Option<Value>,
+    /// Headers the refusal carries (`Retry-After`, `x-ratelimit-*`).
+    headers: HeaderMap,
 }
 
 impl ApiError {
@@ -35,6 +38,7 @@ impl ApiError {
             param: None,
             message,
             extra: None,
+            headers: HeaderMap::new(),
         }
     }
 
@@ -92,6 +96,67 @@ impl ApiError {
                 "invalid_request_error",
                 Some("model_not_found"),
                 format!("The model `{name}` does not exist or you do not have access to it."),
+            )
+        }
+    }
+
+    /// 404: a model this key may not call.
+    pub fn model_not_allowed(name: &str, allowed: &[String]) -> Self {
+        ApiError {
+            param: Some("model"),
+            ..Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                Some("model_not_found"),
+                format!(
+                    "This API key may not call the model `{name}`; it may call: {}.",
+                    allowed.join(", ")
+                ),
+            )
+        }
+    }
+
+    /// 429: a per-minute limit of the key or its team has no room for the request now, with
+    /// when to try again (`Retry-After`, as OpenAI's clients honour it) — none when the request
+    /// needs more tokens than the limit allows in a minute, so it never fits.
+    pub fn rate_limited(refused: &Refused, standing: HeaderMap) -> Self {
+        let limit = refused.limit;
+        let what = match limit.measure {
+            Measure::Requests => "requests per minute",
+            Measure::Tokens => "tokens per minute",
+        };
+        let mut headers = standing;
+        let message = match refused.retry_after {
+            Some(wait) => {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+                if let Ok(ms) = HeaderValue::try_from(wait.as_millis().max(1).to_string()) {
+                    headers.insert("retry-after-ms", ms);
+                }
+                format!(
+                    "Rate limit reached for {what} on this {}: limit {}, remaining {},                      requested {}. Please try again in {}.",
+                    limit.holder.noun(),
+                    limit.per_minute,
+                    refused.remaining,
+                    refused.requested,
+                    super::rates::duration_text(wait)
+                )
+            }
+            None => format!(
+                "Request too large for {what} on this {}: limit {}, requested {}.                  Ask for fewer tokens (`max_completion_tokens`) or a shorter prompt.",
+                limit.holder.noun(),
+                limit.per_minute,
+                refused.requested
+            ),
+        };
+        ApiError {
+            headers,
+            extra: Some(json!({ "limit": limit.holder.noun() })),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                limit.measure.name(),
+                Some("rate_limit_exceeded"),
+                message,
             )
         }
     }
@@ -179,7 +244,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        response.headers_mut().extend(self.headers);
+        response
     }
 }
 

@@ -166,7 +166,7 @@ async fn exchange(
     if !streaming {
         match answer.bytes().await {
             Ok(text) => {
-                settlement.settle_to(usage_of(&text).map(|u| model.price.cost(u)));
+                settlement.settle_to(usage_of(&text), model.price);
                 let _ = client.send(Answer::Whole(text));
             }
             Err(err) => {
@@ -211,7 +211,7 @@ async fn exchange(
             }
         }
     }
-    settlement.settle_to(scanner.usage.map(|u| model.price.cost(u)));
+    settlement.settle_to(scanner.usage, model.price);
 }
 
 fn upstream_failure(model: &Model, err: &reqwest::Error) -> ApiError {

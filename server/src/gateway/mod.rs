@@ -9,6 +9,7 @@ pub mod chat;
 pub mod error;
 pub mod exchange;
 pub mod models;
+pub mod rates;
 pub mod settlement;
 pub mod stream;
 
@@ -20,6 +21,7 @@ use domain::db::DatabaseConnection;
 use domain::service::access_epoch::AccessWatch;
 use domain::service::key_cache::KeyCache;
 use domain::service::ledger::Ledger;
+use domain::service::rate_limiter::RateLimiter;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +36,8 @@ pub struct GatewayState {
     pub keys: Arc<KeyCache>,
     /// Admission against the team's limit and metering, in memory and written behind.
     pub ledger: Ledger,
+    /// Requests and tokens per minute, per key and team, in this process.
+    pub rates: Arc<RateLimiter>,
     /// One pooled client for every upstream.
     pub http: reqwest::Client,
     /// The largest request body read, in bytes.
@@ -57,6 +61,7 @@ impl GatewayState {
             .unwrap_or_default();
         GatewayState {
             ledger,
+            rates: Arc::default(),
             keys: Arc::new(KeyCache::new(Arc::clone(&access))),
             access,
             db,

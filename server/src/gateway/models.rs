@@ -1,4 +1,4 @@
-//! `GET /v1/models`: the models of the providers file, for any valid key.
+//! `GET /v1/models`: the models of the providers file that the key may call.
 
 use super::GatewayState;
 use super::auth::authenticate;
@@ -12,11 +12,16 @@ pub async fn list(
     State(gw): State<GatewayState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    authenticate(&gw, &headers).await?;
+    let auth = authenticate(&gw, &headers).await?;
     let data: Vec<Value> = gw
         .catalog
         .models()
         .iter()
+        .filter(|m| {
+            auth.models
+                .as_ref()
+                .is_none_or(|allowed| allowed.contains(&m.name))
+        })
         .map(|m| {
             json!({
                 "id": m.name,

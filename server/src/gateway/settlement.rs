@@ -2,9 +2,13 @@
 //! 2xx answer) the hold can be given back whole; from then on the request is charged, whatever
 //! happens: settled to the usage the upstream reported, or — when that never arrives (the
 //! stream broke, the process is stopping) — to its worst case, which is never below the bill.
+//! The tokens it held of a tokens-per-minute limit go back the same way: what it did not use.
 
 use domain::money::Money;
+use domain::pricing::{Price, Usage};
 use domain::service::ledger::{Hold, Ledger};
+use domain::service::rate_limiter::{RateLimiter, Ticket};
+use std::sync::Arc;
 
 /// Owns a [`Hold`] until it is settled or released; dropping it releases before the upstream
 /// accepted the request and charges the worst case after.
@@ -14,15 +18,23 @@ pub struct Settlement {
     /// The request's worst case — also for keys without a limit, whose hold is empty but whose
     /// requests are metered all the same.
     worst: Money,
+    /// What it holds of tokens-per-minute limits, if any applies.
+    tokens: Option<(Arc<RateLimiter>, Ticket)>,
     accepted: bool,
 }
 
 impl Settlement {
-    pub fn new(ledger: Ledger, hold: Hold, worst: Money) -> Self {
+    pub fn new(
+        ledger: Ledger,
+        hold: Hold,
+        worst: Money,
+        tokens: Option<(Arc<RateLimiter>, Ticket)>,
+    ) -> Self {
         Settlement {
             ledger,
             hold: Some(hold),
             worst,
+            tokens,
             accepted: false,
         }
     }
@@ -32,23 +44,30 @@ impl Settlement {
         self.accepted = true;
     }
 
-    /// Records the request at `cost` and gives back the rest of the hold.
-    pub fn settle(mut self, cost: Money) {
+    /// Records the request at what the upstream reported (`usage` at `price`), giving back the
+    /// tokens it did not use; at its worst case, keeping them all, when it did not report.
+    pub fn settle_to(mut self, usage: Option<Usage>, price: Price) {
+        let used = usage.map_or(u64::MAX, |u| {
+            u.prompt_tokens.saturating_add(u.completion_tokens)
+        });
+        self.give_back_tokens(used);
+        let cost = usage.map_or(self.worst, |u| price.cost(u));
         if let Some(hold) = self.hold.take() {
             self.ledger.settle(hold, cost);
         }
     }
 
-    /// Records the request at what the upstream reported, or at its worst case when it did not.
-    pub fn settle_to(self, cost: Option<Money>) {
-        let cost = cost.unwrap_or(self.worst);
-        self.settle(cost);
-    }
-
     /// Gives the whole hold back: the upstream never accepted the request.
     pub fn release(mut self) {
+        self.give_back_tokens(0);
         if let Some(hold) = self.hold.take() {
             self.ledger.release(hold);
+        }
+    }
+
+    fn give_back_tokens(&mut self, used: u64) {
+        if let Some((rates, ticket)) = self.tokens.take() {
+            rates.give_back(ticket, used);
         }
     }
 }
@@ -59,6 +78,7 @@ impl Drop for Settlement {
             if self.accepted {
                 self.ledger.settle(hold, self.worst);
             } else {
+                self.give_back_tokens(0);
                 self.ledger.release(hold);
             }
         }

@@ -130,6 +130,7 @@ impl Gateway {
             name: name.into(),
             description: String::new(),
             limit: limit.into(),
+            ..TeamInput::default()
         };
         teams::create(&self.server.db, &self.owner(), &input)
             .await

@@ -7,6 +7,7 @@ use crate::entity::{api_key, team, usage_team_month};
 use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
+use crate::rate_limits::RateLimits;
 use crate::service::{Window, escape_like, month_key, order};
 use crate::teams::{TeamPage, TeamQuery, TeamRow, TeamSort, TeamSummary};
 use crate::{Error, TeamId};
@@ -73,6 +74,7 @@ async fn rows_for(
                 spend: Money::from_micros(month.map_or(0, |m| m.spend_micros)),
                 requests: month.map_or(0, |m| m.requests),
                 limit: t.monthly_limit_micros.map(Money::from_micros),
+                rates: RateLimits::from_columns(t.requests_per_minute, t.tokens_per_minute),
                 live_keys: live_keys.get(&t.id).copied().unwrap_or(0),
                 name: t.name,
                 description: t.description,

@@ -12,6 +12,7 @@ use crate::db::duplicate_as;
 use crate::entity::{api_key, team, user};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
+use crate::rate_limits::RateLimits;
 use crate::service::{audit, begin_as, users};
 use crate::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamRemoved, TeamRow};
 use crate::users::UserRow;
@@ -85,8 +86,18 @@ pub async fn delete(
     })
 }
 
-/// The form's fields, checked: a trimmed name, a description and the limit (blank: none).
-fn checked(input: &TeamInput) -> Result<(String, String, Option<Money>), Error> {
+/// A team form's fields, checked.
+struct Checked {
+    name: String,
+    description: String,
+    limit: Option<Money>,
+    /// `None` when the form did not send them.
+    rates: Option<RateLimits>,
+}
+
+/// The form's fields, checked: a trimmed name, a description, the limit and the per-minute
+/// limits (blank: none).
+fn checked(input: &TeamInput) -> Result<Checked, Error> {
     let name = bounded_text("name", &input.name, TEAM_NAME_MAX, "Name the team.")?;
     let description = input.description.trim().to_owned();
     if description.chars().count() > DESCRIPTION_MAX {
@@ -106,7 +117,19 @@ fn checked(input: &TeamInput) -> Result<(String, String, Option<Money>), Error> 
     }
     let limit =
         Money::parse_usd(&input.limit).map_err(|e| Error::validation("limit", e.to_string()))?;
-    Ok((name, description, limit))
+    let rates = match (&input.requests_per_minute, &input.tokens_per_minute) {
+        (None, None) => None,
+        (requests, tokens) => Some(RateLimits::parse(
+            requests.as_deref().unwrap_or_default(),
+            tokens.as_deref().unwrap_or_default(),
+        )?),
+    };
+    Ok(Checked {
+        name,
+        description,
+        limit,
+        rates,
+    })
 }
 
 fn duplicate_name() -> Error {
@@ -124,22 +147,31 @@ pub async fn create(
     input: &TeamInput,
 ) -> Result<TeamRow, Error> {
     actor.require(Action::ManageTeams)?;
-    let (name, description, limit) = checked(input)?;
+    let Checked {
+        name,
+        description,
+        limit,
+        rates,
+    } = checked(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
+    let rates = rates.unwrap_or_default();
+    let (requests_per_minute, tokens_per_minute) = rates.columns();
     let created = team::ActiveModel {
         name_normalized: Set(name.to_lowercase()),
         name: Set(name.clone()),
         description: Set(description),
         monthly_limit_micros: Set(limit.map(Money::micros)),
+        requests_per_minute: Set(requests_per_minute),
+        tokens_per_minute: Set(tokens_per_minute),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
     .insert(&txn)
     .await
     .map_err(duplicate_as(duplicate_name))?;
-    let detail = audit_detail(&name, limit);
+    let detail = audit_detail(&name, limit, rates);
     finish(txn, actor, "team.create", TeamId(created.id), &detail).await
 }
 
@@ -154,20 +186,33 @@ pub async fn edit(
     input: &TeamInput,
 ) -> Result<TeamRow, Error> {
     actor.require(Action::ManageTeams)?;
-    let (name, description, limit) = checked(input)?;
+    let Checked {
+        name,
+        description,
+        limit,
+        rates,
+    } = checked(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
-    let mut found: team::ActiveModel = find(&txn, id).await?.into();
+    let current = find(&txn, id).await?;
+    let rates = rates.unwrap_or(RateLimits::from_columns(
+        current.requests_per_minute,
+        current.tokens_per_minute,
+    ));
+    let (requests_per_minute, tokens_per_minute) = rates.columns();
+    let mut found: team::ActiveModel = current.into();
     found.name_normalized = Set(name.to_lowercase());
     found.name = Set(name.clone());
     found.description = Set(description);
     found.monthly_limit_micros = Set(limit.map(Money::micros));
+    found.requests_per_minute = Set(requests_per_minute);
+    found.tokens_per_minute = Set(tokens_per_minute);
     found
         .update(&txn)
         .await
         .map_err(duplicate_as(duplicate_name))?;
-    let detail = audit_detail(&name, limit);
+    let detail = audit_detail(&name, limit, rates);
     finish(txn, actor, "team.edit", id, &detail).await
 }
 
@@ -198,10 +243,14 @@ pub async fn assign(
 }
 
 /// What the audit log says of a created or edited team.
-fn audit_detail(name: &str, limit: Option<Money>) -> String {
-    match limit {
+fn audit_detail(name: &str, limit: Option<Money>, rates: RateLimits) -> String {
+    let limit = match limit {
         Some(limit) => format!("{name}, limit {limit}"),
         None => format!("{name}, no limit"),
+    };
+    match rates.summary() {
+        Some(rates) => format!("{limit}, {rates}"),
+        None => limit,
     }
 }
 

@@ -54,6 +54,7 @@ pub async fn prepare_with_owner(
         name: "Research".into(),
         description: String::new(),
         limit: limit.into(),
+        ..TeamInput::default()
     };
     let team = teams::create(db, &actor, &input)
         .await

@@ -1,0 +1,86 @@
+//! Changing a key's own limits — requests and tokens per minute, and the models it may call —
+//! after it was issued. Whoever may revoke a key may tighten them; only Owners and Admins may
+//! loosen them (`rate_limits::loosens`). The change reaches every process's gateway on its next
+//! request (the columns move the access epoch).
+
+use crate::entity::api_key::{self, ModelNames};
+use crate::entity::team;
+use crate::keys::{KeyRow, KeyStatus};
+use crate::permission::{Action, Actor};
+use crate::rate_limits::{KeyLimits, RateLimits, loosens};
+use crate::service::keys::{limits_detail, rows};
+use crate::service::{audit, begin_as};
+use crate::{Error, KeyId, UserId};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+
+/// Sets key `id`'s limits to `limits` (checked by the caller, as for issuing). Setting what it
+/// has already changes nothing and records nothing.
+///
+/// # Errors
+/// [`Error::Forbidden`] when the actor may not revoke the key, or is a Member loosening a limit;
+/// [`Error::NotFound`] for no such key; [`Error::Conflict`] for a revoked or expired key.
+pub async fn set(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: KeyId,
+    limits: KeyLimits,
+) -> Result<KeyRow, Error> {
+    let (txn, actor) = begin_as(db, actor).await?;
+    let key = api_key::Entity::find_by_id(id.0)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound("This key no longer exists.".to_owned()))?;
+    let current = KeyLimits {
+        rates: RateLimits::from_columns(key.requests_per_minute, key.tokens_per_minute),
+        models: key.models.clone().map(|m| m.0),
+    };
+    let team_rates = match key.team_id {
+        Some(team_id) => team::Entity::find_by_id(team_id)
+            .one(&txn)
+            .await?
+            .map(|t| RateLimits::from_columns(t.requests_per_minute, t.tokens_per_minute))
+            .unwrap_or_default(),
+        None => RateLimits::default(),
+    };
+    actor.require(Action::SetKeyLimits {
+        owner: key.user_id.map(UserId),
+        loosens: loosens(&current, team_rates, &limits),
+    })?;
+    let now = Utc::now();
+    if KeyStatus::of(key.revoked_at, key.expires_at, now) != KeyStatus::Active {
+        return Err(Error::Conflict(
+            "This key no longer works, so its limits cannot change.".to_owned(),
+        ));
+    }
+    let key = if current == limits {
+        key
+    } else {
+        let (requests_per_minute, tokens_per_minute) = limits.rates.columns();
+        let mut active: api_key::ActiveModel = key.into();
+        active.requests_per_minute = Set(requests_per_minute);
+        active.tokens_per_minute = Set(tokens_per_minute);
+        active.models = Set(limits.models.clone().map(ModelNames));
+        let key = active.update(&txn).await?;
+        let said = |l: &KeyLimits| limits_detail(l).unwrap_or_else(|| "no limits".to_owned());
+        let detail = format!(
+            "{} ({}…): {} → {}",
+            key.name,
+            key.prefix,
+            said(&current),
+            said(&limits)
+        );
+        audit::record_by(
+            &txn,
+            &actor,
+            "key.limits",
+            &format!("key:{}", key.id),
+            &detail,
+        )
+        .await?;
+        key
+    };
+    let row = rows(&txn, vec![key], now).await?.remove(0);
+    txn.commit().await?;
+    Ok(row)
+}

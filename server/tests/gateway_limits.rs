@@ -1,0 +1,192 @@
+//! Per-minute limits and model access on the `/v1` path, over real HTTP against the stub
+//! upstream: a key's requests per minute (a minute's burst, then 429 with the `Retry-After` an
+//! OpenAI client honours), a team's limit over all its keys, tokens per minute held at the worst
+//! case and given back to the usage, and a key limited to some models.
+
+use crate::support::gateway::{Gateway, MODEL, VISION_ENTRY, VISION_MODEL, chat_at_once, hello};
+use domain::KeyId;
+use domain::rate_limits::{KeyLimits, RateLimits};
+use domain::service::{key_limits, keys, teams};
+use domain::teams::TeamInput;
+use serde_json::json;
+use std::time::Duration;
+
+/// The id of the key whose secret is `secret`.
+async fn key_id(gw: &Gateway, secret: &str) -> KeyId {
+    keys::authenticate(
+        &gw.server.db,
+        &domain::secret::Secret::new(secret.to_owned()),
+    )
+    .await
+    .unwrap()
+    .key
+}
+
+async fn limit_key(gw: &Gateway, secret: &str, limits: KeyLimits) {
+    let id = key_id(gw, secret).await;
+    key_limits::set(&gw.server.db, &gw.owner(), id, limits)
+        .await
+        .unwrap();
+}
+
+fn rates(requests: Option<u64>, tokens: Option<u64>) -> KeyLimits {
+    KeyLimits {
+        rates: RateLimits {
+            requests_per_minute: requests,
+            tokens_per_minute: tokens,
+        },
+        models: None,
+    }
+}
+
+async fn send(gw: &Gateway, key: &str, body: &serde_json::Value) -> reqwest::Response {
+    gw.http
+        .post(format!("{}/chat/completions", gw.base))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_key_limit_admits_a_minutes_burst_then_asks_to_retry() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    limit_key(&gw, &key, rates(Some(60), None)).await;
+
+    let url = format!("{}/chat/completions", gw.base);
+    let statuses = chat_at_once(60, std::slice::from_ref(&url), &key).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    let refused = send(&gw, &key, &hello()).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    let h = refused.headers().clone();
+    assert_eq!(h["retry-after"], "1");
+    assert_eq!(h["x-ratelimit-limit-requests"], "60");
+    assert_eq!(h["x-ratelimit-remaining-requests"], "0");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(body["error"]["type"], "requests");
+    assert_eq!(body["error"]["limit"], "key");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("requests per minute on this key: limit 60"),
+        "{body}"
+    );
+
+    // Honouring Retry-After is admitted, and says where it stands.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let again = send(&gw, &key, &hello()).await;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.headers()["x-ratelimit-limit-requests"], "60");
+    assert_eq!(again.headers()["x-ratelimit-remaining-requests"], "0");
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn a_team_limit_counts_every_key_of_the_team() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "").await;
+    let (_, first) = gw.member_key("a@example.com", team).await;
+    let (_, second) = gw.member_key("b@example.com", team).await;
+    let edit = TeamInput {
+        name: "Research".into(),
+        requests_per_minute: Some("3".into()),
+        ..TeamInput::default()
+    };
+    teams::edit(&gw.server.db, &gw.owner(), team, &edit)
+        .await
+        .unwrap();
+    for key in [&first, &second, &first] {
+        assert_eq!(gw.chat(key, hello()).await.0, 200);
+    }
+    let (status, body) = gw.chat(&second, hello()).await;
+    assert_eq!(status, 429);
+    assert_eq!(body["error"]["limit"], "team");
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn tokens_are_held_at_the_worst_case_and_the_unused_given_back() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    // A request holds its prompt bound and 100 output tokens (~250); the stub reports 15 used.
+    limit_key(&gw, &key, rates(None, Some(600))).await;
+    for n in 0..10 {
+        let res = send(&gw, &key, &hello()).await;
+        assert_eq!(res.status().as_u16(), 200, "request {n}");
+        let remaining: u64 = res.headers()["x-ratelimit-remaining-tokens"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(remaining < 600, "{remaining}");
+    }
+    // One that could use more than a minute's tokens never fits: no Retry-After.
+    let mut large = hello();
+    large["max_tokens"] = json!(1000);
+    let refused = send(&gw, &key, &large).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().get("retry-after").is_none());
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "tokens");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Request too large for tokens per minute"),
+        "{body}"
+    );
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn a_key_limited_to_some_models_gets_404_on_the_others() {
+    let gw = Gateway::with_models(30, VISION_ENTRY).await;
+    let team = gw.team("Research", "").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    limit_key(
+        &gw,
+        &key,
+        KeyLimits {
+            models: Some(vec![VISION_MODEL.to_owned()]),
+            ..KeyLimits::default()
+        },
+    )
+    .await;
+    let (status, body) = gw.chat(&key, hello()).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "model_not_found");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(MODEL) && message.contains(VISION_MODEL),
+        "{message}"
+    );
+    let mut vision = hello();
+    vision["model"] = json!(VISION_MODEL);
+    assert_eq!(gw.chat(&key, vision).await.0, 200);
+
+    let listed: serde_json::Value = gw
+        .http
+        .get(format!("{}/models", gw.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [VISION_MODEL]);
+    gw.server.finish().await;
+}
