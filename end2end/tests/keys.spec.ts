@@ -77,3 +77,38 @@ test('the key search runs as you type and a status applies as soon as it is pick
   await expect(page).toHaveURL(/status=expired/);
   await expect(search).toBeFocused();
 });
+
+test('a key gets per-minute limits when created, and its Limits dialog refuses bad ones in place', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the Create key and Limits dialogs need JavaScript');
+  await asOwner(page, KEYS);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  const name = `limited-${Date.now()}`;
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByText('Limits (optional)').click();
+  await dialog.getByLabel('Requests per minute (optional)').fill('60');
+  await dialog.getByLabel('Tokens per minute (optional)').fill('100,000');
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  await expect(dialog.getByText('Copy this key now.')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  const row = page.getByRole('row').filter({ hasText: name });
+  await expect(row).toContainText('60 req/min · 100,000 tok/min');
+
+  // A negative number is refused next to its field, and nothing changes.
+  await row.getByRole('button', { name: `Limits of ${name}` }).click();
+  const limits = page.getByRole('dialog', { name: `Limits of ‘${name}’` });
+  await expect(limits.getByLabel('Requests per minute (optional)')).toHaveValue('60');
+  await limits.getByLabel('Requests per minute (optional)').fill('-5');
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await expect(limits.getByText('Enter a whole number from 1 to 1,000,000')).toBeVisible();
+  await expect(limits.getByLabel('Requests per minute (optional)')).toHaveAttribute('aria-invalid', 'true');
+  await limits.getByLabel('Requests per minute (optional)').fill('30');
+  await limits.getByLabel('Tokens per minute (optional)').fill('');
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await expect(limits).toBeHidden();
+  await expect(row).toContainText('30 req/min');
+  await expect(row).not.toContainText('tok/min');
+  await page.reload();
+  await expect(page.getByRole('row').filter({ hasText: name })).toContainText('30 req/min');
+});

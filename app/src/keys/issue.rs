@@ -1,7 +1,8 @@
-//! Create key: name, optional expiry date and (Owners and Admins) team. The secret is shown
-//! exactly once, with a Copy button and a warning.
+//! Create key: name, optional expiry date, (Owners and Admins) team, and optional limits. The
+//! secret is shown exactly once, with a Copy button and a warning.
 
 use super::api::IssueKey;
+use super::limits::LimitFields;
 use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal};
 use crate::users::api::team_options;
 use domain::keys::KEY_NAME_MAX;
@@ -15,7 +16,17 @@ pub fn IssueDialog(
     /// The page's issue action: the keys list reloads when it finishes.
     action: ServerAction<IssueKey>,
 ) -> impl IntoView {
-    let errors = FormErrors::new(action, &["name", "expires", "team"]);
+    let errors = FormErrors::new(
+        action,
+        &[
+            "name",
+            "expires",
+            "team",
+            "requests_per_minute",
+            "tokens_per_minute",
+            "models",
+        ],
+    );
     let teams = Resource::new(
         move || open.get() && picks_team,
         |wanted| async move {
@@ -122,6 +133,17 @@ pub fn IssueDialog(
                             } else {
                                 view! { <input type="hidden" name="team" value="" /> }.into_any()
                             }}
+                            <details
+                                class="limits-more"
+                                open=move || {
+                                    ["requests_per_minute", "tokens_per_minute", "models"]
+                                        .into_iter()
+                                        .any(|f| errors.field(f).get().is_some())
+                                }
+                            >
+                                <summary>"Limits (optional)"</summary>
+                                <LimitFields current=Default::default() errors />
+                            </details>
                             <div class="modal-actions">
                                 <button
                                     type="button"

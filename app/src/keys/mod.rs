@@ -3,6 +3,7 @@
 
 pub mod api;
 mod issue;
+mod limits;
 mod page;
 
 pub use page::KeysPage;

@@ -3,8 +3,9 @@
 //! is a plain GET form, so it works with JavaScript off.
 
 use super::KeyStatusBadge;
-use super::api::{IssueKey, RevokeKey, list_keys};
+use super::api::{IssueKey, RevokeKey, SetKeyLimits, list_keys};
 use super::issue::IssueDialog;
+use super::limits::LimitsDialog;
 use crate::components::{Ago, ConfirmDialog, FilterForm, Pager};
 use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
@@ -30,12 +31,25 @@ pub fn KeysPage() -> impl IntoView {
 
     let issue = ServerAction::<IssueKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
-    let changes = ListChanges::new().by(issue).toasted(revoke, |key| {
-        format!(
-            "Key “{}” is revoked. Requests with it are refused.",
-            key.name
-        )
-    });
+    let set_limits = ServerAction::<SetKeyLimits>::new();
+    // One Limits dialog for the page, outside the rows: the list reloading after a refused save
+    // must not close it over its error.
+    let limits_open = RwSignal::new(false);
+    let limits_of = RwSignal::new(None::<KeyRow>);
+    let changes = ListChanges::new()
+        .by(issue)
+        .toasted(revoke, |key| {
+            format!(
+                "Key “{}” is revoked. Requests with it are refused.",
+                key.name
+            )
+        })
+        .toasted(set_limits, |key| {
+            format!(
+                "Limits of “{}” saved. The next request is held to them.",
+                key.name
+            )
+        });
     let page = use_list_page(move || query.get(), changes, list_keys);
 
     // The filter form's fields follow the tab and the person shown: it is made again when they
@@ -66,6 +80,20 @@ pub fn KeysPage() -> impl IntoView {
         </div>
         {may_issue
             .then(|| view! { <IssueDialog open=issue_open picks_team=sees_all action=issue /> })}
+        {move || {
+            limits_of
+                .get()
+                .map(|key| {
+                    let tighten_only = !actor
+                        .is_some_and(|a| {
+                            a.can(Action::SetKeyLimits {
+                                owner: key.owner.as_ref().map(|o| o.0),
+                                loosens: true,
+                            })
+                        });
+                    view! { <LimitsDialog open=limits_open key tighten_only action=set_limits /> }
+                })
+        }}
         {sees_all.then(|| view! { <Tabs query /> })}
         {move || {
             form_shape.track();
@@ -99,7 +127,16 @@ pub fn KeysPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => {
-                        view! { <KeysTable page=p query=query.get_untracked() actor revoke /> }
+                        view! {
+                            <KeysTable
+                                page=p
+                                query=query.get_untracked()
+                                actor
+                                revoke
+                                limits_of
+                                limits_open
+                            />
+                        }
                             .into_any()
                     }
                     Err(e) => {
@@ -231,6 +268,8 @@ fn KeysTable(
     query: KeyQuery,
     actor: Option<Actor>,
     revoke: ServerAction<RevokeKey>,
+    limits_of: RwSignal<Option<KeyRow>>,
+    limits_open: RwSignal<bool>,
 ) -> impl IntoView {
     let all = query.scope == KeyScope::All;
     let now = page.generated_at;
@@ -265,7 +304,9 @@ fn KeysTable(
                     {page
                         .rows
                         .into_iter()
-                        .map(|key| view! { <KeyRowView key all now actor revoke /> })
+                        .map(|key| {
+                            view! { <KeyRowView key all now actor revoke limits_of limits_open /> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -289,8 +330,30 @@ fn KeyRowView(
     now: DateTime<Utc>,
     actor: Option<Actor>,
     revoke: ServerAction<RevokeKey>,
+    limits_of: RwSignal<Option<KeyRow>>,
+    limits_open: RwSignal<bool>,
 ) -> impl IntoView {
     let id: KeyId = key.id;
+    let owner_id = key.owner.as_ref().map(|o| o.0);
+    let set_limits_for = move |key: KeyRow| {
+        limits_of.set(Some(key));
+        limits_open.set(true);
+    };
+    let may_limit = key.status == KeyStatus::Active
+        && actor.is_some_and(|a| {
+            a.can(Action::SetKeyLimits {
+                owner: owner_id,
+                loosens: false,
+            })
+        });
+    let limits = [
+        key.limits.rates.summary(),
+        domain::rate_limits::model_summary(&key.limits.models),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
     let may_revoke = key.status != KeyStatus::Revoked
         && actor.is_some_and(|a| {
             a.can(Action::RevokeKey {
@@ -311,7 +374,11 @@ fn KeyRowView(
     };
     view! {
         <tr class="row" class:row-busy=busy>
-            <td class="cell-name">{key.name.clone()}</td>
+            <td class="cell-name">
+                {key.name.clone()}
+                {(!limits.is_empty())
+                    .then(|| view! { <span class="cell-sub">{limits.clone()}</span> })}
+            </td>
             <td>
                 <code>{key.prefix.clone()}"…"</code>
             </td>
@@ -328,6 +395,22 @@ fn KeyRowView(
                 <KeyStatusBadge status=key.status blocked=key.blocked />
             </td>
             <td class="col-actions">
+                {may_limit
+                    .then(|| {
+                        let key = key.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn-small btn-ghost"
+                                aria-label=format!("Limits of {}", key.name)
+                                on:click=move |_| {
+                                    set_limits_for(key.clone());
+                                }
+                            >
+                                "Limits"
+                            </button>
+                        }
+                    })}
                 {may_revoke
                     .then(|| {
                         view! {

@@ -1,12 +1,21 @@
-//! Create team / Edit team: name, description and monthly spend limit. The limit is checked as
-//! it is typed (a negative number or anything that is not dollars and cents is refused before
-//! submit) and again by the server.
+//! Create team / Edit team: name, description, monthly spend limit and per-minute limits. The
+//! limit is checked as it is typed (a negative number or anything that is not dollars and cents
+//! is refused before submit) and again by the server.
 
 use super::api::{CreateTeam, EditTeam};
 use crate::components::{Field, FormAlert, FormErrors, Modal};
 use domain::money::Money;
 use domain::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamRow};
 use leptos::prelude::*;
+
+/// The fields a team form's errors may name.
+const FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "limit",
+    "requests_per_minute",
+    "tokens_per_minute",
+];
 
 /// The limit field's message while typing: the same parser the server uses.
 fn typed_limit_error(text: &str) -> Option<String> {
@@ -17,7 +26,7 @@ fn typed_limit_error(text: &str) -> Option<String> {
 #[component]
 pub fn CreateTeamDialog(open: RwSignal<bool>, action: ServerAction<CreateTeam>) -> impl IntoView {
     saved_closes(action, open);
-    let errors = FormErrors::new(action, &["name", "description", "limit"]);
+    let errors = FormErrors::new(action, FIELDS);
     view! {
         <Modal open title=Signal::derive(|| "Create a team".to_owned())>
             <ActionForm action=action attr:class="form form-tight">
@@ -41,7 +50,7 @@ pub fn EditTeamDialog(
         team.with(|t| t.as_ref().map(|t| format!("Edit {}", t.name)))
             .unwrap_or_default()
     });
-    let errors = FormErrors::new(action, &["name", "description", "limit"]);
+    let errors = FormErrors::new(action, FIELDS);
     view! {
         <Modal open title>
             {move || {
@@ -102,6 +111,11 @@ fn TeamFields(
         ),
         None => Default::default(),
     };
+    let (requests, tokens) = current
+        .as_ref()
+        .map(|t| t.rates)
+        .unwrap_or_default()
+        .fields();
     let saving = if current.is_some() {
         "Saving…"
     } else {
@@ -146,6 +160,22 @@ fn TeamFields(
             error=limit_error
             on_input=Callback::new(move |text: String| typed.set(typed_limit_error(&text)))
         />
+        <div class="field-pair">
+            <Field
+                label="Requests per minute"
+                name="requests_per_minute"
+                value=requests
+                hint="Over all the team's keys. Blank: none."
+                error=errors.field("requests_per_minute")
+            />
+            <Field
+                label="Tokens per minute"
+                name="tokens_per_minute"
+                value=tokens
+                hint="Over all the team's keys. Blank: none."
+                error=errors.field("tokens_per_minute")
+            />
+        </div>
         <div class="modal-actions">
             <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>
                 "Cancel"

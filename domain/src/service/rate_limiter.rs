@@ -2,7 +2,9 @@
 //! or team and measure, holding up to a minute's allowance and refilling it evenly over the
 //! minute. A limit of 60 requests per minute admits a burst of 60, then one a second. A request
 //! takes from every bucket that applies or from none; the tokens it took on its worst case are
-//! given back, as far as it did not use them, when it is settled.
+//! held until it is settled, then given back as far as it did not use them. A bucket never
+//! refills past its limit less what requests in flight hold, so what is free and what is held
+//! together never pass the limit.
 //!
 //! Each process keeps its own buckets. Over any span of `t` seconds one process admits at most
 //! `L + L·t/60` against a limit of `L`; `n` processes at most `n` times that.
@@ -108,7 +110,10 @@ pub struct Refused {
 #[derive(Debug)]
 struct Bucket {
     capacity: u64,
+    /// Free now.
     level: f64,
+    /// Taken by requests not yet settled (tokens only).
+    held: f64,
     at: Instant,
 }
 
@@ -117,8 +122,14 @@ impl Bucket {
         Bucket {
             capacity,
             level: capacity as f64,
+            held: 0.0,
             at: now,
         }
+    }
+
+    /// The most that may be free: the limit less what requests in flight hold.
+    fn room(&self) -> f64 {
+        (self.capacity as f64 - self.held).max(0.0)
     }
 
     fn per_second(&self) -> f64 {
@@ -129,11 +140,11 @@ impl Bucket {
     fn refill(&mut self, capacity: u64, now: Instant) {
         if capacity != self.capacity {
             self.capacity = capacity;
-            self.level = self.level.min(capacity as f64);
+            self.level = self.level.min(self.room());
         }
         if now > self.at {
             let gained = (now - self.at).as_secs_f64() * self.per_second();
-            self.level = (self.level + gained).min(capacity as f64);
+            self.level = (self.level + gained).min(self.room());
             self.at = now;
         }
     }
@@ -143,7 +154,7 @@ impl Bucket {
             limit: self.capacity,
             remaining: self.level.max(0.0).floor() as u64,
             reset: Duration::from_secs_f64(
-                ((self.capacity as f64 - self.level) / self.per_second()).max(0.0),
+                ((self.room() - self.level) / self.per_second()).max(0.0),
             ),
         }
     }
@@ -177,7 +188,12 @@ impl RateLimiter {
     ///
     /// # Errors
     /// [`Refused`] naming the limit that frees up last.
-    pub fn admit(&self, limits: &[Limit], tokens: u64, now: Instant) -> Result<Admitted, Refused> {
+    pub fn admit(
+        &self,
+        limits: &[Limit],
+        tokens: u64,
+        now: Instant,
+    ) -> Result<Admitted, Box<Refused>> {
         if limits.is_empty() {
             return Ok(Admitted {
                 requests: None,
@@ -216,14 +232,14 @@ impl RateLimiter {
             });
         if let Some(limit) = refusal {
             let b = bucket(&buckets, limit);
-            return Err(Refused {
+            return Err(Box::new(Refused {
                 limit: *limit,
                 requested: amount(limit.measure),
                 remaining: b.standing().remaining,
                 retry_after: b.wait_for(amount(limit.measure)),
                 requests: buckets.tightest(limits, Measure::Requests),
                 tokens: buckets.tightest(limits, Measure::Tokens),
-            });
+            }));
         }
         let mut ticket = Ticket {
             holders: Vec::new(),
@@ -232,6 +248,9 @@ impl RateLimiter {
         for limit in limits {
             if let Some(b) = buckets.map.get_mut(&(limit.holder, limit.measure)) {
                 b.level -= amount(limit.measure) as f64;
+                if limit.measure == Measure::Tokens {
+                    b.held += tokens as f64;
+                }
             }
             if limit.measure == Measure::Tokens {
                 ticket.holders.push(limit.holder);
@@ -244,17 +263,18 @@ impl RateLimiter {
         })
     }
 
-    /// Gives back the tokens of `ticket` that the request did not use (`used`; all of them for a
-    /// request the upstream never took).
+    /// Settles `ticket`: the request used `used` tokens (0 for one the upstream never took), so
+    /// the rest of what it held is free again and what it used refills with time.
     pub fn give_back(&self, ticket: Ticket, used: u64) {
-        let unused = ticket.tokens.saturating_sub(used);
-        if ticket.holders.is_empty() || unused == 0 {
+        if ticket.holders.is_empty() {
             return;
         }
+        let unused = ticket.tokens.saturating_sub(used);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         for holder in ticket.holders {
             if let Some(b) = buckets.map.get_mut(&(holder, Measure::Tokens)) {
-                b.level = (b.level + unused as f64).min(b.capacity as f64);
+                b.held = (b.held - ticket.tokens as f64).max(0.0);
+                b.level = (b.level + unused as f64).min(b.room());
             }
         }
     }
@@ -278,7 +298,7 @@ impl Buckets {
         self.map.retain(|_, b| {
             let capacity = b.capacity;
             b.refill(capacity, now);
-            b.level < capacity as f64
+            b.held > 0.0 || b.level < capacity as f64
         });
         self.prune_at = self.map.len() * 2;
     }
@@ -346,6 +366,21 @@ mod tests {
         rates.give_back(first.ticket, 100);
         let second = rates.admit(&tpm, 500, now).unwrap();
         assert_eq!(second.tokens.unwrap().remaining, 400);
+    }
+
+    #[test]
+    fn what_requests_in_flight_hold_does_not_refill() {
+        let rates = RateLimiter::default();
+        let start = Instant::now();
+        let tpm = [limit(KEY, Measure::Tokens, 1_000)];
+        let first = rates.admit(&tpm, 1_000, start).unwrap().ticket;
+        // A minute later the first request still holds its tokens: nothing is free.
+        let later = start + Duration::from_secs(60);
+        assert!(rates.admit(&tpm, 1, later).is_err());
+        // Settled having used none, they are free again — once.
+        rates.give_back(first, 0);
+        rates.admit(&tpm, 1_000, later).unwrap();
+        assert!(rates.admit(&tpm, 1, later).is_err());
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub struct ApiError {
     message: String,
     /// More fields inside `error` (the budget figures).
     extra: Option<Value>,
-    /// Headers the refusal carries (`Retry-After`, `x-ratelimit-*`).
-    headers: HeaderMap,
+    /// Headers the refusal carries (`Retry-After`, `x-ratelimit-*`); boxed, as few carry any.
+    headers: Option<Box<HeaderMap>>,
 }
 
 impl ApiError {
@@ -38,7 +38,7 @@ impl ApiError {
             param: None,
             message,
             extra: None,
-            headers: HeaderMap::new(),
+            headers: None,
         }
     }
 
@@ -130,11 +130,13 @@ impl ApiError {
             Some(wait) => {
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-                if let Ok(ms) = HeaderValue::try_from(wait.as_millis().max(1).to_string()) {
+                let ms = wait.as_micros().div_ceil(1_000).max(1);
+                if let Ok(ms) = HeaderValue::try_from(ms.to_string()) {
                     headers.insert("retry-after-ms", ms);
                 }
                 format!(
-                    "Rate limit reached for {what} on this {}: limit {}, remaining {},                      requested {}. Please try again in {}.",
+                    "Rate limit reached for {what} on this {}: limit {}, remaining {}, \
+                     requested {}. Please try again in {}.",
                     limit.holder.noun(),
                     limit.per_minute,
                     refused.remaining,
@@ -143,14 +145,15 @@ impl ApiError {
                 )
             }
             None => format!(
-                "Request too large for {what} on this {}: limit {}, requested {}.                  Ask for fewer tokens (`max_completion_tokens`) or a shorter prompt.",
+                "Request too large for {what} on this {}: limit {}, requested {}. \
+                 Ask for fewer tokens (`max_completion_tokens`) or a shorter prompt.",
                 limit.holder.noun(),
                 limit.per_minute,
                 refused.requested
             ),
         };
         ApiError {
-            headers,
+            headers: Some(Box::new(headers)),
             extra: Some(json!({ "limit": limit.holder.noun() })),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -245,7 +248,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
-        response.headers_mut().extend(self.headers);
+        if let Some(headers) = self.headers {
+            response.headers_mut().extend(*headers);
+        }
         response
     }
 }

@@ -76,6 +76,7 @@ impl Drop for Settlement {
     fn drop(&mut self) {
         if let Some(hold) = self.hold.take() {
             if self.accepted {
+                self.give_back_tokens(u64::MAX);
                 self.ledger.settle(hold, self.worst);
             } else {
                 self.give_back_tokens(0);

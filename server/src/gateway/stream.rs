@@ -10,11 +10,11 @@ pub fn usage_of(json: &[u8]) -> Option<Usage> {
     struct Answer {
         usage: Option<Counts>,
     }
+    /// Both counts are needed: a report without one (`total_tokens` only, other field names)
+    /// is no report, and the request is charged its worst case rather than nothing.
     #[derive(Deserialize)]
     struct Counts {
-        #[serde(default)]
         prompt_tokens: u64,
-        #[serde(default)]
         completion_tokens: u64,
     }
     let counts = serde_json::from_slice::<Answer>(json).ok()?.usage?;
@@ -100,5 +100,12 @@ mod tests {
         let mut scanner = UsageScanner::default();
         scanner.feed(b"data: {\"choices\":[],\"usage\":null}\n\ndata: [DONE]\n\n");
         assert_eq!(scanner.usage, None);
+    }
+
+    #[test]
+    fn a_report_missing_a_count_is_no_report() {
+        assert_eq!(usage_of(br#"{"usage":{"total_tokens":50}}"#), None);
+        assert_eq!(usage_of(br#"{"usage":{"prompt_tokens":50}}"#), None);
+        assert!(usage_of(br#"{"usage":{"prompt_tokens":5,"completion_tokens":0}}"#).is_some());
     }
 }

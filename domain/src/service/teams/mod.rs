@@ -91,8 +91,9 @@ struct Checked {
     name: String,
     description: String,
     limit: Option<Money>,
-    /// `None` when the form did not send them.
-    rates: Option<RateLimits>,
+    /// Requests and tokens per minute: `None` for a field the form did not send.
+    requests: Option<Option<u64>>,
+    tokens: Option<Option<u64>>,
 }
 
 /// The form's fields, checked: a trimmed name, a description, the limit and the per-minute
@@ -117,18 +118,21 @@ fn checked(input: &TeamInput) -> Result<Checked, Error> {
     }
     let limit =
         Money::parse_usd(&input.limit).map_err(|e| Error::validation("limit", e.to_string()))?;
-    let rates = match (&input.requests_per_minute, &input.tokens_per_minute) {
-        (None, None) => None,
-        (requests, tokens) => Some(RateLimits::parse(
-            requests.as_deref().unwrap_or_default(),
-            tokens.as_deref().unwrap_or_default(),
-        )?),
+    // Each field not sent keeps what is stored (`None` here), so parse them one at a time.
+    let requests = match &input.requests_per_minute {
+        Some(text) => Some(RateLimits::parse(text, "")?.requests_per_minute),
+        None => None,
+    };
+    let tokens = match &input.tokens_per_minute {
+        Some(text) => Some(RateLimits::parse("", text)?.tokens_per_minute),
+        None => None,
     };
     Ok(Checked {
         name,
         description,
         limit,
-        rates,
+        requests,
+        tokens,
     })
 }
 
@@ -151,12 +155,16 @@ pub async fn create(
         name,
         description,
         limit,
-        rates,
+        requests,
+        tokens,
     } = checked(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
-    let rates = rates.unwrap_or_default();
+    let rates = RateLimits {
+        requests_per_minute: requests.flatten(),
+        tokens_per_minute: tokens.flatten(),
+    };
     let (requests_per_minute, tokens_per_minute) = rates.columns();
     let created = team::ActiveModel {
         name_normalized: Set(name.to_lowercase()),
@@ -190,16 +198,18 @@ pub async fn edit(
         name,
         description,
         limit,
-        rates,
+        requests,
+        tokens,
     } = checked(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
     let current = find(&txn, id).await?;
-    let rates = rates.unwrap_or(RateLimits::from_columns(
-        current.requests_per_minute,
-        current.tokens_per_minute,
-    ));
+    let stored = RateLimits::from_columns(current.requests_per_minute, current.tokens_per_minute);
+    let rates = RateLimits {
+        requests_per_minute: requests.unwrap_or(stored.requests_per_minute),
+        tokens_per_minute: tokens.unwrap_or(stored.tokens_per_minute),
+    };
     let (requests_per_minute, tokens_per_minute) = rates.columns();
     let mut found: team::ActiveModel = current.into();
     found.name_normalized = Set(name.to_lowercase());

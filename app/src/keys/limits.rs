@@ -1,0 +1,130 @@
+//! A key's per-minute limits and models: the fields the Create key dialog and the Limits dialog
+//! share, and the Limits dialog itself (for whoever may revoke the key; a Member only tightens).
+
+use super::api::{SetKeyLimits, model_options};
+use crate::components::{Field, FormAlert, FormErrors, Modal};
+use domain::keys::KeyRow;
+use domain::rate_limits::KeyLimits;
+use leptos::prelude::*;
+
+/// The form fields a key's limits are set with; `current` fills them in.
+#[component]
+pub fn LimitFields(current: KeyLimits, errors: FormErrors) -> impl IntoView {
+    let (requests, tokens) = current.rates.fields();
+    let models = Resource::new(
+        || (),
+        |()| async { model_options().await.unwrap_or_default() },
+    );
+    let picked = current.models.unwrap_or_default();
+    view! {
+        <Field
+            label="Requests per minute (optional)"
+            name="requests_per_minute"
+            kind="text"
+            value=requests
+            hint="A burst of this many at once, then evenly over the minute. Empty: no limit of the key's own."
+            error=errors.field("requests_per_minute")
+        />
+        <Field
+            label="Tokens per minute (optional)"
+            name="tokens_per_minute"
+            kind="text"
+            value=tokens
+            hint="Each request holds its prompt and its output limit; what it did not use comes back."
+            error=errors.field("tokens_per_minute")
+        />
+        <fieldset
+            class="field check-list"
+            class:field-invalid=move || errors.field("models").get().is_some()
+        >
+            <legend>"Models it may call"</legend>
+            <p class="field-hint">"None ticked: every model the gateway serves."</p>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading models…"</p> }
+            }>
+                {move || {
+                    let picked = picked.clone();
+                    Suspend::new(async move {
+                        let names = models.await;
+                        if names.is_empty() {
+                            return view! {
+                                <p class="muted">"The gateway serves no models yet."</p>
+                            }
+                                .into_any();
+                        }
+                        names
+                            .into_iter()
+                            .map(|name| {
+                                let checked = picked.contains(&name);
+                                view! {
+                                    <label class="check">
+                                        <input
+                                            type="checkbox"
+                                            name="models[]"
+                                            value=name.clone()
+                                            checked=checked
+                                        />
+                                        <code>{name}</code>
+                                    </label>
+                                }
+                            })
+                            .collect_view()
+                            .into_any()
+                    })
+                }}
+            </Suspense>
+            {move || errors.field("models").get().map(|e| view! { <p class="field-error">{e}</p> })}
+        </fieldset>
+    }
+}
+
+/// The Limits dialog of one key.
+#[component]
+pub fn LimitsDialog(
+    open: RwSignal<bool>,
+    key: KeyRow,
+    /// Only tightening is allowed (a Member's own key).
+    tighten_only: bool,
+    action: ServerAction<SetKeyLimits>,
+) -> impl IntoView {
+    let errors = FormErrors::new(
+        action,
+        &["requests_per_minute", "tokens_per_minute", "models"],
+    );
+    let pending = action.pending();
+    // Made for one key: a fresh form. Saved: the dialog closes; the list reloads from the action.
+    action.clear();
+    Effect::new(move |_| {
+        if action.value().get().is_some_and(|r| r.is_ok()) {
+            open.set(false);
+        }
+    });
+    let title = format!("Limits of ‘{}’", key.name);
+    let id = key.id.0;
+    let current = StoredValue::new(key.limits.clone());
+    view! {
+        <Modal open title=Signal::derive(move || title.clone())>
+            <ActionForm action=action attr:class="form form-tight">
+                <FormAlert message=errors.form() />
+                <input type="hidden" name="id" value=id.to_string() />
+                {tighten_only
+                    .then(|| {
+                        view! {
+                            <p class="muted">
+                                "You can lower these limits or narrow the models; an Owner or Admin can raise or remove them."
+                            </p>
+                        }
+                    })}
+                <LimitFields current=current.get_value() errors />
+                <div class="modal-actions">
+                    <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Saving…" } else { "Save limits" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </Modal>
+    }
+}
