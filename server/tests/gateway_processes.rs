@@ -1,17 +1,20 @@
 //! The gateway as real `tollgate serve` processes: the cap holds across two processes sharing
 //! one PostgreSQL, and on SQLite a `kill -9` in the middle of load loses no settled request —
 //! settlements are journaled before the answer, and the counters after a restart (which
-//! replays the journal) include every request a client got an answer for.
+//! replays the journal) include every request a client got an answer for. Per-minute limits are
+//! each process's own: two processes admit at most twice a limit, as the README states.
 
 use crate::stub_upstream::{self, StubBehaviour, StubControl, StubUsage};
 use crate::support::gateway::{
     UPSTREAM_KEY, assert_admitted_exactly_the_budget, chat_at_once, chat_status, providers_toml,
     team_month,
 };
-use domain::TeamId;
 use domain::db::{self, DatabaseConnection};
+use domain::rate_limits::{KeyLimits, RateLimits};
 use domain::secret::Secret;
 use domain::service::leases;
+use domain::service::{key_limits, keys};
+use domain::{Actor, TeamId};
 use sea_orm::ConnectionTrait;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,8 +22,36 @@ use tokio::process::{Child, Command};
 
 /// Migrates, then adds an Owner, a team limited to `limit` dollars and a key in it.
 async fn prepare(db: &DatabaseConnection, limit: &str) -> (TeamId, String) {
+    let (_, team, key) = prepare_with_owner(db, limit).await;
+    (team, key)
+}
+
+/// [`prepare`], answering the Owner too.
+async fn prepare_with_owner(db: &DatabaseConnection, limit: &str) -> (Actor, TeamId, String) {
     db::migrate(db).await.unwrap();
-    crate::fixture::prepare(db, limit).await.unwrap()
+    crate::fixture::prepare_with_owner(db, limit).await.unwrap()
+}
+
+/// A fresh database on the PostgreSQL server of `TOLLGATE_TEST_POSTGRES_URL`: the server's
+/// connection, the new database's name and URL. `None` (the test is skipped) without a server,
+/// unless `TOLLGATE_REQUIRE_POSTGRES` asks for one.
+async fn postgres_database() -> Option<(DatabaseConnection, String, String)> {
+    let Ok(admin_url) = std::env::var("TOLLGATE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("TOLLGATE_REQUIRE_POSTGRES").is_err(),
+            "TOLLGATE_REQUIRE_POSTGRES is set but TOLLGATE_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("note: TOLLGATE_TEST_POSTGRES_URL unset; the two-process test is skipped");
+        return None;
+    };
+    let name = format!("tollgate_procs_{}", &Secret::random().digest()[..12]);
+    let admin = db::connect(&admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    Some((admin, name, url))
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -79,21 +110,9 @@ async fn send(http: &reqwest::Client, port: u16, key: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cap_holds_across_two_processes_on_postgres() {
-    let Ok(admin_url) = std::env::var("TOLLGATE_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("TOLLGATE_REQUIRE_POSTGRES").is_err(),
-            "TOLLGATE_REQUIRE_POSTGRES is set but TOLLGATE_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("note: TOLLGATE_TEST_POSTGRES_URL unset; the two-process test is skipped");
+    let Some((admin, name, url)) = postgres_database().await else {
         return;
     };
-    let name = format!("tollgate_procs_{}", &Secret::random().digest()[..12]);
-    let admin = db::connect(&admin_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
     let db = db::connect(&url).await.unwrap();
     let (team, key) = prepare(&db, "0.05").await;
 
@@ -111,6 +130,58 @@ async fn the_cap_holds_across_two_processes_on_postgres() {
     let urls = ports.map(|port| format!("http://127.0.0.1:{port}/v1/chat/completions"));
     let statuses = chat_at_once(200, &urls, &key).await;
     assert_admitted_exactly_the_budget(&db, team, &statuses, 50_000).await;
+
+    a.kill().await.ok();
+    b.kill().await.ok();
+    db.close().await.ok();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    std::fs::remove_file(providers).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_admit_at_most_twice_a_per_minute_limit_on_postgres() {
+    let Some((admin, name, url)) = postgres_database().await else {
+        return;
+    };
+    let db = db::connect(&url).await.unwrap();
+    let (owner, _, key) = prepare_with_owner(&db, "1000").await;
+    let id = keys::authenticate(&db, &Secret::new(key.clone()))
+        .await
+        .unwrap()
+        .key;
+    let limit = 20;
+    let limits = KeyLimits {
+        rates: RateLimits {
+            requests_per_minute: Some(limit),
+            tokens_per_minute: None,
+        },
+        models: None,
+    };
+    key_limits::set(&db, &owner, id, limits).await.unwrap();
+
+    let stub = stub_upstream::start().await.unwrap();
+    let providers = providers_file(&stub);
+    let ports = [free_port(), free_port()];
+    let mut a = spawn(&url, &providers, ports[0]).await;
+    let mut b = spawn(&url, &providers, ports[1]).await;
+
+    // 100 at once, 50 to each process: each admits its own minute's 20 (and what refills
+    // while the burst lasts), so the two together at most 2 × (20 + 20 · t / 60).
+    let urls = ports.map(|port| format!("http://127.0.0.1:{port}/v1/chat/completions"));
+    let started = std::time::Instant::now();
+    let statuses = chat_at_once(100, &urls, &key).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let admitted = statuses.iter().filter(|s| **s == 200).count() as f64;
+    let limited = statuses.iter().filter(|s| **s == 429).count() as f64;
+    assert_eq!(admitted + limited, 100.0, "{statuses:?}");
+    let bound = 2.0 * (limit as f64 + limit as f64 * seconds / 60.0);
+    assert!(
+        admitted >= 2.0 * limit as f64 && admitted <= bound.floor(),
+        "admitted {admitted} in {seconds:.2} s; the bound is {bound:.1}"
+    );
 
     a.kill().await.ok();
     b.kill().await.ok();

@@ -44,7 +44,7 @@ pub fn KeysPage() -> impl IntoView {
                 key.name
             )
         })
-        .toasted(set_limits, |key| {
+        .toasted_on_success(set_limits, |key| {
             format!(
                 "Limits of “{}” saved. The next request is held to them.",
                 key.name

@@ -34,20 +34,28 @@ pub fn limits_of(auth: &KeyAuth) -> Vec<Limit> {
 /// `x-ratelimit-limit-requests`, `-remaining-requests`, `-reset-requests` and the same for
 /// tokens, for the tightest limit of each measure that applies.
 pub fn headers(requests: Option<Standing>, tokens: Option<Standing>) -> HeaderMap {
+    const NAMES: [[&str; 3]; 2] = [
+        [
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ],
+        [
+            "x-ratelimit-limit-tokens",
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-reset-tokens",
+        ],
+    ];
     let mut headers = HeaderMap::new();
-    for (measure, standing) in [("requests", requests), ("tokens", tokens)] {
+    for (names, standing) in NAMES.iter().zip([requests, tokens]) {
         let Some(s) = standing else { continue };
-        for (what, value) in [
-            ("limit", s.limit.to_string()),
-            ("remaining", s.remaining.to_string()),
-            ("reset", duration_text(s.reset)),
-        ] {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::try_from(format!("x-ratelimit-{what}-{measure}")),
-                HeaderValue::try_from(value),
-            ) {
-                headers.insert(name, value);
-            }
+        let values = [
+            HeaderValue::from(s.limit),
+            HeaderValue::from(s.remaining),
+            HeaderValue::try_from(duration_text(s.reset)).unwrap_or(HeaderValue::from_static("0s")),
+        ];
+        for (name, value) in names.iter().zip(values) {
+            headers.insert(HeaderName::from_static(name), value);
         }
     }
     headers

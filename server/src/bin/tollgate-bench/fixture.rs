@@ -9,22 +9,10 @@ use domain::{Actor, Role, Status, TeamId};
 use tollgate::startup_error::StartupError;
 
 /// On an empty database: the first Owner, a team "Research" limited to `limit` dollars and a
-/// key in it. Answers the team and the key's secret.
+/// key in it. Answers the Owner, the team and the key's secret.
 ///
 /// # Errors
 /// [`StartupError::Setup`] when the database already has users or cannot be written.
-pub async fn prepare(
-    db: &DatabaseConnection,
-    limit: &str,
-) -> Result<(TeamId, String), StartupError> {
-    let (_, team, key) = prepare_with_owner(db, limit).await?;
-    Ok((team, key))
-}
-
-/// [`prepare`], answering the Owner too.
-///
-/// # Errors
-/// As [`prepare`].
 pub async fn prepare_with_owner(
     db: &DatabaseConnection,
     limit: &str,

@@ -7,7 +7,7 @@
 //! the difference, then stops the gateway and checks that what was metered is exactly what
 //! was answered.
 
-use crate::fixture::prepare;
+use crate::fixture::prepare_with_owner;
 use crate::load::{self, Target};
 use crate::processes;
 use domain::entity::usage_team_month;
@@ -43,11 +43,15 @@ pub async fn bench_gateway(
     tollgate: &Path,
     rates: &[u64],
     seconds: u64,
+    per_minute_limits: bool,
 ) -> Result<(), StartupError> {
     // The gateway migrates the database as it starts; the key is added after.
     let mut started = processes::start(tollgate, &config.database_url).await?;
     let db = tollgate::serve::open_database(config).await?;
-    let (team, key) = prepare(&db, "1000000").await?;
+    let (owner, team, key) = prepare_with_owner(&db, "1000000").await?;
+    if per_minute_limits {
+        limit_per_minute(&db, &owner, team, &key).await?;
+    }
 
     let http = load::client();
     let chat = serde_json::json!({
@@ -74,8 +78,13 @@ pub async fn bench_gateway(
     let backend = crate::backend(config);
     println!(
         "gateway on {backend}, three processes (load, stub, {}): client-side ms, {seconds} s \
-         per row, open loop",
-        tollgate.display()
+         per row, open loop{}",
+        tollgate.display(),
+        if per_minute_limits {
+            "; key and team limited per minute, key limited to its model"
+        } else {
+            ""
+        }
     );
     println!(
         "{:>6}  {:<28} {:>8} {:>8} {:>8} {:>8}",
@@ -126,6 +135,46 @@ pub async fn bench_gateway(
         }
     );
     println!("gateway log: {} lines", line_count(&started.log));
+    Ok(())
+}
+
+/// Limits that every request passes through but none reaches: the most requests per minute a
+/// limit may name (1,000,000, far above 1,000/s × 60) and a billion tokens, on the key and on
+/// its team, and the key limited to the benchmark's one model.
+async fn limit_per_minute(
+    db: &domain::db::DatabaseConnection,
+    owner: &domain::Actor,
+    team: domain::TeamId,
+    key: &str,
+) -> Result<(), StartupError> {
+    use domain::rate_limits::{KeyLimits, RateLimits};
+    use domain::service::{key_limits, keys, teams};
+    let rates = RateLimits {
+        requests_per_minute: Some(domain::rate_limits::REQUESTS_PER_MINUTE_MAX),
+        tokens_per_minute: Some(domain::rate_limits::TOKENS_PER_MINUTE_MAX),
+    };
+    let (rpm, tpm) = rates.fields();
+    let input = domain::teams::TeamInput {
+        name: "Research".into(),
+        limit: "1000000".into(),
+        requests_per_minute: Some(rpm),
+        tokens_per_minute: Some(tpm),
+        ..Default::default()
+    };
+    teams::edit(db, owner, team, &input)
+        .await
+        .map_err(StartupError::Setup)?;
+    let id = keys::authenticate(db, &domain::secret::Secret::new(key.to_owned()))
+        .await
+        .map_err(|e| StartupError::Setup(domain::Error::Internal(e.to_string())))?
+        .key;
+    let limits = KeyLimits {
+        rates,
+        models: Some(vec!["bench".to_owned()]),
+    };
+    key_limits::set(db, owner, id, limits)
+        .await
+        .map_err(StartupError::Setup)?;
     Ok(())
 }
 

@@ -68,6 +68,11 @@ enum Command {
         rates: Vec<u64>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Give the key and its team requests- and tokens-per-minute limits (high enough to
+        /// admit every request) and limit the key to the benchmark's model, so each request
+        /// also passes the model check and four rate buckets.
+        #[arg(long)]
+        per_minute_limits: bool,
     },
     /// Measure how soon `tollgate serve` refuses a key another process revoked, and the
     /// database transactions it makes while idle, on an empty scratch database.
@@ -107,7 +112,8 @@ async fn main() -> std::process::ExitCode {
             tollgate,
             rates,
             seconds,
-        } => gateway::bench_gateway(config, &tollgate, &rates, seconds).await,
+            per_minute_limits,
+        } => gateway::bench_gateway(config, &tollgate, &rates, seconds, per_minute_limits).await,
         Command::Access {
             tollgate,
             rounds,
