@@ -5,6 +5,7 @@
 // Leptos views are deeply nested types; the users table needs more than the default 128.
 #![recursion_limit = "512"]
 
+pub mod audit;
 pub mod auth;
 pub mod bundle;
 pub mod components;
@@ -86,6 +87,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("configuration/teams")
                         view=teams::TeamsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("configuration/audit")
+                        view=audit::AuditPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("keys") view=keys::KeysPage ssr=SsrMode::Async />

@@ -5,6 +5,7 @@
 //! `ssr` feature adds the database: sea-orm entities, migrations and the services that are the
 //! only code allowed to read or write it.
 
+pub mod audit;
 pub mod budget;
 pub mod dto;
 pub mod error;

@@ -82,6 +82,8 @@ pub enum Action {
     },
     /// Delete every user but the acting Owner, every team and every key.
     ResetAccessList,
+    /// Read the audit log.
+    ReadAudit,
 }
 
 /// Why an action was refused. The message is shown to the person as it is.
@@ -188,7 +190,7 @@ impl Actor {
                 self.outranks(target)?;
                 ensure(!target.is_last_active_owner, Denied::LastOwnerDeleted)
             }
-            Action::ManageTeams | Action::RevokeAnyKey => {
+            Action::ManageTeams | Action::RevokeAnyKey | Action::ReadAudit => {
                 ensure(at_least_admin, Denied::RoleTooLow)
             }
             Action::ManageOwnKeys => ensure(self.role != Role::Viewer, Denied::RoleTooLow),

@@ -208,6 +208,7 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
                 },
             ],
         ),
+        ("Read the audit log", vec![Action::ReadAudit]),
         (
             "Delete the access list (danger zone)",
             vec![Action::ResetAccessList],

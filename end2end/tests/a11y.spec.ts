@@ -260,3 +260,28 @@ test('the API keys page and its dialogs', async ({ page }) => {
   await open(page, `${KEYS}?scope=all&status=revoked`);
   await audit(page, 'API keys page, all keys, revoked');
 });
+
+test('the audit log page', async ({ page }) => {
+  await asOwner(page, '/dashboard/configuration/audit');
+  await hydrated(page);
+  await audit(page, 'Audit log page');
+});
+
+test('the Limits dialog of a key, with an error', async ({ page }) => {
+  await asOwner(page, KEYS);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  const name = `a11y-limits-${Date.now()}`;
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByText('Limits (optional)').click();
+  await audit(page, 'Create key dialog with its limits open');
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('button', { name: `Limits of ${name}` }).click();
+  const limits = page.getByRole('dialog', { name: `Limits of ‘${name}’` });
+  await limits.getByLabel('Requests per minute (optional)').fill('-1');
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await expect(limits.getByText('Enter a whole number from 1 to 1,000,000')).toBeVisible();
+  await audit(page, 'Limits dialog with an error');
+});

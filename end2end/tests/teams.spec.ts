@@ -44,9 +44,16 @@ test('a team is created, edited and deleted, and a bad limit is refused before s
   const edit = page.getByRole('dialog', { name: `Edit ${name}` });
   await expect(edit.getByLabel('Monthly Spend Limit (USD)')).toHaveValue('1000.00');
   await edit.getByLabel('Monthly Spend Limit (USD)').fill('0');
+  // A per-minute limit that is not a whole number is refused next to its field; then saved.
+  await edit.getByLabel('Requests per minute').fill('1.5');
+  await edit.getByRole('button', { name: 'Save team' }).click();
+  await expect(edit.getByText('Enter a whole number from 1 to 1,000,000')).toBeVisible();
+  await edit.getByLabel('Requests per minute').fill('600');
+  await edit.getByLabel('Tokens per minute').fill('200,000');
   await edit.getByRole('button', { name: 'Save team' }).click();
   await expect(edit).toHaveCount(0);
   await expect(row).toContainText('$0.00 of $0.00');
+  await expect(page.getByText('600 req/min · 200,000 tok/min')).toBeVisible();
   await expect(row.locator('.budget-track')).toHaveClass(/band-red/);
 
   await row.getByRole('button', { name: `Delete ${name}` }).click();

@@ -15,6 +15,7 @@ mod gateway_processes;
 mod http;
 mod invite_mail;
 mod keys_http;
+mod limits_audit_http;
 mod site;
 mod support;
 mod teams_http;

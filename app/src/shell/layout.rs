@@ -71,6 +71,7 @@ fn Frame(user: SessionUser) -> impl IntoView {
         .flat_map(char::to_uppercase)
         .collect();
     let (name, role) = (user.name.clone(), user.role);
+    let reads_audit = user.actor().can(domain::Action::ReadAudit);
     provide_context(user);
     view! {
         <div class="app">
@@ -89,6 +90,14 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     <A href="/dashboard/configuration/teams" attr:class="nav-link">
                         "Teams"
                     </A>
+                    {reads_audit
+                        .then(|| {
+                            view! {
+                                <A href="/dashboard/configuration/audit" attr:class="nav-link">
+                                    "Audit log"
+                                </A>
+                            }
+                        })}
                     <p class="nav-section">"Gateway"</p>
                     <A href="/dashboard/keys" attr:class="nav-link">
                         "API keys"

@@ -359,6 +359,10 @@ fn TeamDetail(
                     <dd>{used}</dd>
                 </div>
                 <div>
+                    <dt>"Per-minute limits"</dt>
+                    <dd>{team.rates.summary().unwrap_or_else(|| "None".to_owned())}</dd>
+                </div>
+                <div>
                     <dt>"Active keys"</dt>
                     <dd>{team.live_keys}</dd>
                 </div>

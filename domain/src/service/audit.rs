@@ -60,3 +60,89 @@ pub async fn record_by(
     };
     record(conn, by, action, target, detail).await
 }
+
+/// One page of the audit log matching `query`, newest first. A page out of range is read as the
+/// nearest one.
+///
+/// # Errors
+/// [`Error::Forbidden`] below Admin; [`Error::Validation`] on `search` past
+/// [`SEARCH_MAX`](crate::list_query::SEARCH_MAX) characters or a `from` after `to`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &crate::Actor,
+    query: &crate::audit::AuditQuery,
+) -> Result<crate::audit::AuditPage, Error> {
+    use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
+    use crate::service::escape_like;
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    use sea_orm::{
+        ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    };
+    actor.require(crate::Action::ReadAudit)?;
+    check_search(&query.search)?;
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(Error::validation(
+            "to",
+            "Pick a day on or after the first one.",
+        ));
+    }
+    let mut select = audit_entry::Entity::find();
+    if let Some(kind) = query.kind {
+        let pattern = format!("{}%", escape_like(kind.prefix()));
+        select = select.filter(
+            Expr::col(audit_entry::Column::Action).like(LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    if let Some(from) = query.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        select = select.filter(audit_entry::Column::At.gte(from.and_utc()));
+    }
+    if let Some(next) = query
+        .to
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        select = select.filter(audit_entry::Column::At.lt(next.and_utc()));
+    }
+    let needle = query.search.trim().to_lowercase();
+    if !needle.is_empty() {
+        let pattern = format!("%{}%", escape_like(&needle));
+        let like = |column: audit_entry::Column| {
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        select = select.filter(
+            Condition::any()
+                .add(like(audit_entry::Column::ActorEmail))
+                .add(like(audit_entry::Column::Detail))
+                .add(like(audit_entry::Column::Target)),
+        );
+    }
+    let matching = select.clone().count(db).await?;
+    let page = page_served(query.page, matching);
+    let rows = select
+        .order_by_desc(audit_entry::Column::At)
+        .order_by_desc(audit_entry::Column::Id)
+        .offset(page_offset(page))
+        .limit(PER_PAGE)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| crate::audit::AuditRow {
+            id: e.id,
+            at: e.at,
+            actor_email: e.actor_email,
+            action: e.action,
+            target: e.target,
+            detail: e.detail,
+        })
+        .collect();
+    Ok(crate::audit::AuditPage {
+        rows,
+        matching,
+        page,
+        pages: page_count(matching),
+        generated_at: Utc::now(),
+    })
+}

@@ -3,6 +3,7 @@
 //! `TOLLGATE_REQUIRE_POSTGRES=1` so a missing server fails instead of skipping).
 
 mod access_epoch;
+mod audit;
 mod invites;
 mod key_limits;
 mod keys;

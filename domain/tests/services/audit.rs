@@ -1,0 +1,96 @@
+//! Reading the audit log on both databases: Owners and Admins only, newest first, filtered by
+//! words, kind and days, and a first day after the last refused.
+
+use crate::support::{actor, add_user, databases};
+use chrono::{Duration, Utc};
+use domain::audit::{AuditKind, AuditQuery};
+use domain::service::keys::{self, IssueInput};
+use domain::service::{audit, teams};
+use domain::teams::TeamInput;
+use domain::{Error, Role, Status};
+
+#[tokio::test]
+async fn admins_read_the_log_newest_first_and_filtered() {
+    for t in databases().await {
+        let owner_id = add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await;
+        let owner = actor(owner_id, Role::Owner);
+        let team = TeamInput {
+            name: "Research".into(),
+            ..TeamInput::default()
+        };
+        teams::create(&t.db, &owner, &team).await.unwrap();
+        let issued = IssueInput {
+            name: "CI bot".into(),
+            ..IssueInput::default()
+        };
+        keys::issue(&t.db, &owner, issued).await.unwrap();
+
+        let admin_id = add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await;
+        let all = audit::list(&t.db, &actor(admin_id, Role::Admin), &AuditQuery::default())
+            .await
+            .unwrap();
+        let actions: Vec<&str> = all.rows.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, ["key.issue", "team.create"], "{}", t.kind);
+        assert_eq!(all.rows[0].actor_email, "owner@example.com");
+
+        let keys_only = AuditQuery {
+            kind: Some(AuditKind::Keys),
+            ..AuditQuery::default()
+        };
+        let page = audit::list(&t.db, &owner, &keys_only).await.unwrap();
+        assert_eq!(page.matching, 1);
+        assert!(page.rows[0].detail.starts_with("CI bot"));
+
+        let words = AuditQuery {
+            search: "RESEARCH".into(),
+            ..AuditQuery::default()
+        };
+        let page = audit::list(&t.db, &owner, &words).await.unwrap();
+        assert_eq!(page.rows.len(), 1);
+        assert_eq!(page.rows[0].action, "team.create");
+
+        let today = Utc::now().date_naive();
+        let tomorrow = AuditQuery {
+            from: Some(today + Duration::days(1)),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            audit::list(&t.db, &owner, &tomorrow)
+                .await
+                .unwrap()
+                .matching,
+            0
+        );
+        let today_only = AuditQuery {
+            from: Some(today),
+            to: Some(today),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            audit::list(&t.db, &owner, &today_only)
+                .await
+                .unwrap()
+                .matching,
+            2
+        );
+        let backwards = AuditQuery {
+            from: Some(today),
+            to: Some(today - Duration::days(1)),
+            ..AuditQuery::default()
+        };
+        let err = audit::list(&t.db, &owner, &backwards).await.unwrap_err();
+        assert!(err.message_for("to").is_some(), "{err:?}");
+
+        for (role, email) in [
+            (Role::Member, "m@example.com"),
+            (Role::Viewer, "v@example.com"),
+        ] {
+            let id = add_user(&t.db, email, role, Status::Active).await;
+            assert!(matches!(
+                audit::list(&t.db, &actor(id, role), &AuditQuery::default()).await,
+                Err(Error::Forbidden(_))
+            ));
+        }
+        t.finish().await;
+    }
+}

@@ -1,0 +1,26 @@
+// The audit log page: an Owner finds their own sign-in and a team they created, filters by kind
+// and words through the address (JavaScript on or off), and a bad range is explained.
+import { expect, test } from '@playwright/test';
+import { OWNER, asOwner } from './helpers';
+
+const AUDIT = '/dashboard/configuration/audit';
+
+test('the audit log lists sign-ins and changes, filtered from the address', async ({ page }) => {
+  await asOwner(page, AUDIT);
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Audit log' })).toHaveAttribute('aria-current', 'page');
+  const signIn = page.getByRole('row').filter({ hasText: 'Signed in' }).first();
+  await expect(signIn).toContainText(OWNER.email);
+  await expect(signIn).toContainText('session.sign_in');
+
+  await page.goto(`${AUDIT}?kind=teams`);
+  await expect(page.getByLabel('Kind')).toHaveValue('teams');
+  await expect(page.getByRole('row').filter({ hasText: 'Signed in' })).toHaveCount(0);
+
+  await page.goto(`${AUDIT}?q=zz-no-such-entry`);
+  await expect(page.getByText('No entries match these filters.')).toBeVisible();
+  await expect(page.getByLabel('Search the audit log')).toHaveValue('zz-no-such-entry');
+
+  await page.goto(`${AUDIT}?from=2026-12-31&to=2026-01-01`);
+  await expect(page.getByRole('alert')).toContainText('Pick a day on or after the first one.');
+});
