@@ -42,9 +42,12 @@ pub fn ctx() -> Result<ServerContext, Error> {
 
 /// The value of cookie `name` on this request.
 pub fn cookie(name: &str) -> Option<String> {
-    let parts = use_context::<Parts>()?;
-    parts
-        .headers
+    cookie_in(&use_context::<Parts>()?.headers, name)
+}
+
+/// The value of cookie `name` in `headers`.
+pub fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -52,6 +55,19 @@ pub fn cookie(name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+/// Who is signed in by the session cookie in `headers`, read fresh from the database: for the
+/// server's own routes outside the server functions (file downloads).
+///
+/// # Errors
+/// [`Error::Unauthenticated`] without a live session.
+pub async fn session_user(
+    ctx: &ServerContext,
+    headers: &http::HeaderMap,
+) -> Result<SessionUser, Error> {
+    let token = cookie_in(headers, session_cookie_name(ctx)).ok_or(Error::Unauthenticated)?;
+    session::authenticate(&ctx.db, &Secret::new(token), ctx.sessions).await
 }
 
 /// Who is signed in on this request, read fresh from the database.

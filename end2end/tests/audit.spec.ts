@@ -1,5 +1,6 @@
 // The audit log page: an Owner finds their own sign-in and a team they created, filters by kind
-// and words through the address (JavaScript on or off), and a bad range is explained.
+// and words through the address (JavaScript on or off), downloads them as CSV, and a bad range is
+// explained.
 import { expect, test } from '@playwright/test';
 import { OWNER, asOwner } from './helpers';
 
@@ -16,6 +17,17 @@ test('the audit log lists sign-ins and changes, filtered from the address', asyn
   await page.goto(`${AUDIT}?kind=teams`);
   await expect(page.getByLabel('Kind')).toHaveValue('teams');
   await expect(page.getByRole('row').filter({ hasText: 'Signed in' })).toHaveCount(0);
+
+  // Export CSV downloads what the filters match.
+  const exportLink = page.getByRole('link', { name: 'Export CSV' });
+  await expect(exportLink).toHaveAttribute('href', `${AUDIT}.csv?kind=teams`);
+  const [file] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
+  expect(file.suggestedFilename()).toMatch(/^tollgate-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+  const download = await page.request.get(`${AUDIT}.csv?kind=sign-ins`);
+  expect(download.headers()['content-type']).toContain('text/csv');
+  const csv = await download.text();
+  expect(csv.split('\r\n')[0]).toBe('when_utc,who,action,action_code,on,what_changed');
+  expect(csv).toContain(`${OWNER.email},Signed in,session.sign_in`);
 
   await page.goto(`${AUDIT}?q=zz-no-such-entry`);
   await expect(page.getByText('No entries match these filters.')).toBeVisible();

@@ -61,6 +61,10 @@ pub fn app(state: AppState) -> Router {
     let https = state.server.secure_cookies;
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route(
+            domain::audit::EXPORT_PATH,
+            get(crate::audit_export::download),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .merge(state.site.routes())
         .fallback(file_and_error_handler_with_context::<AppState, _>(

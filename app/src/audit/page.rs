@@ -27,6 +27,9 @@ pub fn AuditPage() -> impl IntoView {
                     "Every change to people, teams and keys, and every sign-in, newest first. Entries are never edited or deleted."
                 </p>
             </div>
+            <a class="btn btn-ghost" href=move || query.get().export_href() download="">
+                "Export CSV"
+            </a>
         </div>
         <Filters query=query.get_untracked() />
         <Transition fallback=|| {

@@ -1,6 +1,10 @@
 //! The audit log as Owners and Admins read it: the list query (it lives in the URL), the kinds of
 //! action it filters by, an entry's row with its action in words, and a page of them.
 
+mod csv;
+
+pub use csv::to_csv;
+
 use crate::list_query::{encode, page_param, search_param};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -152,11 +156,29 @@ impl AuditQuery {
         }
     }
 
+    /// Where the entries this query matches (every page) download as CSV.
+    pub fn export_href(&self) -> String {
+        let all = AuditQuery {
+            page: 1,
+            ..self.clone()
+        };
+        match all.to_query_string() {
+            q if q.is_empty() => EXPORT_PATH.to_owned(),
+            q => format!("{EXPORT_PATH}?{q}"),
+        }
+    }
+
     /// Whether anything narrows the list.
     pub fn is_filtered(&self) -> bool {
         !self.search.is_empty() || self.kind.is_some() || self.from.is_some() || self.to.is_some()
     }
 }
+
+/// The CSV download of the log (the server's own route, not a server function).
+pub const EXPORT_PATH: &str = "/dashboard/configuration/audit.csv";
+
+/// The most entries one CSV download holds, newest first.
+pub const EXPORT_MAX: u64 = 100_000;
 
 /// One entry of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

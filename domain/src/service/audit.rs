@@ -1,9 +1,11 @@
-//! The audit log: one entry per change, written in the same transaction as the change.
+//! The audit log: one entry per change, written in the same transaction as the change; read a
+//! page at a time, or all of a query's entries for the CSV download, by Owners and Admins.
 
 use crate::Error;
+use crate::audit::{AuditPage, AuditQuery, AuditRow};
 use crate::entity::audit_entry;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, QuerySelect, Set};
 
 /// Who did it, as the log should remember them.
 #[derive(Debug, Clone)]
@@ -70,14 +72,58 @@ pub async fn record_by(
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &crate::Actor,
-    query: &crate::audit::AuditQuery,
-) -> Result<crate::audit::AuditPage, Error> {
-    use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
+    query: &AuditQuery,
+) -> Result<AuditPage, Error> {
+    use crate::list_query::{PER_PAGE, page_count, page_offset, page_served};
+    use sea_orm::PaginatorTrait;
+    let select = matching(actor, query)?;
+    let matching = select.clone().count(db).await?;
+    let page = page_served(query.page, matching);
+    let rows = newest_first(select)
+        .offset(page_offset(page))
+        .limit(PER_PAGE)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(row)
+        .collect();
+    Ok(AuditPage {
+        rows,
+        matching,
+        page,
+        pages: page_count(matching),
+        generated_at: Utc::now(),
+    })
+}
+
+/// Every entry matching `query` (its page aside), newest first, at most
+/// [`EXPORT_MAX`](crate::audit::EXPORT_MAX): what the CSV download holds.
+///
+/// # Errors
+/// As [`list`].
+pub async fn export(
+    db: &impl ConnectionTrait,
+    actor: &crate::Actor,
+    query: &AuditQuery,
+) -> Result<Vec<AuditRow>, Error> {
+    Ok(newest_first(matching(actor, query)?)
+        .limit(crate::audit::EXPORT_MAX)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(row)
+        .collect())
+}
+
+/// The entries `query` matches, once `actor` may read them and the query is sound.
+fn matching(
+    actor: &crate::Actor,
+    query: &AuditQuery,
+) -> Result<sea_orm::Select<audit_entry::Entity>, Error> {
+    use crate::list_query::check_search;
     use crate::service::escape_like;
     use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-    use sea_orm::{
-        ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    };
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
     actor.require(crate::Action::ReadAudit)?;
     check_search(&query.search)?;
     if let (Some(from), Some(to)) = (query.from, query.to)
@@ -119,30 +165,25 @@ pub async fn list(
                 .add(like(audit_entry::Column::Target)),
         );
     }
-    let matching = select.clone().count(db).await?;
-    let page = page_served(query.page, matching);
-    let rows = select
+    Ok(select)
+}
+
+fn newest_first(
+    select: sea_orm::Select<audit_entry::Entity>,
+) -> sea_orm::Select<audit_entry::Entity> {
+    use sea_orm::QueryOrder;
+    select
         .order_by_desc(audit_entry::Column::At)
         .order_by_desc(audit_entry::Column::Id)
-        .offset(page_offset(page))
-        .limit(PER_PAGE)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| crate::audit::AuditRow {
-            id: e.id,
-            at: e.at,
-            actor_email: e.actor_email,
-            action: e.action,
-            target: e.target,
-            detail: e.detail,
-        })
-        .collect();
-    Ok(crate::audit::AuditPage {
-        rows,
-        matching,
-        page,
-        pages: page_count(matching),
-        generated_at: Utc::now(),
-    })
+}
+
+fn row(e: audit_entry::Model) -> AuditRow {
+    AuditRow {
+        id: e.id,
+        at: e.at,
+        actor_email: e.actor_email,
+        action: e.action,
+        target: e.target,
+        detail: e.detail,
+    }
 }
