@@ -26,8 +26,8 @@ test('the audit log lists sign-ins and changes, filtered from the address', asyn
   const download = await page.request.get(`${AUDIT}.csv?kind=sign-ins`);
   expect(download.headers()['content-type']).toContain('text/csv');
   const csv = await download.text();
-  expect(csv.split('\r\n')[0]).toBe('when_utc,who,action,action_code,on,what_changed');
-  expect(csv).toContain(`${OWNER.email},Signed in,session.sign_in`);
+  expect(csv.split('\r\n')[0]).toBe('"when_utc","who","action","action_code","on","what_changed"');
+  expect(csv).toContain(`"${OWNER.email}","Signed in","session.sign_in"`);
 
   await page.goto(`${AUDIT}?q=zz-no-such-entry`);
   await expect(page.getByText('No entries match these filters.')).toBeVisible();

@@ -1,7 +1,8 @@
 //! `GET /dashboard/configuration/audit.csv`: the audit log entries a query matches, as a CSV
 //! download — the page's filters in the same query string. A route of its own rather than a
 //! server function, so a plain link downloads a file. Signed in as an Owner or Admin, or 401/403
-//! in words.
+//! in words. A browser asking from another site is refused: the export is heavy, and a page
+//! elsewhere could otherwise make a signed-in Admin's browser run it again and again.
 
 use crate::router::AppState;
 use app::request::session_user;
@@ -18,6 +19,18 @@ pub async fn download(
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    // Browsers say where a request comes from; clients that do not (curl) are not browsers.
+    let elsewhere = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| !matches!(site, "same-origin" | "none"));
+    if elsewhere {
+        return (
+            StatusCode::FORBIDDEN,
+            "Open the export from the audit log page.",
+        )
+            .into_response();
+    }
     let query = AuditQuery::from_params(|k| params.get(k).cloned());
     let rows = match session_user(&state.server, &headers).await {
         Ok(me) => audit::export(&state.db, &me.actor(), &query).await,

@@ -1,7 +1,9 @@
 //! The audit log as CSV (RFC 4180): one header line, then one line per entry, exactly the
-//! columns the page shows. A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a
-//! tab or carriage return first) is written with a `'` before it, so an email or a team name
-//! cannot run anything in whoever opens the export.
+//! columns the page shows. Every cell is quoted — so a spreadsheet that splits on `;` (Excel in
+//! many locales) still sees one cell — and a cell a spreadsheet would read as a formula (`=`,
+//! `+`, `-`, `@` or their full-width forms first, after any spaces, or a tab or line break
+//! first) is written with a `'` before it, so an email or a team name cannot run anything in
+//! whoever opens the export.
 
 use super::{AuditRow, action_label};
 
@@ -47,15 +49,17 @@ fn line<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
 }
 
 fn cell_text(cell: &str) -> String {
-    let guarded = match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
+    let formula = matches!(cell.chars().next(), Some('\t' | '\r' | '\n'))
+        || matches!(
+            cell.trim_start().chars().next(),
+            Some('=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠')
+        );
+    let guarded = if formula {
+        format!("'{cell}")
     } else {
-        guarded
-    }
+        cell.to_owned()
+    };
+    format!("\"{}\"", guarded.replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -77,14 +81,22 @@ mod tests {
         let mut lines = csv.split("\r\n");
         assert_eq!(
             lines.next(),
-            Some("when_utc,who,action,action_code,on,what_changed")
+            Some("\"when_utc\",\"who\",\"action\",\"action_code\",\"on\",\"what_changed\"")
         );
         assert_eq!(
             lines.next(),
             Some(
-                "2026-11-30 09:05:00,\"'=HYPERLINK(\"\"x\"\")@evil.example\",Edited a team,\
-                 team.edit,team:2,\"Research, limit $1,000.00\nsecond line\""
+                "\"2026-11-30 09:05:00\",\"'=HYPERLINK(\"\"x\"\")@evil.example\",\
+                 \"Edited a team\",\"team.edit\",\"team:2\",\
+                 \"Research, limit $1,000.00\nsecond line\""
             )
         );
+        for sly in ["  =1+1", "a;=cmd", "＝1", "\t=1", "-2"] {
+            let text = cell_text(sly);
+            assert!(text.starts_with('"') && text.ends_with('"'), "{text}");
+            if sly != "a;=cmd" {
+                assert!(text.starts_with("\"'"), "{sly:?} → {text}");
+            }
+        }
     }
 }

@@ -116,8 +116,12 @@ impl Default for AuditQuery {
 
 impl AuditQuery {
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        // Four-digit years only: a far-off date would ask the database for a moment it
+        // cannot hold.
         let day = |name: &str| {
-            get(name).and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+            get(name)
+                .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+                .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
         };
         AuditQuery {
             search: search_param(get("q")),
