@@ -29,13 +29,25 @@ impl RateLimits {
     /// [`Error::Validation`] on the field that is not such a number.
     pub fn parse(requests: &str, tokens: &str) -> Result<Self, Error> {
         Ok(RateLimits {
-            requests_per_minute: per_minute(
-                "requests_per_minute",
-                requests,
-                REQUESTS_PER_MINUTE_MAX,
-            )?,
-            tokens_per_minute: per_minute("tokens_per_minute", tokens, TOKENS_PER_MINUTE_MAX)?,
+            requests_per_minute: Self::parse_requests(requests)?,
+            tokens_per_minute: Self::parse_tokens(tokens)?,
         })
+    }
+
+    /// The requests-per-minute field alone, as [`RateLimits::parse`] reads it.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] on `requests_per_minute`.
+    pub fn parse_requests(text: &str) -> Result<Option<u64>, Error> {
+        per_minute("requests_per_minute", text, REQUESTS_PER_MINUTE_MAX)
+    }
+
+    /// The tokens-per-minute field alone, as [`RateLimits::parse`] reads it.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] on `tokens_per_minute`.
+    pub fn parse_tokens(text: &str) -> Result<Option<u64>, Error> {
+        per_minute("tokens_per_minute", text, TOKENS_PER_MINUTE_MAX)
     }
 
     /// Whether any limit is set.

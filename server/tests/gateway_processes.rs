@@ -54,6 +54,14 @@ async fn postgres_database() -> Option<(DatabaseConnection, String, String)> {
     Some((admin, name, url))
 }
 
+/// Drops the database [`postgres_database`] made.
+async fn drop_database(admin: &DatabaseConnection, name: &str) {
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
         "tollgate-{}-{name}",
@@ -131,13 +139,11 @@ async fn the_cap_holds_across_two_processes_on_postgres() {
     let statuses = chat_at_once(200, &urls, &key).await;
     assert_admitted_exactly_the_budget(&db, team, &statuses, 50_000).await;
 
-    a.kill().await.ok();
-    b.kill().await.ok();
+    for process in [&mut a, &mut b] {
+        process.kill().await.ok();
+    }
     db.close().await.ok();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .unwrap();
+    drop_database(&admin, &name).await;
     std::fs::remove_file(providers).ok();
 }
 
@@ -183,13 +189,11 @@ async fn two_processes_admit_at_most_twice_a_per_minute_limit_on_postgres() {
         "admitted {admitted} in {seconds:.2} s; the bound is {bound:.1}"
     );
 
-    a.kill().await.ok();
-    b.kill().await.ok();
+    for process in [&mut a, &mut b] {
+        process.kill().await.ok();
+    }
     db.close().await.ok();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .unwrap();
+    drop_database(&admin, &name).await;
     std::fs::remove_file(providers).ok();
 }
 

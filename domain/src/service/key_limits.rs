@@ -8,8 +8,8 @@ use crate::entity::team;
 use crate::keys::{KeyRow, KeyStatus};
 use crate::permission::{Action, Actor};
 use crate::rate_limits::{KeyLimits, RateLimits, loosens};
-use crate::service::keys::{limits_detail, rows};
-use crate::service::{audit, begin_as};
+use crate::service::begin_as;
+use crate::service::keys::{find, limits_detail, record_on_key, rows};
 use crate::{Error, KeyId, UserId};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -27,10 +27,7 @@ pub async fn set(
     limits: KeyLimits,
 ) -> Result<KeyRow, Error> {
     let (txn, actor) = begin_as(db, actor).await?;
-    let key = api_key::Entity::find_by_id(id.0)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::NotFound("This key no longer exists.".to_owned()))?;
+    let key = find(&txn, id).await?;
     let current = KeyLimits {
         rates: RateLimits::from_columns(key.requests_per_minute, key.tokens_per_minute),
         models: key.models.clone().map(|m| m.0),
@@ -63,21 +60,8 @@ pub async fn set(
         active.models = Set(limits.models.clone().map(ModelNames));
         let key = active.update(&txn).await?;
         let said = |l: &KeyLimits| limits_detail(l).unwrap_or_else(|| "no limits".to_owned());
-        let detail = format!(
-            "{} ({}…): {} → {}",
-            key.name,
-            key.prefix,
-            said(&current),
-            said(&limits)
-        );
-        audit::record_by(
-            &txn,
-            &actor,
-            "key.limits",
-            &format!("key:{}", key.id),
-            &detail,
-        )
-        .await?;
+        let change = format!("{} → {}", said(&current), said(&limits));
+        record_on_key(&txn, &actor, "key.limits", &key, Some(&change)).await?;
         key
     };
     let row = rows(&txn, vec![key], now).await?.remove(0);

@@ -173,10 +173,7 @@ fn expiry(input: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Erro
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: KeyId) -> Result<KeyRow, Error> {
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
-    let key = api_key::Entity::find_by_id(id.0)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::NotFound("This key no longer exists.".to_owned()))?;
+    let key = find(&txn, id).await?;
     actor.require(Action::RevokeKey {
         owner: key.user_id.map(UserId),
     })?;
@@ -187,20 +184,36 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: KeyId) -> Result
         let mut active: api_key::ActiveModel = key.into();
         active.revoked_at = Set(Some(now));
         let key = active.update(&txn).await?;
-        let detail = format!("{} ({}…)", key.name, key.prefix);
-        audit::record_by(
-            &txn,
-            actor,
-            "key.revoke",
-            &format!("key:{}", key.id),
-            &detail,
-        )
-        .await?;
+        record_on_key(&txn, actor, "key.revoke", &key, None).await?;
         key
     };
     let row = rows(&txn, vec![key], now).await?.remove(0);
     txn.commit().await?;
     Ok(row)
+}
+
+/// Loads a key or answers that it is gone.
+pub(crate) async fn find(conn: &impl ConnectionTrait, id: KeyId) -> Result<api_key::Model, Error> {
+    api_key::Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound("This key no longer exists.".to_owned()))
+}
+
+/// Records `verb` on `key` in the audit log, by `actor`, with its name and prefix and `more`.
+pub(crate) async fn record_on_key(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    verb: &str,
+    key: &api_key::Model,
+    more: Option<&str>,
+) -> Result<(), Error> {
+    let named = format!("{} ({}…)", key.name, key.prefix);
+    let detail = match more {
+        Some(more) => format!("{named}: {more}"),
+        None => named,
+    };
+    audit::record_by(conn, actor, verb, &format!("key:{}", key.id), &detail).await
 }
 
 /// One page of keys: the actor's own, or (Owners and Admins) everyone's, filtered. A page out of

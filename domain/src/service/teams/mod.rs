@@ -119,14 +119,16 @@ fn checked(input: &TeamInput) -> Result<Checked, Error> {
     let limit =
         Money::parse_usd(&input.limit).map_err(|e| Error::validation("limit", e.to_string()))?;
     // Each field not sent keeps what is stored (`None` here), so parse them one at a time.
-    let requests = match &input.requests_per_minute {
-        Some(text) => Some(RateLimits::parse(text, "")?.requests_per_minute),
-        None => None,
-    };
-    let tokens = match &input.tokens_per_minute {
-        Some(text) => Some(RateLimits::parse("", text)?.tokens_per_minute),
-        None => None,
-    };
+    let requests = input
+        .requests_per_minute
+        .as_deref()
+        .map(RateLimits::parse_requests)
+        .transpose()?;
+    let tokens = input
+        .tokens_per_minute
+        .as_deref()
+        .map(RateLimits::parse_tokens)
+        .transpose()?;
     Ok(Checked {
         name,
         description,
