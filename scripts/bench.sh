@@ -69,16 +69,17 @@ fi
 # The gateway logs a line per request into a file of the benchmark's.
 DATABASE_URL="sqlite://$scratch/gateway.db?mode=rwc" "$bin" gateway --tollgate "$tollgate"
 echo
-# The same with per-minute limits on the key and its team, and the key limited to its model.
+# The same with every limit set: key and member budgets, per-minute limits on the key and its
+# team, and the key limited to its model.
 DATABASE_URL="sqlite://$scratch/gateway-limited.db?mode=rwc" "$bin" gateway --tollgate "$tollgate" \
-  --per-minute-limits
+  --every-limit
 echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_gateway_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_gateway_bench" "$bin" gateway --tollgate "$tollgate"
 echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_gateway_limited_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_gateway_limited_bench" "$bin" gateway --tollgate "$tollgate" \
-  --per-minute-limits
+  --every-limit
 echo
 DATABASE_URL="sqlite://$scratch/access.db?mode=rwc" "$bin" access --tollgate "$tollgate"
 echo

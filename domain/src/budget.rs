@@ -36,6 +36,28 @@ impl BudgetBand {
     }
 }
 
+/// A person's monthly budget as a member of their team, and what they spent this month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MemberBudget {
+    pub spent: Money,
+    /// Their own budget, set by an Owner or Admin.
+    pub own: Option<Money>,
+    /// Their team's default for members.
+    pub team_default: Option<Money>,
+}
+
+impl MemberBudget {
+    /// The budget that applies: their own, else their team's default.
+    pub fn limit(self) -> Option<Money> {
+        self.own.or(self.team_default)
+    }
+
+    /// The bar's colour band, when a budget applies.
+    pub fn band(self) -> Option<BudgetBand> {
+        self.limit().map(|limit| BudgetBand::of(self.spent, limit))
+    }
+}
+
 /// The share of the limit spent, in percent (may exceed 100); `None` for a zero limit, where
 /// any spend is "all of it".
 pub fn percent_used(spent: Money, limit: Money) -> Option<f64> {

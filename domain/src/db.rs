@@ -78,6 +78,30 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(db.begin_with_options(options).await?)
 }
 
+/// The key of the PostgreSQL advisory lock every ledger write holds: "ledger" in ASCII.
+const LEDGER_LOCK: i64 = 0x6c65_6467_6572;
+
+/// Starts a write of the gateway's ledger — a writer's round, a sweep of dead processes' leases,
+/// a journal's replay: a [`begin_write`] transaction that, on PostgreSQL, first takes the ledger
+/// lock.
+///
+/// Why: a round updates the month rows of every budget its batch touched — teams', people's,
+/// keys' — and rows of one person or team are shared by every process; two rounds that lock two
+/// such rows in opposite orders would deadlock, and PostgreSQL would abort one (its waiting
+/// requests answered 503). Rounds are short and batched, so taking turns costs little. On
+/// SQLite the IMMEDIATE transaction already takes turns.
+///
+/// # Errors
+/// [`Error::Internal`] when the transaction cannot start or the lock cannot be taken.
+pub async fn begin_ledger_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, Error> {
+    let txn = begin_write(db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LEDGER_LOCK})"))
+            .await?;
+    }
+    Ok(txn)
+}
+
 /// The key of the PostgreSQL advisory lock every access-list write holds: "tollgate" in ASCII.
 const ACCESS_LOCK: i64 = 0x746f_6c6c_6761_7465;
 

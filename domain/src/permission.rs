@@ -55,6 +55,11 @@ pub enum Action {
     },
     /// Create, edit or delete teams, set limits, assign people to teams.
     ManageTeams,
+    /// Set `target`'s own monthly budget as a member of their team: a team manager's, over
+    /// people they outrank (an Admin's budget is an Owner's to set).
+    SetMemberBudget {
+        target: Subject,
+    },
     /// Issue or revoke one's own API keys.
     ManageOwnKeys,
     /// Issue an API key into team `into` (`None`: no team) while being in `own_team`.
@@ -192,6 +197,10 @@ impl Actor {
             }
             Action::ManageTeams | Action::RevokeAnyKey | Action::ReadAudit => {
                 ensure(at_least_admin, Denied::RoleTooLow)
+            }
+            Action::SetMemberBudget { target } => {
+                ensure(at_least_admin, Denied::RoleTooLow)?;
+                self.outranks(target)
             }
             Action::ManageOwnKeys => ensure(self.role != Role::Viewer, Denied::RoleTooLow),
             Action::IssueKey { own_team, into } => {

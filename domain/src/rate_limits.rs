@@ -1,8 +1,10 @@
-//! Limits per minute and model access: requests and tokens per minute on a key or a team, and the
-//! models a key may call. What the forms send, checked; how they read on screen; and the rule
-//! that a Member may only tighten what already applies to their own keys.
+//! Limits finer than a team's month: requests and tokens per minute on a key or a team, the
+//! models a key may call, and a key's own monthly budget. What the forms send, checked; how they
+//! read on screen; and the rule that a Member may only tighten what already applies to their own
+//! keys.
 
 use crate::Error;
+use crate::money::Money;
 use crate::numbers::grouped;
 use serde::{Deserialize, Serialize};
 
@@ -168,19 +170,64 @@ pub fn model_summary(models: &ModelAccess) -> Option<String> {
     }
 }
 
-/// A key's own limits: per minute, and the models it may call.
+/// Reads a monthly budget field (`budget`): dollars and cents, empty for none.
+///
+/// # Errors
+/// [`Error::Validation`] on `budget` for anything but an amount from $0 to the maximum.
+pub fn parse_budget(input: &str) -> Result<Option<Money>, Error> {
+    Money::parse_usd(input).map_err(|e| Error::validation("budget", e.to_string()))
+}
+
+/// How a monthly budget reads in a list: `$50.00/month`.
+pub fn budget_summary(budget: Money) -> String {
+    format!("{budget}/month")
+}
+
+/// A key's own limits: per minute, the models it may call, and its monthly budget.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyLimits {
     pub rates: RateLimits,
     pub models: ModelAccess,
+    #[serde(default)]
+    pub budget: Option<Money>,
 }
 
-/// Whether setting `new` on a key that has `current`, in a team whose limits are `team`, would
-/// let it do anything it may not do now — raise or remove a limit that applies to it, or allow a
-/// model it may not call. Members may only make changes that do not.
-pub fn loosens(current: &KeyLimits, team: RateLimits, new: &KeyLimits) -> bool {
-    let rate = |key: Option<u64>, team: Option<u64>, new: Option<u64>| {
-        let applies = match (key, team) {
+impl KeyLimits {
+    /// Reads the limits fields of the key forms: the monthly budget (`budget`), requests and
+    /// tokens per minute, and the models picked (checked against `known`, those the gateway
+    /// serves).
+    ///
+    /// # Errors
+    /// [`Error::Validation`] on the first field that is wrong.
+    pub fn parse(
+        budget: &str,
+        requests: &str,
+        tokens: &str,
+        models: &[String],
+        known: &[String],
+    ) -> Result<Self, Error> {
+        Ok(KeyLimits {
+            budget: parse_budget(budget)?,
+            rates: RateLimits::parse(requests, tokens)?,
+            models: model_access(models, known)?,
+        })
+    }
+}
+
+/// What applies to a key besides its own limits: its team's per-minute limits, and the least of
+/// its team's monthly limit and its owner's member budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Above {
+    pub rates: RateLimits,
+    pub budget: Option<Money>,
+}
+
+/// Whether setting `new` on a key that has `current`, under the limits `above` it, would let it
+/// do anything it may not do now — raise or remove a limit that applies to it, or allow a model
+/// it may not call. Members may only make changes that do not.
+pub fn loosens(current: &KeyLimits, above: Above, new: &KeyLimits) -> bool {
+    fn rate<T: Ord + Copy>(key: Option<T>, above: Option<T>, new: Option<T>) -> bool {
+        let applies = match (key, above) {
             (Some(k), Some(t)) => Some(k.min(t)),
             (k, t) => k.or(t),
         };
@@ -189,7 +236,8 @@ pub fn loosens(current: &KeyLimits, team: RateLimits, new: &KeyLimits) -> bool {
             None => key.is_some(),
             Some(n) => applies.is_some_and(|a| n > a),
         }
-    };
+    }
+    let team = above.rates;
     let models = match (&current.models, &new.models) {
         (Some(_), None) => true,
         (Some(now), Some(new)) => new.iter().any(|m| !now.contains(m)),
@@ -203,7 +251,8 @@ pub fn loosens(current: &KeyLimits, team: RateLimits, new: &KeyLimits) -> bool {
         current.rates.tokens_per_minute,
         team.tokens_per_minute,
         new.rates.tokens_per_minute,
-    ) || models
+    ) || rate(current.budget, above.budget, new.budget)
+        || models
 }
 
 #[cfg(test)]
@@ -272,6 +321,11 @@ mod tests {
         let with = |r, t, models: Option<&[&str]>| KeyLimits {
             rates: rates(r, t),
             models: models.map(|m| m.iter().map(|s| (*s).to_owned()).collect()),
+            budget: None,
+        };
+        let team = Above {
+            rates: team,
+            budget: None,
         };
         let cases = [
             // (current, team, new, loosens)
@@ -280,7 +334,7 @@ mod tests {
             (none.clone(), team, with(Some(101), None, None), true),
             (
                 none.clone(),
-                rates(None, None),
+                Above::default(),
                 with(Some(5_000), Some(1), None),
                 false,
             ),
@@ -329,5 +383,49 @@ mod tests {
                 "{current:?} {team:?} → {new:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_budget_is_loosened_by_raising_it_past_what_applies_or_removing_it() {
+        let dollars = |d: i64| Some(Money(d * 1_000_000));
+        let budget = |d: Option<i64>| KeyLimits {
+            budget: d.and_then(dollars),
+            ..KeyLimits::default()
+        };
+        let above = |d: Option<i64>| Above {
+            rates: RateLimits::default(),
+            budget: d.and_then(dollars),
+        };
+        let cases = [
+            // (current, above, new, loosens)
+            (None, None, Some(1_000), false),
+            (None, Some(100), Some(100), false),
+            (None, Some(100), Some(101), true),
+            (Some(50), Some(100), Some(80), true),
+            (Some(50), None, Some(20), false),
+            (Some(50), None, None, true),
+            (None, Some(100), None, false),
+        ];
+        for (current, over, new, expected) in cases {
+            assert_eq!(
+                loosens(&budget(current), above(over), &budget(new)),
+                expected,
+                "{current:?} under {over:?} → {new:?}"
+            );
+        }
+        assert_eq!(parse_budget(" ").unwrap(), None);
+        assert_eq!(parse_budget("$25").unwrap(), dollars(25));
+        assert!(
+            parse_budget("-5")
+                .unwrap_err()
+                .message_for("budget")
+                .is_some()
+        );
+        assert!(
+            parse_budget("lots")
+                .unwrap_err()
+                .message_for("budget")
+                .is_some()
+        );
     }
 }

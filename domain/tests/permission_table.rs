@@ -131,6 +131,28 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::ManageTeams],
         ),
         (
+            "Set a Member's or Viewer's own monthly budget",
+            vec![
+                Action::SetMemberBudget {
+                    target: active(Role::Member),
+                },
+                Action::SetMemberBudget {
+                    target: active(Role::Viewer),
+                },
+            ],
+        ),
+        (
+            "Set an Admin's or Owner's own monthly budget",
+            vec![
+                Action::SetMemberBudget {
+                    target: active(Role::Admin),
+                },
+                Action::SetMemberBudget {
+                    target: active(Role::Owner),
+                },
+            ],
+        ),
+        (
             "Issue a key into one's own team",
             vec![Action::IssueKey {
                 own_team: MY_TEAM,

@@ -36,6 +36,7 @@ fn rates(requests: Option<u64>, tokens: Option<u64>) -> KeyLimits {
             tokens_per_minute: tokens,
         },
         models: None,
+        budget: None,
     }
 }
 

@@ -165,6 +165,7 @@ async fn two_processes_admit_at_most_twice_a_per_minute_limit_on_postgres() {
             tokens_per_minute: None,
         },
         models: None,
+        budget: None,
     };
     key_limits::set(&db, &owner, id, limits).await.unwrap();
 

@@ -9,6 +9,7 @@
 //! through `Command::env`).
 
 mod gateway;
+mod gateway_budgets;
 mod gateway_client;
 mod gateway_limits;
 mod gateway_processes;

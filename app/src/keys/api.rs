@@ -11,7 +11,7 @@ use leptos::server_fn::codec::Json;
 use {
     crate::request,
     crate::users::api::team_field,
-    domain::rate_limits::{KeyLimits, RateLimits, model_access},
+    domain::rate_limits::KeyLimits,
     domain::service::{key_limits, keys},
 };
 
@@ -22,14 +22,15 @@ pub async fn list_keys(query: KeyQuery) -> Result<KeyPage, AppError> {
 }
 
 /// Issues a key for the signed-in person. `expires` is `YYYY-MM-DD` or empty; `team` is the Team
-/// field's value: empty for one's own team, else a team id; the per-minute limits are blank or
-/// whole numbers, and `models` the models it may call (none: all). The answer holds the secret,
-/// once.
+/// field's value: empty for one's own team, else a team id; `budget` is a dollar amount or blank,
+/// the per-minute limits are blank or whole numbers, and `models` the models it may call (none:
+/// all). The answer holds the secret, once.
 #[server(endpoint = "issue_key")]
 pub async fn issue_key(
     name: String,
     expires: String,
     team: String,
+    #[server(default)] budget: String,
     #[server(default)] requests_per_minute: String,
     #[server(default)] tokens_per_minute: String,
     #[server(default)] models: Vec<String>,
@@ -39,10 +40,13 @@ pub async fn issue_key(
             name,
             expires_on: expires,
             team: team_field(&team)?,
-            limits: KeyLimits {
-                rates: RateLimits::parse(&requests_per_minute, &tokens_per_minute)?,
-                models: model_access(&models, &ctx.models)?,
-            },
+            limits: KeyLimits::parse(
+                &budget,
+                &requests_per_minute,
+                &tokens_per_minute,
+                &models,
+                &ctx.models,
+            )?,
         };
         keys::issue(&ctx.db, &me.actor(), input).await
     })
@@ -55,20 +59,24 @@ pub async fn revoke_key(id: KeyId) -> Result<KeyRow, AppError> {
     request::signed_in(async |ctx, me| keys::revoke(&ctx.db, &me.actor(), id).await).await
 }
 
-/// Sets a key's per-minute limits and models (blank: none; no models: all). Its owner may
-/// tighten them; Owners and Admins may also loosen them.
+/// Sets a key's monthly budget, per-minute limits and models (blank: none; no models: all). Its
+/// owner may tighten them; Owners and Admins may also loosen them.
 #[server(endpoint = "set_key_limits")]
 pub async fn set_key_limits(
     id: KeyId,
+    #[server(default)] budget: String,
     #[server(default)] requests_per_minute: String,
     #[server(default)] tokens_per_minute: String,
     #[server(default)] models: Vec<String>,
 ) -> Result<KeyRow, AppError> {
     request::signed_in(async |ctx, me| {
-        let limits = KeyLimits {
-            rates: RateLimits::parse(&requests_per_minute, &tokens_per_minute)?,
-            models: model_access(&models, &ctx.models)?,
-        };
+        let limits = KeyLimits::parse(
+            &budget,
+            &requests_per_minute,
+            &tokens_per_minute,
+            &models,
+            &ctx.models,
+        )?;
         key_limits::set(&ctx.db, &me.actor(), id, limits).await
     })
     .await

@@ -21,8 +21,8 @@ pub async fn list_teams(query: TeamQuery) -> Result<TeamPage, AppError> {
     request::signed_in(async |ctx, me| teams::list(&ctx.db, &me.actor(), &query).await).await
 }
 
-/// Creates a team. `limit` is the typed dollar amount, the per-minute limits whole numbers;
-/// blank is no limit.
+/// Creates a team. `limit` and `member_budget` (each member's unless they have their own) are
+/// typed dollar amounts, the per-minute limits whole numbers; blank is no limit.
 #[server(endpoint = "create_team")]
 pub async fn create_team(
     name: String,
@@ -30,6 +30,7 @@ pub async fn create_team(
     limit: String,
     #[server(default)] requests_per_minute: Option<String>,
     #[server(default)] tokens_per_minute: Option<String>,
+    #[server(default)] member_budget: Option<String>,
 ) -> Result<TeamRow, AppError> {
     let input = TeamInput {
         name,
@@ -37,11 +38,13 @@ pub async fn create_team(
         limit,
         requests_per_minute,
         tokens_per_minute,
+        member_budget,
     };
     request::signed_in(async |ctx, me| teams::create(&ctx.db, &me.actor(), &input).await).await
 }
 
-/// Changes a team's name, description or limits; per-minute limits not sent stay as they are.
+/// Changes a team's name, description or limits; per-minute limits and the member budget not
+/// sent stay as they are.
 #[server(endpoint = "edit_team")]
 pub async fn edit_team(
     id: TeamId,
@@ -50,6 +53,7 @@ pub async fn edit_team(
     limit: String,
     #[server(default)] requests_per_minute: Option<String>,
     #[server(default)] tokens_per_minute: Option<String>,
+    #[server(default)] member_budget: Option<String>,
 ) -> Result<TeamRow, AppError> {
     let input = TeamInput {
         name,
@@ -57,6 +61,7 @@ pub async fn edit_team(
         limit,
         requests_per_minute,
         tokens_per_minute,
+        member_budget,
     };
     request::signed_in(async |ctx, me| teams::edit(&ctx.db, &me.actor(), id, &input).await).await
 }
@@ -84,6 +89,19 @@ pub async fn team_members(id: TeamId) -> Result<Vec<TeamMember>, AppError> {
 pub async fn add_team_member(id: TeamId, email: String) -> Result<TeamMember, AppError> {
     request::signed_in(async |ctx, me| team_members::add(&ctx.db, &me.actor(), id, &email).await)
         .await
+}
+
+/// Sets `user`'s own monthly budget in team `id` (blank: the team's default applies).
+#[server(endpoint = "set_member_budget")]
+pub async fn set_member_budget(
+    id: TeamId,
+    user: UserId,
+    budget: String,
+) -> Result<TeamMember, AppError> {
+    request::signed_in(async |ctx, me| {
+        team_members::set_budget(&ctx.db, &me.actor(), id, user, &budget).await
+    })
+    .await
 }
 
 /// Takes `user` out of team `id`.

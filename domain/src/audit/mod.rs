@@ -78,6 +78,7 @@ pub fn action_label(action: &str) -> &str {
         "user.reactivate" => "Reactivated",
         "user.delete" => "Deleted a user",
         "user.team" => "Moved to a team",
+        "user.budget" => "Set a member's budget",
         "team.create" => "Created a team",
         "team.edit" => "Edited a team",
         "team.delete" => "Deleted a team",

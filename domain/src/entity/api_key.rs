@@ -23,6 +23,8 @@ pub struct Model {
     pub tokens_per_minute: Option<i64>,
     /// The models it may call; `None` is every model.
     pub models: Option<ModelNames>,
+    /// Its monthly budget (migration `budgets`), in micro-dollars; `None` is none.
+    pub monthly_limit_micros: Option<i64>,
 }
 
 /// A key's models, stored as a JSON list.

@@ -1,5 +1,6 @@
-//! `budget_leases`: the slice of a team's month a gateway process holds to admit requests from
-//! (counted in `usage_team_months.reserved_micros`), renewed while the process lives.
+//! `budget_leases`: the slice of a budget's month — a team's, a member's or a key's — that a
+//! gateway process holds to admit requests from (counted in that month row's
+//! `reserved_micros`), renewed while the process lives.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,10 +11,25 @@ pub struct Model {
     pub id: i64,
     /// The process holding it (its ledger's id).
     pub holder: String,
-    pub team_id: i64,
+    /// Which kind of budget it is a slice of…
+    pub budget: BudgetKind,
+    /// …and whose: the team's, user's or key's id.
+    pub budget_id: i64,
     pub month: i32,
     pub amount_micros: i64,
     pub renewed_at: DateTimeUtc,
+}
+
+/// The budgets a request can be held against, stored as their names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum BudgetKind {
+    #[sea_orm(string_value = "team")]
+    Team,
+    #[sea_orm(string_value = "member")]
+    Member,
+    #[sea_orm(string_value = "key")]
+    Key,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

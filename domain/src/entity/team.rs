@@ -18,6 +18,8 @@ pub struct Model {
     pub requests_per_minute: Option<i64>,
     pub tokens_per_minute: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// The monthly budget of each member who has none of their own (migration `budgets`).
+    pub member_limit_micros: Option<i64>,
     /// Users in the team, kept by triggers (migration `list_sort_speed`); never written here.
     pub member_count: i64,
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub month: i32,
     pub spend_micros: i64,
     pub requests: i64,
+    /// Held by budget leases (`budget_leases`) for requests in flight.
+    pub reserved_micros: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

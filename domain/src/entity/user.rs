@@ -26,6 +26,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub joined_at: Option<DateTimeUtc>,
     pub last_active_at: Option<DateTimeUtc>,
+    /// Their own monthly budget, over their team's default for members (migration `budgets`).
+    pub monthly_limit_micros: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

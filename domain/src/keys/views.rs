@@ -118,8 +118,19 @@ pub struct KeyRow {
     pub status: KeyStatus,
     /// Set when the key is active but its owner's role or team keeps it from working.
     pub blocked: Option<KeyBlock>,
-    /// Its own per-minute limits and the models it may call.
+    /// Its own monthly budget, per-minute limits and the models it may call.
     pub limits: crate::rate_limits::KeyLimits,
+    /// What it spent this calendar month (UTC), for its budget bar.
+    pub spent_this_month: crate::money::Money,
+}
+
+impl KeyRow {
+    /// The budget bar's colour band, when the key has a budget.
+    pub fn band(&self) -> Option<crate::budget::BudgetBand> {
+        self.limits
+            .budget
+            .map(|budget| crate::budget::BudgetBand::of(self.spent_this_month, budget))
+    }
 }
 
 /// One page of keys.

@@ -5,7 +5,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{big_integer_null, json_null};
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,7 +25,7 @@ enum Teams {
 }
 
 /// (trigger name, table, event): the new columns, watched like the limits before them.
-const WATCHED: [(&str, &str, &str); 2] = [
+const WATCHED: [super::sql::EpochTrigger; 2] = [
     (
         "access_epoch_key_limits_changed",
         "api_keys",
@@ -68,34 +67,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
-        let postgres = m.get_database_backend() == DbBackend::Postgres;
-        for (name, table, event) in WATCHED {
-            let sql = if postgres {
-                format!(
-                    "CREATE TRIGGER {name} AFTER {event} ON {table} \
-                     FOR EACH STATEMENT EXECUTE FUNCTION bump_access_epoch()"
-                )
-            } else {
-                format!(
-                    "CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} \
-                     BEGIN UPDATE access_epoch SET value = value + 1 WHERE id = 1; END"
-                )
-            };
-            m.get_connection().execute_unprepared(&sql).await?;
-        }
-        Ok(())
+        super::sql::epoch_triggers_up(m, &WATCHED).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let postgres = m.get_database_backend() == DbBackend::Postgres;
-        for (name, table, _) in WATCHED {
-            let sql = if postgres {
-                format!("DROP TRIGGER IF EXISTS {name} ON {table}")
-            } else {
-                format!("DROP TRIGGER IF EXISTS {name}")
-            };
-            m.get_connection().execute_unprepared(&sql).await?;
-        }
+        super::sql::epoch_triggers_down(m, &WATCHED).await?;
         for column in [
             ApiKeys::RequestsPerMinute,
             ApiKeys::TokensPerMinute,

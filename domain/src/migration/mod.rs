@@ -12,6 +12,7 @@ mod m20261127_000006_user_sort_keys;
 mod m20261130_000007_access_epoch_roles;
 mod m20261130_000008_access_epoch_notify;
 mod m20261130_000009_rate_limits;
+mod m20261130_000010_budgets;
 mod sql;
 
 /// Every migration, oldest first.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_access_epoch_roles::Migration),
             Box::new(m20261130_000008_access_epoch_notify::Migration),
             Box::new(m20261130_000009_rate_limits::Migration),
+            Box::new(m20261130_000010_budgets::Migration),
         ]
     }
 }

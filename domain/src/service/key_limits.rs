@@ -1,15 +1,16 @@
-//! Changing a key's own limits — requests and tokens per minute, and the models it may call —
-//! after it was issued. Whoever may revoke a key may tighten them; only Owners and Admins may
+//! Changing a key's own limits — its monthly budget, requests and tokens per minute, and the
+//! models it may call — after it was issued. Whoever may revoke a key may tighten them; only Owners and Admins may
 //! loosen them (`rate_limits::loosens`). The change reaches every process's gateway on its next
 //! request (the columns move the access epoch).
 
 use crate::entity::api_key::{self, ModelNames};
-use crate::entity::team;
+use crate::entity::{team, user};
 use crate::keys::{KeyRow, KeyStatus};
+use crate::money::Money;
 use crate::permission::{Action, Actor};
-use crate::rate_limits::{KeyLimits, RateLimits, loosens};
+use crate::rate_limits::{KeyLimits, loosens};
 use crate::service::begin_as;
-use crate::service::keys::{find, limits_detail, record_on_key, rows};
+use crate::service::keys::{find, limits_above, limits_detail, limits_of, record_on_key, rows};
 use crate::{Error, KeyId, UserId};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -28,21 +29,19 @@ pub async fn set(
 ) -> Result<KeyRow, Error> {
     let (txn, actor) = begin_as(db, actor).await?;
     let key = find(&txn, id).await?;
-    let current = KeyLimits {
-        rates: RateLimits::from_columns(key.requests_per_minute, key.tokens_per_minute),
-        models: key.models.clone().map(|m| m.0),
+    let current = limits_of(&key);
+    let team = match key.team_id {
+        Some(id) => team::Entity::find_by_id(id).one(&txn).await?,
+        None => None,
     };
-    let team_rates = match key.team_id {
-        Some(team_id) => team::Entity::find_by_id(team_id)
-            .one(&txn)
-            .await?
-            .map(|t| RateLimits::from_columns(t.requests_per_minute, t.tokens_per_minute))
-            .unwrap_or_default(),
-        None => RateLimits::default(),
+    let owner = match key.user_id {
+        Some(id) => user::Entity::find_by_id(id).one(&txn).await?,
+        None => None,
     };
+    let above = limits_above(&txn, team.as_ref(), owner.as_ref()).await?;
     actor.require(Action::SetKeyLimits {
         owner: key.user_id.map(UserId),
-        loosens: loosens(&current, team_rates, &limits),
+        loosens: loosens(&current, above, &limits),
     })?;
     let now = Utc::now();
     if KeyStatus::of(key.revoked_at, key.expires_at, now) != KeyStatus::Active {
@@ -58,6 +57,7 @@ pub async fn set(
         active.requests_per_minute = Set(requests_per_minute);
         active.tokens_per_minute = Set(tokens_per_minute);
         active.models = Set(limits.models.clone().map(ModelNames));
+        active.monthly_limit_micros = Set(limits.budget.map(Money::micros));
         let key = active.update(&txn).await?;
         let said = |l: &KeyLimits| limits_detail(l).unwrap_or_else(|| "no limits".to_owned());
         let change = format!("{} → {}", said(&current), said(&limits));

@@ -2,7 +2,7 @@
 //! listing, and authenticating a presented key — the one lookup the gateway path makes.
 
 use crate::entity::api_key::ModelNames;
-use crate::entity::{api_key, team, user};
+use crate::entity::{api_key, team, usage_key_month, user};
 use crate::keys::{
     IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyBlock, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
     VISIBLE_PREFIX_LEN,
@@ -10,15 +10,15 @@ use crate::keys::{
 use crate::list_query::{PER_PAGE, check_search, page_count, page_offset, page_served};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
-use crate::rate_limits::{KeyLimits, RateLimits, loosens};
+use crate::rate_limits::{Above, KeyLimits, RateLimits, budget_summary, loosens};
 use crate::secret::Secret;
 use crate::service::users::lookup;
-use crate::service::{audit, begin_as, escape_like};
+use crate::service::{audit, begin_as, escape_like, month_key};
 use crate::validation::bounded_text;
 use crate::{Error, KeyId, Role, Status, TeamId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -54,8 +54,8 @@ pub struct IssueInput {
     /// The key's team; `None` means the issuer's own team (or no team for Owners and Admins
     /// without one).
     pub team: Option<TeamId>,
-    /// Its own per-minute limits and models, checked by the caller
-    /// ([`RateLimits::parse`], [`crate::rate_limits::model_access`]).
+    /// Its own budget, per-minute limits and models, checked by the caller
+    /// ([`KeyLimits::parse`]).
     pub limits: KeyLimits,
 }
 
@@ -81,21 +81,21 @@ pub async fn issue(
     let name = bounded_text("name", &input.name, KEY_NAME_MAX, "Name the key.")?;
     let now = Utc::now();
     let expires_at = expiry(&input.expires_on, now)?;
-    let team_rates = match into {
-        Some(team_id) => {
-            let found = team::Entity::find_by_id(team_id.0)
+    let team = match into {
+        Some(team_id) => Some(
+            team::Entity::find_by_id(team_id.0)
                 .one(&txn)
                 .await?
-                .ok_or_else(|| Error::validation("team", "This team no longer exists."))?;
-            RateLimits::from_columns(found.requests_per_minute, found.tokens_per_minute)
-        }
-        None => RateLimits::default(),
+                .ok_or_else(|| Error::validation("team", "This team no longer exists."))?,
+        ),
+        None => None,
     };
     let limits = input.limits;
     if limits != KeyLimits::default() {
+        let above = limits_above(&txn, team.as_ref(), Some(&me)).await?;
         actor.require(Action::SetKeyLimits {
             owner: Some(actor.id),
-            loosens: loosens(&KeyLimits::default(), team_rates, &limits),
+            loosens: loosens(&KeyLimits::default(), above, &limits),
         })?;
     }
     let (requests_per_minute, tokens_per_minute) = limits.rates.columns();
@@ -112,6 +112,7 @@ pub async fn issue(
         requests_per_minute: Set(requests_per_minute),
         tokens_per_minute: Set(tokens_per_minute),
         models: Set(limits.models.clone().map(ModelNames)),
+        monthly_limit_micros: Set(limits.budget.map(Money::micros)),
         ..Default::default()
     }
     .insert(&txn)
@@ -133,9 +134,41 @@ pub async fn issue(
     })
 }
 
+/// What applies to a key of `team` owned by `owner` besides its own limits: the team's
+/// per-minute limits, and the least of the team's monthly limit and the owner's member budget.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub(crate) async fn limits_above(
+    conn: &impl ConnectionTrait,
+    team: Option<&team::Model>,
+    owner: Option<&user::Model>,
+) -> Result<Above, Error> {
+    let member = match owner {
+        Some(person) if person.monthly_limit_micros.is_some() => person.monthly_limit_micros,
+        Some(person) => match person.team_id {
+            Some(id) if Some(id) == team.map(|t| t.id) => team.and_then(|t| t.member_limit_micros),
+            Some(id) => team::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .and_then(|t| t.member_limit_micros),
+            None => None,
+        },
+        None => None,
+    };
+    let team_limit = team.and_then(|t| t.monthly_limit_micros);
+    Ok(Above {
+        rates: team
+            .map(|t| RateLimits::from_columns(t.requests_per_minute, t.tokens_per_minute))
+            .unwrap_or_default(),
+        budget: member.into_iter().chain(team_limit).min().map(Money),
+    })
+}
+
 /// A key's limits as the audit log writes them; `None` without any.
 pub(crate) fn limits_detail(limits: &KeyLimits) -> Option<String> {
     let parts: Vec<String> = [
+        limits.budget.map(budget_summary),
         limits.rates.summary(),
         limits
             .models
@@ -349,6 +382,15 @@ pub(crate) async fn rows(
             .map(|u| (u.id, u))
             .collect()
     };
+    let key_ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+    let spent: HashMap<i64, i64> = usage_key_month::Entity::find()
+        .filter(usage_key_month::Column::KeyId.is_in(key_ids))
+        .filter(usage_key_month::Column::Month.eq(month_key(now)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.key_id, m.spend_micros))
+        .collect();
     let teams: HashMap<i64, String> = if team_ids.is_empty() {
         HashMap::new()
     } else {
@@ -379,18 +421,25 @@ pub(crate) async fn rows(
                     .and_then(|id| teams.get(&id).map(|n| (TeamId(id), n.clone()))),
                 status,
                 blocked,
+                limits: limits_of(&k),
+                spent_this_month: Money(spent.get(&k.id).copied().unwrap_or(0)),
                 name: k.name,
                 prefix: k.prefix,
                 created_at: k.created_at,
                 last_used_at: k.last_used_at,
                 expires_at: k.expires_at,
-                limits: KeyLimits {
-                    rates: RateLimits::from_columns(k.requests_per_minute, k.tokens_per_minute),
-                    models: k.models.map(|m| m.0),
-                },
             }
         })
         .collect())
+}
+
+/// A stored key's own limits.
+pub(crate) fn limits_of(key: &api_key::Model) -> KeyLimits {
+    KeyLimits {
+        rates: RateLimits::from_columns(key.requests_per_minute, key.tokens_per_minute),
+        models: key.models.clone().map(|m| m.0),
+        budget: key.monthly_limit_micros.map(Money::from_micros),
+    }
 }
 
 /// A key that may be used now, with what the gateway needs to admit and meter a request.
@@ -401,6 +450,10 @@ pub struct KeyAuth {
     pub team: Option<TeamId>,
     /// The team's monthly spend limit; `None` when there is no team or no limit.
     pub team_limit: Option<Money>,
+    /// The key's own monthly budget.
+    pub key_limit: Option<Money>,
+    /// Its owner's monthly budget as a member: their own, or else their team's default.
+    pub member_limit: Option<Money>,
     /// When the key stops working, if ever (a cached answer checks it again on every use).
     pub expires_at: Option<DateTime<Utc>>,
     /// The key's own per-minute limits.
@@ -473,6 +526,8 @@ struct PresentedKey {
     expires_at: Option<DateTime<Utc>>,
     /// The key's team's monthly limit, in micro-dollars.
     team_limit: Option<i64>,
+    key_limit: Option<i64>,
+    member_limit: Option<i64>,
     key_rpm: Option<i64>,
     key_tpm: Option<i64>,
     models: Option<ModelNames>,
@@ -490,10 +545,11 @@ async fn presented_key(
     db: &impl ConnectionTrait,
     presented: &Secret,
 ) -> Result<Option<PresentedKey>, Error> {
-    let (keys, users, teams) = (
+    let (keys, users, teams, owner_teams) = (
         Alias::new("api_keys"),
         Alias::new("users"),
         Alias::new("teams"),
+        Alias::new("owner_teams"),
     );
     let select = Query::select()
         .expr_as(Expr::col((keys.clone(), api_key::Column::Id)), "key_id")
@@ -512,6 +568,17 @@ async fn presented_key(
         .expr_as(
             Expr::col((teams.clone(), team::Column::MonthlyLimitMicros)),
             "team_limit",
+        )
+        .expr_as(
+            Expr::col((keys.clone(), api_key::Column::MonthlyLimitMicros)),
+            "key_limit",
+        )
+        .expr_as(
+            Func::coalesce([
+                Expr::col((users.clone(), user::Column::MonthlyLimitMicros)),
+                Expr::col((owner_teams.clone(), team::Column::MemberLimitMicros)),
+            ]),
+            "member_limit",
         )
         .expr_as(
             Expr::col((keys.clone(), api_key::Column::RequestsPerMinute)),
@@ -550,6 +617,13 @@ async fn presented_key(
             teams.clone(),
             Expr::col((teams, team::Column::Id)).equals((keys.clone(), api_key::Column::TeamId)),
         )
+        .join_as(
+            JoinType::LeftJoin,
+            team::Entity,
+            owner_teams.clone(),
+            Expr::col((owner_teams, team::Column::Id))
+                .equals((users.clone(), user::Column::TeamId)),
+        )
         .and_where(Expr::col((keys, api_key::Column::SecretHash)).eq(presented.digest()))
         .to_owned();
     let found = db.query_one(&select).await?;
@@ -582,6 +656,8 @@ impl PresentedKey {
             user: UserId(owner),
             team,
             team_limit: self.team_limit.map(Money::from_micros),
+            key_limit: self.key_limit.map(Money::from_micros),
+            member_limit: self.member_limit.map(Money::from_micros),
             expires_at: self.expires_at,
             rates: RateLimits::from_columns(self.key_rpm, self.key_tpm),
             team_rates: RateLimits::from_columns(self.team_rpm, self.team_tpm),

@@ -1,11 +1,11 @@
-//! The database side of the hard cap (docs/architecture.md). A gateway process *leases* budget from a
-//! team's month — adding to `usage_team_months.reserved_micros` in one conditional `UPDATE`
-//! that never lets spend plus reservations pass the limit, and recording the slice in a
-//! `budget_leases` row — then admits requests against its slice in memory
-//! ([`crate::service::ledger`]). Settled requests move their cost from the slice to the spend
-//! (the sum never grows); what is not needed is given back. Because every slice is taken by
-//! that one statement, the cap holds across processes sharing the database; a dead process's
-//! slices stop being renewed and are swept.
+//! The database side of the hard caps (docs/architecture.md). A gateway process *leases* budget
+//! from a month — a team's, a member's or a key's — adding to that month row's `reserved_micros`
+//! in one conditional `UPDATE` that never lets spend plus reservations pass the limit, and
+//! recording the slice in a `budget_leases` row — then admits requests against its slice in
+//! memory ([`crate::service::ledger`]). Settled requests move their cost from the slice to the
+//! spend (the sum never grows); what is not needed is given back. Because every slice is taken
+//! by that one statement, each cap holds across processes sharing the database; a dead
+//! process's slices stop being renewed and are swept.
 //!
 //! Lease times are the database's clock (on PostgreSQL `CURRENT_TIMESTAMP`; SQLite lives on one
 //! machine, whose clock every process shares), so processes whose clocks disagree cannot sweep
@@ -13,21 +13,108 @@
 //! extension — first finds it still there, and changes the month's reservations only then: a
 //! lease swept by another process is given back once, by the sweep.
 
-use crate::entity::{budget_lease, team, usage_team_month};
+use crate::entity::budget_lease::{self, BudgetKind};
+use crate::entity::{api_key, team, user};
 use crate::money::Money;
 use crate::service::keys::KeyAuth;
-use crate::{Error, TeamId};
+use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Func, OnConflict, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, Set,
 };
 
-/// A request refused because its team's month is spent: what the 402 says.
+/// A monthly budget a request can be held against: its team's, its key owner's as a member of
+/// their team, or its key's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Budget {
+    Team(TeamId),
+    Member(UserId),
+    Key(KeyId),
+}
+
+impl Budget {
+    pub fn kind(self) -> BudgetKind {
+        match self {
+            Budget::Team(_) => BudgetKind::Team,
+            Budget::Member(_) => BudgetKind::Member,
+            Budget::Key(_) => BudgetKind::Key,
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Budget::Team(TeamId(id)) | Budget::Member(UserId(id)) | Budget::Key(KeyId(id)) => id,
+        }
+    }
+
+    fn of_row(kind: BudgetKind, id: i64) -> Self {
+        match kind {
+            BudgetKind::Team => Budget::Team(TeamId(id)),
+            BudgetKind::Member => Budget::Member(UserId(id)),
+            BudgetKind::Key => Budget::Key(KeyId(id)),
+        }
+    }
+
+    /// Its months' table and the column naming whose month a row is.
+    fn months(self) -> (Alias, Alias) {
+        let (table, id) = match self {
+            Budget::Team(_) => ("usage_team_months", "team_id"),
+            Budget::Member(_) => ("usage_user_months", "user_id"),
+            Budget::Key(_) => ("usage_key_months", "key_id"),
+        };
+        (Alias::new(table), Alias::new(id))
+    }
+
+    /// This budget's row of `month`.
+    fn month_row(self, month: i32) -> SimpleExpr {
+        let (_, id) = self.months();
+        Expr::col(id)
+            .eq(self.id())
+            .and(Expr::col(Alias::new("month")).eq(month))
+    }
+
+    /// Its limit now, in micro-dollars (`NULL` when it has none). A member's is their own, or
+    /// else their team's default for members.
+    fn limit(self) -> SelectStatement {
+        match self {
+            Budget::Team(team) => Query::select()
+                .column(team::Column::MonthlyLimitMicros)
+                .from(team::Entity)
+                .and_where(Expr::col((team::Entity, team::Column::Id)).eq(team.0))
+                .to_owned(),
+            Budget::Key(key) => Query::select()
+                .column(api_key::Column::MonthlyLimitMicros)
+                .from(api_key::Entity)
+                .and_where(Expr::col((api_key::Entity, api_key::Column::Id)).eq(key.0))
+                .to_owned(),
+            Budget::Member(person) => Query::select()
+                .expr(Func::coalesce([
+                    Expr::col((user::Entity, user::Column::MonthlyLimitMicros)),
+                    Expr::col((team::Entity, team::Column::MemberLimitMicros)),
+                ]))
+                .from(user::Entity)
+                .left_join(
+                    team::Entity,
+                    Expr::col((team::Entity, team::Column::Id))
+                        .equals((user::Entity, user::Column::TeamId)),
+                )
+                .and_where(Expr::col((user::Entity, user::Column::Id)).eq(person.0))
+                .to_owned(),
+        }
+    }
+}
+
+/// A request refused because a budget's month is spent: what the 402 says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverBudget {
-    pub team: String,
+    /// Which budget refused it…
+    pub budget: BudgetKind,
+    /// …by the name people know it by: the team's, the person's or the key's.
+    pub name: String,
     pub limit: Money,
     pub spent: Money,
     /// Held by gateways for requests in flight.
@@ -36,12 +123,27 @@ pub struct OverBudget {
     pub resets_at: DateTime<Utc>,
 }
 
-/// Whether requests with this key are held against a limit (a team with one).
+/// Whether requests with this key are held against any budget.
 pub fn is_capped(auth: &KeyAuth) -> bool {
-    auth.team.is_some() && auth.team_limit.is_some()
+    !budgets_of(auth).is_empty()
 }
 
-/// What asking for more of a team's month came to.
+/// The budgets a request with this key must fit, narrowest first.
+pub fn budgets_of(auth: &KeyAuth) -> Vec<Budget> {
+    let mut budgets = Vec::with_capacity(3);
+    if auth.key_limit.is_some() {
+        budgets.push(Budget::Key(auth.key));
+    }
+    if auth.member_limit.is_some() {
+        budgets.push(Budget::Member(auth.user));
+    }
+    if let (Some(team), Some(_)) = (auth.team, auth.team_limit) {
+        budgets.push(Budget::Team(team));
+    }
+    budgets
+}
+
+/// What asking for more of a budget's month came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extension {
     /// `granted` was added to lease `lease`; `room` is what the month still had free after.
@@ -52,16 +154,16 @@ pub enum Extension {
     },
     /// Not even the least asked for fits under the limit.
     Refused(OverBudget),
-    /// The team has no limit (any more), or is gone: nothing to hold.
+    /// The budget has no limit (any more), or is gone: nothing to hold.
     Unlimited,
     /// The lease to grow is gone (swept by another process): nothing was held.
     LeaseGone(i64),
 }
 
-/// What a process asks of a team's month: `want`, or at least `need`.
+/// What a process asks of a budget's month: `want`, or at least `need`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ask {
-    pub team: TeamId,
+    pub budget: Budget,
     pub month: i32,
     pub want: Money,
     pub need: Money,
@@ -80,7 +182,7 @@ pub async fn extend_in(
     at: DateTime<Utc>,
 ) -> Result<Extension, Error> {
     let Ask {
-        team,
+        budget,
         month,
         want,
         need,
@@ -92,30 +194,16 @@ pub async fn extend_in(
     {
         return Ok(Extension::LeaseGone(id));
     }
-    usage_team_month::Entity::insert(usage_team_month::ActiveModel {
-        team_id: Set(team.0),
-        month: Set(month),
-        spend_micros: Set(0),
-        requests: Set(0),
-        reserved_micros: Set(0),
-        // Set by the database: whether the team still exists.
-        team_deleted: sea_orm::ActiveValue::NotSet,
-    })
-    .on_conflict_do_nothing_on([
-        usage_team_month::Column::TeamId,
-        usage_team_month::Column::Month,
-    ])
-    .exec(conn)
-    .await?;
-    let granted = if hold_within_limit(conn, team, month, want).await? {
+    start_month(conn, budget, month).await?;
+    let granted = if hold_within_limit(conn, budget, month, want).await? {
         Some(want)
-    } else if want > need && hold_within_limit(conn, team, month, need).await? {
+    } else if want > need && hold_within_limit(conn, budget, month, need).await? {
         Some(need)
     } else {
         None
     };
     let Some(granted) = granted else {
-        return Ok(match over_budget(conn, team, month, at).await? {
+        return Ok(match over_budget(conn, budget, month, at).await? {
             Some(refusal) => Extension::Refused(refusal),
             None => Extension::Unlimited,
         });
@@ -128,7 +216,8 @@ pub async fn extend_in(
         None => {
             let id = budget_lease::ActiveModel {
                 holder: Set(holder.to_owned()),
-                team_id: Set(team.0),
+                budget: Set(budget.kind()),
+                budget_id: Set(budget.id()),
                 month: Set(month),
                 amount_micros: Set(granted.micros()),
                 renewed_at: Set(Utc::now()),
@@ -142,7 +231,7 @@ pub async fn extend_in(
             id
         }
     };
-    let room = over_budget(conn, team, month, at)
+    let room = over_budget(conn, budget, month, at)
         .await?
         .map_or(Money::ZERO, |f| {
             Money(f.limit.micros() - f.spent.micros() - f.reserved.micros())
@@ -154,35 +243,60 @@ pub async fn extend_in(
     })
 }
 
-/// The one statement the cap rests on: `reserved += amount` only while spend + reserved stays
-/// within the team's limit.
+/// Makes sure the budget's month has its row (nothing spent, nothing held).
+async fn start_month(conn: &impl ConnectionTrait, budget: Budget, month: i32) -> Result<(), Error> {
+    let (table, id) = budget.months();
+    let insert = Query::insert()
+        .into_table(table)
+        .columns([
+            id.clone(),
+            Alias::new("month"),
+            Alias::new("spend_micros"),
+            Alias::new("requests"),
+            Alias::new("reserved_micros"),
+        ])
+        .values_panic([
+            budget.id().into(),
+            month.into(),
+            0i64.into(),
+            0i64.into(),
+            0i64.into(),
+        ])
+        .on_conflict(
+            OnConflict::columns([id, Alias::new("month")])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&insert).await?;
+    Ok(())
+}
+
+/// The one statement each cap rests on: `reserved += amount` only while spend + reserved stays
+/// within the budget's limit.
 async fn hold_within_limit(
     conn: &impl ConnectionTrait,
-    team: TeamId,
+    budget: Budget,
     month: i32,
     amount: Money,
 ) -> Result<bool, Error> {
-    let limit = Query::select()
-        .column(team::Column::MonthlyLimitMicros)
-        .from(team::Entity)
-        .and_where(Expr::col((team::Entity, team::Column::Id)).eq(team.0))
-        .to_owned();
-    let held = usage_team_month::Entity::update_many()
-        .col_expr(
-            usage_team_month::Column::ReservedMicros,
-            Expr::col(usage_team_month::Column::ReservedMicros).add(amount.micros()),
+    let (table, _) = budget.months();
+    let (spend, reserved) = (Alias::new("spend_micros"), Alias::new("reserved_micros"));
+    let hold = Query::update()
+        .table(table)
+        .value(
+            reserved.clone(),
+            Expr::col(reserved.clone()).add(amount.micros()),
         )
-        .filter(usage_team_month::Column::TeamId.eq(team.0))
-        .filter(usage_team_month::Column::Month.eq(month))
-        .filter(
-            Expr::col(usage_team_month::Column::SpendMicros)
-                .add(Expr::col(usage_team_month::Column::ReservedMicros))
+        .and_where(budget.month_row(month))
+        .and_where(
+            Expr::col(spend)
+                .add(Expr::col(reserved))
                 .add(amount.micros())
-                .lte(Expr::SubQuery(None, Box::new(limit.into()))),
+                .lte(Expr::SubQuery(None, Box::new(budget.limit().into()))),
         )
-        .exec(conn)
-        .await?;
-    Ok(held.rows_affected > 0)
+        .to_owned();
+    Ok(conn.execute(&hold).await?.rows_affected() > 0)
 }
 
 /// Takes `amount` off lease `lease` and off its month's reservations: spent by settled requests
@@ -194,7 +308,7 @@ async fn hold_within_limit(
 pub async fn shrink_in(
     conn: &impl ConnectionTrait,
     lease: i64,
-    team: TeamId,
+    budget: Budget,
     month: i32,
     amount: Money,
 ) -> Result<bool, Error> {
@@ -202,7 +316,7 @@ pub async fn shrink_in(
         return Ok(false);
     }
     if amount != Money::ZERO {
-        unreserve(conn, team.0, month, amount.micros()).await?;
+        unreserve(conn, budget, month, amount.micros()).await?;
     }
     Ok(true)
 }
@@ -270,7 +384,7 @@ pub async fn release_stale(
         .await?;
     let mut released = 0;
     for row in stale {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::db::begin_ledger_write(db).await?;
         // Still stale at the moment it is deleted: a lease renewed since is left alone.
         released += u64::from(give_back_whole(&txn, row.id, Some(before.clone())).await?);
         txn.commit().await?;
@@ -309,7 +423,8 @@ async fn give_back_whole(
     }
     let gone = delete.exec_with_returning(conn).await?;
     for row in &gone {
-        unreserve(conn, row.team_id, row.month, row.amount_micros).await?;
+        let budget = Budget::of_row(row.budget, row.budget_id);
+        unreserve(conn, budget, row.month, row.amount_micros).await?;
     }
     Ok(!gone.is_empty())
 }
@@ -346,46 +461,83 @@ fn database_now(conn: &impl ConnectionTrait) -> sea_orm::sea_query::SimpleExpr {
 
 async fn unreserve(
     conn: &impl ConnectionTrait,
-    team: i64,
+    budget: Budget,
     month: i32,
     amount: i64,
 ) -> Result<(), Error> {
-    usage_team_month::Entity::update_many()
-        .col_expr(
-            usage_team_month::Column::ReservedMicros,
-            Expr::col(usage_team_month::Column::ReservedMicros).sub(amount),
-        )
-        .filter(usage_team_month::Column::TeamId.eq(team))
-        .filter(usage_team_month::Column::Month.eq(month))
-        .exec(conn)
-        .await?;
+    let (table, _) = budget.months();
+    let reserved = Alias::new("reserved_micros");
+    let give = Query::update()
+        .table(table)
+        .value(reserved.clone(), Expr::col(reserved).sub(amount))
+        .and_where(budget.month_row(month))
+        .to_owned();
+    conn.execute(&give).await?;
     Ok(())
 }
 
-/// The refusal for `team`'s `month`, or `None` when the team has no limit (any more).
+/// The refusal for `budget`'s `month`, or `None` when it has no limit (any more) or is gone.
 async fn over_budget(
     db: &impl ConnectionTrait,
-    team_id: TeamId,
+    budget: Budget,
     month: i32,
     at: DateTime<Utc>,
 ) -> Result<Option<OverBudget>, Error> {
-    let Some(team) = team::Entity::find_by_id(team_id.0).one(db).await? else {
+    let Some((name, limit)) = name_and_limit(db, budget).await? else {
         return Ok(None);
     };
-    let Some(limit) = team.monthly_limit_micros else {
-        return Ok(None);
+    let (table, _) = budget.months();
+    let usage = Query::select()
+        .columns([Alias::new("spend_micros"), Alias::new("reserved_micros")])
+        .from(table)
+        .and_where(budget.month_row(month))
+        .to_owned();
+    let (spent, reserved) = match db.query_one(&usage).await? {
+        Some(row) => (
+            row.try_get_by_index::<i64>(0)?,
+            row.try_get_by_index::<i64>(1)?,
+        ),
+        None => (0, 0),
     };
-    let usage = usage_team_month::Entity::find_by_id((team_id.0, month))
-        .one(db)
-        .await?;
-    let (spent, reserved) = usage.map_or((0, 0), |u| (u.spend_micros, u.reserved_micros));
     Ok(Some(OverBudget {
-        team: team.name,
+        budget: budget.kind(),
+        name,
         limit: Money(limit),
         spent: Money(spent),
         reserved: Money(reserved),
         resets_at: next_month(at),
     }))
+}
+
+/// The budget's name and limit now; `None` when it has no limit or is gone.
+async fn name_and_limit(
+    db: &impl ConnectionTrait,
+    budget: Budget,
+) -> Result<Option<(String, i64)>, Error> {
+    Ok(match budget {
+        Budget::Team(id) => team::Entity::find_by_id(id.0)
+            .one(db)
+            .await?
+            .and_then(|t| Some((t.name, t.monthly_limit_micros?))),
+        Budget::Key(id) => api_key::Entity::find_by_id(id.0)
+            .one(db)
+            .await?
+            .and_then(|k| Some((k.name, k.monthly_limit_micros?))),
+        Budget::Member(id) => {
+            let Some(person) = user::Entity::find_by_id(id.0).one(db).await? else {
+                return Ok(None);
+            };
+            let default = match person.team_id {
+                Some(team) => team::Entity::find_by_id(team)
+                    .one(db)
+                    .await?
+                    .and_then(|t| t.member_limit_micros),
+                None => None,
+            };
+            let name = person.name.clone().unwrap_or_else(|| person.email.clone());
+            person.monthly_limit_micros.or(default).map(|l| (name, l))
+        }
+    })
 }
 
 /// Midnight UTC on the first day of the month after `at`.

@@ -80,6 +80,7 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             month: Set(month),
             spend_micros: Set(t.spend),
             requests: Set(t.requests),
+            reserved_micros: Set(0),
         })
         .on_conflict(add_on_conflict(
             [
@@ -98,6 +99,7 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             month: Set(month),
             spend_micros: Set(t.spend),
             requests: Set(t.requests),
+            reserved_micros: Set(0),
         })
         .on_conflict(add_on_conflict(
             [

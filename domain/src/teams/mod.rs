@@ -26,6 +26,8 @@ pub struct TeamRow {
     pub limit: Option<Money>,
     /// Requests and tokens per minute over all the team's keys.
     pub rates: crate::rate_limits::RateLimits,
+    /// Each member's monthly budget unless they have one of their own; `None` is none.
+    pub member_budget: Option<Money>,
     /// Keys of this team not yet revoked (deleting the team revokes them).
     pub live_keys: u64,
     pub created_at: DateTime<Utc>,
@@ -60,6 +62,9 @@ pub struct TeamInput {
     pub requests_per_minute: Option<String>,
     #[serde(default)]
     pub tokens_per_minute: Option<String>,
+    /// The default monthly budget of each member, as typed; `None` keeps an edited team's.
+    #[serde(default)]
+    pub member_budget: Option<String>,
 }
 
 /// Someone in a team, as its expanded row lists them.
@@ -71,6 +76,8 @@ pub struct TeamMember {
     pub email: String,
     pub role: crate::Role,
     pub status: crate::Status,
+    /// Their budget as a member and this month's spend against it.
+    pub budget: crate::budget::MemberBudget,
 }
 
 /// What deleting a team did besides removing it.

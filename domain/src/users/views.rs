@@ -52,6 +52,8 @@ pub struct UserDetail {
     pub keys: Vec<crate::keys::KeyRow>,
     pub requests_this_month: i64,
     pub requests_all_time: i64,
+    /// Their budget as a member of their team and this month's spend against it.
+    pub budget: crate::budget::MemberBudget,
     pub joined_at: Option<DateTime<Utc>>,
     pub last_active_at: Option<DateTime<Utc>>,
 }

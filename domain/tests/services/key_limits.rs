@@ -19,6 +19,7 @@ fn limits(rpm: Option<u64>, tpm: Option<u64>, models: Option<&[&str]>) -> KeyLim
             tokens_per_minute: tpm,
         },
         models: models.map(|m| m.iter().map(|s| (*s).to_owned()).collect()),
+        budget: None,
     }
 }
 

@@ -9,8 +9,8 @@ use domain::entity::{budget_lease, team, usage_team_month, user};
 use domain::money::Money;
 use domain::secret::Secret;
 use domain::service::keys::{self, KeyAuth};
-use domain::service::leases::OverBudget;
 use domain::service::leases::{self, next_month};
+use domain::service::leases::{Budget, OverBudget};
 use domain::service::ledger::{Hold, Ledger, ReserveError, STALE_AFTER};
 use domain::service::month_key;
 use domain::{Role, Status};
@@ -87,7 +87,7 @@ async fn reserve_settle_release_and_the_refusal() {
 
         // 600,000 held + 500,000 more would pass $1: refused, with what the 402 says.
         let refused = over_budget(ledger.reserve(&auth, Money(500_000), now).await);
-        assert_eq!(refused.team, "Research");
+        assert_eq!(refused.name, "Research");
         assert_eq!(refused.limit, Money(1_000_000));
         assert_eq!(refused.spent, Money(0));
         assert_eq!(refused.reserved, Money(600_000));
@@ -257,7 +257,7 @@ async fn lease_of(db: &DatabaseConnection, auth: &KeyAuth, holder: &str, amount:
         holder,
         None,
         leases::Ask {
-            team: auth.team.unwrap(),
+            budget: Budget::Team(auth.team.unwrap()),
             month: month_key(Utc::now()),
             want: Money(amount),
             need: Money(amount),
@@ -320,7 +320,7 @@ async fn lease_times_are_the_databases_so_a_slow_clock_is_not_swept() {
             "slow-clock",
             None,
             leases::Ask {
-                team: auth.team.unwrap(),
+                budget: Budget::Team(auth.team.unwrap()),
                 month: month_key(Utc::now()),
                 want: Money(300_000),
                 need: Money(300_000),
@@ -405,7 +405,7 @@ async fn a_killed_process_journal_is_replayed_once() {
             "killed",
             None,
             leases::Ask {
-                team: auth.team.unwrap(),
+                budget: Budget::Team(auth.team.unwrap()),
                 month,
                 want: Money(300_000),
                 need: Money(300_000),

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
+use domain::entity::budget_lease::BudgetKind;
 use domain::money::Money;
 use domain::service::keys::KeyRefused;
 use domain::service::leases::OverBudget;
@@ -164,7 +165,8 @@ impl ApiError {
         }
     }
 
-    /// 402: the team's month is spent (docs/architecture.md, the hard cap).
+    /// 402: a budget's month is spent — the key's, its owner's as a member, or the team's
+    /// (docs/architecture.md, the hard cap). `limit` says which.
     pub fn over_budget(over: &OverBudget) -> Self {
         let resets = over
             .resets_at
@@ -175,22 +177,41 @@ impl ApiError {
             String::new()
         };
         let dollars = |m: Money| m.micros() as f64 / 1_000_000.0;
-        ApiError {
-            extra: Some(json!({
-                "team": over.team,
+        let (limit, whose) = match over.budget {
+            BudgetKind::Team => (
+                "team",
+                format!("Team ‘{}’ has reached its monthly spend limit", over.name),
+            ),
+            BudgetKind::Member => (
+                "member",
+                format!(
+                    "{} has reached their monthly budget as a team member",
+                    over.name
+                ),
+            ),
+            BudgetKind::Key => (
+                "key",
+                format!("API key ‘{}’ has reached its monthly budget", over.name),
+            ),
+        };
+        let mut extra = json!({
+                "limit": limit,
                 "limit_usd": dollars(over.limit),
                 "spent_usd": dollars(over.spent),
                 "reserved_usd": dollars(over.reserved),
                 "resets_at": resets,
-            })),
+        });
+        // Named as what refused it: `"key": "ci-bot"`, `"team": "Research"`.
+        extra[limit] = json!(over.name);
+        ApiError {
+            extra: Some(extra),
             ..Self::new(
                 StatusCode::PAYMENT_REQUIRED,
                 "budget_exceeded",
                 Some("budget_exceeded"),
                 format!(
-                    "Team ‘{}’ has reached its monthly spend limit of {} (spent {} this month{held}). \
-                     The limit resets at {resets}.",
-                    over.team, over.limit, over.spent
+                    "{whose} of {} (spent {} this month{held}). The limit resets at {resets}.",
+                    over.limit, over.spent
                 ),
             )
         }

@@ -6,7 +6,6 @@
 //! its writer is gone — replays what was not written, gives back the dead process's leases and
 //! starts the file again. The file is emptied whenever everything in it is written.
 
-use super::slices::Month;
 use crate::entity::ledger_mark;
 use crate::money::Money;
 use crate::service::leases;
@@ -45,7 +44,6 @@ pub struct Journal {
 pub struct Entry {
     pub seq: u64,
     pub metered: Metered,
-    pub slice: Option<(Month, Money)>,
 }
 
 impl Journal {
@@ -94,12 +92,11 @@ impl Journal {
     ///
     /// # Errors
     /// The file could not be written.
-    pub fn append(&mut self, metered: &Metered, slice: Option<(Month, Money)>) -> io::Result<u64> {
+    pub fn append(&mut self, metered: &Metered) -> io::Result<u64> {
         let seq = self.last + 1;
         let line = format_entry(&Entry {
             seq,
             metered: *metered,
-            slice,
         });
         if let Err(e) = self.file.write_all(line.as_bytes()) {
             // A line written in part would swallow the next one: cut it off again.
@@ -208,7 +205,7 @@ pub async fn mark_written_in(
 /// Adds what `dead` settled but did not write, gives back its leases and raises its mark past
 /// every entry, in one transaction: done again, it adds nothing.
 async fn replay(db: &DatabaseConnection, dead: &str, entries: &[Entry]) -> Result<(), Error> {
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::db::begin_ledger_write(db).await?;
     let written = ledger_mark::Entity::find_by_id(dead.to_owned())
         .one(&txn)
         .await?
@@ -250,17 +247,14 @@ fn read(file: &File) -> io::Result<Option<(String, Vec<Entry>)>> {
     Ok(Some((holder.to_owned(), entries)))
 }
 
-/// `seq key user team cost at slice-team slice-month spent`, `-` for none, times in µs.
+/// `seq key user team cost at`, `-` for no team, times in µs. (Journals written before budgets
+/// beyond the team's had three more fields, the team slice a replay gives back whole anyway;
+/// they are read and ignored.)
 fn format_entry(e: &Entry) -> String {
     let m = &e.metered;
     let team = m.team.map_or("-".to_owned(), |t| t.0.to_string());
-    let slice = e
-        .slice
-        .map_or("- - -".to_owned(), |((team, month), spent)| {
-            format!("{} {month} {}", team.0, spent.micros())
-        });
     format!(
-        "{} {} {} {team} {} {} {slice}\n",
+        "{} {} {} {team} {} {}\n",
         e.seq,
         m.key.0,
         m.user.0,
@@ -272,32 +266,24 @@ fn format_entry(e: &Entry) -> String {
 /// An entry from a whole line (with its newline; a line without one was torn).
 fn parse_entry(line: &str) -> Option<Entry> {
     let f: Vec<&str> = line.strip_suffix('\n')?.split(' ').collect();
-    let [seq, key, user, team, cost, at, s_team, s_month, spent] = f.as_slice() else {
+    let ([seq, key, user, team, cost, at] | [seq, key, user, team, cost, at, _, _, _]) =
+        f.as_slice()
+    else {
         return None;
     };
-    let optional = |v: &str| -> Option<Option<i64>> {
-        if v == "-" {
-            Some(None)
-        } else {
-            v.parse().ok().map(Some)
-        }
-    };
-    let slice = match (optional(s_team)?, optional(s_month)?, optional(spent)?) {
-        (Some(t), Some(month), Some(spent)) => {
-            Some(((TeamId(t), i32::try_from(month).ok()?), Money(spent)))
-        }
-        _ => None,
+    let team = match *team {
+        "-" => None,
+        id => Some(TeamId(id.parse().ok()?)),
     };
     Some(Entry {
         seq: seq.parse().ok()?,
         metered: Metered {
             key: KeyId(key.parse().ok()?),
             user: UserId(user.parse().ok()?),
-            team: optional(team)?.map(TeamId),
+            team,
             cost: Money(cost.parse().ok()?),
             at: DateTime::<Utc>::from_timestamp_micros(at.parse().ok()?)?,
         },
-        slice,
     })
 }
 
@@ -326,12 +312,13 @@ mod tests {
                 cost: Money(1_500),
                 at,
             },
-            slice: Some(((TeamId(5), 202611), Money(1_500))),
         };
         let line = format_entry(&entry);
         assert_eq!(parse_entry(&line), Some(entry));
+        // A line from before key and member budgets: its slice fields are read past.
+        let older = format!("{} 5 202611 1500\n", line.trim_end());
+        assert_eq!(parse_entry(&older), Some(entry));
         let teamless = Entry {
-            slice: None,
             metered: Metered {
                 team: None,
                 ..entry.metered
@@ -363,7 +350,7 @@ mod tests {
         // Always a few hundred entries behind the database, never drained.
         for round in 1..=20_u64 {
             for _ in 0..200 {
-                journal.append(&metered, None).unwrap();
+                journal.append(&metered).unwrap();
             }
             journal.written(round * 200 - 150);
             let len = std::fs::metadata(&path).unwrap().len();

@@ -1,9 +1,12 @@
-//! The gateway's ledger: admits requests against the team's monthly limit and meters them,
-//! without a database round trip in the common case (docs/architecture.md, the hard cap).
+//! The gateway's ledger: admits requests against every monthly budget that applies — the key's,
+//! its owner's as a member, the team's — and meters them, without a database round trip in the
+//! common case (docs/architecture.md, the hard cap).
 //!
-//! Each process leases slices of a team's month from the database ([`crate::service::leases`]
+//! Each process leases slices of a budget's month from the database ([`crate::service::leases`]
 //! — the conditional `UPDATE` that keeps spend plus reservations within the limit across
-//! processes) and admits requests against its slice in memory ([`slices`]). Far from the limit
+//! processes) and admits requests against its slices in memory ([`slices`]): a request takes its
+//! worst case from the slice of each of its budgets, and gives back what it took when one
+//! refuses. Far from the limit
 //! (over 1,024 worst cases free) a slice carries headroom — 1/64 of what is free — so most
 //! requests never wait for the database; nearer, every request leases exactly its worst case,
 //! as a per-request reservation would. Settlements are
@@ -24,7 +27,7 @@ pub use writer::RENEW_EVERY;
 
 use crate::money::Money;
 use crate::service::keys::KeyAuth;
-use crate::service::leases::{OverBudget, is_capped};
+use crate::service::leases::{Budget, OverBudget, budgets_of};
 use crate::service::usage::Metered;
 use crate::service::{lock, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
@@ -66,19 +69,19 @@ pub struct Hold {
     pub key: KeyId,
     pub user: UserId,
     pub team: Option<TeamId>,
-    /// The worst case held (zero when no limit applies).
+    /// The worst case held in each of its budgets (zero when none applies).
     pub amount: Money,
     /// When the request was admitted; its usage counts in this moment's month.
     pub at: DateTime<Utc>,
-    /// The slice it was admitted from, if a limit applies.
-    slice: Option<SliceRef>,
+    /// The slices it was admitted from, one per budget that applies.
+    slices: Vec<SliceRef>,
 }
 
 /// Why [`Ledger::reserve`] admitted nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReserveError {
-    /// The team's month has no room for the request's worst case: what the 402 says.
-    #[error("team {} has reached its monthly spend limit", .0.team)]
+    /// A budget's month has no room for the request's worst case: what the 402 says.
+    #[error("{} has reached its monthly budget", .0.name)]
     OverBudget(OverBudget),
     /// The database could not be asked, or the ledger cannot admit now (logged).
     #[error(transparent)]
@@ -132,10 +135,11 @@ impl Ledger {
         }
     }
 
-    /// Admits a request whose cost can be at most `worst`.
+    /// Admits a request whose cost can be at most `worst`: its worst case is held in each of
+    /// its budgets' months, or in none.
     ///
     /// # Errors
-    /// [`ReserveError::OverBudget`] when its team's month has no room for it;
+    /// [`ReserveError::OverBudget`] for the first of its budgets whose month has no room for it;
     /// [`ReserveError::Store`] ([`Error::Internal`]) when the database could not be asked.
     pub async fn reserve(
         &self,
@@ -143,43 +147,61 @@ impl Ledger {
         worst: Money,
         at: DateTime<Utc>,
     ) -> Result<Hold, ReserveError> {
-        let mut hold = Hold {
+        let budgets = budgets_of(auth);
+        // Given back if this request is refused, fails, or is dropped while it waits.
+        let mut taking = Taking {
+            ledger: self,
+            worst,
+            slices: Vec::with_capacity(budgets.len()),
+        };
+        let month = month_key(at);
+        for budget in budgets {
+            if let Some(slice) = self.take((budget, month), worst, at).await? {
+                taking.slices.push(slice);
+            }
+        }
+        let slices = taking.done();
+        Ok(Hold {
             key: auth.key,
             user: auth.user,
             team: auth.team,
-            amount: Money::ZERO,
+            amount: if slices.is_empty() {
+                Money::ZERO
+            } else {
+                worst
+            },
             at,
-            slice: None,
-        };
-        let Some(team) = auth.team.filter(|_| is_capped(auth)) else {
-            return Ok(hold);
-        };
-        let month = (team, month_key(at));
+            slices,
+        })
+    }
+
+    /// Holds `worst` in one budget's month: from this process's slice, or leased for it.
+    /// `None` when the budget has no limit any more (metered, not held).
+    async fn take(
+        &self,
+        month: (Budget, i32),
+        worst: Money,
+        at: DateTime<Utc>,
+    ) -> Result<Option<SliceRef>, ReserveError> {
         let trusted = lock(&self.renewed).elapsed() < TRUST_FOR;
         for _ in 0..TAKES {
-            let taken = self.lock().take(month, worst, Instant::now(), trusted);
-            let slice = match taken {
-                Take::Held(slice) => slice,
-                Take::Short { .. } => {
-                    let (reply, answer) = oneshot::channel();
-                    self.send(Job::Extend(Extend {
-                        month,
-                        short: taken,
-                        at,
-                        reply,
-                    }))?;
-                    match answer.await.map_err(|_| Error::internal())?? {
-                        Admission::Admitted(slice) => slice,
-                        Admission::Refused(over) => return Err(ReserveError::OverBudget(over)),
-                        // The limit was removed since the key was read: metered, not held.
-                        Admission::Unlimited => return Ok(hold),
-                        Admission::LeaseLost => continue,
-                    }
-                }
+            let taken = match self.lock().take(month, worst, Instant::now(), trusted) {
+                Take::Held(slice) => return Ok(Some(slice)),
+                short => short,
             };
-            hold.amount = worst;
-            hold.slice = Some(slice);
-            return Ok(hold);
+            let (reply, answer) = oneshot::channel();
+            self.send(Job::Extend(Extend {
+                month,
+                short: taken,
+                at,
+                reply,
+            }))?;
+            match answer.await.map_err(|_| Error::internal())?? {
+                Admission::Admitted(granted) => return Ok(Some(granted.keep())),
+                Admission::Refused(over) => return Err(ReserveError::OverBudget(over)),
+                Admission::Unlimited => return Ok(None),
+                Admission::LeaseLost => {}
+            }
         }
         tracing::error!(
             ?month,
@@ -192,12 +214,15 @@ impl Ledger {
     /// behind: returns at once.
     pub fn settle(&self, hold: Hold, cost: Money) {
         // An upstream that bills past the output limit it was given is recorded at its word;
-        // only what was held leaves the slice.
-        let from_slice = hold
-            .slice
-            .map(|slice| (slice, Money(cost.micros().min(hold.amount.micros()))));
-        if let Some((slice, spent)) = from_slice {
-            self.lock().settle(slice, hold.amount, spent);
+        // only what was held leaves the slices.
+        let spent = Money(cost.micros().min(hold.amount.micros()));
+        let from_slices: Vec<(SliceRef, Money)> =
+            hold.slices.iter().map(|slice| (*slice, spent)).collect();
+        {
+            let mut slices = self.lock();
+            for (slice, spent) in &from_slices {
+                slices.settle(*slice, hold.amount, *spent);
+            }
         }
         let metered = Metered {
             key: hold.key,
@@ -211,21 +236,18 @@ impl Ledger {
             Some(journal) => {
                 let mut journal = lock(journal);
                 let seq = journal
-                    .append(
-                        &metered,
-                        from_slice.map(|(slice, spent)| (slice.month, spent)),
-                    )
+                    .append(&metered)
                     .inspect_err(|e| tracing::error!("could not journal a settlement: {e}"))
                     .ok();
                 self.send(Job::Settle {
                     seq,
-                    from_slice,
+                    from_slices,
                     metered,
                 })
             }
             None => self.send(Job::Settle {
                 seq: None,
-                from_slice,
+                from_slices,
                 metered,
             }),
         };
@@ -236,8 +258,9 @@ impl Ledger {
 
     /// Gives `hold` back whole: its request was not served. No database write.
     pub fn release(&self, hold: Hold) {
-        if let Some(slice) = hold.slice {
-            self.lock().release(slice, hold.amount);
+        let mut slices = self.lock();
+        for slice in hold.slices {
+            slices.release(slice, hold.amount);
         }
     }
 
@@ -267,6 +290,30 @@ impl Ledger {
 
     fn lock(&self) -> MutexGuard<'_, Slices> {
         lock(&self.slices)
+    }
+}
+
+/// A hold being gathered budget by budget: whatever it took is given back unless it is
+/// [`done`](Taking::done) — a request refused by a later budget, or whose client left while it
+/// waited for the database, strands nothing in the earlier ones.
+struct Taking<'a> {
+    ledger: &'a Ledger,
+    worst: Money,
+    slices: Vec<SliceRef>,
+}
+
+impl Taking<'_> {
+    fn done(mut self) -> Vec<SliceRef> {
+        std::mem::take(&mut self.slices)
+    }
+}
+
+impl Drop for Taking<'_> {
+    fn drop(&mut self) {
+        let mut slices = self.ledger.lock();
+        for slice in self.slices.drain(..) {
+            slices.release(slice, self.worst);
+        }
     }
 }
 

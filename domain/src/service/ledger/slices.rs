@@ -1,4 +1,4 @@
-//! The budget this process has leased, per team and month, and what of it is free: admitting a
+//! The budget this process has leased, per budget (a team's, member's or key's) and month, and what of it is free: admitting a
 //! request is a subtraction under a lock. Pure bookkeeping — the writer ([`super::writer`])
 //! turns what changes here into database writes.
 //!
@@ -6,8 +6,8 @@
 //! land) and equals `free` plus the worst cases of the requests admitted from it and not yet
 //! settled or released.
 
-use crate::TeamId;
 use crate::money::Money;
+use crate::service::leases::Budget;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -22,8 +22,8 @@ const HEADROOM_ABOVE: i64 = 1024;
 /// that much unused, until its next trim (at most [`IDLE`] later) gives it back.
 const HEADROOM_SHARE: i64 = 64;
 
-/// A team's month.
-pub type Month = (TeamId, i32);
+/// A budget's month.
+pub type Month = (Budget, i32);
 
 /// A budget lease's id in the database.
 pub type LeaseId = i64;
@@ -73,6 +73,18 @@ pub enum Take {
         need: Money,
         want: Money,
     },
+}
+
+impl Take {
+    /// The worst case of the request it was taken for.
+    pub fn worst(self) -> Money {
+        match self {
+            Take::Held(_) => Money::ZERO,
+            Take::Short {
+                set_aside, need, ..
+            } => Money(set_aside.micros() + need.micros()),
+        }
+    }
 }
 
 /// A change the database must learn.
@@ -284,9 +296,10 @@ mod tests {
     use super::{Change, LeaseId, SliceRef, Slices, Take, Target};
     use crate::TeamId;
     use crate::money::Money;
+    use crate::service::leases::Budget;
     use std::time::{Duration, Instant};
 
-    const M: (TeamId, i32) = (TeamId(1), 202611);
+    const M: super::Month = (Budget::Team(TeamId(1)), 202611);
     const L: LeaseId = 7;
     const AT: SliceRef = SliceRef { month: M, lease: L };
 

@@ -9,7 +9,7 @@
 use super::journal::{self, Journal};
 use super::slices::{Change, LeaseId, Month, SliceRef, Slices, Take, Target};
 use crate::Error;
-use crate::db::begin_write;
+use crate::db::begin_ledger_write;
 use crate::money::Money;
 use crate::service::leases::{self, Ask, Extension, OverBudget};
 use crate::service::lock;
@@ -39,8 +39,8 @@ pub enum Job {
     Settle {
         /// Its number in the journal, if it was journaled.
         seq: Option<u64>,
-        /// The slice it was admitted from, and how much of it the request spent.
-        from_slice: Option<(SliceRef, Money)>,
+        /// The slices it was admitted from (one per budget), and how much of each it spent.
+        from_slices: Vec<(SliceRef, Money)>,
         metered: Metered,
     },
     /// Slices given back.
@@ -52,11 +52,39 @@ pub enum Job {
 /// The answer to an [`Extend`].
 #[derive(Debug)]
 pub enum Admission {
-    Admitted(SliceRef),
+    Admitted(Granted),
     Refused(OverBudget),
     Unlimited,
     /// The lease the request was short under is gone: take again.
     LeaseLost,
+}
+
+/// A slice granted to a waiting request, given back unless the request [keeps](Granted::keep)
+/// it: a request whose client left — before the answer was sent, or after it was sent but
+/// before it was read — strands nothing.
+#[derive(Debug)]
+pub struct Granted {
+    slice: SliceRef,
+    /// The request's worst case, held in the slice for it.
+    worst: Money,
+    slices: Arc<Mutex<Slices>>,
+    kept: bool,
+}
+
+impl Granted {
+    /// The request has it: it is given back when the request settles or is released.
+    pub fn keep(mut self) -> SliceRef {
+        self.kept = true;
+        self.slice
+    }
+}
+
+impl Drop for Granted {
+    fn drop(&mut self) {
+        if !self.kept {
+            lock(&self.slices).release(self.slice, self.worst);
+        }
+    }
 }
 
 /// Writes not yet committed (kept across a failed round).
@@ -136,11 +164,11 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 Job::Extend(extend) => extends.push(extend),
                 Job::Settle {
                     seq,
-                    from_slice,
+                    from_slices,
                     metered,
                 } => {
                     pending.seq = seq.or(pending.seq);
-                    if let Some((slice, spent)) = from_slice {
+                    for (slice, spent) in from_slices {
                         pending.shrink_by(slice, spent);
                     }
                     pending.metered.push(metered);
@@ -192,42 +220,50 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 }
                 pending = Pending::default();
                 forget(&slices, &gone);
-                let mut slices = lock(&slices);
-                for ((_, extend), result) in extends.into_iter().zip(granted) {
-                    let admission = match result {
-                        Extension::Granted {
-                            lease,
-                            granted,
-                            room,
-                        } => Admission::Admitted(slices.granted(
-                            extend.month,
-                            extend.short,
-                            lease,
-                            granted,
-                            room,
-                        )),
-                        Extension::Refused(over) => {
-                            slices.not_granted(extend.month, extend.short);
-                            Admission::Refused(over)
-                        }
-                        Extension::Unlimited => {
-                            slices.not_granted(extend.month, extend.short);
-                            Admission::Unlimited
-                        }
-                        Extension::LeaseGone(lease) => {
-                            slices.lost(lease);
-                            Admission::LeaseLost
-                        }
-                    };
-                    // The request gave up waiting (its client left): what was held for it is
-                    // free again, or it would stay held for good.
-                    if let Err(Ok(Admission::Admitted(slice))) = extend.reply.send(Ok(admission))
-                        && let Take::Short {
-                            set_aside, need, ..
-                        } = extend.short
-                    {
-                        slices.release(slice, Money(set_aside.micros() + need.micros()));
-                    }
+                let answers: Vec<_> = {
+                    let mut held = lock(&slices);
+                    extends
+                        .into_iter()
+                        .zip(granted)
+                        .map(|((_, extend), result)| {
+                            let admission = match result {
+                                Extension::Granted {
+                                    lease,
+                                    granted,
+                                    room,
+                                } => Admission::Admitted(Granted {
+                                    slice: held.granted(
+                                        extend.month,
+                                        extend.short,
+                                        lease,
+                                        granted,
+                                        room,
+                                    ),
+                                    worst: extend.short.worst(),
+                                    slices: Arc::clone(&slices),
+                                    kept: false,
+                                }),
+                                Extension::Refused(over) => {
+                                    held.not_granted(extend.month, extend.short);
+                                    Admission::Refused(over)
+                                }
+                                Extension::Unlimited => {
+                                    held.not_granted(extend.month, extend.short);
+                                    Admission::Unlimited
+                                }
+                                Extension::LeaseGone(lease) => {
+                                    held.lost(lease);
+                                    Admission::LeaseLost
+                                }
+                            };
+                            (extend.reply, admission)
+                        })
+                        .collect()
+                };
+                // Sent with the slices unlocked: an answer whose request gave up waiting is
+                // dropped here, and gives its slice back.
+                for (reply, admission) in answers {
+                    drop(reply.send(Ok(admission)));
                 }
                 flushes.into_iter().for_each(|f| drop(f.send(Ok(()))));
             }
@@ -269,10 +305,11 @@ async fn apply(
     pending: &Pending,
     extends: &[(Target, Extend)],
 ) -> Result<Round, Error> {
-    let txn = begin_write(db).await?;
+    let txn = begin_ledger_write(db).await?;
     let mut gone = Vec::new();
     for (slice, amount) in &pending.shrink {
-        if !leases::shrink_in(&txn, slice.lease, slice.month.0, slice.month.1, *amount).await? {
+        let (budget, month) = slice.month;
+        if !leases::shrink_in(&txn, slice.lease, budget, month, *amount).await? {
             gone.push(slice.lease);
         }
     }
@@ -299,7 +336,7 @@ async fn apply(
             holder,
             lease,
             Ask {
-                team: e.month.0,
+                budget: e.month.0,
                 month: e.month.1,
                 want,
                 need,

@@ -75,6 +75,7 @@ async fn rows_for(
                 requests: month.map_or(0, |m| m.requests),
                 limit: t.monthly_limit_micros.map(Money::from_micros),
                 rates: RateLimits::from_columns(t.requests_per_minute, t.tokens_per_minute),
+                member_budget: t.member_limit_micros.map(Money::from_micros),
                 live_keys: live_keys.get(&t.id).copied().unwrap_or(0),
                 name: t.name,
                 description: t.description,

@@ -94,6 +94,8 @@ struct Checked {
     /// Requests and tokens per minute: `None` for a field the form did not send.
     requests: Option<Option<u64>>,
     tokens: Option<Option<u64>>,
+    /// The default member budget: `None` when the form did not send it.
+    member_budget: Option<Option<Money>>,
 }
 
 /// The form's fields, checked: a trimmed name, a description, the limit and the per-minute
@@ -129,12 +131,18 @@ fn checked(input: &TeamInput) -> Result<Checked, Error> {
         .as_deref()
         .map(RateLimits::parse_tokens)
         .transpose()?;
+    let member_budget = input
+        .member_budget
+        .as_deref()
+        .map(|b| Money::parse_usd(b).map_err(|e| Error::validation("member_budget", e.to_string())))
+        .transpose()?;
     Ok(Checked {
         name,
         description,
         limit,
         requests,
         tokens,
+        member_budget,
     })
 }
 
@@ -159,6 +167,7 @@ pub async fn create(
         limit,
         requests,
         tokens,
+        member_budget,
     } = checked(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
@@ -175,13 +184,14 @@ pub async fn create(
         monthly_limit_micros: Set(limit.map(Money::micros)),
         requests_per_minute: Set(requests_per_minute),
         tokens_per_minute: Set(tokens_per_minute),
+        member_limit_micros: Set(member_budget.flatten().map(Money::micros)),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
     .insert(&txn)
     .await
     .map_err(duplicate_as(duplicate_name))?;
-    let detail = audit_detail(&name, limit, rates);
+    let detail = audit_detail(&name, limit, rates, member_budget.flatten());
     finish(txn, actor, "team.create", TeamId(created.id), &detail).await
 }
 
@@ -202,6 +212,7 @@ pub async fn edit(
         limit,
         requests,
         tokens,
+        member_budget,
     } = checked(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
@@ -213,6 +224,8 @@ pub async fn edit(
         tokens_per_minute: tokens.unwrap_or(stored.tokens_per_minute),
     };
     let (requests_per_minute, tokens_per_minute) = rates.columns();
+    let member_budget =
+        member_budget.unwrap_or(current.member_limit_micros.map(Money::from_micros));
     let mut found: team::ActiveModel = current.into();
     found.name_normalized = Set(name.to_lowercase());
     found.name = Set(name.clone());
@@ -220,16 +233,18 @@ pub async fn edit(
     found.monthly_limit_micros = Set(limit.map(Money::micros));
     found.requests_per_minute = Set(requests_per_minute);
     found.tokens_per_minute = Set(tokens_per_minute);
+    found.member_limit_micros = Set(member_budget.map(Money::micros));
     found
         .update(&txn)
         .await
         .map_err(duplicate_as(duplicate_name))?;
-    let detail = audit_detail(&name, limit, rates);
+    let detail = audit_detail(&name, limit, rates, member_budget);
     finish(txn, actor, "team.edit", id, &detail).await
 }
 
-/// Puts `user` in `team`, or (`None`) in no team, and answers their row as it now stands. The
-/// Users page (Change Team) and the Teams page (members) both assign through this. A Member's
+/// Puts `user` in `team`, or (`None`) in no team, and answers their row as it now stands; a
+/// budget of their own ends with the team they leave. The Users page (Change Team) and the
+/// Teams page (members) both assign through this. A Member's
 /// keys then work only if they are in the new team: the gateway checks at every use.
 ///
 /// # Errors
@@ -244,26 +259,46 @@ pub async fn assign(
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
     let person = users::lookup::find(&txn, who).await?;
-    let detail = match team {
+    let mut detail = match team {
         Some(id) => format!("to {}", find(&txn, id).await?.name),
         None => "to no team".to_owned(),
     };
+    // A budget of their own was set within the team they leave.
+    let moved = person.team_id != team.map(|t| t.0);
+    let cleared = person.monthly_limit_micros.filter(|_| moved);
+    if let Some(budget) = cleared {
+        detail.push_str(&format!(
+            " (their own budget of {}/month ends)",
+            Money::from_micros(budget)
+        ));
+    }
     let mut changed: user::ActiveModel = person.into();
     changed.team_id = Set(team.map(|t| t.0));
+    if cleared.is_some() {
+        changed.monthly_limit_micros = Set(None);
+    }
     changed.update(&txn).await?;
     users::change::commit_change(txn, actor, "user.team", who, &detail).await
 }
 
 /// What the audit log says of a created or edited team.
-fn audit_detail(name: &str, limit: Option<Money>, rates: RateLimits) -> String {
-    let limit = match limit {
+fn audit_detail(
+    name: &str,
+    limit: Option<Money>,
+    rates: RateLimits,
+    member_budget: Option<Money>,
+) -> String {
+    let mut detail = match limit {
         Some(limit) => format!("{name}, limit {limit}"),
         None => format!("{name}, no limit"),
     };
-    match rates.summary() {
-        Some(rates) => format!("{limit}, {rates}"),
-        None => limit,
+    if let Some(rates) = rates.summary() {
+        detail.push_str(&format!(", {rates}"));
     }
+    if let Some(budget) = member_budget {
+        detail.push_str(&format!(", members {budget}/month each"));
+    }
+    detail
 }
 
 /// Audit entry, the row as it now stands, commit.

@@ -300,7 +300,12 @@ pub async fn detail(
         .all(db)
         .await?;
     let this_month = month_key(now);
+    let budget = crate::service::team_members::budgets(db, std::slice::from_ref(&u))
+        .await?
+        .remove(&u.id)
+        .unwrap_or_default();
     Ok(UserDetail {
+        budget,
         keys,
         requests_this_month: usage
             .iter()

@@ -43,14 +43,14 @@ pub async fn bench_gateway(
     tollgate: &Path,
     rates: &[u64],
     seconds: u64,
-    per_minute_limits: bool,
+    every_limit: bool,
 ) -> Result<(), StartupError> {
     // The gateway migrates the database as it starts; the key is added after.
     let mut started = processes::start(tollgate, &config.database_url).await?;
     let db = tollgate::serve::open_database(config).await?;
     let (owner, team, key) = prepare_with_owner(&db, "1000000").await?;
-    if per_minute_limits {
-        limit_per_minute(&db, &owner, team, &key).await?;
+    if every_limit {
+        limit_everything(&db, &owner, team, &key).await?;
     }
 
     let http = load::client();
@@ -80,7 +80,7 @@ pub async fn bench_gateway(
         "gateway on {backend}, three processes (load, stub, {}): client-side ms, {seconds} s \
          per row, open loop{}",
         tollgate.display(),
-        if per_minute_limits {
+        if every_limit {
             "; key and team limited per minute, key limited to its model"
         } else {
             ""
@@ -138,10 +138,11 @@ pub async fn bench_gateway(
     Ok(())
 }
 
-/// Limits that every request passes through but none reaches: the most requests per minute a
-/// limit may name (1,000,000, far above 1,000/s × 60) and a billion tokens, on the key and on
-/// its team, and the key limited to the benchmark's one model.
-async fn limit_per_minute(
+/// Limits that every request passes through but none reaches: a key budget and a member budget
+/// of $1,000,000 each (held like the team's limit), the most requests per minute a limit may name
+/// (1,000,000, far above 1,000/s × 60) and a billion tokens, on the key and on its team, and the
+/// key limited to the benchmark's one model.
+async fn limit_everything(
     db: &domain::db::DatabaseConnection,
     owner: &domain::Actor,
     team: domain::TeamId,
@@ -159,6 +160,7 @@ async fn limit_per_minute(
         limit: "1000000".into(),
         requests_per_minute: Some(rpm),
         tokens_per_minute: Some(tpm),
+        member_budget: Some("1000000".into()),
         ..Default::default()
     };
     teams::edit(db, owner, team, &input)
@@ -171,6 +173,7 @@ async fn limit_per_minute(
     let limits = KeyLimits {
         rates,
         models: Some(vec!["bench".to_owned()]),
+        budget: Some(domain::money::Money::from_micros(1_000_000 * 1_000_000)),
     };
     key_limits::set(db, owner, id, limits)
         .await

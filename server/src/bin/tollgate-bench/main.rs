@@ -68,11 +68,12 @@ enum Command {
         rates: Vec<u64>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Give the key and its team requests- and tokens-per-minute limits (high enough to
-        /// admit every request) and limit the key to the benchmark's model, so each request
-        /// also passes the model check and four rate buckets.
+        /// Set every limit (each high enough to admit every request): a key budget and a member
+        /// budget, requests and tokens per minute on the key and its team, and the key limited
+        /// to the benchmark's model — so each request is also held in three budgets and passes
+        /// the model check and four rate buckets.
         #[arg(long)]
-        per_minute_limits: bool,
+        every_limit: bool,
     },
     /// Measure how soon `tollgate serve` refuses a key another process revoked, and the
     /// database transactions it makes while idle, on an empty scratch database.
@@ -112,8 +113,8 @@ async fn main() -> std::process::ExitCode {
             tollgate,
             rates,
             seconds,
-            per_minute_limits,
-        } => gateway::bench_gateway(config, &tollgate, &rates, seconds, per_minute_limits).await,
+            every_limit,
+        } => gateway::bench_gateway(config, &tollgate, &rates, seconds, every_limit).await,
         Command::Access {
             tollgate,
             rounds,
