@@ -5,7 +5,7 @@
 // A11Y_VERBOSE=1 also prints moderate and minor violations, and what axe could not decide.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { OWNER, asOwner, hydrated, open, signIn } from './helpers';
+import { OWNER, asOwner, hydrated, invite, open, signIn } from './helpers';
 
 const USERS = '/dashboard/configuration/users';
 const TEAMS = '/dashboard/configuration/teams';
@@ -215,8 +215,32 @@ test('the Teams page, its expanded row and dialogs', async ({ page }) => {
 
   const r = row(page, name);
   await r.getByRole('button', { name: `Details for ${name}` }).click();
-  await expect(page.locator('.detail-row').filter({ hasText: 'Members' })).toBeVisible();
+  const members = page.locator('.detail-row').filter({ hasText: 'Members' });
+  await expect(members).toBeVisible();
   await audit(page, 'Teams page with an expanded row');
+
+  // A member with a budget bar, and the dialog that sets their own budget.
+  const address = `a11y-budget-${Date.now()}@example.com`;
+  await invite(page, address);
+  await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
+  await hydrated(page);
+  await r.getByRole('button', { name: `Details for ${name}` }).click();
+  await members.getByLabel('Add a member by email').fill(address);
+  await members.getByRole('button', { name: 'Add', exact: true }).click();
+  const member = members.locator('.member').filter({ hasText: address });
+  await member.getByRole('button', { name: `Budget of ${address}` }).click();
+  const budget = page.getByRole('dialog', { name: `Budget of ${address}` });
+  await budget.getByLabel('Their monthly budget (USD)').fill('12');
+  await budget.getByRole('button', { name: 'Save budget' }).click();
+  await expect(member).toContainText('$0.00 of $12.00');
+  await audit(page, 'Teams page with a member budget');
+  await member.getByRole('button', { name: `Budget of ${address}` }).click();
+  await budget.getByLabel('Their monthly budget (USD)').fill('x');
+  await budget.getByRole('button', { name: 'Save budget' }).click();
+  await expect(budget.getByLabel('Their monthly budget (USD)')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'Member budget dialog with an error');
+  await page.keyboard.press('Escape');
+  await expect(budget).toHaveCount(0);
 
   await r.getByRole('button', { name: `Edit ${name}` }).click();
   const edit = page.getByRole('dialog', { name: `Edit ${name}` });

@@ -36,3 +36,15 @@ export async function signIn(page: Page, email: string, password: string) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/** Invites `email` (as a Member) from the Users page, signed in as someone who may, and closes
+ *  the dialog. */
+export async function invite(page: Page, email: string) {
+  await page.goto('/dashboard/configuration/users');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite a user' });
+  await dialog.getByLabel('Email').fill(email);
+  await dialog.getByRole('button', { name: 'Send invite' }).click();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+}

@@ -112,3 +112,58 @@ test('a key gets per-minute limits when created, and its Limits dialog refuses b
   await page.reload();
   await expect(page.getByRole('row').filter({ hasText: name })).toContainText('30 req/min');
 });
+
+test('a key budget set in the dialog turns its bar yellow, then red, then refuses with the key named', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the Create key and Limits dialogs need JavaScript');
+  await asOwner(page, KEYS);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  const name = `budgeted-${Date.now()}`;
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByText('Limits (optional)').click();
+  // Bad input is refused next to the field, and the key is not created.
+  await dialog.getByLabel('Monthly budget in $ (optional)').fill('-3');
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  await expect(dialog.getByLabel('Monthly budget in $ (optional)')).toHaveAttribute('aria-invalid', 'true');
+  await dialog.getByLabel('Monthly budget in $ (optional)').fill('10');
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  const secret = await dialog.getByLabel('API key').inputValue();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  const row = page.getByRole('row').filter({ hasText: name });
+  await expect(row).toContainText('$10.00/month');
+  const chat = () =>
+    page.request.post('/v1/chat/completions', {
+      headers: { authorization: `Bearer ${secret}` },
+      data: { model: 'e2e-mini', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 },
+    });
+  // Each request costs $1.10 at the stub's usage: seven are 77 %, yellow.
+  for (let i = 0; i < 7; i++) expect((await chat()).status()).toBe(200);
+  await page.reload();
+  const bar = row.locator('.budget-track');
+  await expect(row).toContainText('$7.70 of $10.00');
+  await expect(bar).toHaveClass(/band-yellow/);
+  // Two more: 99 %, red; the next cannot fit its worst case and is refused, naming the key.
+  for (let i = 0; i < 2; i++) expect((await chat()).status()).toBe(200);
+  await page.reload();
+  await expect(row).toContainText('$9.90 of $10.00');
+  await expect(bar).toHaveClass(/band-red/);
+  const refused = await chat();
+  expect(refused.status()).toBe(402);
+  const error = (await refused.json()).error;
+  expect(error.code).toBe('budget_exceeded');
+  expect(error.limit).toBe('key');
+  expect(error.key).toBe(name);
+  expect(error.message).toContain(`API key ‘${name}’ has reached its monthly budget of $10.00`);
+
+  // The Limits dialog shows the budget; raised, the key works again.
+  await row.getByRole('button', { name: `Limits of ${name}` }).click();
+  const limits = page.getByRole('dialog', { name: `Limits of ‘${name}’` });
+  await expect(limits.getByLabel('Monthly budget in $ (optional)')).toHaveValue('10.00');
+  await limits.getByLabel('Monthly budget in $ (optional)').fill('20');
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await expect(limits).toBeHidden();
+  await expect(row).toContainText('$9.90 of $20.00');
+  await expect(bar).toHaveClass(/band-green/);
+  expect((await chat()).status()).toBe(200);
+});

@@ -2,7 +2,7 @@
 // confirmation text, the budget bar, cards, search and sort in the URL, and the list with
 // JavaScript off.
 import { expect, test } from '@playwright/test';
-import { asOwner, jsEnabled } from './helpers';
+import { asOwner, invite, jsEnabled } from './helpers';
 
 const TEAMS = '/dashboard/configuration/teams';
 
@@ -82,11 +82,7 @@ test('members are added by email and removed in the expanded row, and the Users 
   const address = `member-${stamp}@example.com`;
   const name = `Members ${stamp}`;
   await asOwner(page, '/dashboard/configuration/users');
-  await page.getByRole('button', { name: 'Invite User' }).click();
-  const invite = page.getByRole('dialog', { name: 'Invite a user' });
-  await invite.getByLabel('Email').fill(address);
-  await invite.getByRole('button', { name: 'Send invite' }).click();
-  await invite.getByRole('button', { name: 'Done' }).click();
+  await invite(page, address);
 
   await page.goto(TEAMS);
   await page.getByRole('button', { name: 'Create Team' }).click();
@@ -191,6 +187,53 @@ test('spend through the gateway fills the budget bar: yellow at 77 %, full and r
   });
   expect(refused.status()).toBe(402);
   expect((await refused.json()).error.code).toBe('budget_exceeded');
+});
+
+test('a team budget per member shows on its members, and one member gets their own', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the team and budget dialogs need JavaScript');
+  const stamp = Date.now();
+  const name = `Budgets ${stamp}`;
+  const address = `budget-${stamp}@example.com`;
+  await asOwner(page, '/dashboard/configuration/users');
+  await invite(page, address);
+
+  await page.goto(TEAMS);
+  await page.getByRole('button', { name: 'Create Team' }).click();
+  const create = page.getByRole('dialog', { name: 'Create a team' });
+  await create.getByLabel('Team Name').fill(name);
+  await create.getByLabel('Budget per member (USD a month)').fill('abc');
+  await create.getByRole('button', { name: 'Create team' }).click();
+  await expect(create.getByLabel('Budget per member (USD a month)')).toHaveAttribute('aria-invalid', 'true');
+  await create.getByLabel('Budget per member (USD a month)').fill('25');
+  await create.getByRole('button', { name: 'Create team' }).click();
+  await expect(create).toHaveCount(0);
+  const row = page.getByRole('row').filter({ hasText: name });
+  await row.getByRole('button', { name: `Details for ${name}` }).click();
+  const detail = page.locator('.detail-row').filter({ hasText: 'Members' });
+  await expect(detail).toContainText('$25.00/month');
+  await detail.getByLabel('Add a member by email').fill(address);
+  await detail.getByRole('button', { name: 'Add', exact: true }).click();
+  const member = detail.locator('.member').filter({ hasText: address });
+  await expect(member).toContainText('$0.00 of $25.00');
+  await expect(member).toContainText('team default');
+
+  await member.getByRole('button', { name: `Budget of ${address}` }).click();
+  const budget = page.getByRole('dialog', { name: `Budget of ${address}` });
+  await budget.getByLabel('Their monthly budget (USD)').fill('-1');
+  await budget.getByRole('button', { name: 'Save budget' }).click();
+  await expect(budget.getByLabel('Their monthly budget (USD)')).toHaveAttribute('aria-invalid', 'true');
+  await budget.getByLabel('Their monthly budget (USD)').fill('40');
+  await budget.getByRole('button', { name: 'Save budget' }).click();
+  await expect(budget).toBeHidden();
+  await expect(page.getByRole('status')).toContainText(`${address}'s budget is now $40.00 a month.`);
+  await expect(member).toContainText('$0.00 of $40.00');
+  await expect(member).toContainText('own budget');
+
+  // The Users page's expanded row shows the same.
+  await page.goto(`/dashboard/configuration/users?q=${encodeURIComponent(address)}`);
+  const person = page.getByRole('row').filter({ hasText: address });
+  await person.getByRole('button', { name: `Details for ${address}` }).click();
+  await expect(page.locator('.detail-row')).toContainText('$0.00 of $40.00');
 });
 
 test('the search runs as you type, keeping the box and the sort', async ({ page }) => {

@@ -1,7 +1,8 @@
-//! A team's budget bar: green under 70 %, yellow from 70 %, red from 90 % (and for a limit of 0);
-//! full above 100 % while the label shows the true share.
+//! The budget bar of a team, a key or a member: green under 70 %, yellow from 70 %, red from 90 %
+//! (and for a limit of 0); full above 100 % while the label shows the true share. And a member's
+//! budget use: the bar against the budget that applies, or what they spent when none does.
 
-use domain::budget::{BudgetBand, percent_used};
+use domain::budget::{BudgetBand, MemberBudget, percent_used};
 use domain::money::Money;
 use leptos::prelude::*;
 
@@ -33,5 +34,32 @@ pub fn BudgetBar(spent: Money, limit: Money) -> impl IntoView {
                 {text}<span class="muted">{format!(" · {label}")}</span>
             </span>
         </div>
+    }
+}
+
+/// This month's spend against the budget that applies, and whose budget it is.
+#[component]
+pub fn MemberBudgetUse(budget: MemberBudget) -> impl IntoView {
+    match budget.limit() {
+        Some(limit) => {
+            let whose = if budget.own.is_some() {
+                "own budget"
+            } else {
+                "team default"
+            };
+            view! {
+                <span class="member-budget">
+                    <BudgetBar spent=budget.spent limit />
+                    <span class="muted">{whose}</span>
+                </span>
+            }
+            .into_any()
+        }
+        None => view! {
+            <span class="member-budget muted">
+                {format!("{} this month · no budget", budget.spent)}
+            </span>
+        }
+        .into_any(),
     }
 }

@@ -14,7 +14,7 @@ mod time;
 mod toasts;
 
 pub use brand::Brand;
-pub use budget_bar::BudgetBar;
+pub use budget_bar::{BudgetBar, MemberBudgetUse};
 pub use cards::SummaryCards;
 pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal};

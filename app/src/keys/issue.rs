@@ -2,7 +2,7 @@
 //! secret is shown exactly once, with a Copy button and a warning.
 
 use super::api::IssueKey;
-use super::limits::LimitFields;
+use super::limits::{LIMIT_FIELDS, LimitFields};
 use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal};
 use crate::users::api::team_options;
 use domain::keys::KEY_NAME_MAX;
@@ -22,6 +22,7 @@ pub fn IssueDialog(
             "name",
             "expires",
             "team",
+            "budget",
             "requests_per_minute",
             "tokens_per_minute",
             "models",
@@ -136,7 +137,7 @@ pub fn IssueDialog(
                             <details
                                 class="limits-more"
                                 open=move || {
-                                    ["requests_per_minute", "tokens_per_minute", "models"]
+                                    LIMIT_FIELDS
                                         .into_iter()
                                         .any(|f| errors.field(f).get().is_some())
                                 }

@@ -1,5 +1,6 @@
-//! A key's per-minute limits and models: the fields the Create key dialog and the Limits dialog
-//! share, and the Limits dialog itself (for whoever may revoke the key; a Member only tightens).
+//! A key's monthly budget, per-minute limits and models: the fields the Create key dialog and the
+//! Limits dialog share, and the Limits dialog itself (for whoever may revoke the key; a Member
+//! only tightens).
 
 use super::api::{SetKeyLimits, model_options};
 use crate::components::{Field, FormAlert, FormErrors, Modal};
@@ -7,16 +8,33 @@ use domain::keys::KeyRow;
 use domain::rate_limits::KeyLimits;
 use leptos::prelude::*;
 
+/// The names of the fields [`LimitFields`] shows, for the forms' error lists.
+pub const LIMIT_FIELDS: [&str; 4] = [
+    "budget",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "models",
+];
+
 /// The form fields a key's limits are set with; `current` fills them in.
 #[component]
 pub fn LimitFields(current: KeyLimits, errors: FormErrors) -> impl IntoView {
     let (requests, tokens) = current.rates.fields();
+    let budget = current.budget.map(|b| b.to_input()).unwrap_or_default();
     let models = Resource::new(
         || (),
         |()| async { model_options().await.unwrap_or_default() },
     );
     let picked = current.models.unwrap_or_default();
     view! {
+        <Field
+            label="Monthly budget in $ (optional)"
+            name="budget"
+            kind="text"
+            value=budget
+            hint="Requests are refused once the key has spent this much this month (UTC). Empty: no budget of the key's own."
+            error=errors.field("budget")
+        />
         <Field
             label="Requests per minute (optional)"
             name="requests_per_minute"
@@ -87,10 +105,7 @@ pub fn LimitsDialog(
     tighten_only: bool,
     action: ServerAction<SetKeyLimits>,
 ) -> impl IntoView {
-    let errors = FormErrors::new(
-        action,
-        &["requests_per_minute", "tokens_per_minute", "models"],
-    );
+    let errors = FormErrors::new(action, &LIMIT_FIELDS);
     let pending = action.pending();
     // Made for one key: a fresh form. Saved: the dialog closes; the list reloads from the action.
     action.clear();

@@ -6,7 +6,7 @@ use super::KeyStatusBadge;
 use super::api::{IssueKey, RevokeKey, SetKeyLimits, list_keys};
 use super::issue::IssueDialog;
 use super::limits::LimitsDialog;
-use crate::components::{Ago, ConfirmDialog, FilterForm, Pager};
+use crate::components::{Ago, BudgetBar, ConfirmDialog, FilterForm, Pager};
 use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
 use chrono::{DateTime, Utc};
@@ -283,16 +283,19 @@ fn KeysTable(
         && query.team.is_none()
         && query.user.is_none();
     view! {
-        <div class="table-wrap">
-            <table class="data-table">
+        <div class="table-wrap table-scroll">
+            <table class="data-table keys-table">
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
                         <th scope="col">"Prefix"</th>
                         {all.then(|| view! { <th scope="col">"Owner"</th> })}
                         <th scope="col">"Team"</th>
-                        <th scope="col">"Created"</th>
+                        <th scope="col" class="col-created">
+                            "Created"
+                        </th>
                         <th scope="col">"Last used"</th>
+                        <th scope="col">"This month"</th>
                         <th scope="col">"Expires"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col" class="col-actions">
@@ -347,6 +350,7 @@ fn KeyRowView(
             })
         });
     let limits = [
+        key.limits.budget.map(domain::rate_limits::budget_summary),
         key.limits.rates.summary(),
         domain::rate_limits::model_summary(&key.limits.models),
     ]
@@ -384,11 +388,19 @@ fn KeyRowView(
             </td>
             {all.then(|| view! { <td class="cell-email">{owner}</td> })}
             <td>{key.team.clone().map(|(_, n)| n).unwrap_or_else(|| "—".to_owned())}</td>
-            <td>
+            <td class="col-created">
                 <Ago at=Some(key.created_at) now />
             </td>
             <td>
                 <Ago at=key.last_used_at now />
+            </td>
+            <td class="cell-budget">
+                {match key.limits.budget {
+                    Some(budget) => {
+                        view! { <BudgetBar spent=key.spent_this_month limit=budget /> }.into_any()
+                    }
+                    None => view! { <span>{key.spent_this_month.to_string()}</span> }.into_any(),
+                }}
             </td>
             <td>{expires}</td>
             <td>

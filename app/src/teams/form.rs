@@ -1,5 +1,5 @@
-//! Create team / Edit team: name, description, monthly spend limit and per-minute limits. The
-//! limit is checked as it is typed (a negative number or anything that is not dollars and cents
+//! Create team / Edit team: name, description, monthly spend limit, each member's default
+//! monthly budget and per-minute limits. The limit is checked as it is typed (a negative number or anything that is not dollars and cents
 //! is refused before submit) and again by the server.
 
 use super::api::{CreateTeam, EditTeam};
@@ -13,6 +13,7 @@ const FIELDS: &[&str] = &[
     "name",
     "description",
     "limit",
+    "member_budget",
     "requests_per_minute",
     "tokens_per_minute",
 ];
@@ -111,6 +112,11 @@ fn TeamFields(
         ),
         None => Default::default(),
     };
+    let member_budget = current
+        .as_ref()
+        .and_then(|t| t.member_budget)
+        .map(Money::to_input)
+        .unwrap_or_default();
     let (requests, tokens) = current
         .as_ref()
         .map(|t| t.rates)
@@ -159,6 +165,13 @@ fn TeamFields(
             hint="A hard cap: requests are blocked when the team reaches it. Leave blank for no limit."
             error=limit_error
             on_input=Callback::new(move |text: String| typed.set(typed_limit_error(&text)))
+        />
+        <Field
+            label="Budget per member (USD a month)"
+            name="member_budget"
+            value=member_budget
+            hint="Each member's own cap within the team; set one person's on the Members list. Blank: none."
+            error=errors.field("member_budget")
         />
         <div class="field-pair">
             <Field

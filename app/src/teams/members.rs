@@ -1,13 +1,15 @@
-//! The members part of a team's expanded row: who is in the team and, for those who manage
-//! teams, adding someone by email and taking someone out. Changes show on the Users page too:
-//! both go through the same assignment.
+//! The members part of a team's expanded row: who is in the team and what each spent against
+//! their budget and, for those who manage teams, adding someone by email, taking someone out and
+//! setting someone's own budget. Changes show on the Users page too: both go through the same
+//! assignment.
 
-use super::api::{AddTeamMember, RemoveTeamMember, team_members};
-use crate::components::{FormAlert, FormErrors};
+use super::api::{AddTeamMember, RemoveTeamMember, SetMemberBudget, team_members};
+use super::member_budget::MemberBudgetDialog;
+use crate::components::{FormAlert, FormErrors, MemberBudgetUse};
 use crate::list_page::{ListChanges, use_list_page};
-use domain::TeamId;
+use domain::dto::SessionUser;
 use domain::teams::TeamMember;
-use domain::{Status, UserId};
+use domain::{Action, Actor, Status, Subject, TeamId, UserId};
 use leptos::prelude::*;
 
 #[component]
@@ -20,12 +22,20 @@ pub fn TeamMembers(
 ) -> impl IntoView {
     let add = ServerAction::<AddTeamMember>::new();
     let remove = ServerAction::<RemoveTeamMember>::new();
+    let set_budget = ServerAction::<SetMemberBudget>::new();
     let removed_from = team_name.clone();
     let changes = ListChanges::new()
         .toasted_on_success(add, move |member| {
             format!("{} is now in {team_name}.", member.name)
         })
-        .toasted(remove, move |()| format!("Removed from {removed_from}."));
+        .toasted(remove, move |()| format!("Removed from {removed_from}."))
+        .toasted_on_success(set_budget, |member| match member.budget.own {
+            Some(own) => format!("{}'s budget is now {own} a month.", member.name),
+            None => format!("{} is back on the team's default budget.", member.name),
+        });
+    let actor = use_context::<SessionUser>().map(|me| me.actor());
+    let budget_of = RwSignal::new(None::<TeamMember>);
+    let budget_open = RwSignal::new(false);
     let members = use_list_page(move || team, changes, team_members);
 
     let errors = FormErrors::new(add, &["email"]);
@@ -121,7 +131,17 @@ pub fn TeamMembers(
                             <ul class="member-list">
                                 {list
                                     .into_iter()
-                                    .map(|m| member_item(m, manages, team, remove, removing))
+                                    .map(|m| {
+                                        let sets_budget = may_set_budget(actor, &m);
+                                        member_item(
+                                            m,
+                                            manages,
+                                            team,
+                                            remove,
+                                            removing,
+                                            sets_budget.then_some((budget_of, budget_open)),
+                                        )
+                                    })
                                     .collect_view()}
                             </ul>
                         }
@@ -138,8 +158,26 @@ pub fn TeamMembers(
                 }
             })}
         </Transition>
+        {move || {
+            budget_of
+                .get()
+                .map(|member| {
+                    view! { <MemberBudgetDialog open=budget_open team member action=set_budget /> }
+                })
+        }}
         {add_form}
     }
+}
+
+/// Whether the signed-in person may set `m`'s own budget (the server decides again).
+fn may_set_budget(actor: Option<Actor>, m: &TeamMember) -> bool {
+    let target = Subject {
+        id: m.id,
+        role: m.role,
+        status: m.status,
+        is_last_active_owner: false,
+    };
+    actor.is_some_and(|a| a.can(Action::SetMemberBudget { target }))
 }
 
 fn member_item(
@@ -148,35 +186,60 @@ fn member_item(
     team: TeamId,
     remove: ServerAction<RemoveTeamMember>,
     removing: impl Fn(UserId) -> bool + Copy + Send + Sync + 'static,
+    // Set when the signed-in person may set this member's budget: the dialog's member and
+    // whether it is open.
+    budget: Option<(RwSignal<Option<TeamMember>>, RwSignal<bool>)>,
 ) -> impl IntoView {
     let who = m.id;
+    let budget_button = budget.map(|(of, open)| {
+        let member = m.clone();
+        view! {
+            <button
+                type="button"
+                class="btn btn-small btn-ghost"
+                aria-label=format!("Budget of {}", m.name)
+                on:click=move |_| {
+                    of.set(Some(member.clone()));
+                    open.set(true);
+                }
+            >
+                "Budget"
+            </button>
+        }
+    });
     let invited = (m.status == Status::Invited).then_some(" · invite pending");
     let suspended = (m.status == Status::Suspended).then_some(" · suspended");
     view! {
         <li class="member">
-            <span class="member-name">{m.name.clone()}</span>
-            <span class="muted member-email">{m.email.clone()}</span>
-            <span class="muted">{m.role.label()}{invited}{suspended}</span>
-            {manages
-                .then(|| {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-small btn-ghost btn-danger-text"
-                            aria-label=format!("Remove {} from the team", m.name)
-                            disabled=move || removing(who)
-                            on:click=move |_| {
-                                remove
-                                    .dispatch(RemoveTeamMember {
-                                        id: team,
-                                        user: who,
-                                    });
-                            }
-                        >
-                            {move || if removing(who) { "Removing…" } else { "Remove" }}
-                        </button>
-                    }
-                })}
+            <span class="member-who">
+                <span class="member-name">{m.name.clone()}</span>
+                <span class="muted member-email">{m.email.clone()}</span>
+                <span class="muted">{m.role.label()}{invited}{suspended}</span>
+            </span>
+            <MemberBudgetUse budget=m.budget />
+            <span class="member-actions">
+                {budget_button}
+                {manages
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn-small btn-ghost btn-danger-text"
+                                aria-label=format!("Remove {} from the team", m.name)
+                                disabled=move || removing(who)
+                                on:click=move |_| {
+                                    remove
+                                        .dispatch(RemoveTeamMember {
+                                            id: team,
+                                            user: who,
+                                        });
+                                }
+                            >
+                                {move || if removing(who) { "Removing…" } else { "Remove" }}
+                            </button>
+                        }
+                    })}
+            </span>
         </li>
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod form;
+mod member_budget;
 mod members;
 mod page;
 

@@ -359,6 +359,14 @@ fn TeamDetail(
                     <dd>{used}</dd>
                 </div>
                 <div>
+                    <dt>"Budget per member"</dt>
+                    <dd>
+                        {team
+                            .member_budget
+                            .map_or_else(|| "None".to_owned(), domain::rate_limits::budget_summary)}
+                    </dd>
+                </div>
+                <div>
                     <dt>"Per-minute limits"</dt>
                     <dd>{team.rates.summary().unwrap_or_else(|| "None".to_owned())}</dd>
                 </div>

@@ -5,7 +5,7 @@ use super::api::{
     ChangeUserRole, ChangeUserTeam, DeleteUser, ReactivateUser, ResendInvite, SuspendUser,
     load_user_detail, team_options,
 };
-use crate::components::{Ago, ConfirmDialog, Modal};
+use crate::components::{Ago, ConfirmDialog, MemberBudgetUse, Modal};
 use crate::keys::KeyList;
 use chrono::{DateTime, Utc};
 use domain::users::{UserDetail, UserRow};
@@ -577,6 +577,12 @@ fn DetailBody(d: UserDetail, now: DateTime<Utc>, keys_href: Option<String>) -> i
                 <div>
                     <dt>"Requests, all time"</dt>
                     <dd>{d.requests_all_time}</dd>
+                </div>
+                <div>
+                    <dt>"Spend this month"</dt>
+                    <dd>
+                        <MemberBudgetUse budget=d.budget />
+                    </dd>
                 </div>
                 <div>
                     <dt>"Joined"</dt>
