@@ -13,6 +13,7 @@ mod m20261130_000007_access_epoch_roles;
 mod m20261130_000008_access_epoch_notify;
 mod m20261130_000009_rate_limits;
 mod m20261130_000010_budgets;
+mod m20261130_000011_audit_search;
 mod sql;
 
 /// Every migration, oldest first.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_access_epoch_notify::Migration),
             Box::new(m20261130_000009_rate_limits::Migration),
             Box::new(m20261130_000010_budgets::Migration),
+            Box::new(m20261130_000011_audit_search::Migration),
         ]
     }
 }

@@ -71,6 +71,33 @@ pub(crate) fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// Names and emails sort and compare byte by byte on both databases: SQLite's default, and the
+/// "C" collation on PostgreSQL (whose default, e.g. `en_US`, orders differently and compares
+/// several times slower). The same order everywhere, answered by the same indexes.
+pub(crate) fn bytewise(
+    backend: sea_orm::DbBackend,
+    key: sea_orm::sea_query::Expr,
+) -> sea_orm::sea_query::Expr {
+    if backend == sea_orm::DbBackend::Postgres {
+        sea_orm::sea_query::Expr::cust_with_expr("$1 COLLATE \"C\"", key)
+    } else {
+        key
+    }
+}
+
+/// The smallest string above every string that starts with `text`.
+pub(crate) fn successor(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    char::MAX.to_string()
+}
+
 /// A list's sort direction as the database orders.
 pub(crate) fn order(dir: crate::list_query::SortDir) -> sea_orm::sea_query::Order {
     match dir {
@@ -109,4 +136,17 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
 pub fn month_key(at: chrono::DateTime<chrono::Utc>) -> i32 {
     use chrono::Datelike;
     at.year() * 100 + i32::try_from(at.month()).unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor;
+
+    #[test]
+    fn successor_is_just_above_every_extension() {
+        assert_eq!(successor("ab"), "ac");
+        assert_eq!(successor("a\u{10FFFF}"), "b");
+        assert!(successor("zz").as_str() > "zzzzz");
+        assert_eq!(successor("\u{D7FF}"), "\u{E000}");
+    }
 }

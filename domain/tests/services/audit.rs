@@ -94,3 +94,69 @@ async fn admins_read_the_log_newest_first_and_filtered() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn searches_find_substrings_of_who_what_and_target_through_the_index() {
+    for t in databases().await {
+        let owner_id = add_user(
+            &t.db,
+            "Grace.Hopper@example.com",
+            Role::Owner,
+            Status::Active,
+        )
+        .await;
+        let owner = actor(owner_id, Role::Owner);
+        let by = audit::By {
+            id: Some(owner_id.0),
+            email: "Grace.Hopper@example.com",
+        };
+        for (action, target, detail) in [
+            ("key.issue", "key:42", "CI \"nightly\" bot (tg_AbCd…)"),
+            ("key.limits", "key:420", "50%_off → none"),
+            (
+                "keyring.other",
+                "team:7",
+                "a later kind that starts with the same letters",
+            ),
+            ("team.edit", "team:7", "Research, limit $10.00"),
+        ] {
+            audit::record(&t.db, by.clone(), action, target, detail)
+                .await
+                .unwrap();
+        }
+        let found = |search: &str| {
+            let query = AuditQuery {
+                search: search.into(),
+                ..AuditQuery::default()
+            };
+            let db = t.db.clone();
+            async move {
+                let page = audit::list(&db, &owner, &query).await.unwrap();
+                let mut actions: Vec<String> = page.rows.into_iter().map(|r| r.action).collect();
+                actions.sort();
+                actions
+            }
+        };
+        // Inside a word, any case, in who, what or the target; quotes and LIKE's wildcards are
+        // text.
+        assert_eq!(found("HOPPER").await.len(), 4, "{}", t.kind);
+        assert_eq!(found("opp").await.len(), 4);
+        assert_eq!(found("key:42").await, ["key.issue", "key.limits"]);
+        assert_eq!(found("key:420").await, ["key.limits"]);
+        assert_eq!(found("\"nightly\"").await, ["key.issue"]);
+        assert_eq!(found("50%_").await, ["key.limits"]);
+        assert_eq!(found("0%").await, ["key.limits"]);
+        assert_eq!(found("search").await, ["team.edit"]);
+        assert!(found("zzz").await.is_empty());
+        // One or two characters are read from the entries.
+        assert_eq!(found("7").await, ["keyring.other", "team.edit"]);
+        // A kind is its actions' first word, not any action that starts with the same letters.
+        let keys_only = AuditQuery {
+            kind: Some(AuditKind::Keys),
+            ..AuditQuery::default()
+        };
+        let page = audit::list(&t.db, &owner, &keys_only).await.unwrap();
+        assert_eq!(page.matching, 2, "{}", t.kind);
+        t.finish().await;
+    }
+}

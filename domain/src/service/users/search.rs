@@ -12,7 +12,7 @@
 
 use crate::Role;
 use crate::entity::user;
-use crate::service::escape_like;
+use crate::service::{bytewise, escape_like, successor};
 use crate::users::UserSort;
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SelectStatement, SimpleExpr};
@@ -28,17 +28,6 @@ const TRIGRAM: usize = 3;
 
 /// The sort key the name column orders by; invited users have no name and sort by email.
 pub(super) const NAME_KEY: &str = "COALESCE(LOWER(users.name), users.email_normalized)";
-
-/// Names and emails sort and compare byte by byte on both databases: SQLite's default, and the
-/// "C" collation on PostgreSQL (whose default, e.g. `en_US`, orders differently and compares
-/// several times slower). The same order everywhere, answered by the same indexes.
-pub(super) fn bytewise(backend: DbBackend, key: Expr) -> Expr {
-    if backend == DbBackend::Postgres {
-        Expr::cust_with_expr("$1 COLLATE \"C\"", key)
-    } else {
-        key
-    }
-}
 
 /// The narrow table of sort keys (migration `user_sort_keys`).
 pub(super) fn keys_table() -> Alias {
@@ -170,35 +159,14 @@ fn fts_table() -> Alias {
     Alias::new("users_search")
 }
 
-/// The smallest string above every string that starts with `text`.
-fn successor(text: &str) -> String {
-    let mut chars: Vec<char> = text.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return chars.into_iter().collect();
-        }
-    }
-    char::MAX.to_string()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Search, successor};
+    use super::Search;
     use crate::service::escape_like;
 
     #[test]
     fn like_wildcards_are_escaped() {
         assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
-    }
-
-    #[test]
-    fn successor_is_just_above_every_extension() {
-        assert_eq!(successor("ab"), "ac");
-        assert_eq!(successor("a\u{10FFFF}"), "b");
-        assert!(successor("zz").as_str() > "zzzzz");
-        assert_eq!(successor("\u{D7FF}"), "\u{E000}");
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! orders by (each has its index), the role filter, a page walked along the sort's index with
 //! filters checked row by row, and ids read by a query turned back into rows in order.
 
-use super::search::{NAME_KEY, bytewise};
+use super::search::NAME_KEY;
 use crate::entity::user;
 use crate::list_query::SortDir;
+use crate::service::bytewise;
 use crate::service::{Window, in_order, order};
 use crate::users::UserSort;
 use crate::{Error, Role};

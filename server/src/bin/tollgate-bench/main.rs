@@ -1,11 +1,12 @@
 //! `tollgate-bench`: the committed benchmarks, run by `scripts/bench.sh` — the users and teams
-//! lists per query shape; the latency the release `tollgate` adds in front of a stub upstream,
+//! lists and the audit log per query shape; the latency the release `tollgate` adds in front of a stub upstream,
 //! measured from a process of its own at fixed request rates; and how soon a running gateway
 //! hears of an access change made elsewhere. A binary of its own so the served `tollgate` holds
 //! neither the benchmarks nor the stub; it builds on the same library (configuration,
 //! start-up, router) as `tollgate`.
 
 mod access;
+mod audit;
 mod fixture;
 mod gateway;
 mod load;
@@ -44,6 +45,14 @@ enum Command {
         #[arg(long, default_value_t = 1_000)]
         teams: u64,
         #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
+    /// Time the audit log's page per query shape (p50/p95/p99), seeding first if the log holds
+    /// fewer entries than asked.
+    Audit {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        #[arg(long, default_value_t = 50)]
         iterations: usize,
     },
     /// Time the teams list per query shape (p50/p95/p99), seeding first if the database holds
@@ -109,6 +118,10 @@ async fn main() -> std::process::ExitCode {
             users,
             iterations,
         } => teams::bench_teams(config, teams, users, iterations).await,
+        Command::Audit {
+            entries,
+            iterations,
+        } => audit::bench_audit(config, entries, iterations).await,
         Command::Gateway {
             tollgate,
             rates,
