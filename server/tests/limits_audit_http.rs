@@ -90,3 +90,81 @@ async fn key_limits_change_exactly_as_the_roles_allow() {
     }
     server.finish().await;
 }
+
+#[tokio::test]
+async fn a_member_only_lowers_the_budget_of_their_own_key() {
+    let (server, owner_id) = TestServer::with_owner("Olga", "owner@example.com", &[]).await;
+    let owner = server.sign_in("owner@example.com").await;
+    let (_, member) = server
+        .add_person(owner_id, "member@example.com", Role::Member)
+        .await;
+    let (status, body, _) = server
+        .post(
+            "create_team",
+            "name=Platform&description=&limit=",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let team = body
+        .split(r#""id":"#)
+        .nth(1)
+        .and_then(|s| s.split([',', '}']).next())
+        .unwrap()
+        .to_owned();
+    let (status, body, _) = server
+        .post(
+            "add_team_member",
+            &format!("id={team}&email=member%40example.com"),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = server
+        .post(
+            "issue_key",
+            "name=ci&expires=&team=&budget=5",
+            Some(&member),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let key = api_key::Entity::find()
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let budget = || async {
+        api_key::Entity::find_by_id(key.id)
+            .one(&server.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .monthly_limit_micros
+    };
+    assert_eq!(budget().await, Some(5_000_000));
+    let set = |budget: &str| format!("id={}&budget={budget}", key.id);
+    let (status, body, _) = server
+        .post("set_key_limits", &set("3"), Some(&member))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (raised, expected) in [
+        ("4", StatusCode::FORBIDDEN),
+        ("", StatusCode::FORBIDDEN),
+        ("-1", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, body, _) = server
+            .post("set_key_limits", &set(raised), Some(&member))
+            .await;
+        assert_eq!(status, expected, "{raised:?}: {body}");
+        assert_eq!(
+            budget().await,
+            Some(3_000_000),
+            "{raised:?} changed nothing"
+        );
+    }
+    let (status, _, _) = server
+        .post("set_key_limits", &set("40"), Some(&owner))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(budget().await, Some(40_000_000));
+}

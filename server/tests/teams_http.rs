@@ -179,3 +179,93 @@ async fn teams_are_managed_only_by_owners_and_admins() {
     );
     server.finish().await;
 }
+
+#[tokio::test]
+async fn member_budgets_are_set_over_people_one_outranks() {
+    let (server, owner_id) = TestServer::with_owner("Olga", "owner@example.com", &[]).await;
+    let owner = server.sign_in("owner@example.com").await;
+    let (admin_id, admin) = server
+        .add_person(owner_id, "admin@example.com", Role::Admin)
+        .await;
+    let (member_id, member) = server
+        .add_person(owner_id, "member@example.com", Role::Member)
+        .await;
+    let (status, body, _) = server
+        .post(
+            "create_team",
+            "name=Platform&description=&limit=",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let team = team::Entity::find()
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for who in [admin_id, member_id] {
+        let form = format!("id={team}&email={}", email_of(&server, who).await);
+        let (status, body, _) = server.post("add_team_member", &form, Some(&owner)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let budget_of = |id: domain::UserId| {
+        let db = server.db.clone();
+        async move {
+            user::Entity::find_by_id(id.0)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .monthly_limit_micros
+        }
+    };
+    let set =
+        |who: domain::UserId, budget: &str| format!("id={team}&user={}&budget={budget}", who.0);
+
+    // Refused with 403, and nothing changes: a Member for anyone, an Admin for an Admin
+    // (themselves included).
+    for (cookie, target) in [
+        (&member, member_id),
+        (&member, admin_id),
+        (&admin, admin_id),
+    ] {
+        let (status, body, _) = server
+            .post("set_member_budget", &set(target, "1"), Some(cookie))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(budget_of(target).await, None);
+    }
+    // Bad input: refused on the field.
+    let (status, body, _) = server
+        .post("set_member_budget", &set(member_id, "-2"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("budget"), "{body}");
+    assert_eq!(budget_of(member_id).await, None);
+
+    let (status, body, _) = server
+        .post("set_member_budget", &set(member_id, "12.50"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(budget_of(member_id).await, Some(12_500_000));
+    let (status, body, _) = server
+        .post("set_member_budget", &set(admin_id, "100"), Some(&owner))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(budget_of(admin_id).await, Some(100_000_000));
+    // Blank: back to the team's default.
+    server
+        .post("set_member_budget", &set(member_id, ""), Some(&admin))
+        .await;
+    assert_eq!(budget_of(member_id).await, None);
+}
+
+async fn email_of(server: &TestServer, id: domain::UserId) -> String {
+    user::Entity::find_by_id(id.0)
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .email
+}
