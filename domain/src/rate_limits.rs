@@ -234,7 +234,8 @@ pub fn loosens(current: &KeyLimits, above: Above, new: &KeyLimits) -> bool {
         match new {
             // Removing the key's own limit loosens it even under a team limit: the team's may go.
             None => key.is_some(),
-            Some(n) => applies.is_some_and(|a| n > a),
+            // Kept as it is, it changes nothing, whatever applies above it.
+            Some(n) => Some(n) != key && applies.is_some_and(|a| n > a),
         }
     }
     let team = above.rates;
@@ -375,6 +376,12 @@ mod tests {
                 with(None, None, None),
                 true,
             ),
+            (
+                with(Some(500), None, None),
+                team,
+                with(Some(500), None, None),
+                false,
+            ),
         ];
         for (current, team, new, expected) in cases {
             assert_eq!(
@@ -405,6 +412,10 @@ mod tests {
             (Some(50), None, Some(20), false),
             (Some(50), None, None, true),
             (None, Some(100), None, false),
+            // Kept as it is — above what applies, set by an Admin — is no loosening: a Member
+            // saving the dialog to lower something else sends it back unchanged.
+            (Some(150), Some(100), Some(150), false),
+            (Some(150), Some(100), Some(160), true),
         ];
         for (current, over, new, expected) in cases {
             assert_eq!(

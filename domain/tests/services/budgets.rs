@@ -109,6 +109,23 @@ async fn member_budgets_default_to_the_team_and_are_set_by_who_outranks() {
             Some(Money(40 * DOLLAR))
         );
 
+        // An Admin cannot end a budget they may not set by moving its holder: moving out the
+        // Admin whose budget an Owner set is refused, and the budget stays.
+        let admin_budget = team_members::set_budget(&t.db, &owner, team.id, admin_id, "5")
+            .await
+            .unwrap();
+        assert_eq!(admin_budget.budget.own, Some(Money(5 * DOLLAR)));
+        assert!(
+            is_forbidden(teams::assign(&t.db, &admin, admin_id, None).await),
+            "{}",
+            t.kind
+        );
+        let still = team_members::members(&t.db, &owner, team.id).await.unwrap();
+        assert_eq!(
+            still.iter().find(|m| m.id == admin_id).unwrap().budget.own,
+            Some(Money(5 * DOLLAR))
+        );
+
         // Their own budget ends with the team they leave.
         let other = teams::create(
             &t.db,

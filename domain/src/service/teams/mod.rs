@@ -248,7 +248,8 @@ pub async fn edit(
 /// keys then work only if they are in the new team: the gateway checks at every use.
 ///
 /// # Errors
-/// [`Error::Forbidden`] below Admin; [`Error::NotFound`] when the user or the team is gone.
+/// [`Error::Forbidden`] below Admin, or when moving them would end a budget of their own the
+/// actor may not set; [`Error::NotFound`] when the user or the team is gone.
 pub async fn assign(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -267,6 +268,10 @@ pub async fn assign(
     let moved = person.team_id != team.map(|t| t.0);
     let cleared = person.monthly_limit_micros.filter(|_| moved);
     if let Some(budget) = cleared {
+        // Ending it is setting it: not for someone who may not (an Admin's is an Owner's).
+        actor.require(Action::SetMemberBudget {
+            target: users::lookup::subject(&txn, &person).await?,
+        })?;
         detail.push_str(&format!(
             " (their own budget of {}/month ends)",
             Money::from_micros(budget)
