@@ -50,10 +50,10 @@ echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_teams_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_teams_bench" "$bin" teams
 echo
-DATABASE_URL="sqlite://$scratch/audit.db?mode=rwc" "$bin" audit
+DATABASE_URL="sqlite://$scratch/audit.db?mode=rwc" "$bin" audit --iterations 20
 echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_audit_bench" >/dev/null
-DATABASE_URL="$pg_base/tollgate_audit_bench" "$bin" audit
+DATABASE_URL="$pg_base/tollgate_audit_bench" "$bin" audit --iterations 20
 echo
 fi
 if [ $only = all ] || [ $only = first-load ]; then

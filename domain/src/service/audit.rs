@@ -195,8 +195,10 @@ fn matching(
     }
     let needle = query.search.trim().to_lowercase();
     if backend == sea_orm::DbBackend::Sqlite && needle.chars().count() >= 3 {
-        // One FTS5 phrase of consecutive trigrams: a substring of any of the three columns.
-        let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+        // One FTS5 phrase of consecutive trigrams: a substring of any of the three columns. The
+        // text as typed: the trigram tokenizer folds case itself, on both sides alike.
+        let typed = query.search.trim();
+        let phrase = format!("\"{}\"", typed.replace('"', "\"\""));
         select = select.filter(Expr::cust_with_values(
             "audit_log.id IN (SELECT rowid FROM audit_search WHERE audit_search MATCH ?)",
             [phrase],

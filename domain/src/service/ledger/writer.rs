@@ -365,3 +365,47 @@ fn forget(slices: &Mutex<Slices>, gone: &[LeaseId]) {
     let mut slices = lock(slices);
     gone.iter().for_each(|lease| slices.lost(*lease));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Granted, Slices};
+    use crate::money::Money;
+    use crate::service::ledger::slices::Take;
+    use crate::service::leases::Budget;
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    /// A slice granted for a request whose client left before it read the answer is free again
+    /// for the next request; one the request kept is not.
+    #[test]
+    fn a_granted_slice_nobody_keeps_is_given_back() {
+        let month = (Budget::Key(crate::KeyId(3)), 202_611);
+        let slices = Arc::new(Mutex::new(Slices::default()));
+        let now = Instant::now();
+        let grant = |slices: &Arc<Mutex<Slices>>| {
+            let short = slices.lock().unwrap().take(month, Money(100), now, true);
+            let slice = slices
+                .lock()
+                .unwrap()
+                .granted(month, short, 7, Money(100), Money(0));
+            Granted {
+                slice,
+                worst: short.worst(),
+                slices: Arc::clone(slices),
+                kept: false,
+            }
+        };
+        drop(grant(&slices));
+        assert!(matches!(
+            slices.lock().unwrap().take(month, Money(100), now, true),
+            Take::Held(_)
+        ));
+        // That one is held now; a grant that is kept stays held too.
+        let kept = grant(&slices).keep();
+        assert_eq!(kept.lease, 7);
+        assert!(matches!(
+            slices.lock().unwrap().take(month, Money(100), now, true),
+            Take::Short { .. }
+        ));
+    }
+}
