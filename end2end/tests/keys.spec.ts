@@ -167,3 +167,32 @@ test('a key budget set in the dialog turns its bar yellow, then red, then refuse
   await expect(bar).toHaveClass(/band-green/);
   expect((await chat()).status()).toBe(200);
 });
+
+test('when the models cannot be loaded, the Limits dialog says so and cannot drop the key’s models', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the Create key and Limits dialogs need JavaScript');
+  await asOwner(page, KEYS);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  const name = `one-model-${Date.now()}`;
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByText('Limits (optional)').click();
+  await dialog.getByLabel('e2e-mini').check();
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  await expect(dialog.getByText('Copy this key now.')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  const row = page.getByRole('row').filter({ hasText: name });
+  await expect(row).toContainText('e2e-mini only');
+
+  // The gateway's model list fails to load: saving would post no models, which means "all".
+  await page.route('**/api/model_options*', (route) =>
+    route.fulfill({ status: 500, contentType: 'text/plain', body: 'unavailable' }),
+  );
+  await row.getByRole('button', { name: `Limits of ${name}` }).click();
+  const limits = page.getByRole('dialog', { name: `Limits of ‘${name}’` });
+  await expect(limits.getByRole('alert')).toContainText('could not be loaded');
+  await expect(limits.getByRole('button', { name: 'Save limits' })).toBeDisabled();
+  await page.keyboard.press('Escape');
+  await page.unroute('**/api/model_options*');
+  await page.reload();
+  await expect(page.getByRole('row').filter({ hasText: name })).toContainText('e2e-mini only');
+});

@@ -16,15 +16,21 @@ pub const LIMIT_FIELDS: [&str; 4] = [
     "models",
 ];
 
-/// The form fields a key's limits are set with; `current` fills them in.
+/// The form fields a key's limits are set with; `current` fills them in. `ready`, when given,
+/// turns true once the model list has loaded: a form that posts no models means "every
+/// model", so one that could not show them must not be saved.
 #[component]
-pub fn LimitFields(current: KeyLimits, errors: FormErrors) -> impl IntoView {
+pub fn LimitFields(
+    current: KeyLimits,
+    errors: FormErrors,
+    #[prop(optional)] ready: Option<RwSignal<bool>>,
+) -> impl IntoView {
     let (requests, tokens) = current.rates.fields();
     let budget = current.budget.map(|b| b.to_input()).unwrap_or_default();
-    let models = Resource::new(
-        || (),
-        |()| async { model_options().await.unwrap_or_default() },
-    );
+    let models = Resource::new(|| (), |()| model_options());
+    if let Some(ready) = ready {
+        Effect::new(move |_| ready.set(models.get().is_some_and(|loaded| loaded.is_ok())));
+    }
     let picked = current.models.unwrap_or_default();
     view! {
         <Field
@@ -63,7 +69,19 @@ pub fn LimitFields(current: KeyLimits, errors: FormErrors) -> impl IntoView {
                 {move || {
                     let picked = picked.clone();
                     Suspend::new(async move {
-                        let names = models.await;
+                        let names = match models.await {
+                            Ok(names) => names,
+                            Err(e) => {
+                                return view! {
+                                    <p class="field-error" role="alert">
+                                        {format!(
+                                            "The models could not be loaded ({e}). Close this and try again.",
+                                        )}
+                                    </p>
+                                }
+                                    .into_any();
+                            }
+                        };
                         if names.is_empty() {
                             return view! {
                                 <p class="muted">"The gateway serves no models yet."</p>
@@ -115,6 +133,7 @@ pub fn LimitsDialog(
         }
     });
     let title = format!("Limits of ‘{}’", key.name);
+    let ready = RwSignal::new(false);
     let id = key.id.0;
     let current = StoredValue::new(key.limits.clone());
     view! {
@@ -130,12 +149,16 @@ pub fn LimitsDialog(
                             </p>
                         }
                     })}
-                <LimitFields current=current.get_value() errors />
+                <LimitFields current=current.get_value() errors ready />
                 <div class="modal-actions">
                     <button type="button" class="btn btn-ghost" on:click=move |_| open.set(false)>
                         "Cancel"
                     </button>
-                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        disabled=move || pending.get() || !ready.get()
+                    >
                         {move || if pending.get() { "Saving…" } else { "Save limits" }}
                     </button>
                 </div>

@@ -370,8 +370,8 @@ fn forget(slices: &Mutex<Slices>, gone: &[LeaseId]) {
 mod tests {
     use super::{Granted, Slices};
     use crate::money::Money;
-    use crate::service::ledger::slices::Take;
     use crate::service::leases::Budget;
+    use crate::service::ledger::slices::Take;
     use std::sync::{Arc, Mutex};
     use std::time::Instant;
 
