@@ -234,6 +234,18 @@ test('a team budget per member shows on its members, and one member gets their o
   const person = page.getByRole('row').filter({ hasText: address });
   await person.getByRole('button', { name: `Details for ${address}` }).click();
   await expect(page.locator('.detail-row')).toContainText('$0.00 of $40.00');
+
+  // The person's history in the audit log: their budget, and nothing of anyone else's.
+  await page.locator('.detail-row').getByRole('link', { name: 'History in the audit log' }).click();
+  await expect(page).toHaveURL(/\/dashboard\/configuration\/audit\?target=user%3A\d+/);
+  await expect(page.getByText(/The history of user:\d+ only/)).toBeVisible();
+  const entries = page.locator('tbody tr');
+  await expect(entries.filter({ hasText: "Set a member's budget" })).toHaveCount(1);
+  await expect(entries.filter({ hasText: 'Created a team' })).toHaveCount(0);
+  // Each entry's target links to that thing's history; "Show every entry" drops the filter.
+  await page.getByRole('link', { name: 'Show every entry' }).click();
+  await expect(page).not.toHaveURL(/target=/);
+  await expect(page.locator('tbody tr').filter({ hasText: 'Created a team' }).first()).toBeVisible();
 });
 
 test('the search runs as you type, keeping the box and the sort', async ({ page }) => {

@@ -1,11 +1,12 @@
 //! `/dashboard/configuration/audit`: the audit log. A plain GET filter form (words, kind, first
 //! and last day), so it works with JavaScript off; each entry says when, who, what, on what and
-//! what changed.
+//! what changed. `?target=team:2` narrows it to one thing's history: each entry's "On" links
+//! there, as do the Users and Teams pages' expanded rows.
 
 use super::api::list_audit;
 use crate::components::{Ago, FilterForm, Pager, exact};
 use crate::list_page::{ListChanges, use_list_page};
-use domain::audit::{AuditKind, AuditPage as Page, AuditQuery, action_label};
+use domain::audit::{AuditKind, AuditPage as Page, AuditQuery, action_label, target_href};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -32,6 +33,20 @@ pub fn AuditPage() -> impl IntoView {
             </a>
         </div>
         <Filters query=query.get_untracked() />
+        {move || {
+            let q = query.get();
+            q.target
+                .clone()
+                .map(|target| {
+                    let all = format!("?{}", q.without_target().to_query_string());
+                    view! {
+                        <p class="filter-note">
+                            "The history of " <code>{target}</code> " only. "
+                            <a href=all>"Show every entry"</a>
+                        </p>
+                    }
+                })
+        }}
         <Transition fallback=|| {
             view! {
                 <p class="muted" aria-busy="true">
@@ -62,6 +77,10 @@ fn Filters(query: AuditQuery) -> impl IntoView {
     let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     view! {
         <FilterForm action="/dashboard/configuration/audit" label="Filter the audit log">
+            {query
+                .target
+                .clone()
+                .map(|target| view! { <input type="hidden" name="target" value=target /> })}
             <input
                 type="search"
                 name="q"
@@ -141,7 +160,18 @@ fn Entries(page: Page, query: AuditQuery) -> impl IntoView {
                                         </span>
                                     </td>
                                     <td>
-                                        <code>{e.target.clone()}</code>
+                                        {match e.target.split_once(':') {
+                                            Some((kind, id)) if id.parse::<i64>().is_ok() => {
+                                                let href = target_href(kind, id.parse().unwrap_or(0));
+                                                view! {
+                                                    <a href=href title=format!("The history of {}", e.target)>
+                                                        <code>{e.target.clone()}</code>
+                                                    </a>
+                                                }
+                                                    .into_any()
+                                            }
+                                            _ => view! { <code>{e.target.clone()}</code> }.into_any(),
+                                        }}
                                     </td>
                                     <td class="cell-detail">{e.detail.clone()}</td>
                                 </tr>

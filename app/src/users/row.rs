@@ -121,6 +121,10 @@ pub fn UserRowView(
     let keys_href = actor
         .is_some_and(|a| a.can(Action::RevokeAnyKey))
         .then(|| format!("/dashboard/keys?scope=all&user={id}"));
+    // Owners and Admins read what happened to them in the audit log.
+    let history_href = actor
+        .is_some_and(|a| a.can(Action::ReadAudit))
+        .then(|| domain::audit::target_href("user", id.0));
     // The actions sit in a disclosure menu; picking one (or Escape) folds it away.
     let menu = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
@@ -349,7 +353,7 @@ pub fn UserRowView(
         <Show when=move || expanded.get()>
             <tr class="detail-row" id=format!("user-detail-{id}")>
                 <td colspan="8">
-                    <Detail id now keys_href=keys_href.clone() />
+                    <Detail id now keys_href=keys_href.clone() history_href=history_href.clone() />
                 </td>
             </tr>
         </Show>
@@ -534,8 +538,14 @@ fn ChangeTeamForm(
 
 /// The expanded row: keys, request counts, join date, last active.
 #[component]
-fn Detail(id: domain::UserId, now: DateTime<Utc>, keys_href: Option<String>) -> impl IntoView {
+fn Detail(
+    id: domain::UserId,
+    now: DateTime<Utc>,
+    keys_href: Option<String>,
+    history_href: Option<String>,
+) -> impl IntoView {
     let keys_href = StoredValue::new(keys_href);
+    let history_href = StoredValue::new(history_href);
     let detail = Resource::new(move || id, load_user_detail);
     view! {
         <Suspense fallback=|| {
@@ -548,7 +558,15 @@ fn Detail(id: domain::UserId, now: DateTime<Utc>, keys_href: Option<String>) -> 
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => {
-                        view! { <DetailBody d now keys_href=keys_href.get_value() /> }.into_any()
+                        view! {
+                            <DetailBody
+                                d
+                                now
+                                keys_href=keys_href.get_value()
+                                history_href=history_href.get_value()
+                            />
+                        }
+                            .into_any()
                     }
                     Err(e) => {
                         view! {
@@ -565,7 +583,12 @@ fn Detail(id: domain::UserId, now: DateTime<Utc>, keys_href: Option<String>) -> 
 }
 
 #[component]
-fn DetailBody(d: UserDetail, now: DateTime<Utc>, keys_href: Option<String>) -> impl IntoView {
+fn DetailBody(
+    d: UserDetail,
+    now: DateTime<Utc>,
+    keys_href: Option<String>,
+    history_href: Option<String>,
+) -> impl IntoView {
     let keys = d.keys;
     view! {
         <div class="detail">
@@ -597,6 +620,16 @@ fn DetailBody(d: UserDetail, now: DateTime<Utc>, keys_href: Option<String>) -> i
                     </dd>
                 </div>
             </dl>
+            {history_href
+                .map(|href| {
+                    view! {
+                        <p>
+                            <a class="detail-link" href=href>
+                                "History in the audit log"
+                            </a>
+                        </p>
+                    }
+                })}
             <h3 class="detail-title">
                 "API keys"
                 {keys_href

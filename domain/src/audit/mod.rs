@@ -96,6 +96,9 @@ pub struct AuditQuery {
     /// Matched against who acted (their email then) and what the entry says, case-insensitively.
     pub search: String,
     pub kind: Option<AuditKind>,
+    /// One thing's history: entries on exactly this target (`user:5`, `team:2`, `key:12`).
+    #[serde(default)]
+    pub target: Option<String>,
     /// The first and last day shown (UTC), each optional.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -108,6 +111,7 @@ impl Default for AuditQuery {
         AuditQuery {
             search: String::new(),
             kind: None,
+            target: None,
             from: None,
             to: None,
             page: 1,
@@ -127,6 +131,7 @@ impl AuditQuery {
         AuditQuery {
             search: search_param(get("q")),
             kind: get("kind").and_then(|k| AuditKind::parse(&k)),
+            target: get("target").and_then(|t| target_param(&t)),
             from: day("from"),
             to: day("to"),
             page: page_param(get("page")),
@@ -141,6 +146,9 @@ impl AuditQuery {
         }
         if let Some(kind) = self.kind {
             parts.push(format!("kind={}", kind.as_str()));
+        }
+        if let Some(target) = &self.target {
+            parts.push(format!("target={}", encode(target)));
         }
         if let Some(from) = self.from {
             parts.push(format!("from={from}"));
@@ -175,8 +183,36 @@ impl AuditQuery {
 
     /// Whether anything narrows the list.
     pub fn is_filtered(&self) -> bool {
-        !self.search.is_empty() || self.kind.is_some() || self.from.is_some() || self.to.is_some()
+        !self.search.is_empty()
+            || self.kind.is_some()
+            || self.target.is_some()
+            || self.from.is_some()
+            || self.to.is_some()
     }
+
+    /// The same query without its target: every thing's entries.
+    pub fn without_target(&self) -> Self {
+        AuditQuery {
+            target: None,
+            page: 1,
+            ..self.clone()
+        }
+    }
+}
+
+/// The audit-log address of one thing's history, e.g. `target_href("team", 2)`.
+pub fn target_href(kind: &str, id: i64) -> String {
+    format!("/dashboard/configuration/audit?target={kind}%3A{id}")
+}
+
+/// A target as entries name it: `user:`, `team:` or `key:` and a positive id; anything else is
+/// no target filter.
+fn target_param(value: &str) -> Option<String> {
+    let (kind, id) = value.trim().split_once(':')?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    ["user", "team", "key"]
+        .contains(&kind)
+        .then(|| format!("{kind}:{id}"))
 }
 
 /// The CSV download of the log (the server's own route, not a server function).
@@ -220,12 +256,13 @@ mod tests {
             kind: Some(AuditKind::SignIns),
             from: NaiveDate::from_ymd_opt(2026, 11, 1),
             to: NaiveDate::from_ymd_opt(2026, 11, 30),
+            target: Some("key:12".into()),
             page: 3,
         };
         let s = q.to_query_string();
         assert_eq!(
             s,
-            "q=ada&kind=sign-ins&from=2026-11-01&to=2026-11-30&page=3"
+            "q=ada&kind=sign-ins&target=key%3A12&from=2026-11-01&to=2026-11-30&page=3"
         );
         let params: Vec<(String, String)> = s
             .split('&')
@@ -235,12 +272,41 @@ mod tests {
             })
             .collect();
         let back = AuditQuery::from_params(|n| {
-            params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+            params
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.replace("%3A", ":"))
         });
         assert_eq!(back, q);
         let junk = AuditQuery::from_params(|n| Some(if n == "q" { "" } else { "zz" }.into()));
         assert_eq!(junk, AuditQuery::default());
         assert!(!AuditQuery::default().is_filtered());
+    }
+
+    #[test]
+    fn a_target_is_one_user_team_or_key() {
+        let target =
+            |v: &str| AuditQuery::from_params(|n| (n == "target").then(|| v.into())).target;
+        assert_eq!(target("team:7").as_deref(), Some("team:7"));
+        assert_eq!(target(" user:12 ").as_deref(), Some("user:12"));
+        for junk in [
+            "key:",
+            "key:0",
+            "key:-1",
+            "key:1x",
+            "provider:1",
+            "key:99999999999999999999",
+            "%",
+        ] {
+            assert_eq!(target(junk), None, "{junk}");
+        }
+        assert!(
+            AuditQuery {
+                target: Some("key:1".into()),
+                ..AuditQuery::default()
+            }
+            .is_filtered()
+        );
     }
 
     #[test]

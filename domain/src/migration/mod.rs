@@ -14,6 +14,7 @@ mod m20261130_000008_access_epoch_notify;
 mod m20261130_000009_rate_limits;
 mod m20261130_000010_budgets;
 mod m20261130_000011_audit_search;
+mod m20261130_000012_audit_target;
 mod sql;
 
 /// Every migration, oldest first.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_rate_limits::Migration),
             Box::new(m20261130_000010_budgets::Migration),
             Box::new(m20261130_000011_audit_search::Migration),
+            Box::new(m20261130_000012_audit_target::Migration),
         ]
     }
 }

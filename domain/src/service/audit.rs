@@ -183,6 +183,9 @@ fn matching(
             .filter(action().gte(kind.prefix()))
             .filter(action().lt(successor(kind.prefix())));
     }
+    if let Some(target) = &query.target {
+        select = select.filter(audit_entry::Column::Target.eq(target.as_str()));
+    }
     if let Some(from) = query.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
         select = select.filter(audit_entry::Column::At.gte(from.and_utc()));
     }

@@ -150,6 +150,14 @@ async fn searches_find_substrings_of_who_what_and_target_through_the_index() {
         assert!(found("zzz").await.is_empty());
         // One or two characters are read from the entries.
         assert_eq!(found("7").await, ["keyring.other", "team.edit"]);
+        // One thing's history: exactly its target.
+        let of_key = AuditQuery {
+            target: Some("key:42".into()),
+            ..AuditQuery::default()
+        };
+        let page = audit::list(&t.db, &owner, &of_key).await.unwrap();
+        assert_eq!(page.matching, 1, "{}", t.kind);
+        assert_eq!(page.rows[0].action, "key.issue");
         // A kind is its actions' first word, not any action that starts with the same letters.
         let keys_only = AuditQuery {
             kind: Some(AuditKind::Keys),
