@@ -226,6 +226,20 @@ pub async fn edit(
     let (requests_per_minute, tokens_per_minute) = rates.columns();
     let member_budget =
         member_budget.unwrap_or(current.member_limit_micros.map(Money::from_micros));
+    let before = Settings {
+        name: current.name.clone(),
+        description: current.description.clone(),
+        limit: current.monthly_limit_micros.map(Money::from_micros),
+        rates: stored,
+        member_budget: current.member_limit_micros.map(Money::from_micros),
+    };
+    let after = Settings {
+        name: name.clone(),
+        description: description.clone(),
+        limit,
+        rates,
+        member_budget,
+    };
     let mut found: team::ActiveModel = current.into();
     found.name_normalized = Set(name.to_lowercase());
     found.name = Set(name.clone());
@@ -238,7 +252,7 @@ pub async fn edit(
         .update(&txn)
         .await
         .map_err(duplicate_as(duplicate_name))?;
-    let detail = audit_detail(&name, limit, rates, member_budget);
+    let detail = edit_detail(&before, &after);
     finish(txn, actor, "team.edit", id, &detail).await
 }
 
@@ -306,6 +320,56 @@ fn audit_detail(
     detail
 }
 
+/// What a team form sets, as an edit's audit entry compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Settings {
+    name: String,
+    description: String,
+    limit: Option<Money>,
+    rates: RateLimits,
+    member_budget: Option<Money>,
+}
+
+/// What the audit log says of an edit: each setting that changed, before → after
+/// (`Lab: name Research → Lab; limit $10.00 → $20.00`).
+fn edit_detail(before: &Settings, after: &Settings) -> String {
+    let limit = |l: Option<Money>| l.map_or_else(|| "no limit".to_owned(), |l| l.to_string());
+    let rates = |r: RateLimits| r.summary().unwrap_or_else(|| "none".to_owned());
+    let budget = |b: Option<Money>| b.map_or_else(|| "none".to_owned(), |b| format!("{b}/month"));
+    let mut changes = Vec::new();
+    if before.name != after.name {
+        changes.push(format!("name {} → {}", before.name, after.name));
+    }
+    if before.description != after.description {
+        changes.push("description changed".to_owned());
+    }
+    if before.limit != after.limit {
+        changes.push(format!(
+            "limit {} → {}",
+            limit(before.limit),
+            limit(after.limit)
+        ));
+    }
+    if before.rates != after.rates {
+        changes.push(format!(
+            "per minute {} → {}",
+            rates(before.rates),
+            rates(after.rates)
+        ));
+    }
+    if before.member_budget != after.member_budget {
+        changes.push(format!(
+            "budget per member {} → {}",
+            budget(before.member_budget),
+            budget(after.member_budget)
+        ));
+    }
+    if changes.is_empty() {
+        return format!("{}: nothing changed", after.name);
+    }
+    format!("{}: {}", after.name, changes.join("; "))
+}
+
 /// Audit entry, the row as it now stands, commit.
 async fn finish(
     txn: DatabaseTransaction,
@@ -318,4 +382,47 @@ async fn finish(
     let row = row(&txn, id).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Settings, edit_detail};
+    use crate::money::Money;
+    use crate::rate_limits::RateLimits;
+
+    #[test]
+    fn an_edit_says_what_changed_from_what_to_what() {
+        let before = Settings {
+            name: "Research".into(),
+            description: "Models".into(),
+            limit: Some(Money(10_000_000)),
+            rates: RateLimits::default(),
+            member_budget: None,
+        };
+        let after = Settings {
+            name: "Lab".into(),
+            limit: Some(Money(20_000_000)),
+            rates: RateLimits {
+                requests_per_minute: Some(60),
+                tokens_per_minute: None,
+            },
+            member_budget: Some(Money(5_000_000)),
+            ..before.clone()
+        };
+        assert_eq!(
+            edit_detail(&before, &after),
+            "Lab: name Research → Lab; limit $10.00 → $20.00; per minute none → 60 req/min; \
+             budget per member none → $5.00/month"
+        );
+        let described = Settings {
+            description: "Models and data".into(),
+            limit: None,
+            ..before.clone()
+        };
+        assert_eq!(
+            edit_detail(&before, &described),
+            "Research: description changed; limit $10.00 → no limit"
+        );
+        assert_eq!(edit_detail(&before, &before), "Research: nothing changed");
+    }
 }
