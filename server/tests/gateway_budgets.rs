@@ -13,19 +13,9 @@ use domain::{Actor, KeyId, Role, Status, UserId};
 use sea_orm::EntityTrait;
 use std::time::Duration;
 
-async fn key_id(gw: &Gateway, secret: &str) -> KeyId {
-    keys::authenticate(
-        &gw.server.db,
-        &domain::secret::Secret::new(secret.to_owned()),
-    )
-    .await
-    .unwrap()
-    .key
-}
-
 async fn budget_key(gw: &Gateway, secret: &str, dollars: &str) {
     let limits = KeyLimits::parse(dollars, "", "", &[], &[]).unwrap();
-    let id = key_id(gw, secret).await;
+    let id = gw.key_id(secret).await;
     key_limits::set(&gw.server.db, &gw.owner(), id, limits)
         .await
         .unwrap();
@@ -99,7 +89,7 @@ async fn two_hundred_concurrent_requests_admit_exactly_a_key_budget() {
 
     let url = format!("{}/chat/completions", gw.base);
     let statuses = chat_at_once(200, &[url], &key).await;
-    let id = key_id(&gw, &key).await;
+    let id = gw.key_id(&key).await;
     let (spent, requests, _) = settled(&gw, || key_month(&gw, id)).await;
     admitted_exactly(&statuses, spent, requests, 50_000);
     let (team_spent, _, team_reserved) = team_month(&gw.server.db, team).await;
@@ -160,7 +150,7 @@ async fn budgets_set_on_the_dashboard_reach_a_key_already_checked() {
     let gw = Gateway::start().await;
     let team = gw.team("Research", "").await;
     let (user, key) = gw.member_key("m@example.com", team).await;
-    let id = key_id(&gw, &key).await;
+    let id = gw.key_id(&key).await;
     // Checked and remembered by the gateway before any budget exists.
     assert_eq!(gw.chat(&key, hello()).await.0, 200);
     let owner = gw.server.sign_in("owner@example.com").await;
@@ -208,7 +198,7 @@ async fn the_narrowest_budget_refuses_and_the_others_keep_nothing_held() {
     let statuses = chat_at_once(200, &[url], &key).await;
     let (spent, requests, _) = settled(&gw, || team_month(&gw.server.db, team)).await;
     admitted_exactly(&statuses, spent, requests, 50_000);
-    let id = key_id(&gw, &key).await;
+    let id = gw.key_id(&key).await;
     assert_eq!(key_month(&gw, id).await, (spent, requests, 0));
     assert_eq!(member_month(&gw, user).await, (spent, requests, 0));
     let (_, body) = gw.chat(&key, hello()).await;

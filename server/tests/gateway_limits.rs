@@ -4,26 +4,14 @@
 //! case and given back to the usage, and a key limited to some models.
 
 use crate::support::gateway::{Gateway, MODEL, VISION_ENTRY, VISION_MODEL, chat_at_once, hello};
-use domain::KeyId;
 use domain::rate_limits::{KeyLimits, RateLimits};
-use domain::service::{key_limits, keys, teams};
+use domain::service::{key_limits, teams};
 use domain::teams::TeamInput;
 use serde_json::json;
 use std::time::Duration;
 
-/// The id of the key whose secret is `secret`.
-async fn key_id(gw: &Gateway, secret: &str) -> KeyId {
-    keys::authenticate(
-        &gw.server.db,
-        &domain::secret::Secret::new(secret.to_owned()),
-    )
-    .await
-    .unwrap()
-    .key
-}
-
 async fn limit_key(gw: &Gateway, secret: &str, limits: KeyLimits) {
-    let id = key_id(gw, secret).await;
+    let id = gw.key_id(secret).await;
     key_limits::set(&gw.server.db, &gw.owner(), id, limits)
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 use super::api::{CreateTeam, DeleteTeam, EditTeam, list_teams, team_keys};
 use super::form::{CreateTeamDialog, EditTeamDialog};
 use super::members::TeamMembers;
+use crate::audit::HistoryLink;
 use crate::components::{
     BudgetBar, ConfirmDialog, FilterForm, Pager, SortHeader, SummaryCards, exact,
 };
@@ -340,9 +341,6 @@ fn TeamDetail(
         None => "No limit".to_owned(),
     };
     let keys_href = format!("/dashboard/keys?scope=all&team={}", team.id);
-    let history_href = use_context::<SessionUser>()
-        .is_some_and(|me| me.actor().can(Action::ReadAudit))
-        .then(|| domain::audit::target_href("team", team.id.0));
     view! {
         <div class="detail">
             <p>
@@ -384,16 +382,7 @@ fn TeamDetail(
                     )>{team.created_at.format("%-d %b %Y").to_string()}</dd>
                 </div>
             </dl>
-            {history_href
-                .map(|href| {
-                    view! {
-                        <p>
-                            <a class="detail-link" href=href>
-                                "History in the audit log"
-                            </a>
-                        </p>
-                    }
-                })}
+            <HistoryLink kind="team" id=id.0 />
             <TeamMembers team=id team_name=team.name.clone() manages on_change=members_changed />
             <h3 class="detail-title">
                 "API keys"

@@ -5,6 +5,7 @@ use super::api::{
     ChangeUserRole, ChangeUserTeam, DeleteUser, ReactivateUser, ResendInvite, SuspendUser,
     load_user_detail, team_options,
 };
+use crate::audit::HistoryLink;
 use crate::components::{Ago, ConfirmDialog, MemberBudgetUse, Modal};
 use crate::keys::KeyList;
 use chrono::{DateTime, Utc};
@@ -121,10 +122,6 @@ pub fn UserRowView(
     let keys_href = actor
         .is_some_and(|a| a.can(Action::RevokeAnyKey))
         .then(|| format!("/dashboard/keys?scope=all&user={id}"));
-    // Owners and Admins read what happened to them in the audit log.
-    let history_href = actor
-        .is_some_and(|a| a.can(Action::ReadAudit))
-        .then(|| domain::audit::target_href("user", id.0));
     // The actions sit in a disclosure menu; picking one (or Escape) folds it away.
     let menu = NodeRef::<leptos::html::Details>::new();
     let close_menu = move || {
@@ -353,7 +350,7 @@ pub fn UserRowView(
         <Show when=move || expanded.get()>
             <tr class="detail-row" id=format!("user-detail-{id}")>
                 <td colspan="8">
-                    <Detail id now keys_href=keys_href.clone() history_href=history_href.clone() />
+                    <Detail id now keys_href=keys_href.clone() />
                 </td>
             </tr>
         </Show>
@@ -538,14 +535,8 @@ fn ChangeTeamForm(
 
 /// The expanded row: keys, request counts, join date, last active.
 #[component]
-fn Detail(
-    id: domain::UserId,
-    now: DateTime<Utc>,
-    keys_href: Option<String>,
-    history_href: Option<String>,
-) -> impl IntoView {
+fn Detail(id: domain::UserId, now: DateTime<Utc>, keys_href: Option<String>) -> impl IntoView {
     let keys_href = StoredValue::new(keys_href);
-    let history_href = StoredValue::new(history_href);
     let detail = Resource::new(move || id, load_user_detail);
     view! {
         <Suspense fallback=|| {
@@ -558,15 +549,7 @@ fn Detail(
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => {
-                        view! {
-                            <DetailBody
-                                d
-                                now
-                                keys_href=keys_href.get_value()
-                                history_href=history_href.get_value()
-                            />
-                        }
-                            .into_any()
+                        view! { <DetailBody d id now keys_href=keys_href.get_value() /> }.into_any()
                     }
                     Err(e) => {
                         view! {
@@ -585,9 +568,9 @@ fn Detail(
 #[component]
 fn DetailBody(
     d: UserDetail,
+    id: domain::UserId,
     now: DateTime<Utc>,
     keys_href: Option<String>,
-    history_href: Option<String>,
 ) -> impl IntoView {
     let keys = d.keys;
     view! {
@@ -620,16 +603,7 @@ fn DetailBody(
                     </dd>
                 </div>
             </dl>
-            {history_href
-                .map(|href| {
-                    view! {
-                        <p>
-                            <a class="detail-link" href=href>
-                                "History in the audit log"
-                            </a>
-                        </p>
-                    }
-                })}
+            <HistoryLink kind="user" id=id.0 />
             <h3 class="detail-title">
                 "API keys"
                 {keys_href

@@ -124,15 +124,6 @@ pub struct KeyRow {
     pub spent_this_month: crate::money::Money,
 }
 
-impl KeyRow {
-    /// The budget bar's colour band, when the key has a budget.
-    pub fn band(&self) -> Option<crate::budget::BudgetBand> {
-        self.limits
-            .budget
-            .map(|budget| crate::budget::BudgetBand::of(self.spent_this_month, budget))
-    }
-}
-
 /// One page of keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPage {

@@ -123,9 +123,11 @@ pub struct OverBudget {
     pub resets_at: DateTime<Utc>,
 }
 
-/// Whether requests with this key are held against any budget.
+/// Whether requests with this key are held against any budget ([`budgets_of`] is not empty).
 pub fn is_capped(auth: &KeyAuth) -> bool {
-    !budgets_of(auth).is_empty()
+    auth.key_limit.is_some()
+        || auth.member_limit.is_some()
+        || (auth.team.is_some() && auth.team_limit.is_some())
 }
 
 /// The budgets a request with this key must fit, narrowest first.

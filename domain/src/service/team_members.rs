@@ -92,7 +92,7 @@ pub async fn set_budget(
     input: &str,
 ) -> Result<TeamMember, Error> {
     actor.require(Action::ManageTeams)?;
-    let budget = Money::parse_usd(input).map_err(|e| Error::validation("budget", e.to_string()))?;
+    let budget = crate::rate_limits::parse_budget(input)?;
     let (txn, actor) = begin_as(db, actor).await?;
     let person = users::lookup::find(&txn, who).await?;
     actor.require(Action::SetMemberBudget {

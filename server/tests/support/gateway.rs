@@ -165,6 +165,17 @@ impl Gateway {
         (id, issued.secret)
     }
 
+    /// The id of the key whose secret is `secret`.
+    pub async fn key_id(&self, secret: &str) -> domain::KeyId {
+        keys::authenticate(
+            &self.server.db,
+            &domain::secret::Secret::new(secret.to_owned()),
+        )
+        .await
+        .unwrap()
+        .key
+    }
+
     /// A chat request with `key`; answers the status and the JSON body.
     pub async fn chat(&self, key: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let res = self

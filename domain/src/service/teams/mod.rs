@@ -191,7 +191,13 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(duplicate_as(duplicate_name))?;
-    let detail = audit_detail(&name, limit, rates, member_budget.flatten());
+    let detail = create_detail(&Settings {
+        name,
+        description: created.description.clone(),
+        limit,
+        rates,
+        member_budget: member_budget.flatten(),
+    });
     finish(txn, actor, "team.create", TeamId(created.id), &detail).await
 }
 
@@ -300,27 +306,22 @@ pub async fn assign(
     users::change::commit_change(txn, actor, "user.team", who, &detail).await
 }
 
-/// What the audit log says of a created or edited team.
-fn audit_detail(
-    name: &str,
-    limit: Option<Money>,
-    rates: RateLimits,
-    member_budget: Option<Money>,
-) -> String {
-    let mut detail = match limit {
-        Some(limit) => format!("{name}, limit {limit}"),
-        None => format!("{name}, no limit"),
+/// What the audit log says of a created team: its settings (`Research, limit $10.00`).
+fn create_detail(team: &Settings) -> String {
+    let mut detail = match team.limit {
+        Some(limit) => format!("{}, limit {limit}", team.name),
+        None => format!("{}, no limit", team.name),
     };
-    if let Some(rates) = rates.summary() {
+    if let Some(rates) = team.rates.summary() {
         detail.push_str(&format!(", {rates}"));
     }
-    if let Some(budget) = member_budget {
+    if let Some(budget) = team.member_budget {
         detail.push_str(&format!(", members {budget}/month each"));
     }
     detail
 }
 
-/// What a team form sets, as an edit's audit entry compares it.
+/// What a team form sets, as the audit log writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Settings {
     name: String,
