@@ -15,6 +15,7 @@ pub mod list_page;
 pub mod shell;
 pub mod teams;
 mod url;
+pub mod usage;
 pub mod users;
 
 /// Where the server functions are mounted: Leptos' default prefix, which every `#[server]` here
@@ -78,7 +79,7 @@ pub fn App() -> impl IntoView {
                     view=shell::DashboardLayout
                     ssr=SsrMode::Async
                 >
-                    <Route path=path!("") view=shell::DashboardHome ssr=SsrMode::Async />
+                    <Route path=path!("") view=usage::UsagePage ssr=SsrMode::Async />
                     <Route
                         path=path!("configuration/users")
                         view=users::UsersPage

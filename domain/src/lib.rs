@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod budget;
+pub mod csv;
 pub mod dto;
 pub mod error;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod rate_limits;
 pub mod role;
 pub mod status;
 pub mod teams;
+pub mod usage;
 pub mod users;
 pub mod validation;
 

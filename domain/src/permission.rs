@@ -89,6 +89,9 @@ pub enum Action {
     ResetAccessList,
     /// Read the audit log.
     ReadAudit,
+    /// Read every team's, person's and key's usage and refusals; without it, a reader sees
+    /// their own team's figures and their own keys' refusals.
+    ReadAllUsage,
 }
 
 /// Why an action was refused. The message is shown to the person as it is.
@@ -233,6 +236,7 @@ impl Actor {
                 ensure(!loosens || at_least_admin, Denied::LimitsOnlyTightened)
             }
             Action::ResetAccessList => ensure(self.role == Role::Owner, Denied::RoleTooLow),
+            Action::ReadAllUsage => ensure(self.role != Role::Member, Denied::RoleTooLow),
         }
     }
 

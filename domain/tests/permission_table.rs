@@ -232,6 +232,10 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
         ),
         ("Read the audit log", vec![Action::ReadAudit]),
         (
+            "Read every team's usage and refusals",
+            vec![Action::ReadAllUsage],
+        ),
+        (
             "Delete the access list (danger zone)",
             vec![Action::ResetAccessList],
         ),

@@ -111,10 +111,13 @@ test('the signed-out pages', async ({ page }) => {
   await audit(page, 'not-found page');
 });
 
-test('the dashboard home', async ({ page }) => {
+test('the Usage page, grouped and with its figures open', async ({ page }) => {
   await asOwner(page, '/dashboard');
-  await expect(page.getByRole('heading', { level: 1, name: 'Access' })).toBeVisible();
-  await audit(page, 'dashboard home');
+  await expect(page.getByRole('heading', { level: 1, name: 'Usage' })).toBeVisible();
+  await audit(page, 'Usage page');
+  await asOwner(page, '/dashboard?range=90d&group=key');
+  for (const summary of await page.locator('.chart-figures summary').all()) await summary.click();
+  await audit(page, 'Usage page by key, figures open');
 });
 
 test('the Users page, its menus, expanded row and dialogs, and the accept-invite page', async ({ page, browser }) => {

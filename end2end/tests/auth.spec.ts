@@ -26,7 +26,7 @@ test('signing in shows your name and role; signing out ends the session', async 
   await open(page, '/login');
   await signIn(page, OWNER.email, OWNER.password);
   await expect(page).toHaveURL(/\/dashboard$/);
-  await expect(page.getByRole('heading', { level: 1, name: 'Access' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Usage' })).toBeVisible();
   const banner = page.getByRole('banner');
   await expect(banner.getByText(OWNER.name)).toBeVisible();
   await expect(banner.getByText('Owner', { exact: true })).toBeVisible();
@@ -42,7 +42,7 @@ test('the navigation reaches every section', async ({ page }) => {
   await signIn(page, OWNER.email, OWNER.password);
   await expect(page).toHaveURL(/\/dashboard$/);
   const nav = page.getByRole('navigation', { name: 'Main' });
-  for (const [link, heading] of [['Users', 'Users'], ['Teams', 'Teams'], ['API keys', 'API keys']]) {
+  for (const [link, heading] of [['Users', 'Users'], ['Teams', 'Teams'], ['API keys', 'API keys'], ['Usage', 'Usage']]) {
     await nav.getByRole('link', { name: link }).click();
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
   }

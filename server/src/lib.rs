@@ -5,9 +5,9 @@
 // The dashboard's view types nest deeply; the router that serves them needs the headroom.
 #![recursion_limit = "512"]
 
-pub mod audit_export;
 pub mod cli;
 pub mod config;
+pub mod export;
 pub mod gateway;
 pub mod health;
 pub mod logging;

@@ -61,10 +61,8 @@ pub fn app(state: AppState) -> Router {
     let https = state.server.secure_cookies;
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route(
-            domain::audit::EXPORT_PATH,
-            get(crate::audit_export::download),
-        )
+        .route(domain::audit::EXPORT_PATH, get(crate::export::audit_log))
+        .route(domain::usage::EXPORT_PATH, get(crate::export::usage))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .merge(state.site.routes())
         .fallback(file_and_error_handler_with_context::<AppState, _>(

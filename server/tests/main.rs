@@ -20,6 +20,7 @@ mod limits_audit_http;
 mod site;
 mod support;
 mod teams_http;
+mod usage_http;
 mod users_http;
 
 #[path = "../src/bin/tollgate-bench/fixture.rs"]

@@ -4,7 +4,7 @@
 //! there, as do the Users and Teams pages' expanded rows.
 
 use super::api::list_audit;
-use crate::components::{Ago, FilterForm, Pager, exact};
+use crate::components::{Ago, FilterForm, Loaded, Pager, exact};
 use crate::list_page::{ListChanges, use_list_page};
 use domain::audit::{AuditKind, AuditPage as Page, AuditQuery, action_label, target_href};
 use leptos::prelude::*;
@@ -47,27 +47,11 @@ pub fn AuditPage() -> impl IntoView {
                     }
                 })
         }}
-        <Transition fallback=|| {
-            view! {
-                <p class="muted" aria-busy="true">
-                    "Loading the audit log…"
-                </p>
-            }
-        }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => view! { <Entries page=p query=query.get_untracked() /> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <div class="alert alert-error" role="alert">
-                                {e.to_string()}
-                            </div>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded
+            resource=page
+            loading="Loading the audit log…"
+            show=move |p| { view! { <Entries page=p query=query.get_untracked() /> }.into_any() }
+        />
     }
 }
 

@@ -6,7 +6,7 @@ use super::KeyStatusBadge;
 use super::api::{IssueKey, RevokeKey, SetKeyLimits, list_keys};
 use super::issue::IssueDialog;
 use super::limits::LimitsDialog;
-use crate::components::{Ago, BudgetBar, ConfirmDialog, FilterForm, Pager};
+use crate::components::{Ago, BudgetBar, ConfirmDialog, FilterForm, Loaded, Pager};
 use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
 use chrono::{DateTime, Utc};
@@ -117,39 +117,23 @@ pub fn KeysPage() -> impl IntoView {
                     }
                 })
         }}
-        <Transition fallback=|| {
-            view! {
-                <p class="muted" aria-busy="true">
-                    "Loading keys…"
-                </p>
-            }
-        }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => {
-                        view! {
-                            <KeysTable
-                                page=p
-                                query=query.get_untracked()
-                                actor
-                                revoke
-                                limits_of
-                                limits_open
-                            />
-                        }
-                            .into_any()
-                    }
-                    Err(e) => {
-                        view! {
-                            <div class="alert alert-error" role="alert">
-                                {e.to_string()}
-                            </div>
-                        }
-                            .into_any()
-                    }
+        <Loaded
+            resource=page
+            loading="Loading keys…"
+            show=move |p| {
+                view! {
+                    <KeysTable
+                        page=p
+                        query=query.get_untracked()
+                        actor
+                        revoke
+                        limits_of
+                        limits_open
+                    />
                 }
-            })}
-        </Transition>
+                    .into_any()
+            }
+        />
     }
 }
 

@@ -83,6 +83,10 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     <Brand />
                 </a>
                 <nav class="nav" aria-label="Main">
+                    <p class="nav-section">"Dashboards"</p>
+                    <A href="/dashboard" exact=true attr:class="nav-link">
+                        "Usage"
+                    </A>
                     <p class="nav-section">"Configuration"</p>
                     <A href="/dashboard/configuration/users" attr:class="nav-link">
                         "Users"

@@ -1,10 +1,8 @@
 //! The signed-in frame: navigation, the user's name and role, sign-out, and the pages that
 //! later work fills in.
 
-mod home;
 mod layout;
 mod not_found;
 
-pub use home::DashboardHome;
 pub use layout::DashboardLayout;
 pub use not_found::NotFound;

@@ -6,7 +6,7 @@ use super::form::{CreateTeamDialog, EditTeamDialog};
 use super::members::TeamMembers;
 use crate::audit::HistoryLink;
 use crate::components::{
-    BudgetBar, ConfirmDialog, FilterForm, Pager, SortHeader, SummaryCards, exact,
+    BudgetBar, ConfirmDialog, FilterForm, Loaded, Pager, SortHeader, SummaryCards, exact,
 };
 use crate::keys::KeyList;
 use crate::list_page::{ListChanges, use_list_page};
@@ -95,34 +95,18 @@ pub fn TeamsPage() -> impl IntoView {
                     <EditTeamDialog open=edit_open team=editing action=edit />
                 }
             })}
-        <Transition fallback=|| {
-            view! {
-                <p class="muted" aria-busy="true">
-                    "Loading teams…"
-                </p>
-            }
-        }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => {
-                        view! {
-                            <Cards page=p.clone() />
-                            <Search query=query.get_untracked() />
-                            <TeamsTable page=p query=query.get_untracked() actor hooks />
-                        }
-                            .into_any()
-                    }
-                    Err(e) => {
-                        view! {
-                            <div class="alert alert-error" role="alert">
-                                {e.to_string()}
-                            </div>
-                        }
-                            .into_any()
-                    }
+        <Loaded
+            resource=page
+            loading="Loading teams…"
+            show=move |p| {
+                view! {
+                    <Cards page=p.clone() />
+                    <Search query=query.get_untracked() />
+                    <TeamsTable page=p query=query.get_untracked() actor hooks />
                 }
-            })}
-        </Transition>
+                    .into_any()
+            }
+        />
     }
 }
 

@@ -9,7 +9,7 @@ use super::danger::DangerZone;
 use super::filters::Filters;
 use super::invite::InviteDialog;
 use super::row::{RowActions, UserRowView};
-use crate::components::{Pager, SortHeader, SummaryCards};
+use crate::components::{Loaded, Pager, SortHeader, SummaryCards};
 use crate::list_page::{ListChanges, use_list_page};
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
@@ -108,40 +108,18 @@ pub fn UsersPage() -> impl IntoView {
                 })}
         </div>
         {can_invite.then(|| view! { <InviteDialog open=invite_open actor=actor action=invite /> })}
-        <Transition fallback=|| {
-            view! {
-                <p class="muted" aria-busy="true">
-                    "Loading users…"
-                </p>
-            }
-        }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => {
-                        view! {
-                            <Cards page=p.clone() />
-                            <Filters query=query />
-                            <UsersTable
-                                page=p
-                                query=query.get_untracked()
-                                actor
-                                actions
-                                resend_link
-                            />
-                        }
-                            .into_any()
-                    }
-                    Err(e) => {
-                        view! {
-                            <div class="alert alert-error" role="alert">
-                                {e.to_string()}
-                            </div>
-                        }
-                            .into_any()
-                    }
+        <Loaded
+            resource=page
+            loading="Loading users…"
+            show=move |p| {
+                view! {
+                    <Cards page=p.clone() />
+                    <Filters query=query />
+                    <UsersTable page=p query=query.get_untracked() actor actions resend_link />
                 }
-            })}
-        </Transition>
+                    .into_any()
+            }
+        />
         {can_reset.then(|| view! { <DangerZone action=reset /> })}
     }
 }

@@ -6,12 +6,15 @@
 pub mod api_key;
 pub mod audit_entry;
 pub mod budget_lease;
+pub mod departed_name;
 pub mod invite;
 pub mod ledger_mark;
+pub mod refusal_day;
 pub mod session;
 pub mod setup_token;
 pub mod sign_in_failure;
 pub mod team;
+pub mod usage_day;
 pub mod usage_key_month;
 pub mod usage_team_month;
 pub mod usage_user_month;

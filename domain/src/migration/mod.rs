@@ -15,6 +15,7 @@ mod m20261130_000009_rate_limits;
 mod m20261130_000010_budgets;
 mod m20261130_000011_audit_search;
 mod m20261130_000012_audit_target;
+mod m20261130_000013_usage_days;
 mod sql;
 
 /// Every migration, oldest first.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_budgets::Migration),
             Box::new(m20261130_000011_audit_search::Migration),
             Box::new(m20261130_000012_audit_target::Migration),
+            Box::new(m20261130_000013_usage_days::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod leases;
 pub mod ledger;
 pub mod rate_limiter;
+pub mod refusals;
 pub mod reset;
 pub mod seed;
 pub mod session;
@@ -18,6 +19,7 @@ pub mod sign_in;
 pub mod team_members;
 pub mod teams;
 pub mod usage;
+pub mod usage_report;
 pub mod users;
 
 use crate::db::begin_access_write;
@@ -130,6 +132,11 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The usage day of a moment: days since 1970-01-01, in UTC.
+pub fn day_key(at: chrono::DateTime<chrono::Utc>) -> i32 {
+    i32::try_from(at.timestamp().div_euclid(86_400)).unwrap_or(i32::MAX)
 }
 
 /// The usage month of a moment: `year * 100 + month`, in UTC.

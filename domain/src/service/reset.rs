@@ -1,9 +1,10 @@
 //! Deleting the gateway's access list (Owner only): every other user, every team and every key
-//! go in one transaction; usage history and the audit log stay.
+//! go in one transaction; usage history (under the names they had) and the audit log stay.
 
 use crate::entity::{api_key, invite, session, team, user};
 use crate::permission::{Action, Actor};
 use crate::service::begin_as;
+use crate::service::usage_report::names;
 use crate::service::users::change::record;
 use crate::{Error, UserId};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -52,6 +53,8 @@ pub async fn reset_access_list(
         .filter(user::Column::Id.eq(actor.id.0))
         .exec(&txn)
         .await?;
+    // Their usage stays, under the names they had.
+    names::remember_all_but(&txn, actor.id.0).await?;
     let keys = api_key::Entity::delete_many()
         .exec(&txn)
         .await?

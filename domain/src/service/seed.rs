@@ -197,9 +197,13 @@ impl Lcg {
     }
 }
 
-/// Gives each new team a key (held by one of its active members) and this month's requests
-/// through the metering service, so every figure the Teams page shows comes from real
-/// aggregates: spend across the budget bands for teams with a limit, a few dollars otherwise.
+/// Models the seeded requests are spread over.
+const SEED_MODELS: [&str; 3] = ["gpt-4o-mini", "gpt-4o", "o3-mini"];
+
+/// Gives each new team a key (held by one of its active members) and requests through the
+/// metering service, so every figure the Teams and Usage pages show comes from real aggregates:
+/// this month, spend across the budget bands for teams with a limit (a few dollars otherwise),
+/// spread over the days so far; before it, a few dollars a week back to 90 days ago.
 async fn record_usage(
     txn: &sea_orm::DatabaseTransaction,
     first_team: i64,
@@ -209,8 +213,9 @@ async fn record_usage(
     use crate::entity::api_key;
     use crate::money::Money;
     use crate::service::keys::new_secret;
-    use crate::service::usage::{self, Metered};
+    use crate::service::usage::{self, Metered, Served};
     use crate::{KeyId, TeamId, UserId};
+    use chrono::{Datelike, TimeZone};
     use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter};
     use std::collections::HashMap;
 
@@ -234,10 +239,19 @@ async fn record_usage(
         .map(|t| (t.id, t.monthly_limit_micros))
         .collect();
     let now = Utc::now();
+    let month_start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let this_month = (now - month_start).num_seconds().max(1);
+    let history = (month_start - (now - Duration::days(90)))
+        .num_seconds()
+        .max(0);
     // Shares of the limit spent, one per band: green, green, yellow, yellow, red, at the cap.
     const SHARES: [i64; 6] = [25, 50, 72, 85, 93, 100];
     let mut team_ids: Vec<i64> = holder.keys().copied().collect();
     team_ids.sort_unstable();
+    let models: Vec<std::sync::Arc<str>> = SEED_MODELS.iter().map(|m| (*m).into()).collect();
     for team_id in team_ids {
         let user_id = holder[&team_id];
         let secret = new_secret();
@@ -247,30 +261,42 @@ async fn record_usage(
             name: Set("Seeded key".to_owned()),
             prefix: Set(secret.expose().chars().take(11).collect()),
             secret_hash: Set(secret.digest()),
-            created_at: Set(now - Duration::days(30)),
+            created_at: Set(now - Duration::days(90)),
             ..Default::default()
         }
         .insert(txn)
         .await?;
+        let request = |cost: i64, at, rng: &mut Lcg| Metered {
+            key: KeyId(key.id),
+            user: UserId(user_id),
+            team: Some(TeamId(team_id)),
+            cost: Money::from_micros(cost),
+            at,
+            served: Served {
+                model: std::sync::Arc::clone(&models[rng.below(models.len())]),
+                tokens_in: 200 + rng.below(4_000) as u64,
+                tokens_out: 50 + rng.below(1_000) as u64,
+            },
+        };
+        let mut metered = Vec::new();
         let total = match limits.get(&team_id).copied().flatten() {
             Some(limit) => limit / 100 * SHARES[rng.below(SHARES.len())],
             None => (1 + rng.below(50) as i64) * 1_000_000,
         };
-        let requests = 1 + rng.below(5) as i64;
+        let requests = 3 + rng.below(10) as i64;
         for n in 0..requests {
             let share = total / requests + if n == 0 { total % requests } else { 0 };
-            usage::record(
-                txn,
-                &Metered {
-                    key: KeyId(key.id),
-                    user: UserId(user_id),
-                    team: Some(TeamId(team_id)),
-                    cost: Money::from_micros(share),
-                    at: now - Duration::minutes(rng.below(60) as i64),
-                },
-            )
-            .await?;
+            let at = month_start + Duration::seconds(rng.below(this_month as usize) as i64);
+            metered.push(request(share, at, rng));
         }
+        if history > 0 {
+            for _ in 0..(history / (7 * 86_400)).max(1) {
+                let at = month_start - Duration::seconds(1 + rng.below(history as usize) as i64);
+                let cost = (1 + rng.below(20) as i64) * 250_000;
+                metered.push(request(cost, at, rng));
+            }
+        }
+        usage::record_all(txn, &metered).await?;
     }
     Ok(())
 }
@@ -284,7 +310,7 @@ async fn record_usage(
 pub async fn earlier_months(db: &DatabaseConnection, months: i64) -> Result<u64, Error> {
     use crate::entity::api_key;
     use crate::money::Money;
-    use crate::service::usage::{self, Metered};
+    use crate::service::usage::{self, Metered, Served};
     use crate::{KeyId, TeamId, UserId};
     use sea_orm::{ColumnTrait, QueryFilter};
 
@@ -306,6 +332,7 @@ pub async fn earlier_months(db: &DatabaseConnection, months: i64) -> Result<u64,
                 team: Some(TeamId(team)),
                 cost: Money::from_micros((team % 97 + 1) * 1_000_000),
                 at: now - Duration::days(31 * months_ago),
+                served: Served::default(),
             };
             usage::record(&txn, &request).await?;
             recorded += 1;

@@ -1,26 +1,40 @@
 //! Metering: the one place a request's cost is recorded — per team, user and key, for the
-//! request's calendar month (UTC) — together with the key's last use and the user's last
-//! activity. The gateway's ledger calls it for every served request (in batches); the seed command and
+//! request's calendar month (UTC), and per UTC day, team, user, key and model with its tokens
+//! (`usage_days`, what the Usage page and statements read) — together with the key's last use
+//! and the user's last activity. The gateway's ledger calls it for every served request (in batches); the seed command and
 //! tests call it directly.
 //! Every spend and request figure on the dashboard is read from what this writes.
 
-use crate::entity::{api_key, usage_key_month, usage_team_month, usage_user_month, user};
+use crate::entity::{
+    api_key, usage_day, usage_key_month, usage_team_month, usage_user_month, user,
+};
 use crate::money::Money;
-use crate::service::month_key;
+use crate::service::{day_key, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One request that was served: who made it with which key, for which team, at what cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metered {
     pub key: KeyId,
     pub user: UserId,
     pub team: Option<TeamId>,
     pub cost: Money,
     pub at: DateTime<Utc>,
+    pub served: Served,
+}
+
+/// What was served: the model asked for and the tokens the upstream reported (zero when it
+/// reported none and the request was charged its worst case).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Served {
+    pub model: Arc<str>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
 }
 
 /// Adds `request` to its month's aggregates and marks the key used and the user active. Call it
@@ -43,7 +57,17 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
     let mut keys: HashMap<(i64, i32), Tally> = HashMap::new();
     let mut key_used: HashMap<i64, DateTime<Utc>> = HashMap::new();
     let mut user_active: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    let mut days: HashMap<(i32, i64, i64, i64, &str), DayTally> = HashMap::new();
     for r in requests {
+        days.entry((
+            day_key(r.at),
+            r.team.map_or(0, |t| t.0),
+            r.user.0,
+            r.key.0,
+            &r.served.model,
+        ))
+        .or_default()
+        .add(r);
         let month = month_key(r.at);
         if let Some(team) = r.team {
             teams.entry((team.0, month)).or_default().add(r.cost);
@@ -112,6 +136,36 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
         .exec(conn)
         .await?;
     }
+    for ((day, team, user, key, model), t) in days {
+        usage_day::Entity::insert(usage_day::ActiveModel {
+            day: Set(day),
+            team_id: Set(team),
+            user_id: Set(user),
+            key_id: Set(key),
+            model: Set(model.to_owned()),
+            spend_micros: Set(t.spend),
+            requests: Set(t.requests),
+            tokens_in: Set(t.tokens_in),
+            tokens_out: Set(t.tokens_out),
+        })
+        .on_conflict(adding(
+            [
+                usage_day::Column::Day,
+                usage_day::Column::TeamId,
+                usage_day::Column::UserId,
+                usage_day::Column::KeyId,
+                usage_day::Column::Model,
+            ],
+            [
+                usage_day::Column::SpendMicros,
+                usage_day::Column::Requests,
+                usage_day::Column::TokensIn,
+                usage_day::Column::TokensOut,
+            ],
+        ))
+        .exec(conn)
+        .await?;
+    }
     // Later requests may settle first: the marks only move forward.
     for (key, at) in key_used {
         api_key::Entity::update_many()
@@ -154,6 +208,24 @@ impl Tally {
     }
 }
 
+/// Spend, requests and tokens summed for one day row.
+#[derive(Debug, Default)]
+struct DayTally {
+    spend: i64,
+    requests: i64,
+    tokens_in: i64,
+    tokens_out: i64,
+}
+
+impl DayTally {
+    fn add(&mut self, r: &Metered) {
+        self.spend += r.cost.micros();
+        self.requests += 1;
+        self.tokens_in += i64::try_from(r.served.tokens_in).unwrap_or(i64::MAX);
+        self.tokens_out += i64::try_from(r.served.tokens_out).unwrap_or(i64::MAX);
+    }
+}
+
 fn latest(marks: &mut HashMap<i64, DateTime<Utc>>, id: i64, at: DateTime<Utc>) {
     let mark = marks.entry(id).or_insert(at);
     if at > *mark {
@@ -167,16 +239,21 @@ fn add_on_conflict<C: sea_orm::ColumnTrait + Copy + 'static>(
     spend: C,
     requests: C,
 ) -> OnConflict {
+    adding(key, [spend, requests])
+}
+
+/// When the row keyed by `key` exists: add the new row's `figures` to it.
+fn adding<C: sea_orm::ColumnTrait + Copy + 'static, const K: usize, const F: usize>(
+    key: [C; K],
+    figures: [C; F],
+) -> OnConflict {
     let excluded = Alias::new("excluded");
-    let table = spend.entity_name();
-    OnConflict::columns(key)
-        .value(
-            spend,
-            Expr::col((table.clone(), spend)).add(Expr::col((excluded.clone(), spend))),
-        )
-        .value(
-            requests,
-            Expr::col((table, requests)).add(Expr::col((excluded, requests))),
-        )
-        .to_owned()
+    let mut on_conflict = OnConflict::columns(key);
+    for figure in figures {
+        on_conflict.value(
+            figure,
+            Expr::col((figure.entity_name(), figure)).add(Expr::col((excluded.clone(), figure))),
+        );
+    }
+    on_conflict.to_owned()
 }

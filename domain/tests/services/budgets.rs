@@ -53,6 +53,7 @@ async fn member_budgets_default_to_the_team_and_are_set_by_who_outranks() {
                 team: Some(team.id),
                 cost: Money(20 * DOLLAR),
                 at: chrono::Utc::now(),
+                served: usage::Served::default(),
             },
         )
         .await

@@ -13,6 +13,7 @@ use domain::service::leases::{self, next_month};
 use domain::service::leases::{Budget, OverBudget};
 use domain::service::ledger::{Hold, Ledger, ReserveError, STALE_AFTER};
 use domain::service::month_key;
+use domain::service::usage::Served;
 use domain::{Role, Status};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
@@ -95,7 +96,7 @@ async fn reserve_settle_release_and_the_refusal() {
         assert_eq!(month_row(&t.db, &auth).await, (0, 600_000, 0));
 
         // Settled to its real cost: the hold goes, the spend and the request count stay.
-        ledger.settle(first, Money(250_000));
+        ledger.settle(first, Money(250_000), Served::default());
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (250_000, 0, 1), "{}", t.kind);
         assert_eq!(leases::outstanding(&t.db).await.unwrap(), 0);
@@ -131,7 +132,7 @@ async fn unlimited_teams_are_metered_but_not_held() {
             .await
             .expect("no limit, no cap");
         assert_eq!(leases::outstanding(&t.db).await.unwrap(), 0);
-        ledger.settle(hold, Money(1_234));
+        ledger.settle(hold, Money(1_234), Served::default());
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (1_234, 0, 1), "{}", t.kind);
         t.finish().await;
@@ -162,7 +163,7 @@ async fn concurrent_requests_are_admitted_exactly_up_to_the_limit() {
         assert_eq!(admitted.len(), 6, "{}", t.kind);
         assert_eq!(month_row(&t.db, &auth).await, (0, 900_000, 0));
         for hold in admitted {
-            ledger.settle(hold, Money(150_000));
+            ledger.settle(hold, Money(150_000), Served::default());
         }
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (900_000, 0, 6), "{}", t.kind);
@@ -197,7 +198,7 @@ async fn far_from_the_limit_requests_are_admitted_from_a_slice() {
             "no new lease: {now_leased} > {leased}"
         );
         for hold in holds {
-            ledger.settle(hold, Money(4_000));
+            ledger.settle(hold, Money(4_000), Served::default());
         }
         ledger.flush().await.unwrap();
         assert_eq!(
@@ -219,7 +220,7 @@ async fn a_lowered_limit_applies_to_the_next_request() {
         let now = Utc::now();
         for _ in 0..2 {
             let hold = ledger.reserve(&auth, Money(10_000), now).await.unwrap();
-            ledger.settle(hold, Money(10_000));
+            ledger.settle(hold, Money(10_000), Served::default());
         }
         // The slice now holds headroom leased under $1,000; the limit drops to 3 cents.
         let mut team: team::ActiveModel = team::Entity::find_by_id(auth.team.unwrap().0)
@@ -242,7 +243,7 @@ async fn a_lowered_limit_applies_to_the_next_request() {
             "{}: the old headroom is gone",
             t.kind
         );
-        ledger.settle(third, Money(10_000));
+        ledger.settle(third, Money(10_000), Served::default());
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (30_000, 0, 3));
         t.finish().await;
@@ -367,7 +368,7 @@ async fn a_lease_swept_from_a_live_process_is_given_back_once_and_its_slice_drop
         assert_eq!((spent, reserved), (0, 0), "{}", t.kind);
         lease_of(&t.db, &auth, "other", 1_000_000).await;
         // The live process settles what it had in flight: spend, but no second give-back.
-        ledger.settle(first, Money(100));
+        ledger.settle(first, Money(100), Served::default());
         ledger.flush().await.unwrap();
         assert_eq!(
             month_row(&t.db, &auth).await,
@@ -422,6 +423,7 @@ async fn a_killed_process_journal_is_replayed_once() {
                 team: auth.team,
                 cost: Money(1_000),
                 at: now,
+                served: Served::default(),
             },
         )
         .await
@@ -461,7 +463,7 @@ async fn a_killed_process_journal_is_replayed_once() {
             .reserve(&auth, Money(5_000), Utc::now())
             .await
             .unwrap();
-        ledger.settle(hold, Money(2_000));
+        ledger.settle(hold, Money(2_000), Served::default());
         ledger.flush().await.unwrap();
         assert_eq!(month_row(&t.db, &auth).await, (5_000, 0, 4));
         let text = std::fs::read_to_string(&path).unwrap();

@@ -20,5 +20,6 @@ mod sign_in;
 mod support;
 mod teams;
 mod usage;
+mod usage_report;
 mod users;
 mod users_list;

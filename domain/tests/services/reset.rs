@@ -2,7 +2,7 @@
 
 use crate::support::{actor, add_user, databases};
 use chrono::Utc;
-use domain::entity::{audit_entry, team, usage_user_month};
+use domain::entity::{audit_entry, departed_name, team, usage_user_month};
 use domain::service::reset::{CONFIRMATION, reset_access_list};
 use domain::service::users;
 use domain::users::UserQuery;
@@ -66,6 +66,26 @@ async fn only_an_owner_with_the_phrase_resets_and_history_stays() {
             usage_user_month::Entity::find().count(&t.db).await.unwrap(),
             1,
             "usage history stays"
+        );
+        // …under the names they had.
+        let names: Vec<(String, String)> = departed_name::Entity::find()
+            .all(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.kind, d.name))
+            .collect();
+        assert!(
+            names.contains(&("team".into(), "Engineering".into())),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&("user".into(), "a (a@example.com)".into())),
+            "{names:?}"
+        );
+        assert!(
+            !names.iter().any(|(_, n)| n.contains("o@example.com")),
+            "{names:?}"
         );
         assert!(
             audit_entry::Entity::find().count(&t.db).await.unwrap() >= 1,

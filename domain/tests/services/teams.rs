@@ -8,7 +8,7 @@ use domain::entity::{team, user};
 
 use domain::money::Money;
 use domain::service::teams;
-use domain::service::usage::{self, Metered};
+use domain::service::usage::{self, Metered, Served};
 use domain::teams::TeamInput;
 use domain::{Error, KeyId, Role, Status};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -145,6 +145,7 @@ async fn members_and_this_months_figures_come_from_the_data() {
                     team: Some(red.id),
                     cost: Money::from_micros(cents * 10_000),
                     at: Utc::now(),
+                    served: Served::default(),
                 },
             )
             .await
@@ -192,6 +193,7 @@ async fn the_list_searches_sorts_by_this_months_figures_and_pages() {
                     team: Some(team.id),
                     cost: Money::from_micros(dollars * 1_000_000),
                     at: Utc::now(),
+                    served: Served::default(),
                 },
             )
             .await
@@ -370,6 +372,7 @@ async fn month_and_member_sorts_page_exactly_like_sorting_every_team() {
                     team: Some(team),
                     cost,
                     at,
+                    served: Served::default(),
                 };
                 usage::record(&t.db, &metered).await.unwrap();
             }
@@ -382,6 +385,7 @@ async fn month_and_member_sorts_page_exactly_like_sorting_every_team() {
             team: Some(domain::TeamId(999_999)),
             cost: Money::from_micros(9_000_000),
             at: Utc::now(),
+            served: Served::default(),
         };
         usage::record(&t.db, &late).await.unwrap();
 

@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use domain::entity::{team, usage_key_month, usage_team_month, user};
 use domain::keys::KeyQuery;
 use domain::money::Money;
-use domain::service::usage::{self, Metered};
+use domain::service::usage::{self, Metered, Served};
 use domain::service::{keys, month_key, users};
 use domain::{Role, Status, TeamId};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
@@ -59,6 +59,7 @@ async fn recorded_requests_add_up_per_month_and_mark_last_use() {
             team: Some(TeamId(red.id)),
             cost: Money::from_micros(cents * 10_000),
             at,
+            served: Served::default(),
         };
         for (cents, at) in [
             (50, now - Duration::minutes(5)),

@@ -2,7 +2,8 @@
 //! than the configured limit), work out the worst case ([`super::bound`]), check the model is
 //! one the key may call, admit it under the key's and team's per-minute limits
 //! ([`super::rates`]), hold it against the team's month, and hand the request to its exchange
-//! with the upstream ([`super::exchange`]), which settles it to the real cost.
+//! with the upstream ([`super::exchange`]), which settles it to the real cost. A request refused
+//! for its key, a budget, a per-minute limit or its model is counted with its reason.
 
 use super::GatewayState;
 use super::auth::authenticate;
@@ -14,8 +15,13 @@ use super::settlement::Settlement;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
+use domain::entity::budget_lease::BudgetKind;
+use domain::entity::refusal_day::RefusalKind;
+use domain::service::keys::KeyAuth;
 use domain::service::leases::is_capped;
 use domain::service::ledger::ReserveError;
+use domain::service::refusals::Refusal;
+use http::StatusCode;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,7 +31,9 @@ pub async fn completions(
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     // Before a byte of the body is read: anonymous senders cost nothing.
-    let auth = authenticate(&gw, &parts.headers).await?;
+    let auth = authenticate(&gw, &parts.headers)
+        .await
+        .map_err(|e| counted(&gw, None, RefusalKind::Key, e))?;
     let body = axum::body::to_bytes(body, gw.max_body)
         .await
         .map_err(|_| ApiError::too_large(gw.max_body))?;
@@ -34,14 +42,17 @@ pub async fn completions(
     if let Some(allowed) = &auth.models
         && !allowed.contains(&request.model.name)
     {
-        return Err(ApiError::model_not_allowed(&request.model.name, allowed));
+        let refusal = ApiError::model_not_allowed(&request.model.name, allowed);
+        return Err(counted(&gw, Some(&auth), RefusalKind::Model, refusal));
     }
     let limits = limits_of(&auth);
     let admitted = gw
         .rates
         .admit(&limits, request.tokens, Instant::now())
         .map_err(|refused| {
-            ApiError::rate_limited(&refused, headers(refused.requests, refused.tokens))
+            let refusal =
+                ApiError::rate_limited(&refused, headers(refused.requests, refused.tokens));
+            counted(&gw, Some(&auth), RefusalKind::Rate, refusal)
         })?;
     let standing = headers(admitted.requests, admitted.tokens);
     let tokens = (admitted.ticket.tokens() > 0).then(|| (Arc::clone(&gw.rates), admitted.ticket));
@@ -52,12 +63,25 @@ pub async fn completions(
                 rates.give_back(ticket, 0);
             }
             return Err(match refusal {
-                ReserveError::OverBudget(over) => ApiError::over_budget(&over),
+                ReserveError::OverBudget(over) => {
+                    let kind = match over.budget {
+                        BudgetKind::Team => RefusalKind::TeamBudget,
+                        BudgetKind::Member => RefusalKind::MemberBudget,
+                        BudgetKind::Key => RefusalKind::KeyBudget,
+                    };
+                    counted(&gw, Some(&auth), kind, ApiError::over_budget(&over))
+                }
                 ReserveError::Store(e) => e.into(),
             });
         }
     };
-    let settlement = Settlement::new(gw.ledger.clone(), hold, request.worst, tokens);
+    let settlement = Settlement::new(
+        gw.ledger.clone(),
+        hold,
+        request.worst,
+        tokens,
+        Arc::from(request.model.name.as_str()),
+    );
     let mut response = forward(
         gw.http.clone(),
         &gw.running,
@@ -69,4 +93,25 @@ pub async fn completions(
     .await;
     response.headers_mut().extend(standing);
     Ok(response)
+}
+
+/// Counts `error` as a refusal of `kind` for the key in `auth` (none when the key was not
+/// known), unless it is the gateway's own trouble (503), and hands it back.
+fn counted(
+    gw: &GatewayState,
+    auth: Option<&KeyAuth>,
+    kind: RefusalKind,
+    error: ApiError,
+) -> ApiError {
+    if error.status() != StatusCode::SERVICE_UNAVAILABLE {
+        gw.ledger.refused(Refusal {
+            key: auth.map(|a| a.key),
+            user: auth.map(|a| a.user),
+            team: auth.and_then(|a| a.team),
+            kind,
+            reason: error.reason().to_owned(),
+            at: Utc::now(),
+        });
+    }
+    error
 }

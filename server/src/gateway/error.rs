@@ -19,10 +19,20 @@ pub struct ApiError {
     code: Option<&'static str>,
     param: Option<&'static str>,
     message: String,
+    /// What few refusals carry besides; boxed, so a `Result` of one stays small.
+    more: Option<Box<More>>,
+}
+
+/// A refusal's extras.
+#[derive(Debug, Default)]
+struct More {
+    /// The part of the message that stays the same from one request to the next (without the
+    /// figures of the moment), as refusals are counted by it; `None` when that is all of it.
+    reason: Option<String>,
     /// More fields inside `error` (the budget figures).
     extra: Option<Value>,
-    /// Headers the refusal carries (`Retry-After`, `x-ratelimit-*`); boxed, as few carry any.
-    headers: Option<Box<HeaderMap>>,
+    /// Headers the refusal carries (`Retry-After`, `x-ratelimit-*`).
+    headers: Option<HeaderMap>,
 }
 
 impl ApiError {
@@ -38,8 +48,7 @@ impl ApiError {
             code,
             param: None,
             message,
-            extra: None,
-            headers: None,
+            more: None,
         }
     }
 
@@ -154,8 +163,15 @@ impl ApiError {
             ),
         };
         ApiError {
-            headers: Some(Box::new(headers)),
-            extra: Some(json!({ "limit": limit.holder.noun() })),
+            more: Some(Box::new(More {
+                headers: Some(headers),
+                reason: Some(format!(
+                    "Rate limit reached for {what} on this {}: limit {}.",
+                    limit.holder.noun(),
+                    limit.per_minute
+                )),
+                extra: Some(json!({ "limit": limit.holder.noun() })),
+            })),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 limit.measure.name(),
@@ -204,7 +220,11 @@ impl ApiError {
         // Named as what refused it: `"key": "ci-bot"`, `"team": "Research"`.
         extra[limit] = json!(over.name);
         ApiError {
-            extra: Some(extra),
+            more: Some(Box::new(More {
+                extra: Some(extra),
+                reason: Some(format!("{whose} of {}.", over.limit)),
+                headers: None,
+            })),
             ..Self::new(
                 StatusCode::PAYMENT_REQUIRED,
                 "budget_exceeded",
@@ -251,6 +271,14 @@ impl ApiError {
         self.status
     }
 
+    /// What the client was told, without the figures of the moment: how refusals are counted.
+    pub fn reason(&self) -> &str {
+        self.more
+            .as_ref()
+            .and_then(|m| m.reason.as_deref())
+            .unwrap_or(&self.message)
+    }
+
     /// The body, as JSON.
     pub fn body(&self) -> Value {
         let mut error = json!({
@@ -259,7 +287,8 @@ impl ApiError {
             "param": self.param,
             "code": self.code,
         });
-        if let (Some(Value::Object(extra)), Some(fields)) = (&self.extra, error.as_object_mut()) {
+        let extra = self.more.as_ref().and_then(|m| m.extra.as_ref());
+        if let (Some(Value::Object(extra)), Some(fields)) = (extra, error.as_object_mut()) {
             fields.extend(extra.clone());
         }
         json!({ "error": error })
@@ -269,8 +298,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
-        if let Some(headers) = self.headers {
-            response.headers_mut().extend(*headers);
+        if let Some(headers) = self.more.and_then(|m| m.headers) {
+            response.headers_mut().extend(headers);
         }
         response
     }

@@ -8,6 +8,7 @@ use domain::money::Money;
 use domain::pricing::{Price, Usage};
 use domain::service::ledger::{Hold, Ledger};
 use domain::service::rate_limiter::{RateLimiter, Ticket};
+use domain::service::usage::Served;
 use std::sync::Arc;
 
 /// Owns a [`Hold`] until it is settled or released; dropping it releases before the upstream
@@ -20,6 +21,8 @@ pub struct Settlement {
     worst: Money,
     /// What it holds of tokens-per-minute limits, if any applies.
     tokens: Option<(Arc<RateLimiter>, Ticket)>,
+    /// The model the client asked for, as metered.
+    model: Arc<str>,
     accepted: bool,
 }
 
@@ -29,12 +32,14 @@ impl Settlement {
         hold: Hold,
         worst: Money,
         tokens: Option<(Arc<RateLimiter>, Ticket)>,
+        model: Arc<str>,
     ) -> Self {
         Settlement {
             ledger,
             hold: Some(hold),
             worst,
             tokens,
+            model,
             accepted: false,
         }
     }
@@ -52,8 +57,13 @@ impl Settlement {
         });
         self.give_back_tokens(used);
         let cost = usage.map_or(self.worst, |u| price.cost(u));
+        let served = Served {
+            model: Arc::clone(&self.model),
+            tokens_in: usage.map_or(0, |u| u.prompt_tokens),
+            tokens_out: usage.map_or(0, |u| u.completion_tokens),
+        };
         if let Some(hold) = self.hold.take() {
-            self.ledger.settle(hold, cost);
+            self.ledger.settle(hold, cost, served);
         }
     }
 
@@ -77,7 +87,11 @@ impl Drop for Settlement {
         if let Some(hold) = self.hold.take() {
             if self.accepted {
                 self.give_back_tokens(u64::MAX);
-                self.ledger.settle(hold, self.worst);
+                let served = Served {
+                    model: Arc::clone(&self.model),
+                    ..Served::default()
+                };
+                self.ledger.settle(hold, self.worst, served);
             } else {
                 self.give_back_tokens(0);
                 self.ledger.release(hold);

@@ -9,7 +9,7 @@
 use crate::entity::ledger_mark;
 use crate::money::Money;
 use crate::service::leases;
-use crate::service::usage::{self, Metered};
+use crate::service::usage::{self, Metered, Served};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -40,7 +40,7 @@ pub struct Journal {
 }
 
 /// One settlement as journaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub seq: u64,
     pub metered: Metered,
@@ -94,10 +94,7 @@ impl Journal {
     /// The file could not be written.
     pub fn append(&mut self, metered: &Metered) -> io::Result<u64> {
         let seq = self.last + 1;
-        let line = format_entry(&Entry {
-            seq,
-            metered: *metered,
-        });
+        let line = format_entry(seq, metered);
         if let Err(e) = self.file.write_all(line.as_bytes()) {
             // A line written in part would swallow the next one: cut it off again.
             let _ = self.file.set_len(self.len);
@@ -213,7 +210,7 @@ async fn replay(db: &DatabaseConnection, dead: &str, entries: &[Entry]) -> Resul
     let missing: Vec<Metered> = entries
         .iter()
         .filter(|e| e.seq > written)
-        .map(|e| e.metered)
+        .map(|e| e.metered.clone())
         .collect();
     usage::record_all(&txn, &missing).await?;
     // Spent or not, the dead process's slices go back whole: what its settled requests spent
@@ -247,29 +244,42 @@ fn read(file: &File) -> io::Result<Option<(String, Vec<Entry>)>> {
     Ok(Some((holder.to_owned(), entries)))
 }
 
-/// `seq key user team cost at`, `-` for no team, times in µs. (Journals written before budgets
-/// beyond the team's had three more fields, the team slice a replay gives back whole anyway;
-/// they are read and ignored.)
-fn format_entry(e: &Entry) -> String {
-    let m = &e.metered;
+/// `seq key user team cost at in/out model`: `-` for no team, times in µs, the tokens in and
+/// out, the model with spaces, newlines and `%` percent-encoded. Older journals are read too:
+/// without the last two fields (before usage per day and model), and with three more fields
+/// after `at` (before budgets beyond the team's: the team slice, which a replay gives back
+/// whole anyway).
+fn format_entry(seq: u64, m: &Metered) -> String {
     let team = m.team.map_or("-".to_owned(), |t| t.0.to_string());
     format!(
-        "{} {} {} {team} {} {}\n",
-        e.seq,
+        "{seq} {} {} {team} {} {} {}/{} {}\n",
         m.key.0,
         m.user.0,
         m.cost.micros(),
-        m.at.timestamp_micros()
+        m.at.timestamp_micros(),
+        m.served.tokens_in,
+        m.served.tokens_out,
+        encode_model(&m.served.model),
     )
 }
 
 /// An entry from a whole line (with its newline; a line without one was torn).
 fn parse_entry(line: &str) -> Option<Entry> {
     let f: Vec<&str> = line.strip_suffix('\n')?.split(' ').collect();
-    let ([seq, key, user, team, cost, at] | [seq, key, user, team, cost, at, _, _, _]) =
-        f.as_slice()
-    else {
-        return None;
+    let (seq, key, user, team, cost, at, served) = match f.as_slice() {
+        [seq, key, user, team, cost, at, tokens, model] => {
+            let (tokens_in, tokens_out) = tokens.split_once('/')?;
+            let served = Served {
+                model: decode_model(model)?.into(),
+                tokens_in: tokens_in.parse().ok()?,
+                tokens_out: tokens_out.parse().ok()?,
+            };
+            (seq, key, user, team, cost, at, served)
+        }
+        [seq, key, user, team, cost, at] | [seq, key, user, team, cost, at, _, _, _] => {
+            (seq, key, user, team, cost, at, Served::default())
+        }
+        _ => return None,
     };
     let team = match *team {
         "-" => None,
@@ -283,8 +293,34 @@ fn parse_entry(line: &str) -> Option<Entry> {
             team,
             cost: Money(cost.parse().ok()?),
             at: DateTime::<Utc>::from_timestamp_micros(at.parse().ok()?)?,
+            served,
         },
     })
+}
+
+/// A model name as one field: `%`, space and line ends percent-encoded.
+fn encode_model(model: &str) -> String {
+    let mut out = String::with_capacity(model.len());
+    for c in model.chars() {
+        match c {
+            '%' | ' ' | '\n' | '\r' => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn decode_model(field: &str) -> Option<String> {
+    let mut out = String::with_capacity(field.len());
+    let mut rest = field;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let code = rest.get(at + 1..at + 3)?;
+        out.push(char::from(u8::from_str_radix(code, 16).ok()?));
+        rest = &rest[at + 3..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 fn io_error(path: &Path, e: &io::Error) -> Error {
@@ -296,7 +332,7 @@ fn io_error(path: &Path, e: &io::Error) -> Error {
 mod tests {
     use super::{Entry, Journal, format_entry, parse_entry, read};
     use crate::money::Money;
-    use crate::service::usage::Metered;
+    use crate::service::usage::{Metered, Served};
     use crate::{KeyId, TeamId, UserId};
     use chrono::{TimeZone, Utc};
 
@@ -311,21 +347,46 @@ mod tests {
                 team: Some(TeamId(5)),
                 cost: Money(1_500),
                 at,
+                served: Served {
+                    model: "my model 100%".into(),
+                    tokens_in: 12,
+                    tokens_out: 34,
+                },
             },
         };
-        let line = format_entry(&entry);
-        assert_eq!(parse_entry(&line), Some(entry));
-        // A line from before key and member budgets: its slice fields are read past.
-        let older = format!("{} 5 202611 1500\n", line.trim_end());
-        assert_eq!(parse_entry(&older), Some(entry));
+        let line = format_entry(entry.seq, &entry.metered);
+        assert_eq!(
+            line,
+            format!(
+                "7 3 2 5 1500 {} 12/34 my%20model%20100%25\n",
+                at.timestamp_micros()
+            )
+        );
+        assert_eq!(parse_entry(&line), Some(entry.clone()));
+        // Lines from before usage per day (no tokens or model), and from before key and member
+        // budgets (three slice fields more): read with no model.
+        let before_days = format!("7 3 2 5 1500 {}\n", at.timestamp_micros());
+        let unserved = Entry {
+            metered: Metered {
+                served: Served::default(),
+                ..entry.metered.clone()
+            },
+            ..entry.clone()
+        };
+        assert_eq!(parse_entry(&before_days), Some(unserved.clone()));
+        let older = format!("{} 5 202611 1500\n", before_days.trim_end());
+        assert_eq!(parse_entry(&older), Some(unserved));
         let teamless = Entry {
             metered: Metered {
                 team: None,
-                ..entry.metered
+                ..entry.metered.clone()
             },
             ..entry
         };
-        assert_eq!(parse_entry(&format_entry(&teamless)), Some(teamless));
+        assert_eq!(
+            parse_entry(&format_entry(teamless.seq, &teamless.metered)),
+            Some(teamless)
+        );
         // Cut anywhere, even where the fields still parse, a line without its end is skipped.
         assert_eq!(parse_entry(&line[..line.len() - 2]), None);
         assert_eq!(parse_entry(&line[..line.len() / 2]), None);
@@ -346,6 +407,7 @@ mod tests {
             team: Some(TeamId(3)),
             cost: Money(10),
             at: Utc::now(),
+            served: Served::default(),
         };
         // Always a few hundred entries behind the database, never drained.
         for round in 1..=20_u64 {

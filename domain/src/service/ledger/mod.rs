@@ -28,7 +28,8 @@ pub use writer::RENEW_EVERY;
 use crate::money::Money;
 use crate::service::keys::KeyAuth;
 use crate::service::leases::{Budget, OverBudget, budgets_of};
-use crate::service::usage::Metered;
+use crate::service::refusals::Refusal;
+use crate::service::usage::{Metered, Served};
 use crate::service::{lock, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
@@ -210,9 +211,9 @@ impl Ledger {
         Err(Error::internal().into())
     }
 
-    /// Records `hold`'s request at `cost` and frees the rest of what it held. Written
-    /// behind: returns at once.
-    pub fn settle(&self, hold: Hold, cost: Money) {
+    /// Records `hold`'s request at `cost` — `served` says what it was — and frees the rest of
+    /// what it held. Written behind: returns at once.
+    pub fn settle(&self, hold: Hold, cost: Money, served: Served) {
         // An upstream that bills past the output limit it was given is recorded at its word;
         // only what was held leaves the slices.
         let spent = Money(cost.micros().min(hold.amount.micros()));
@@ -230,6 +231,7 @@ impl Ledger {
             team: hold.team,
             cost,
             at: hold.at,
+            served,
         };
         let sent = match &self.journal {
             // Appended and queued under one lock: the writer sees the journal's order.
@@ -253,6 +255,13 @@ impl Ledger {
         };
         if sent.is_err() {
             tracing::error!("the ledger's writer has stopped; a settled request was not recorded");
+        }
+    }
+
+    /// Counts a refused request (written behind, with the next round).
+    pub fn refused(&self, refusal: Refusal) {
+        if self.send(Job::Refused(refusal)).is_err() {
+            tracing::error!("the ledger's writer has stopped; a refusal was not counted");
         }
     }
 

@@ -1,5 +1,5 @@
 //! The one task per process that writes the ledger: whatever has queued since the last round —
-//! settled requests, slices given back or ended, leases to extend — is applied in a single
+//! settled requests, refused ones, slices given back or ended, leases to extend — is applied in a single
 //! write transaction, then the slices learn what the database granted. Settlements are written
 //! behind the answer (and marked in `ledger_marks` as far as the journal goes). Leases are
 //! renewed in a statement of their own, so a round that keeps failing cannot stop the renewals
@@ -13,6 +13,7 @@ use crate::db::begin_ledger_write;
 use crate::money::Money;
 use crate::service::leases::{self, Ask, Extension, OverBudget};
 use crate::service::lock;
+use crate::service::refusals::{self, Refusal};
 use crate::service::usage::{self, Metered};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -43,6 +44,8 @@ pub enum Job {
         from_slices: Vec<(SliceRef, Money)>,
         metered: Metered,
     },
+    /// A request was refused: count it.
+    Refused(Refusal),
     /// Slices given back.
     Changes(Vec<Change>),
     /// Give back every slice not in use and answer once everything queued is written.
@@ -93,6 +96,7 @@ struct Pending {
     shrink: HashMap<SliceRef, Money>,
     ends: Vec<SliceRef>,
     metered: Vec<Metered>,
+    refused: Vec<Refusal>,
     /// The last journal entry among `metered`.
     seq: Option<u64>,
 }
@@ -111,7 +115,10 @@ impl Pending {
     }
 
     fn is_empty(&self) -> bool {
-        self.shrink.is_empty() && self.ends.is_empty() && self.metered.is_empty()
+        self.shrink.is_empty()
+            && self.ends.is_empty()
+            && self.metered.is_empty()
+            && self.refused.is_empty()
     }
 }
 
@@ -173,6 +180,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                     }
                     pending.metered.push(metered);
                 }
+                Job::Refused(refusal) => pending.refused.push(refusal),
                 Job::Changes(changes) => changes.into_iter().for_each(|c| pending.change(c)),
                 Job::Flush(reply) => flushes.push(reply),
             }
@@ -314,6 +322,7 @@ async fn apply(
         }
     }
     usage::record_all(&txn, &pending.metered).await?;
+    refusals::record_all(&txn, &pending.refused).await?;
     if let Some(seq) = pending.seq {
         journal::mark_written_in(&txn, holder, seq).await?;
     }

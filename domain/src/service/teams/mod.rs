@@ -13,6 +13,7 @@ use crate::entity::{api_key, team, user};
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::rate_limits::RateLimits;
+use crate::service::usage_report::names::{self, Departed};
 use crate::service::{audit, begin_as, users};
 use crate::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamRemoved, TeamRow};
 use crate::users::UserRow;
@@ -73,6 +74,7 @@ pub async fn delete(
         .exec(&txn)
         .await?
         .rows_affected;
+    names::remember(&txn, Departed::Team, id.0, &found.name).await?;
     team::Entity::delete_by_id(id.0).exec(&txn).await?;
     let detail = format!(
         "{}: {members} members unassigned, {keys} keys revoked",

@@ -16,6 +16,7 @@ pub use list::{detail, list, summary};
 
 use crate::entity::{api_key, user};
 use crate::permission::{Action, Actor};
+use crate::service::usage_report::names::{self, Departed};
 use crate::service::{begin_as, session};
 use crate::users::UserRow;
 use crate::{Error, Role, Status, UserId};
@@ -117,6 +118,8 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: UserId) -> Resul
         .filter(api_key::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    let label = names::person(u.name.as_deref(), &u.email);
+    names::remember(&txn, Departed::User, id.0, &label).await?;
     user::Entity::delete_by_id(id.0).exec(&txn).await?;
     record(&txn, actor, "user.delete", id, &u.email).await?;
     txn.commit().await?;

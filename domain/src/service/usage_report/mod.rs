@@ -1,0 +1,451 @@
+//! The Usage page's report ([`crate::usage`]): read from the day aggregates the gateway's
+//! metering writes (`usage_days`, `refusal_days`), summed by the database over the range and
+//! grouped as asked. Who sees what is decided here: Owners, Admins and Viewers everything
+//! ([`Action::ReadAllUsage`]); a Member their own team's figures (or, outside any team, their
+//! own) and the refusals of their own keys.
+
+mod forecast;
+pub mod names;
+
+use crate::Error;
+use crate::entity::refusal_day::{self, RefusalKind};
+use crate::entity::{usage_day, user};
+use crate::money::Money;
+use crate::permission::{Action, Actor};
+use crate::service::day_key;
+use crate::usage::{
+    Blocked, CHART_GROUPS, GroupBy, GroupTotals, RefusalCounts, Scope, Series, UsageQuery,
+    UsageReport, UsageSort,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
+use std::collections::HashMap;
+
+/// The most refusals listed under "Why was I blocked".
+const BLOCKED_SHOWN: u64 = 20;
+
+/// Whose rows a reader may see: `None` is everyone's.
+#[derive(Debug, Clone, Copy)]
+enum Only {
+    Team(i64),
+    User(i64),
+}
+
+/// The report for `query` as `actor` may see it, with `now` as the present.
+///
+/// # Errors
+/// [`Error::Forbidden`] for an inactive actor; [`Error::Internal`] on database failure.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: &UsageQuery,
+    now: DateTime<Utc>,
+) -> Result<UsageReport, Error> {
+    actor.require(Action::Read)?;
+    let (scope, only) = scope_of(db, actor).await?;
+    let (first_day, last_day) = query.period.days(now.date_naive());
+    let days = (day_of(first_day), day_of(last_day));
+    let len = usize::try_from(days.1 - days.0 + 1).unwrap_or(0);
+
+    let mut rows = totals(db, query.group, days, only).await?;
+    let refused = refusals_by_group(db, query.group, days, only).await?;
+    if query.group != GroupBy::Model {
+        for (key, row) in &mut rows {
+            row.refusals = refused.get(key).copied().unwrap_or(0);
+        }
+    }
+    // Groups that were only refused, never served, still have a row.
+    for (key, count) in &refused {
+        if query.group != GroupBy::Model && !rows.iter().any(|(k, _)| k == key) {
+            rows.push((
+                key.clone(),
+                GroupTotals {
+                    refusals: *count,
+                    ..GroupTotals::default()
+                },
+            ));
+        }
+    }
+    label(db, query.group, &mut rows).await?;
+
+    let mut total = GroupTotals {
+        label: "Total".to_owned(),
+        ..GroupTotals::default()
+    };
+    for (_, r) in &rows {
+        total.spend = Money(total.spend.micros() + r.spend.micros());
+        total.requests += r.requests;
+        total.tokens_in += r.tokens_in;
+        total.tokens_out += r.tokens_out;
+    }
+    total.refusals = refused.values().sum();
+
+    let series = spend_series(db, query.group, days, len, only, &rows).await?;
+    let (requests, refusals) = per_day(db, days, len, only).await?;
+    let forecasts = forecast::forecasts(db, only, now).await?;
+    let blocked = blocked(db, days, actor, only).await?;
+
+    let mut rows: Vec<GroupTotals> = rows.into_iter().map(|(_, r)| r).collect();
+    sort(&mut rows, query.sort, query.descending);
+    Ok(UsageReport {
+        scope,
+        first_day,
+        last_day,
+        series,
+        requests,
+        refusals,
+        rows,
+        total,
+        forecasts,
+        blocked,
+    })
+}
+
+/// What `actor` may see, and the filter that says so.
+async fn scope_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> Result<(Scope, Option<Only>), Error> {
+    if actor.can(Action::ReadAllUsage) {
+        return Ok((Scope::Everything, None));
+    }
+    let team = user::Entity::find_by_id(actor.id.0)
+        .one(db)
+        .await?
+        .and_then(|u| u.team_id);
+    Ok(match team {
+        Some(team) => {
+            let name = names::teams(db, &[team])
+                .await?
+                .remove(&team)
+                .unwrap_or_default();
+            (Scope::Team(name), Some(Only::Team(team)))
+        }
+        None => (Scope::Own, Some(Only::User(actor.id.0))),
+    })
+}
+
+/// The day number (as stored) of a date.
+fn day_of(date: NaiveDate) -> i32 {
+    day_key(date.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+/// Rows of `table` in the range and the reader's scope.
+fn within(days: (i32, i32), only: Option<Only>) -> Condition {
+    let mut c = Condition::all()
+        .add(col("day").gte(days.0))
+        .add(col("day").lte(days.1));
+    match only {
+        Some(Only::Team(team)) => c = c.add(col("team_id").eq(team)),
+        Some(Only::User(user)) => c = c.add(col("user_id").eq(user)),
+        None => {}
+    }
+    c
+}
+
+/// The column a grouping reads, as text (ids and model names alike).
+fn group_key(group: GroupBy) -> SimpleExpr {
+    let column = match group {
+        GroupBy::Team => "team_id",
+        GroupBy::User => "user_id",
+        GroupBy::Key => "key_id",
+        GroupBy::Model => return col("model"),
+    };
+    Expr::col(Alias::new(column)).cast_as(Alias::new("TEXT"))
+}
+
+/// A column of the day tables, by name (they share `day`, `team_id`, `user_id`, `key_id`).
+fn col(name: &'static str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+/// A sum, as BIGINT on both databases (PostgreSQL sums BIGINT as NUMERIC).
+fn sum(column: &str) -> SimpleExpr {
+    Expr::col(Alias::new(column))
+        .sum()
+        .cast_as(Alias::new("BIGINT"))
+}
+
+fn figure(row: &QueryResult, index: usize) -> Result<i64, Error> {
+    Ok(row.try_get_by_index::<Option<i64>>(index)?.unwrap_or(0))
+}
+
+async fn totals(
+    db: &impl ConnectionTrait,
+    group: GroupBy,
+    days: (i32, i32),
+    only: Option<Only>,
+) -> Result<Vec<(String, GroupTotals)>, Error> {
+    let select = Query::select()
+        .expr(group_key(group))
+        .expr(sum("spend_micros"))
+        .expr(sum("requests"))
+        .expr(sum("tokens_in"))
+        .expr(sum("tokens_out"))
+        .from(usage_day::Entity)
+        .cond_where(within(days, only))
+        .add_group_by([group_key(group)])
+        .to_owned();
+    db.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get_by_index::<String>(0)?,
+                GroupTotals {
+                    spend: Money(figure(row, 1)?),
+                    requests: figure(row, 2)?,
+                    tokens_in: figure(row, 3)?,
+                    tokens_out: figure(row, 4)?,
+                    ..GroupTotals::default()
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Refusals per group. A refusal comes before a model is served, so grouped by model there is
+/// only their total (under an empty key).
+async fn refusals_by_group(
+    db: &impl ConnectionTrait,
+    group: GroupBy,
+    days: (i32, i32),
+    only: Option<Only>,
+) -> Result<HashMap<String, i64>, Error> {
+    let mut select = Query::select();
+    if group != GroupBy::Model {
+        select
+            .expr(group_key(group))
+            .add_group_by([group_key(group)]);
+    }
+    select
+        .expr(sum("count"))
+        .from(refusal_day::Entity)
+        .cond_where(within(days, only));
+    db.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(if group == GroupBy::Model {
+                (String::new(), figure(row, 0)?)
+            } else {
+                (row.try_get_by_index::<String>(0)?, figure(row, 1)?)
+            })
+        })
+        .collect()
+}
+
+/// Gives every row its label: names for ids (0 is "none"), model names as they are.
+async fn label(
+    db: &impl ConnectionTrait,
+    group: GroupBy,
+    rows: &mut [(String, GroupTotals)],
+) -> Result<(), Error> {
+    let ids: Vec<i64> = rows.iter().filter_map(|(k, _)| k.parse().ok()).collect();
+    let (found, none) = match group {
+        GroupBy::Team => (names::teams(db, &ids).await?, "No team"),
+        GroupBy::User => (names::users(db, &ids).await?, "Unknown key's owner"),
+        GroupBy::Key => (names::keys(db, &ids).await?, "Unknown key"),
+        GroupBy::Model => {
+            for (key, row) in rows.iter_mut() {
+                row.label = if key.is_empty() {
+                    "(unknown)".to_owned()
+                } else {
+                    key.clone()
+                };
+            }
+            return Ok(());
+        }
+    };
+    for (key, row) in rows.iter_mut() {
+        let id: i64 = key.parse().unwrap_or(0);
+        row.label = match found.get(&id) {
+            Some(name) => name.clone(),
+            None if id == 0 => none.to_owned(),
+            None => format!("#{id} (deleted)"),
+        };
+    }
+    Ok(())
+}
+
+/// Spend per day of the top [`CHART_GROUPS`] groups, then everyone else as "Other".
+async fn spend_series(
+    db: &impl ConnectionTrait,
+    group: GroupBy,
+    days: (i32, i32),
+    len: usize,
+    only: Option<Only>,
+    rows: &[(String, GroupTotals)],
+) -> Result<Vec<Series>, Error> {
+    let mut ranked: Vec<&(String, GroupTotals)> =
+        rows.iter().filter(|(_, r)| r.spend > Money::ZERO).collect();
+    ranked.sort_by(|a, b| b.1.spend.cmp(&a.1.spend).then(a.1.label.cmp(&b.1.label)));
+    let top: Vec<&(String, GroupTotals)> = ranked.iter().take(CHART_GROUPS).copied().collect();
+    if top.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index = |day: i32| usize::try_from(day - days.0).ok().filter(|i| *i < len);
+    let mut series: Vec<Series> = top
+        .iter()
+        .map(|(_, r)| Series {
+            label: r.label.clone(),
+            spend: vec![Money::ZERO; len],
+        })
+        .collect();
+    let position: HashMap<&str, usize> = top
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.as_str(), i))
+        .collect();
+    let select = Query::select()
+        .expr(col("day"))
+        .expr(group_key(group))
+        .expr(sum("spend_micros"))
+        .from(usage_day::Entity)
+        .cond_where(within(days, only).add(group_key(group).is_in(position.keys().copied())))
+        .add_group_by([col("day"), group_key(group)])
+        .to_owned();
+    for row in db.query_all(&select).await? {
+        let day: i32 = row.try_get_by_index(0)?;
+        let key: String = row.try_get_by_index(1)?;
+        if let (Some(i), Some(s)) = (index(day), position.get(key.as_str())) {
+            series[*s].spend[i] = Money(figure(&row, 2)?);
+        }
+    }
+    if ranked.len() > top.len() {
+        let mut other = Series {
+            label: "Other".to_owned(),
+            spend: vec![Money::ZERO; len],
+        };
+        let totals = Query::select()
+            .expr(col("day"))
+            .expr(sum("spend_micros"))
+            .from(usage_day::Entity)
+            .cond_where(within(days, only))
+            .add_group_by([col("day")])
+            .to_owned();
+        for row in db.query_all(&totals).await? {
+            let day: i32 = row.try_get_by_index(0)?;
+            if let Some(i) = index(day) {
+                let shown: i64 = series.iter().map(|s| s.spend[i].micros()).sum();
+                other.spend[i] = Money(figure(&row, 1)? - shown);
+            }
+        }
+        series.push(other);
+    }
+    Ok(series)
+}
+
+/// Requests served and refused per day.
+async fn per_day(
+    db: &impl ConnectionTrait,
+    days: (i32, i32),
+    len: usize,
+    only: Option<Only>,
+) -> Result<(Vec<i64>, Vec<RefusalCounts>), Error> {
+    let index = |day: i32| usize::try_from(day - days.0).ok().filter(|i| *i < len);
+    let mut requests = vec![0; len];
+    let served = Query::select()
+        .expr(col("day"))
+        .expr(sum("requests"))
+        .from(usage_day::Entity)
+        .cond_where(within(days, only))
+        .add_group_by([col("day")])
+        .to_owned();
+    for row in db.query_all(&served).await? {
+        if let Some(i) = index(row.try_get_by_index(0)?) {
+            requests[i] = figure(&row, 1)?;
+        }
+    }
+    let mut refusals = vec![RefusalCounts::default(); len];
+    let refused = Query::select()
+        .expr(col("day"))
+        .expr(col("kind"))
+        .expr(sum("count"))
+        .from(refusal_day::Entity)
+        .cond_where(within(days, only))
+        .add_group_by([col("day"), col("kind")])
+        .to_owned();
+    for row in db.query_all(&refused).await? {
+        let Some(i) = index(row.try_get_by_index(0)?) else {
+            continue;
+        };
+        let kind: String = row.try_get_by_index(1)?;
+        let n = figure(&row, 2)?;
+        let counts = &mut refusals[i];
+        match kind.as_str() {
+            "key" => counts.key += n,
+            "rate" => counts.rate += n,
+            "model" => counts.model += n,
+            _ => counts.budget += n,
+        }
+    }
+    Ok((requests, refusals))
+}
+
+/// The newest refusals in the range the reader may read the reasons of: a Member's own keys';
+/// everyone's for the others.
+async fn blocked(
+    db: &impl ConnectionTrait,
+    days: (i32, i32),
+    actor: &Actor,
+    only: Option<Only>,
+) -> Result<Vec<Blocked>, Error> {
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+    let mine = only.map(|_| Only::User(actor.id.0));
+    let found = refusal_day::Entity::find()
+        .filter(within(days, mine))
+        .order_by_desc(refusal_day::Column::LastAt)
+        .limit(BLOCKED_SHOWN)
+        .all(db)
+        .await?;
+    let key_ids: Vec<i64> = found.iter().map(|r| r.key_id).collect();
+    let user_ids: Vec<i64> = found.iter().map(|r| r.user_id).collect();
+    let keys = names::keys(db, &key_ids).await?;
+    let people = names::users(db, &user_ids).await?;
+    Ok(found
+        .into_iter()
+        .map(|r| Blocked {
+            last_at: r.last_at,
+            key: keys.get(&r.key_id).cloned().unwrap_or_else(|| {
+                if r.key_id == 0 {
+                    "Unknown key".to_owned()
+                } else {
+                    format!("#{} (deleted)", r.key_id)
+                }
+            }),
+            person: people.get(&r.user_id).cloned().unwrap_or_default(),
+            cause: cause(r.kind).to_owned(),
+            reason: r.reason,
+            count: r.count,
+        })
+        .collect())
+}
+
+/// A refusal's kind in words.
+fn cause(kind: RefusalKind) -> &'static str {
+    match kind {
+        RefusalKind::Key => "API key",
+        RefusalKind::TeamBudget => "Team limit",
+        RefusalKind::MemberBudget => "Member budget",
+        RefusalKind::KeyBudget => "Key budget",
+        RefusalKind::Rate => "Per-minute limit",
+        RefusalKind::Model => "Model not allowed",
+    }
+}
+
+fn sort(rows: &mut [GroupTotals], by: UsageSort, descending: bool) {
+    rows.sort_by(|a, b| {
+        let order = match by {
+            UsageSort::Name => a.label.to_lowercase().cmp(&b.label.to_lowercase()),
+            UsageSort::Spend => a.spend.cmp(&b.spend),
+            UsageSort::Requests => a.requests.cmp(&b.requests),
+            UsageSort::TokensIn => a.tokens_in.cmp(&b.tokens_in),
+            UsageSort::TokensOut => a.tokens_out.cmp(&b.tokens_out),
+            UsageSort::Refusals => a.refusals.cmp(&b.refusals),
+        };
+        let order = if descending { order.reverse() } else { order };
+        order.then_with(|| a.label.cmp(&b.label))
+    });
+}
