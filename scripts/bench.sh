@@ -4,6 +4,8 @@
 #    users and 1,000 teams;
 #  - the teams list (search + sort + page + cards) per query shape, with 10,000 teams, 100,000
 #    users and a year of month aggregates;
+#  - the audit log per filter with 1,000,000 entries, and the Usage page's report per range and
+#    grouping over 90 days of 10,000 teams and 100,000 people (about 10 million requests);
 #  - the gateway, from outside: three processes (this load generator, the stub upstream, the
 #    release `tollgate serve`), chat requests at 200/s and 1,000/s straight to the stub and
 #    through the gateway (auth + reserve + forward + settle + the request log line), and the
@@ -54,6 +56,12 @@ DATABASE_URL="sqlite://$scratch/audit.db?mode=rwc" "$bin" audit --iterations 20
 echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_audit_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_audit_bench" "$bin" audit --iterations 20
+
+echo
+DATABASE_URL="sqlite://$scratch/usage.db?mode=rwc" "$bin" usage --iterations 10
+echo
+psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_usage_bench" >/dev/null
+DATABASE_URL="$pg_base/tollgate_usage_bench" "$bin" usage --iterations 10
 echo
 fi
 if [ $only = all ] || [ $only = first-load ]; then

@@ -41,15 +41,21 @@ impl From<Error> for AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
-    /// Transport failures (network down, bad encoding) become an internal error with a message
-    /// a person can act on.
+    /// Transport failures (network down) become an internal error with a message a person can
+    /// act on; a request that cannot be read (missing or malformed arguments — a hand-made
+    /// call) is the caller's to fix: 422, not a failure of ours.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let message = match value {
             ServerFnErrorErr::Request(_) => {
                 "Could not reach the server. Check your connection and try again."
             }
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                "The form was incomplete. Please fill it in again."
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => {
+                return AppError(Error::validation(
+                    "form",
+                    "The form was incomplete or could not be read. Please fill it in again.",
+                ));
             }
             _ => "Something went wrong on our side. Please try again.",
         };

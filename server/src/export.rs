@@ -13,7 +13,8 @@ use app::request::session_user;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::audit::AuditQuery;
-use domain::service::{audit, usage_report};
+use domain::service::audit;
+use domain::service::usage_report::{self, Rows};
 use domain::usage::UsageQuery;
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -49,7 +50,16 @@ pub async fn usage(
     }
     let query = UsageQuery::from_params(|k| params.get(k).cloned());
     let report = match session_user(&state.server, &headers).await {
-        Ok(me) => usage_report::report(&state.db, &me.actor(), &query, chrono::Utc::now()).await,
+        Ok(me) => {
+            usage_report::report(
+                &state.db,
+                &me.actor(),
+                &query,
+                chrono::Utc::now(),
+                Rows::All,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     csv_download(

@@ -182,3 +182,76 @@ async fn a_deleted_team_keeps_its_history_under_its_name() {
     assert_eq!(labels(&all), vec!["Platform (deleted)"]);
     assert_eq!(all.total.requests, 1);
 }
+
+/// A caller of the server function sends any range it likes: one the page would not take is
+/// refused with the page's words, however it arrived, and the server stays up.
+#[tokio::test]
+async fn a_range_the_page_would_not_take_is_refused_over_the_api_too() {
+    let gw = Gateway::start().await;
+    let (_, cookie) = gw
+        .server
+        .add_person(gw.owner, "mel@example.com", Role::Member)
+        .await;
+    for (from, to, why) in [
+        ("-262144-01-01", "+262143-12-31", ""),
+        (
+            "2020-01-01",
+            "2026-01-01",
+            "A range can be at most 366 days.",
+        ),
+        (
+            "2026-02-10",
+            "2026-02-01",
+            "The first day is after the last.",
+        ),
+    ] {
+        let body = serde_json::json!({ "query": {
+            "period": { "Between": [from, to] },
+            "group": "Team", "sort": "Spend", "descending": true,
+        }})
+        .to_string();
+        let (status, text) = gw.server.post_json("read_usage", &body, &cookie).await;
+        if from.starts_with('-') {
+            // Years past 9999 do not even read as days: the server function never runs, and
+            // Leptos answers an argument it cannot read with 500 — in words the caller can use.
+            assert!(text.contains("could not be read"), "{from}..{to}: {text}");
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{from}..{to}: {text}"
+            );
+            assert!(text.contains(why), "{from}..{to}: {text}");
+        }
+    }
+    let ok = report(&gw, &cookie, GroupBy::Team).await;
+    assert_eq!(ok.scope, Scope::Own);
+}
+
+/// A key that exists but is refused (revoked here) is counted as its owner's: they read why in
+/// "Why was I blocked", with the words their client got.
+#[tokio::test]
+async fn a_revoked_keys_refusal_is_its_owners_to_read() {
+    let gw = Gateway::start().await;
+    let lab = gw.team("Lab", "").await;
+    let (_, key) = gw.member_key("rey@example.com", lab).await;
+    let id = gw.key_id(&key).await;
+    domain::service::keys::revoke(&gw.server.db, &gw.owner(), id)
+        .await
+        .unwrap();
+    let (status, body) = gw.chat(&key, hello()).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["message"], "This API key has been revoked.");
+    gw.flushed().await;
+    let cookie = gw.server.sign_in("rey@example.com").await;
+    let mine = report(&gw, &cookie, GroupBy::Key).await;
+    assert_eq!(mine.blocked.len(), 1, "{:?}", mine.blocked);
+    assert_eq!(mine.blocked[0].cause, "API key");
+    assert_eq!(mine.blocked[0].reason, "This API key has been revoked.");
+    assert!(
+        mine.blocked[0].key.starts_with("laptop (tg_"),
+        "{}",
+        mine.blocked[0].key
+    );
+    assert_eq!(mine.total.refusals, 1);
+}

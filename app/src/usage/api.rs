@@ -13,7 +13,8 @@ use {crate::request, domain::service::usage_report};
 #[server(endpoint = "read_usage", input = Json)]
 pub async fn read_usage(query: UsageQuery) -> Result<UsageReport, AppError> {
     request::signed_in(async |ctx, me| {
-        usage_report::report(&ctx.db, &me.actor(), &query, chrono::Utc::now()).await
+        let rows = usage_report::Rows::First(usage_report::ROWS_SHOWN);
+        usage_report::report(&ctx.db, &me.actor(), &query, chrono::Utc::now(), rows).await
     })
     .await
 }

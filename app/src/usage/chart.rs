@@ -65,6 +65,7 @@ fn grouped_decimal(v: f64, places: usize) -> String {
     }
 }
 
+/// The drawing's width when none is given, in its own units (the page scales it to fit).
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 52.0;
@@ -73,8 +74,8 @@ const TOP: f64 = 10.0;
 const BOTTOM: f64 = 24.0;
 /// Grid lines above zero.
 const TICKS: usize = 4;
-/// Most day labels along the bottom.
-const DAY_LABELS: usize = 7;
+/// Room for one day label along the bottom, in the drawing's units.
+const DAY_LABEL_ROOM: f64 = 100.0;
 
 /// The smallest "round" number (1, 2 or 5 × 10ⁿ) × [`TICKS`] at or above `max`.
 fn axis_top(max: f64) -> f64 {
@@ -103,6 +104,9 @@ pub fn BarChart(
     unit: Unit,
     /// The CSS class of each layer (`series-0`…); layers beyond it reuse the last.
     colours: Vec<&'static str>,
+    /// The drawing's width: about the width it is shown at, so its text reads at its size.
+    #[prop(default = WIDTH)]
+    width: f64,
 ) -> impl IntoView {
     let n = days.len().max(1);
     let totals: Vec<f64> = (0..days.len())
@@ -114,7 +118,7 @@ pub fn BarChart(
         })
         .collect();
     let top = axis_top(totals.iter().copied().fold(0.0, f64::max));
-    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_w = width - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let band = plot_w / n as f64;
     let bar = (band * 0.72).max(1.0);
@@ -137,7 +141,7 @@ pub fn BarChart(
             let v = top * t as f64 / TICKS as f64;
             let gy = format!("{:.1}", y(v));
             view! {
-                <line class="chart-grid" x1=LEFT x2=WIDTH - RIGHT y1=gy.clone() y2=gy.clone() />
+                <line class="chart-grid" x1=LEFT x2=width - RIGHT y1=gy.clone() y2=gy.clone() />
                 <text
                     class="chart-axis"
                     x=LEFT - 6.0
@@ -150,7 +154,8 @@ pub fn BarChart(
             }
         })
         .collect_view();
-    let every = days.len().div_ceil(DAY_LABELS).max(1);
+    let labels = ((width - LEFT) / DAY_LABEL_ROOM).floor().max(2.0) as usize;
+    let every = days.len().div_ceil(labels).max(1);
     let day_labels = days
         .iter()
         .enumerate()
@@ -267,7 +272,7 @@ pub fn BarChart(
             <div class="chart-scroll">
                 <svg
                     class="chart-svg"
-                    viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                    viewBox=format!("0 0 {width} {HEIGHT}")
                     role="img"
                     aria-labelledby=title_id
                     aria-describedby=desc_id

@@ -144,17 +144,9 @@ fn Controls(
     }
 }
 
-/// Series colours: the top groups in order, then "Other" in grey.
-const SERIES: [&str; 9] = [
-    "series-0",
-    "series-1",
-    "series-2",
-    "series-3",
-    "series-4",
-    "series-5",
-    "series-6",
-    "series-7",
-    "series-other",
+/// Series colours of the top groups, in order ("Other" is always grey).
+const SERIES: [&str; 8] = [
+    "series-0", "series-1", "series-2", "series-3", "series-4", "series-5", "series-6", "series-7",
 ];
 
 fn dollars(m: domain::money::Money) -> f64 {
@@ -192,11 +184,19 @@ fn Report(report: UsageReport, query: UsageQuery) -> impl IntoView {
         ),
         ("Refused", grouped(u64::try_from(t.refusals).unwrap_or(0))),
     ];
-    let mut colours: Vec<&'static str> = SERIES[..report.series.len().min(8)].to_vec();
-    if report.series.iter().any(|s| s.label == "Other") {
-        colours.pop();
-        colours.push("series-other");
-    }
+    // The top groups in order; "Other" always grey.
+    let colours: Vec<&'static str> = report
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if s.other {
+                "series-other"
+            } else {
+                SERIES[i % SERIES.len()]
+            }
+        })
+        .collect();
     let spend_layers: Vec<Layer> = report
         .series
         .iter()
@@ -271,6 +271,7 @@ fn Report(report: UsageReport, query: UsageQuery) -> impl IntoView {
                     layers=requests_layer
                     unit=Unit::Count
                     colours=vec!["series-requests"]
+                    width=480.0
                 />
             </section>
             <section class="panel">
@@ -282,11 +283,12 @@ fn Report(report: UsageReport, query: UsageQuery) -> impl IntoView {
                     layers=refusal_layers
                     unit=Unit::Count
                     colours=vec!["refusal-budget", "refusal-key", "refusal-rate", "refusal-model"]
+                    width=480.0
                 />
             </section>
         </div>
-        <Totals rows=report.rows total=report.total.clone() query />
+        <Totals rows=report.rows more=report.more_rows total=report.total.clone() query />
         <Forecasts forecasts=report.forecasts members_view />
-        <Blocked blocked=report.blocked members_view />
+        <Blocked blocked=report.blocked now=report.generated_at members_view />
     }
 }

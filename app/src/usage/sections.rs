@@ -2,7 +2,7 @@
 //! team's forecast with its budget bar, and the refusals with the reason the client was given.
 
 use crate::components::{Ago, BudgetBar, SortHeader, exact};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::list_query::SortDir;
 use domain::numbers::grouped;
 use domain::usage::{Blocked as BlockedRow, Forecast, GroupBy, GroupTotals, UsageQuery, UsageSort};
@@ -14,7 +14,13 @@ fn count(n: i64) -> String {
 
 /// Totals per group, with the share of all spend; the total last.
 #[component]
-pub fn Totals(rows: Vec<GroupTotals>, total: GroupTotals, query: UsageQuery) -> impl IntoView {
+pub fn Totals(
+    rows: Vec<GroupTotals>,
+    /// Groups past the rows shown.
+    more: u64,
+    total: GroupTotals,
+    query: UsageQuery,
+) -> impl IntoView {
     let by_model = query.group == GroupBy::Model;
     let header = move |label: &'static str, sort: UsageSort| {
         let sorted = (query.sort == sort).then_some(if query.descending {
@@ -25,6 +31,7 @@ pub fn Totals(rows: Vec<GroupTotals>, total: GroupTotals, query: UsageQuery) -> 
         view! { <SortHeader label sorted href=query.sorted_by(sort).href() /> }
     };
     let empty = rows.is_empty();
+    let rows_shown = rows.len() as u64;
     let row = move |r: &GroupTotals, all: &GroupTotals, is_total: bool| {
         let share = r.share_permille(all.spend);
         let refusals = if by_model && !is_total {
@@ -75,6 +82,18 @@ pub fn Totals(rows: Vec<GroupTotals>, total: GroupTotals, query: UsageQuery) -> 
                         }
                     })}
             </div>
+            {(more > 0)
+                .then(|| {
+                    view! {
+                        <p class="muted small">
+                            {format!(
+                                "The first {} in this order, and {} more: Export CSV has every one. The total counts them all.",
+                                grouped(rows_shown),
+                                grouped(more),
+                            )}
+                        </p>
+                    }
+                })}
             {by_model
                 .then(|| {
                     view! {
@@ -129,8 +148,7 @@ pub fn Forecasts(forecasts: Vec<Forecast>, members_view: bool) -> impl IntoView 
 
 /// Refusals with the reason the client was answered with, newest first.
 #[component]
-pub fn Blocked(blocked: Vec<BlockedRow>, members_view: bool) -> impl IntoView {
-    let now = Utc::now();
+pub fn Blocked(blocked: Vec<BlockedRow>, now: DateTime<Utc>, members_view: bool) -> impl IntoView {
     let title = if members_view {
         "Why was I blocked"
     } else {

@@ -5,7 +5,7 @@
 
 use crate::secret::Secret;
 use crate::service::access_epoch::AccessWatch;
-use crate::service::keys::{self, KeyAuth, KeyRefused};
+use crate::service::keys::{self, KeyAuth, KeyOwner, KeyRefused};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
@@ -35,6 +35,8 @@ struct State {
 #[derive(Debug)]
 pub struct Checked {
     pub answer: Result<KeyAuth, KeyRefused>,
+    /// Whose key it is, when it exists but was refused.
+    pub refused_owner: Option<KeyOwner>,
     pub access_changed: bool,
 }
 
@@ -68,12 +70,13 @@ impl KeyCache {
             {
                 return Checked {
                     answer: Ok(auth.clone()),
+                    refused_owner: None,
                     access_changed: moved,
                 };
             }
             moved
         };
-        let answer = keys::authenticate(db, presented).await;
+        let (answer, refused_owner) = keys::authenticate_known(db, presented).await;
         if let Ok(auth) = &answer {
             let mut state = self.lock();
             // Only under the version it was read at: a change since then is not missed.
@@ -86,6 +89,7 @@ impl KeyCache {
         }
         Checked {
             answer,
+            refused_owner,
             access_changed,
         }
     }

@@ -506,15 +506,41 @@ pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: &Secret,
 ) -> Result<KeyAuth, KeyRefused> {
+    authenticate_known(db, presented).await.0
+}
+
+/// A key the gateway found but refused: whose it is, so the refusal is counted as theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyOwner {
+    pub key: KeyId,
+    /// `None` when the owner was deleted.
+    pub user: Option<UserId>,
+    pub team: Option<TeamId>,
+}
+
+/// [`authenticate`], and for a key that exists but is refused, whose it is.
+pub async fn authenticate_known(
+    db: &impl ConnectionTrait,
+    presented: &Secret,
+) -> (Result<KeyAuth, KeyRefused>, Option<KeyOwner>) {
     if !presented.expose().starts_with(KEY_PREFIX) {
-        return Err(KeyRefused::Unknown);
+        return (Err(KeyRefused::Unknown), None);
     }
     // `Error`'s conversion from a database error has logged it.
-    let found = presented_key(db, presented)
-        .await
-        .map_err(|_| KeyRefused::Unavailable)?
-        .ok_or(KeyRefused::Unknown)?;
-    found.judge(Utc::now())
+    let found = match presented_key(db, presented).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return (Err(KeyRefused::Unknown), None),
+        Err(_) => return (Err(KeyRefused::Unavailable), None),
+    };
+    let owner = KeyOwner {
+        key: KeyId(found.key_id),
+        user: found.owner_id.map(UserId),
+        team: found.key_team.map(TeamId),
+    };
+    match found.judge(Utc::now()) {
+        Ok(auth) => (Ok(auth), None),
+        Err(why) => (Err(why), Some(owner)),
+    }
 }
 
 /// A stored key as [`authenticate`] reads it: its team's limit, and its owner as they are now.

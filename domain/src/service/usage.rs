@@ -217,12 +217,17 @@ struct DayTally {
     tokens_out: i64,
 }
 
+/// The most tokens one request is counted with, whatever the upstream reported: sums of many
+/// stay far from what a BIGINT holds.
+const MAX_TOKENS: u64 = 1 << 40;
+
 impl DayTally {
     fn add(&mut self, r: &Metered) {
-        self.spend += r.cost.micros();
+        let tokens = |n: u64| i64::try_from(Ord::min(n, MAX_TOKENS)).unwrap_or(0);
+        self.spend = self.spend.saturating_add(r.cost.micros());
         self.requests += 1;
-        self.tokens_in += i64::try_from(r.served.tokens_in).unwrap_or(i64::MAX);
-        self.tokens_out += i64::try_from(r.served.tokens_out).unwrap_or(i64::MAX);
+        self.tokens_in = self.tokens_in.saturating_add(tokens(r.served.tokens_in));
+        self.tokens_out = self.tokens_out.saturating_add(tokens(r.served.tokens_out));
     }
 }
 

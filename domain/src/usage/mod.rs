@@ -7,7 +7,9 @@ mod csv;
 mod query;
 
 pub use csv::to_csv;
-pub use query::{EXPORT_PATH, GroupBy, PAGE_PATH, Period, UsageQuery, UsageSort, range_problem};
+pub use query::{
+    EXPORT_PATH, GroupBy, PAGE_PATH, Period, UsageQuery, UsageSort, check_days, range_problem,
+};
 
 use crate::money::Money;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -31,6 +33,8 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Series {
     pub label: String,
+    /// Whether this is everyone past the top groups ("Other").
+    pub other: bool,
     /// One figure per day of the range, oldest first.
     pub spend: Vec<Money>,
 }
@@ -148,12 +152,17 @@ pub struct UsageReport {
     pub requests: Vec<i64>,
     /// Requests refused per day.
     pub refusals: Vec<RefusalCounts>,
-    /// One row per group, in the query's order.
+    /// One row per group, in the query's order (on the page, the first of them).
     pub rows: Vec<GroupTotals>,
+    /// Groups past those in `rows` (in the CSV export, none).
+    pub more_rows: u64,
     pub total: GroupTotals,
     pub forecasts: Vec<Forecast>,
     /// The newest refusals the reader may see the reasons of.
     pub blocked: Vec<Blocked>,
+    /// When the report was made: "3 minutes ago" is counted from here (the browser has no
+    /// clock of its own in WebAssembly).
+    pub generated_at: DateTime<Utc>,
 }
 
 impl UsageReport {

@@ -250,6 +250,26 @@ pub fn range_problem(get: impl Fn(&str) -> Option<String>) -> Option<&'static st
     custom_range(&get).err()
 }
 
+/// Whether `from`–`to` is a range the page reads: years 2000 to 9999, the first day not after
+/// the last, at most [`MAX_DAYS`] days. The service checks every range it is asked for with it,
+/// however the query arrived.
+///
+/// # Errors
+/// Why not, in words.
+pub fn check_days(from: NaiveDate, to: NaiveDate) -> Result<(), &'static str> {
+    let years = 2000..=9999;
+    if !years.contains(&from.year()) || !years.contains(&to.year()) {
+        return Err("Enter days as YYYY-MM-DD, from the year 2000 on.");
+    }
+    if from > to {
+        return Err("The first day is after the last.");
+    }
+    if (to - from).num_days() >= i64::try_from(MAX_DAYS).unwrap_or(i64::MAX) {
+        return Err("A range can be at most 366 days.");
+    }
+    Ok(())
+}
+
 /// The custom range in the URL: `Ok(None)` when none was given.
 fn custom_range(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Period>, &'static str> {
     let given = |name: &str| {
@@ -262,20 +282,11 @@ fn custom_range(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Period>,
         (Some(from), Some(to)) => (from, to),
         _ => return Err("Enter both a first and a last day."),
     };
-    let day = |v: &str| {
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .ok()
-            .filter(|d| (2000..=9999).contains(&d.year()))
-    };
+    let day = |v: &str| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
     let (Some(from), Some(to)) = (day(&from), day(&to)) else {
         return Err("Enter days as YYYY-MM-DD, from the year 2000 on.");
     };
-    if from > to {
-        return Err("The first day is after the last.");
-    }
-    if (to - from).num_days() >= i64::try_from(MAX_DAYS).unwrap_or(i64::MAX) {
-        return Err("A range can be at most 366 days.");
-    }
+    check_days(from, to)?;
     Ok(Some(Period::Between(from, to)))
 }
 

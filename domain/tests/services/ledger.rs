@@ -468,7 +468,10 @@ async fn a_killed_process_journal_is_replayed_once() {
         assert_eq!(month_row(&t.db, &auth).await, (5_000, 0, 4));
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 1, "only the header is left: {text}");
-        assert!(text.starts_with("tollgate-ledger "));
+        assert!(
+            text.starts_with("tollgate-ledger-2 "),
+            "the journal says its format"
+        );
         drop(ledger);
         std::fs::remove_file(&path).ok();
         t.finish().await;

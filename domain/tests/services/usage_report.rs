@@ -8,7 +8,8 @@ use domain::entity::refusal_day::RefusalKind;
 use domain::money::Money;
 use domain::service::refusals::{self, Refusal};
 use domain::service::usage::{self, Metered, Served};
-use domain::service::{usage_report, users};
+use domain::service::usage_report::{self, Rows};
+use domain::service::users;
 use domain::usage::{GroupBy, Period, Scope, UsageQuery, UsageSort};
 use domain::{KeyId, Role, Status};
 
@@ -84,7 +85,7 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
             group: GroupBy::Model,
             ..UsageQuery::default()
         };
-        let r = usage_report::report(&t.db, &owner, &query, now)
+        let r = usage_report::report(&t.db, &owner, &query, now, Rows::All)
             .await
             .unwrap();
         assert_eq!(r.scope, Scope::Everything);
@@ -101,6 +102,7 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
         // Eight models, then the other two as "Other", day by day.
         assert_eq!(r.series.len(), 9);
         assert_eq!(r.series[8].label, "Other");
+        assert!(r.series[8].other && !r.series[7].other);
         let today = r.series[8].spend.len() - 1;
         assert_eq!(r.series[8].spend[today], Money::from_micros(3_000_000));
         assert_eq!(r.series[0].spend[today], Money::from_micros(10_000_000));
@@ -119,7 +121,7 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
             descending: false,
             ..query
         };
-        let r = usage_report::report(&t.db, &owner, &by_user, now)
+        let r = usage_report::report(&t.db, &owner, &by_user, now, Rows::All)
             .await
             .unwrap();
         let labels: Vec<&str> = r.rows.iter().map(|x| x.label.as_str()).collect();
@@ -135,7 +137,7 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
 
         // A Member outside any team: their own figures and refusals only.
         let lone = actor(loner_id, Role::Member);
-        let r = usage_report::report(&t.db, &lone, &by_user, now)
+        let r = usage_report::report(&t.db, &lone, &by_user, now, Rows::All)
             .await
             .unwrap();
         assert_eq!(r.scope, Scope::Own);
@@ -148,7 +150,7 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
             period: Period::LastMonth,
             ..query
         };
-        let r = usage_report::report(&t.db, &owner, &last_month, now)
+        let r = usage_report::report(&t.db, &owner, &last_month, now, Rows::All)
             .await
             .unwrap();
         assert_eq!(r.total.requests, 1);

@@ -1,10 +1,13 @@
 //! `Authorization: Bearer tg_…` → the key's owner and team, through the keys service (answered
 //! from [`KeyCache`] while the access epoch stands still): revoked, expired, or owned by someone
-//! who is not active → 401; database trouble → 503.
+//! who is not active → 401, counted as a refusal (as the key's owner's, when the key exists);
+//! database trouble → 503.
 
 use super::GatewayState;
 use super::error::ApiError;
+use super::refused::{Whose, counted};
 use chrono::Utc;
+use domain::entity::refusal_day::RefusalKind;
 use domain::secret::Secret;
 use domain::service::keys::KeyAuth;
 use http::{HeaderMap, header};
@@ -24,7 +27,14 @@ pub async fn authenticate(gw: &GatewayState, headers: &HeaderMap) -> Result<KeyA
         })
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(ApiError::missing_key)?;
+        .ok_or_else(|| {
+            counted(
+                gw,
+                Whose::default(),
+                RefusalKind::Key,
+                ApiError::missing_key(),
+            )
+        })?;
     let checked = gw
         .keys
         .authenticate(&gw.db, &Secret::new(presented), Utc::now())
@@ -32,5 +42,8 @@ pub async fn authenticate(gw: &GatewayState, headers: &HeaderMap) -> Result<KeyA
     if checked.access_changed {
         gw.ledger.limits_changed();
     }
-    checked.answer.map_err(ApiError::refused_key)
+    let whose = checked.refused_owner.map(Whose::from).unwrap_or_default();
+    checked
+        .answer
+        .map_err(|why| counted(gw, whose, RefusalKind::Key, ApiError::refused_key(why)))
 }

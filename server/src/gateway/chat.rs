@@ -3,7 +3,8 @@
 //! one the key may call, admit it under the key's and team's per-minute limits
 //! ([`super::rates`]), hold it against the team's month, and hand the request to its exchange
 //! with the upstream ([`super::exchange`]), which settles it to the real cost. A request refused
-//! for its key, a budget, a per-minute limit or its model is counted with its reason.
+//! for its key, a budget, a per-minute limit or its model is counted with its reason
+//! ([`super::refused`]).
 
 use super::GatewayState;
 use super::auth::authenticate;
@@ -11,17 +12,15 @@ use super::bound::bound;
 use super::error::ApiError;
 use super::exchange::forward;
 use super::rates::{headers, limits_of};
+use super::refused::{Whose, counted};
 use super::settlement::Settlement;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
 use domain::entity::budget_lease::BudgetKind;
 use domain::entity::refusal_day::RefusalKind;
-use domain::service::keys::KeyAuth;
 use domain::service::leases::is_capped;
 use domain::service::ledger::ReserveError;
-use domain::service::refusals::Refusal;
-use http::StatusCode;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,10 +29,8 @@ pub async fn completions(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    // Before a byte of the body is read: anonymous senders cost nothing.
-    let auth = authenticate(&gw, &parts.headers)
-        .await
-        .map_err(|e| counted(&gw, None, RefusalKind::Key, e))?;
+    // Before a byte of the body is read: anonymous senders cost a count in memory, no more.
+    let auth = authenticate(&gw, &parts.headers).await?;
     let body = axum::body::to_bytes(body, gw.max_body)
         .await
         .map_err(|_| ApiError::too_large(gw.max_body))?;
@@ -43,7 +40,12 @@ pub async fn completions(
         && !allowed.contains(&request.model.name)
     {
         let refusal = ApiError::model_not_allowed(&request.model.name, allowed);
-        return Err(counted(&gw, Some(&auth), RefusalKind::Model, refusal));
+        return Err(counted(
+            &gw,
+            Whose::from(&auth),
+            RefusalKind::Model,
+            refusal,
+        ));
     }
     let limits = limits_of(&auth);
     let admitted = gw
@@ -52,7 +54,7 @@ pub async fn completions(
         .map_err(|refused| {
             let refusal =
                 ApiError::rate_limited(&refused, headers(refused.requests, refused.tokens));
-            counted(&gw, Some(&auth), RefusalKind::Rate, refusal)
+            counted(&gw, Whose::from(&auth), RefusalKind::Rate, refusal)
         })?;
     let standing = headers(admitted.requests, admitted.tokens);
     let tokens = (admitted.ticket.tokens() > 0).then(|| (Arc::clone(&gw.rates), admitted.ticket));
@@ -69,7 +71,7 @@ pub async fn completions(
                         BudgetKind::Member => RefusalKind::MemberBudget,
                         BudgetKind::Key => RefusalKind::KeyBudget,
                     };
-                    counted(&gw, Some(&auth), kind, ApiError::over_budget(&over))
+                    counted(&gw, Whose::from(&auth), kind, ApiError::over_budget(&over))
                 }
                 ReserveError::Store(e) => e.into(),
             });
@@ -93,25 +95,4 @@ pub async fn completions(
     .await;
     response.headers_mut().extend(standing);
     Ok(response)
-}
-
-/// Counts `error` as a refusal of `kind` for the key in `auth` (none when the key was not
-/// known), unless it is the gateway's own trouble (503), and hands it back.
-fn counted(
-    gw: &GatewayState,
-    auth: Option<&KeyAuth>,
-    kind: RefusalKind,
-    error: ApiError,
-) -> ApiError {
-    if error.status() != StatusCode::SERVICE_UNAVAILABLE {
-        gw.ledger.refused(Refusal {
-            key: auth.map(|a| a.key),
-            user: auth.map(|a| a.user),
-            team: auth.and_then(|a| a.team),
-            kind,
-            reason: error.reason().to_owned(),
-            at: Utc::now(),
-        });
-    }
-    error
 }

@@ -136,7 +136,8 @@ impl ApiError {
             Measure::Tokens => "tokens per minute",
         };
         let mut headers = standing;
-        let message = match refused.retry_after {
+        let holder = limit.holder.noun();
+        let (message, reason) = match refused.retry_after {
             Some(wait) => {
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
@@ -144,33 +145,38 @@ impl ApiError {
                 if let Ok(ms) = HeaderValue::try_from(ms.to_string()) {
                     headers.insert("retry-after-ms", ms);
                 }
-                format!(
-                    "Rate limit reached for {what} on this {}: limit {}, remaining {}, \
-                     requested {}. Please try again in {}.",
-                    limit.holder.noun(),
-                    limit.per_minute,
-                    refused.remaining,
-                    refused.requested,
-                    super::rates::duration_text(wait)
+                (
+                    format!(
+                        "Rate limit reached for {what} on this {holder}: limit {}, remaining {}, \
+                         requested {}. Please try again in {}.",
+                        limit.per_minute,
+                        refused.remaining,
+                        refused.requested,
+                        super::rates::duration_text(wait)
+                    ),
+                    format!(
+                        "Rate limit reached for {what} on this {holder}: limit {}.",
+                        limit.per_minute
+                    ),
                 )
             }
-            None => format!(
-                "Request too large for {what} on this {}: limit {}, requested {}. \
-                 Ask for fewer tokens (`max_completion_tokens`) or a shorter prompt.",
-                limit.holder.noun(),
-                limit.per_minute,
-                refused.requested
+            None => (
+                format!(
+                    "Request too large for {what} on this {holder}: limit {}, requested {}. \
+                     Ask for fewer tokens (`max_completion_tokens`) or a shorter prompt.",
+                    limit.per_minute, refused.requested
+                ),
+                format!(
+                    "Request too large for {what} on this {holder}: limit {}.",
+                    limit.per_minute
+                ),
             ),
         };
         ApiError {
             more: Some(Box::new(More {
                 headers: Some(headers),
-                reason: Some(format!(
-                    "Rate limit reached for {what} on this {}: limit {}.",
-                    limit.holder.noun(),
-                    limit.per_minute
-                )),
-                extra: Some(json!({ "limit": limit.holder.noun() })),
+                reason: Some(reason),
+                extra: Some(json!({ "limit": holder })),
             })),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod exchange;
 pub mod models;
 pub mod rates;
+pub mod refused;
 pub mod settlement;
 pub mod stream;
 

@@ -19,7 +19,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &str = "tollgate-ledger";
+/// The first word of a journal, with its format: lines with the model and tokens (2). A build
+/// before them finds no journal it knows and stops rather than replay it without them.
+const MAGIC: &str = "tollgate-ledger-2";
+/// The first word of journals written before (6 or 9 fields a line), still read.
+const MAGIC_BEFORE_DAYS: &str = "tollgate-ledger";
 
 /// A journal longer than this, with entries written since it was started, is rewritten with
 /// only those not yet written.
@@ -225,22 +229,27 @@ async fn replay(db: &DatabaseConnection, dead: &str, entries: &[Entry]) -> Resul
 /// The holder and entries of a journal file (`None` when it is empty). A torn last line — the
 /// process died mid-write — is skipped: its request was not answered.
 fn read(file: &File) -> io::Result<Option<(String, Vec<Entry>)>> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let mut reader = BufReader::new(file);
     reader.rewind()?;
-    reader.read_to_string(&mut text)?;
-    let mut lines = text.split_inclusive('\n');
+    reader.read_to_end(&mut bytes)?;
+    // Line by line, each as text on its own: a line torn inside a character is skipped like
+    // any other torn line instead of making the whole file unreadable.
+    let mut lines = bytes
+        .split_inclusive(|b| *b == b'\n')
+        .map(|line| std::str::from_utf8(line).ok());
     // A header cut short (a process killed while starting the file) holds no entries.
-    let Some(header) = lines.next().filter(|h| h.ends_with('\n')) else {
+    let Some(header) = lines.next().flatten().filter(|h| h.ends_with('\n')) else {
         return Ok(None);
     };
-    let Some(holder) = header
-        .strip_prefix(&format!("{MAGIC} "))
+    let Some(holder) = [MAGIC, MAGIC_BEFORE_DAYS]
+        .iter()
+        .find_map(|magic| header.strip_prefix(&format!("{magic} ")))
         .and_then(|h| h.strip_suffix('\n'))
     else {
         return Err(io::Error::other("not a Tollgate ledger journal"));
     };
-    let entries = lines.filter_map(parse_entry).collect();
+    let entries = lines.flatten().filter_map(parse_entry).collect();
     Ok(Some((holder.to_owned(), entries)))
 }
 
@@ -298,29 +307,34 @@ fn parse_entry(line: &str) -> Option<Entry> {
     })
 }
 
-/// A model name as one field: `%`, space and line ends percent-encoded.
+/// A model name as one field: every byte but printable ASCII other than `%` percent-encoded,
+/// so the line stays ASCII (a torn write cannot split a character) and has no spaces.
 fn encode_model(model: &str) -> String {
     let mut out = String::with_capacity(model.len());
-    for c in model.chars() {
-        match c {
-            '%' | ' ' | '\n' | '\r' => out.push_str(&format!("%{:02X}", c as u32)),
-            c => out.push(c),
+    for b in model.bytes() {
+        if b.is_ascii_graphic() && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
 }
 
 fn decode_model(field: &str) -> Option<String> {
-    let mut out = String::with_capacity(field.len());
-    let mut rest = field;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let code = rest.get(at + 1..at + 3)?;
-        out.push(char::from(u8::from_str_radix(code, 16).ok()?));
-        rest = &rest[at + 3..];
+    let mut bytes = Vec::with_capacity(field.len());
+    let mut rest = field.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let code = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(code, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
     }
-    out.push_str(rest);
-    Some(out)
+    String::from_utf8(bytes).ok()
 }
 
 fn io_error(path: &Path, e: &io::Error) -> Error {
@@ -348,7 +362,7 @@ mod tests {
                 cost: Money(1_500),
                 at,
                 served: Served {
-                    model: "my model 100%".into(),
+                    model: "my model 100% ünï".into(),
                     tokens_in: 12,
                     tokens_out: 34,
                 },
@@ -358,7 +372,7 @@ mod tests {
         assert_eq!(
             line,
             format!(
-                "7 3 2 5 1500 {} 12/34 my%20model%20100%25\n",
+                "7 3 2 5 1500 {} 12/34 my%20model%20100%25%20%C3%BCn%C3%AF\n",
                 at.timestamp_micros()
             )
         );
@@ -435,7 +449,7 @@ mod tests {
         journal.written(4_000);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "tollgate-ledger live\n"
+            "tollgate-ledger-2 live\n"
         );
         std::fs::remove_file(&path).ok();
     }

@@ -28,7 +28,7 @@ pub use writer::RENEW_EVERY;
 use crate::money::Money;
 use crate::service::keys::KeyAuth;
 use crate::service::leases::{Budget, OverBudget, budgets_of};
-use crate::service::refusals::Refusal;
+use crate::service::refusals::{Refusal, Tally};
 use crate::service::usage::{Metered, Served};
 use crate::service::{lock, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
@@ -61,6 +61,8 @@ pub struct Ledger {
     jobs: mpsc::UnboundedSender<Job>,
     /// When this process's leases were last renewed.
     renewed: Arc<Mutex<Instant>>,
+    /// Refusals counted since the writer last took them.
+    refused: Arc<Mutex<Tally>>,
 }
 
 /// What an admitted request holds until it is settled or released — once: it is not `Clone`,
@@ -117,6 +119,7 @@ impl Ledger {
         let slices = Arc::new(Mutex::new(Slices::default()));
         let journal = journal.map(|j| Arc::new(Mutex::new(j)));
         let renewed = Arc::new(Mutex::new(Instant::now()));
+        let refused = Arc::new(Mutex::new(Tally::default()));
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(writer::run(
             writer::Writer {
@@ -125,6 +128,7 @@ impl Ledger {
                 slices: Arc::clone(&slices),
                 journal: journal.clone(),
                 renewed: Arc::clone(&renewed),
+                refused: Arc::clone(&refused),
             },
             queue,
         ));
@@ -133,6 +137,7 @@ impl Ledger {
             journal,
             jobs,
             renewed,
+            refused,
         }
     }
 
@@ -258,11 +263,9 @@ impl Ledger {
         }
     }
 
-    /// Counts a refused request (written behind, with the next round).
+    /// Counts a refused request, in memory: the writer adds the count with its next round.
     pub fn refused(&self, refusal: Refusal) {
-        if self.send(Job::Refused(refusal)).is_err() {
-            tracing::error!("the ledger's writer has stopped; a refusal was not counted");
-        }
+        lock(&self.refused).add(refusal);
     }
 
     /// Gives `hold` back whole: its request was not served. No database write.

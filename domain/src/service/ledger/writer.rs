@@ -13,7 +13,7 @@ use crate::db::begin_ledger_write;
 use crate::money::Money;
 use crate::service::leases::{self, Ask, Extension, OverBudget};
 use crate::service::lock;
-use crate::service::refusals::{self, Refusal};
+use crate::service::refusals::{self, Tally};
 use crate::service::usage::{self, Metered};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -44,8 +44,6 @@ pub enum Job {
         from_slices: Vec<(SliceRef, Money)>,
         metered: Metered,
     },
-    /// A request was refused: count it.
-    Refused(Refusal),
     /// Slices given back.
     Changes(Vec<Change>),
     /// Give back every slice not in use and answer once everything queued is written.
@@ -96,7 +94,7 @@ struct Pending {
     shrink: HashMap<SliceRef, Money>,
     ends: Vec<SliceRef>,
     metered: Vec<Metered>,
-    refused: Vec<Refusal>,
+    refused: Tally,
     /// The last journal entry among `metered`.
     seq: Option<u64>,
 }
@@ -141,6 +139,8 @@ pub struct Writer {
     pub journal: Option<Arc<Mutex<Journal>>>,
     /// When the leases were last renewed (the request path trusts its slices only while recent).
     pub renewed: Arc<Mutex<Instant>>,
+    /// Refusals the request path counted since the last round.
+    pub refused: Arc<Mutex<Tally>>,
 }
 
 /// Runs until every [`super::Ledger`] handle is gone, then writes what is left.
@@ -151,6 +151,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
         slices,
         journal,
         renewed,
+        refused,
     } = w;
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(TICK);
@@ -164,6 +165,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
             n = jobs.recv_many(&mut batch, MAX_BATCH) => n > 0,
             _ = tick.tick() => true,
         };
+        pending.refused.merge(std::mem::take(&mut *lock(&refused)));
         let mut extends = Vec::new();
         let mut flushes = Vec::new();
         for job in batch.drain(..) {
@@ -180,7 +182,6 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                     }
                     pending.metered.push(metered);
                 }
-                Job::Refused(refusal) => pending.refused.push(refusal),
                 Job::Changes(changes) => changes.into_iter().for_each(|c| pending.change(c)),
                 Job::Flush(reply) => flushes.push(reply),
             }
@@ -322,7 +323,7 @@ async fn apply(
         }
     }
     usage::record_all(&txn, &pending.metered).await?;
-    refusals::record_all(&txn, &pending.refused).await?;
+    refusals::record(&txn, &pending.refused).await?;
     if let Some(seq) = pending.seq {
         journal::mark_written_in(&txn, holder, seq).await?;
     }

@@ -15,7 +15,7 @@ use crate::permission::{Action, Actor};
 use crate::service::day_key;
 use crate::usage::{
     Blocked, CHART_GROUPS, GroupBy, GroupTotals, RefusalCounts, Scope, Series, UsageQuery,
-    UsageReport, UsageSort,
+    UsageReport, UsageSort, check_days,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
@@ -35,16 +35,20 @@ enum Only {
 /// The report for `query` as `actor` may see it, with `now` as the present.
 ///
 /// # Errors
-/// [`Error::Forbidden`] for an inactive actor; [`Error::Internal`] on database failure.
+/// [`Error::Forbidden`] for an inactive actor; [`Error::Validation`] for a range the page would
+/// not take ([`check_days`]); [`Error::Internal`] on database failure.
 pub async fn report(
     db: &impl ConnectionTrait,
     actor: &Actor,
     query: &UsageQuery,
     now: DateTime<Utc>,
+    rows_shown: Rows,
 ) -> Result<UsageReport, Error> {
     actor.require(Action::Read)?;
     let (scope, only) = scope_of(db, actor).await?;
     let (first_day, last_day) = query.period.days(now.date_naive());
+    // The page's URL is checked as it is read; a server function's caller sends any range.
+    check_days(first_day, last_day).map_err(|why| Error::validation("from", why))?;
     let days = (day_of(first_day), day_of(last_day));
     let len = usize::try_from(days.1 - days.0 + 1).unwrap_or(0);
 
@@ -67,27 +71,71 @@ pub async fn report(
             ));
         }
     }
-    label(db, query.group, &mut rows).await?;
-
     let mut total = GroupTotals {
         label: "Total".to_owned(),
         ..GroupTotals::default()
     };
     for (_, r) in &rows {
-        total.spend = Money(total.spend.micros() + r.spend.micros());
+        total.spend = Money(total.spend.micros().saturating_add(r.spend.micros()));
         total.requests += r.requests;
         total.tokens_in += r.tokens_in;
         total.tokens_out += r.tokens_out;
     }
     total.refusals = refused.values().sum();
 
-    let series = spend_series(db, query.group, days, len, only, &rows).await?;
+    // The chart's groups, by spend, from every group before the table is cut.
+    let mut ranked: Vec<(&str, Money)> = rows
+        .iter()
+        .filter(|(_, r)| r.spend > Money::ZERO)
+        .map(|(k, r)| (k.as_str(), r.spend))
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let others = ranked.len() > CHART_GROUPS;
+    let top: Vec<String> = ranked
+        .iter()
+        .take(CHART_GROUPS)
+        .map(|(k, _)| (*k).to_owned())
+        .collect();
+
+    // Names are looked up for the rows shown (all of them to sort by name) and the chart's.
+    if query.sort == UsageSort::Name {
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+        let found = labels(db, query.group, &keys).await?;
+        for (k, r) in &mut rows {
+            r.label = found.get(k).cloned().unwrap_or_default();
+        }
+    }
+    sort(&mut rows, query.sort, query.descending);
+    let more_rows = match rows_shown {
+        Rows::All => 0,
+        Rows::First(n) => {
+            let more = rows.len().saturating_sub(n);
+            rows.truncate(n);
+            u64::try_from(more).unwrap_or(u64::MAX)
+        }
+    };
+    let keys: Vec<&str> = rows
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .chain(top.iter().map(String::as_str))
+        .collect();
+    let found = labels(db, query.group, &keys).await?;
+    for (k, r) in &mut rows {
+        r.label = found.get(k).cloned().unwrap_or_default();
+    }
+    let top: Vec<(String, String)> = top
+        .into_iter()
+        .map(|k| {
+            let label = found.get(&k).cloned().unwrap_or_default();
+            (k, label)
+        })
+        .collect();
+
+    let series = spend_series(db, query.group, days, len, only, &top, others).await?;
     let (requests, refusals) = per_day(db, days, len, only).await?;
     let forecasts = forecast::forecasts(db, only, now).await?;
     let blocked = blocked(db, days, actor, only).await?;
-
-    let mut rows: Vec<GroupTotals> = rows.into_iter().map(|(_, r)| r).collect();
-    sort(&mut rows, query.sort, query.descending);
+    let rows: Vec<GroupTotals> = rows.into_iter().map(|(_, r)| r).collect();
     Ok(UsageReport {
         scope,
         first_day,
@@ -96,9 +144,11 @@ pub async fn report(
         requests,
         refusals,
         rows,
+        more_rows,
         total,
         forecasts,
         blocked,
+        generated_at: now,
     })
 }
 
@@ -236,37 +286,39 @@ async fn refusals_by_group(
         .collect()
 }
 
-/// Gives every row its label: names for ids (0 is "none"), model names as they are.
-async fn label(
+/// The labels of groups by key: names for ids (0 is "none"), model names as they are.
+async fn labels(
     db: &impl ConnectionTrait,
     group: GroupBy,
-    rows: &mut [(String, GroupTotals)],
-) -> Result<(), Error> {
-    let ids: Vec<i64> = rows.iter().filter_map(|(k, _)| k.parse().ok()).collect();
+    keys: &[&str],
+) -> Result<HashMap<String, String>, Error> {
+    let ids: Vec<i64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
     let (found, none) = match group {
         GroupBy::Team => (names::teams(db, &ids).await?, "No team"),
         GroupBy::User => (names::users(db, &ids).await?, "Unknown key's owner"),
         GroupBy::Key => (names::keys(db, &ids).await?, "Unknown key"),
         GroupBy::Model => {
-            for (key, row) in rows.iter_mut() {
-                row.label = if key.is_empty() {
-                    "(unknown)".to_owned()
-                } else {
-                    key.clone()
-                };
-            }
-            return Ok(());
+            return Ok(keys
+                .iter()
+                .map(|k| {
+                    let label = if k.is_empty() { "(unknown)" } else { k };
+                    ((*k).to_owned(), label.to_owned())
+                })
+                .collect());
         }
     };
-    for (key, row) in rows.iter_mut() {
-        let id: i64 = key.parse().unwrap_or(0);
-        row.label = match found.get(&id) {
-            Some(name) => name.clone(),
-            None if id == 0 => none.to_owned(),
-            None => format!("#{id} (deleted)"),
-        };
-    }
-    Ok(())
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let id: i64 = k.parse().unwrap_or(0);
+            let label = match found.get(&id) {
+                Some(name) => name.clone(),
+                None if id == 0 => none.to_owned(),
+                None => format!("#{id} (deleted)"),
+            };
+            ((*k).to_owned(), label)
+        })
+        .collect())
 }
 
 /// Spend per day of the top [`CHART_GROUPS`] groups, then everyone else as "Other".
@@ -276,20 +328,18 @@ async fn spend_series(
     days: (i32, i32),
     len: usize,
     only: Option<Only>,
-    rows: &[(String, GroupTotals)],
+    top: &[(String, String)],
+    others: bool,
 ) -> Result<Vec<Series>, Error> {
-    let mut ranked: Vec<&(String, GroupTotals)> =
-        rows.iter().filter(|(_, r)| r.spend > Money::ZERO).collect();
-    ranked.sort_by(|a, b| b.1.spend.cmp(&a.1.spend).then(a.1.label.cmp(&b.1.label)));
-    let top: Vec<&(String, GroupTotals)> = ranked.iter().take(CHART_GROUPS).copied().collect();
     if top.is_empty() {
         return Ok(Vec::new());
     }
     let index = |day: i32| usize::try_from(day - days.0).ok().filter(|i| *i < len);
     let mut series: Vec<Series> = top
         .iter()
-        .map(|(_, r)| Series {
-            label: r.label.clone(),
+        .map(|(_, label)| Series {
+            label: label.clone(),
+            other: false,
             spend: vec![Money::ZERO; len],
         })
         .collect();
@@ -313,9 +363,10 @@ async fn spend_series(
             series[*s].spend[i] = Money(figure(&row, 2)?);
         }
     }
-    if ranked.len() > top.len() {
+    if others {
         let mut other = Series {
             label: "Other".to_owned(),
+            other: true,
             spend: vec![Money::ZERO; len],
         };
         let totals = Query::select()
@@ -435,8 +486,9 @@ fn cause(kind: RefusalKind) -> &'static str {
     }
 }
 
-fn sort(rows: &mut [GroupTotals], by: UsageSort, descending: bool) {
-    rows.sort_by(|a, b| {
+/// Orders the rows by `by`; ties by name, or by key when names are not looked up yet.
+fn sort(rows: &mut [(String, GroupTotals)], by: UsageSort, descending: bool) {
+    rows.sort_by(|(ka, a), (kb, b)| {
         let order = match by {
             UsageSort::Name => a.label.to_lowercase().cmp(&b.label.to_lowercase()),
             UsageSort::Spend => a.spend.cmp(&b.spend),
@@ -446,6 +498,20 @@ fn sort(rows: &mut [GroupTotals], by: UsageSort, descending: bool) {
             UsageSort::Refusals => a.refusals.cmp(&b.refusals),
         };
         let order = if descending { order.reverse() } else { order };
-        order.then_with(|| a.label.cmp(&b.label))
+        order
+            .then_with(|| a.label.cmp(&b.label))
+            .then_with(|| ka.cmp(kb))
     });
 }
+
+/// How many of the table's rows a report carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Every group (the CSV export).
+    All,
+    /// The first `n` in the query's order (the page; the rest are counted).
+    First(usize),
+}
+
+/// The rows the page shows: more would be a table nobody reads and a slow page.
+pub const ROWS_SHOWN: usize = 200;

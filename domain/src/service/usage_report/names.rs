@@ -82,20 +82,25 @@ pub fn person(name: Option<&str>, email: &str) -> String {
     }
 }
 
+/// Ids asked for in one statement: well under what SQLite binds in one.
+const CHUNK: usize = 5_000;
+
 /// Names of the teams `ids`, deleted ones under their old name.
 pub async fn teams(
     conn: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<HashMap<i64, String>, Error> {
-    let mut names: HashMap<i64, String> = team::Entity::find()
-        .select_only()
-        .columns([team::Column::Id, team::Column::Name])
-        .filter(team::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<(i64, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
+    let mut names = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let found = team::Entity::find()
+            .select_only()
+            .columns([team::Column::Id, team::Column::Name])
+            .filter(team::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple::<(i64, String)>()
+            .all(conn)
+            .await?;
+        names.extend(found);
+    }
     departed(conn, Departed::Team, ids, &mut names).await?;
     Ok(names)
 }
@@ -105,16 +110,21 @@ pub async fn users(
     conn: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<HashMap<i64, String>, Error> {
-    let mut names: HashMap<i64, String> = user::Entity::find()
-        .select_only()
-        .columns([user::Column::Id, user::Column::Name, user::Column::Email])
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<(i64, Option<String>, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|(id, name, email)| (id, person(name.as_deref(), &email)))
-        .collect();
+    let mut names = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let found = user::Entity::find()
+            .select_only()
+            .columns([user::Column::Id, user::Column::Name, user::Column::Email])
+            .filter(user::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple::<(i64, Option<String>, String)>()
+            .all(conn)
+            .await?;
+        names.extend(
+            found
+                .into_iter()
+                .map(|(id, name, email)| (id, person(name.as_deref(), &email))),
+        );
+    }
     departed(conn, Departed::User, ids, &mut names).await?;
     Ok(names)
 }
@@ -154,13 +164,15 @@ async fn departed(
     if missing.is_empty() {
         return Ok(());
     }
-    let found = departed_name::Entity::find()
-        .filter(departed_name::Column::Kind.eq(kind.as_str()))
-        .filter(departed_name::Column::Id.is_in(missing))
-        .all(conn)
-        .await?;
-    for d in found {
-        names.insert(d.id, format!("{} (deleted)", d.name));
+    for chunk in missing.chunks(CHUNK) {
+        let found = departed_name::Entity::find()
+            .filter(departed_name::Column::Kind.eq(kind.as_str()))
+            .filter(departed_name::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        for d in found {
+            names.insert(d.id, format!("{} (deleted)", d.name));
+        }
     }
     Ok(())
 }

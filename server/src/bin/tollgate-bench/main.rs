@@ -14,6 +14,7 @@ mod processes;
 #[allow(dead_code)] // Shared with `server/tests`, which drive more of it than the benchmark.
 mod stub_upstream;
 mod teams;
+mod usage;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,16 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         entries: u64,
         #[arg(long, default_value_t = 50)]
+        iterations: usize,
+    },
+    /// Time the Usage page's report per range and grouping (p50/p95/p99), seeding 90 days of
+    /// history first if there is none.
+    Usage {
+        #[arg(long, default_value_t = 10_000)]
+        teams: u64,
+        #[arg(long, default_value_t = 100_000)]
+        users: u64,
+        #[arg(long, default_value_t = 20)]
         iterations: usize,
     },
     /// Time the teams list per query shape (p50/p95/p99), seeding first if the database holds
@@ -118,6 +129,11 @@ async fn main() -> std::process::ExitCode {
             users,
             iterations,
         } => teams::bench_teams(config, teams, users, iterations).await,
+        Command::Usage {
+            teams,
+            users,
+            iterations,
+        } => usage::bench_usage(config, teams, users, iterations).await,
         Command::Audit {
             entries,
             iterations,
