@@ -66,24 +66,17 @@ fn Controls(
         .into_iter()
         .map(|p| {
             let href = UsageQuery { period: p, ..query }.href();
-            let current = (query.period == p).then_some("page");
-            view! {
-                <a class="segment" href=href aria-current=current>
-                    {p.label()}
-                </a>
-            }
+            segment(href, query.period == p, p.label())
         })
         .collect_view();
     let groups = GroupBy::ALL
         .into_iter()
         .map(|g| {
-            let href = UsageQuery { group: g, ..query }.href();
-            let current = (query.group == g).then_some("page");
-            view! {
-                <a class="segment" href=href aria-current=current>
-                    {g.label()}
-                </a>
-            }
+            segment(
+                UsageQuery { group: g, ..query }.href(),
+                query.group == g,
+                g.label(),
+            )
         })
         .collect_view();
     let (from, to) = match query.period {
@@ -141,6 +134,15 @@ fn Controls(
                 {groups}
             </nav>
         </div>
+    }
+}
+
+/// One choice of a segmented control: a link, marked when it is the page's.
+fn segment(href: String, current: bool, label: &'static str) -> impl IntoView {
+    view! {
+        <a class="segment" href=href aria-current=current.then_some("page")>
+            {label}
+        </a>
     }
 }
 
