@@ -2,7 +2,7 @@
 // the charts and the refusals list; the range and grouping live in the URL and work with
 // JavaScript off; the export is the table.
 import { expect, test } from '@playwright/test';
-import { asOwner, jsEnabled } from './helpers';
+import { asOwner, hydrated, jsEnabled } from './helpers';
 
 test('a key’s spend and its refusal show on the Usage page, with the reason the client got', async ({ page }) => {
   test.skip(!jsEnabled(), 'the Create key dialog needs JavaScript');
@@ -32,7 +32,12 @@ test('a key’s spend and its refusal show on the Usage page, with the reason th
   await expect(page).toHaveURL(/group=key/);
   const row = page.getByRole('row').filter({ hasText: name }).first();
   await expect(row).toContainText('$1.10');
-  await expect(row.getByRole('cell').nth(4)).toHaveText('1');
+  // Refusals are counted behind the answer (written at least every 250 ms): reload until in.
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByRole('cell').nth(4)).toHaveText('1', { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await hydrated(page);
 
   const refusals = page.getByRole('region', { name: 'Why requests were refused' });
   const refusal = refusals.getByRole('row').filter({ hasText: name });

@@ -13,6 +13,9 @@ pub struct Model {
     pub month: i32,
     pub spend_micros: i64,
     pub requests: i64,
+    /// Tokens the upstreams reported (migration `usage_rollups`; 0 for months before it).
+    pub tokens_in: i64,
+    pub tokens_out: i64,
     /// Held by budget leases (`budget_leases`) for requests in flight.
     pub reserved_micros: i64,
 }

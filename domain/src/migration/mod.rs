@@ -16,6 +16,7 @@ mod m20261130_000010_budgets;
 mod m20261130_000011_audit_search;
 mod m20261130_000012_audit_target;
 mod m20261130_000013_usage_days;
+mod m20261130_000014_usage_rollups;
 mod sql;
 
 /// Every migration, oldest first.
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_audit_search::Migration),
             Box::new(m20261130_000012_audit_target::Migration),
             Box::new(m20261130_000013_usage_days::Migration),
+            Box::new(m20261130_000014_usage_rollups::Migration),
         ]
     }
 }

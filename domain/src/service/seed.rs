@@ -407,8 +407,9 @@ pub async fn audit_entries(db: &DatabaseConnection, entries: u64) -> Result<u64,
 /// Fills `usage_days` with `days` days of history up to today, as a gateway of `users` people in
 /// `teams` teams (person `u` in team `u % teams + 1`, one key each, ids made up) would leave
 /// it: each person active on about three days in ten, on one or two of three models, a few
-/// requests each — 100,000 people over 90 days make about 10 million requests. For the Usage
-/// page's benchmark; answers the rows and requests written.
+/// requests each — 100,000 people over 90 days make about 10 million requests — with the sums
+/// the metering keeps beside them (month rows, day totals, model days). For the Usage page's
+/// benchmark, on an empty database; answers the rows and requests written.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
@@ -418,14 +419,28 @@ pub async fn usage_history(
     users: u64,
     days: u32,
 ) -> Result<(u64, u64), Error> {
-    use crate::entity::usage_day;
-    use crate::service::day_key;
-    let today = day_key(Utc::now());
+    use crate::entity::{
+        usage_day, usage_day_total, usage_key_month, usage_model_day, usage_team_month,
+        usage_user_month,
+    };
+    use crate::service::{day_key, month_key};
+    use std::collections::HashMap;
+    /// Spend, requests, tokens in, tokens out.
+    type Sums = [i64; 4];
+    fn add(sums: &mut Sums, row: Sums) {
+        sums.iter_mut().zip(row).for_each(|(s, r)| *s += r);
+    }
+    let now = Utc::now();
+    let today = day_key(now);
     let (mut rows, mut requests) = (0_u64, 0_u64);
+    let mut months: [HashMap<(i64, i32), Sums>; 3] = Default::default();
+    let mut day_totals: HashMap<i32, Sums> = HashMap::new();
+    let mut model_days: HashMap<(i32, &str), Sums> = HashMap::new();
     let mut batch: Vec<usage_day::ActiveModel> = Vec::with_capacity(1_000);
     let mut txn = begin_write(db).await?;
     for d in 0..days {
         let day = today - i32::try_from(d).unwrap_or(0);
+        let month = month_key(now - Duration::days(i64::from(d)));
         for u in 0..users {
             let mut h = Lcg(u64::from(d) << 32 | u);
             if h.below(10) >= 3 {
@@ -435,17 +450,33 @@ pub async fn usage_history(
             for m in 0..models {
                 let n = 1 + h.below(5) as i64;
                 let model = SEED_MODELS[(u as usize + d as usize + m) % SEED_MODELS.len()];
+                let (team, user) = (
+                    i64::try_from(u % teams.max(1)).unwrap_or(0) + 1,
+                    i64::try_from(u).unwrap_or(0) + 1,
+                );
+                let sums: Sums = [
+                    n * (1 + h.below(2_000) as i64) * 100,
+                    n,
+                    n * (200 + h.below(3_000) as i64),
+                    n * (50 + h.below(800) as i64),
+                ];
                 batch.push(usage_day::ActiveModel {
                     day: Set(day),
-                    team_id: Set(i64::try_from(u % teams.max(1)).unwrap_or(0) + 1),
-                    user_id: Set(i64::try_from(u).unwrap_or(0) + 1),
-                    key_id: Set(i64::try_from(u).unwrap_or(0) + 1),
+                    team_id: Set(team),
+                    user_id: Set(user),
+                    key_id: Set(user),
                     model: Set(model.to_owned()),
-                    spend_micros: Set(n * (1 + h.below(2_000) as i64) * 100),
-                    requests: Set(n),
-                    tokens_in: Set(n * (200 + h.below(3_000) as i64)),
-                    tokens_out: Set(n * (50 + h.below(800) as i64)),
+                    spend_micros: Set(sums[0]),
+                    requests: Set(sums[1]),
+                    tokens_in: Set(sums[2]),
+                    tokens_out: Set(sums[3]),
                 });
+                // The sums the metering keeps beside the day rows.
+                add(months[0].entry((team, month)).or_default(), sums);
+                add(months[1].entry((user, month)).or_default(), sums);
+                add(months[2].entry((user, month)).or_default(), sums);
+                add(day_totals.entry(day).or_default(), sums);
+                add(model_days.entry((day, model)).or_default(), sums);
                 rows += 1;
                 requests += u64::try_from(n).unwrap_or(0);
                 if batch.len() == 1_000 {
@@ -463,6 +494,76 @@ pub async fn usage_history(
     if !batch.is_empty() {
         usage_day::Entity::insert_many(batch).exec(&txn).await?;
     }
+    let [team_months, user_months, key_months] = months;
+    for chunk in team_months.into_iter().collect::<Vec<_>>().chunks(BATCH) {
+        usage_team_month::Entity::insert_many(chunk.iter().map(|((id, month), s)| {
+            usage_team_month::ActiveModel {
+                team_id: Set(*id),
+                month: Set(*month),
+                spend_micros: Set(s[0]),
+                requests: Set(s[1]),
+                tokens_in: Set(s[2]),
+                tokens_out: Set(s[3]),
+                reserved_micros: Set(0),
+                team_deleted: sea_orm::ActiveValue::NotSet,
+            }
+        }))
+        .exec(&txn)
+        .await?;
+    }
+    for chunk in user_months.into_iter().collect::<Vec<_>>().chunks(BATCH) {
+        usage_user_month::Entity::insert_many(chunk.iter().map(|((id, month), s)| {
+            usage_user_month::ActiveModel {
+                user_id: Set(*id),
+                month: Set(*month),
+                spend_micros: Set(s[0]),
+                requests: Set(s[1]),
+                tokens_in: Set(s[2]),
+                tokens_out: Set(s[3]),
+                reserved_micros: Set(0),
+            }
+        }))
+        .exec(&txn)
+        .await?;
+    }
+    for chunk in key_months.into_iter().collect::<Vec<_>>().chunks(BATCH) {
+        usage_key_month::Entity::insert_many(chunk.iter().map(|((id, month), s)| {
+            usage_key_month::ActiveModel {
+                key_id: Set(*id),
+                month: Set(*month),
+                spend_micros: Set(s[0]),
+                requests: Set(s[1]),
+                tokens_in: Set(s[2]),
+                tokens_out: Set(s[3]),
+                reserved_micros: Set(0),
+            }
+        }))
+        .exec(&txn)
+        .await?;
+    }
+    usage_day_total::Entity::insert_many(day_totals.into_iter().map(|(day, s)| {
+        usage_day_total::ActiveModel {
+            day: Set(day),
+            spend_micros: Set(s[0]),
+            requests: Set(s[1]),
+            tokens_in: Set(s[2]),
+            tokens_out: Set(s[3]),
+        }
+    }))
+    .exec(&txn)
+    .await?;
+    usage_model_day::Entity::insert_many(model_days.into_iter().map(|((day, model), s)| {
+        usage_model_day::ActiveModel {
+            day: Set(day),
+            model: Set(model.to_owned()),
+            spend_micros: Set(s[0]),
+            requests: Set(s[1]),
+            tokens_in: Set(s[2]),
+            tokens_out: Set(s[3]),
+        }
+    }))
+    .exec(&txn)
+    .await?;
     txn.commit().await?;
     Ok((rows, requests))
 }

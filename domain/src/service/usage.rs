@@ -6,7 +6,8 @@
 //! Every spend and request figure on the dashboard is read from what this writes.
 
 use crate::entity::{
-    api_key, usage_day, usage_key_month, usage_team_month, usage_user_month, user,
+    api_key, usage_day, usage_day_total, usage_key_month, usage_model_day, usage_team_month,
+    usage_user_month, user,
 };
 use crate::money::Money;
 use crate::service::{day_key, month_key};
@@ -46,34 +47,34 @@ pub async fn record(conn: &impl ConnectionTrait, request: &Metered) -> Result<()
     record_all(conn, std::slice::from_ref(request)).await
 }
 
-/// [`record`] for many requests at once: one write per team, user and key month (and per key
-/// and user for the marks), however many requests they made.
+/// [`record`] for many requests at once: one write per team, user and key month, per day row,
+/// per day and per day and model (and per key and user for the marks), however many requests
+/// they made.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Result<(), Error> {
-    let mut teams: HashMap<(i64, i32), Tally> = HashMap::new();
-    let mut users: HashMap<(i64, i32), Tally> = HashMap::new();
-    let mut keys: HashMap<(i64, i32), Tally> = HashMap::new();
+    let mut teams: HashMap<(i64, i32), Figures> = HashMap::new();
+    let mut users: HashMap<(i64, i32), Figures> = HashMap::new();
+    let mut keys: HashMap<(i64, i32), Figures> = HashMap::new();
     let mut key_used: HashMap<i64, DateTime<Utc>> = HashMap::new();
     let mut user_active: HashMap<i64, DateTime<Utc>> = HashMap::new();
-    let mut days: HashMap<(i32, i64, i64, i64, &str), DayTally> = HashMap::new();
+    let mut days: HashMap<(i32, i64, i64, i64, &str), Figures> = HashMap::new();
+    let mut day_totals: HashMap<i32, Figures> = HashMap::new();
+    let mut model_days: HashMap<(i32, &str), Figures> = HashMap::new();
     for r in requests {
-        days.entry((
-            day_key(r.at),
-            r.team.map_or(0, |t| t.0),
-            r.user.0,
-            r.key.0,
-            &r.served.model,
-        ))
-        .or_default()
-        .add(r);
-        let month = month_key(r.at);
-        if let Some(team) = r.team {
-            teams.entry((team.0, month)).or_default().add(r.cost);
+        let (day, month) = (day_key(r.at), month_key(r.at));
+        let team = r.team.map_or(0, |t| t.0);
+        days.entry((day, team, r.user.0, r.key.0, &r.served.model))
+            .or_default()
+            .add(r);
+        day_totals.entry(day).or_default().add(r);
+        model_days.entry((day, &r.served.model)).or_default().add(r);
+        if r.team.is_some() {
+            teams.entry((team, month)).or_default().add(r);
         }
-        users.entry((r.user.0, month)).or_default().add(r.cost);
-        keys.entry((r.key.0, month)).or_default().add(r.cost);
+        users.entry((r.user.0, month)).or_default().add(r);
+        keys.entry((r.key.0, month)).or_default().add(r);
         latest(&mut key_used, r.key.0, r.at);
         latest(&mut user_active, r.user.0, r.at);
     }
@@ -83,17 +84,23 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             month: Set(month),
             spend_micros: Set(t.spend),
             requests: Set(t.requests),
+            tokens_in: Set(t.tokens_in),
+            tokens_out: Set(t.tokens_out),
             reserved_micros: Set(0),
             // Set by the database: whether the team still exists.
             team_deleted: sea_orm::ActiveValue::NotSet,
         })
-        .on_conflict(add_on_conflict(
+        .on_conflict(adding(
             [
                 usage_team_month::Column::TeamId,
                 usage_team_month::Column::Month,
             ],
-            usage_team_month::Column::SpendMicros,
-            usage_team_month::Column::Requests,
+            [
+                usage_team_month::Column::SpendMicros,
+                usage_team_month::Column::Requests,
+                usage_team_month::Column::TokensIn,
+                usage_team_month::Column::TokensOut,
+            ],
         ))
         .exec(conn)
         .await?;
@@ -104,15 +111,21 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             month: Set(month),
             spend_micros: Set(t.spend),
             requests: Set(t.requests),
+            tokens_in: Set(t.tokens_in),
+            tokens_out: Set(t.tokens_out),
             reserved_micros: Set(0),
         })
-        .on_conflict(add_on_conflict(
+        .on_conflict(adding(
             [
                 usage_user_month::Column::UserId,
                 usage_user_month::Column::Month,
             ],
-            usage_user_month::Column::SpendMicros,
-            usage_user_month::Column::Requests,
+            [
+                usage_user_month::Column::SpendMicros,
+                usage_user_month::Column::Requests,
+                usage_user_month::Column::TokensIn,
+                usage_user_month::Column::TokensOut,
+            ],
         ))
         .exec(conn)
         .await?;
@@ -123,15 +136,21 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             month: Set(month),
             spend_micros: Set(t.spend),
             requests: Set(t.requests),
+            tokens_in: Set(t.tokens_in),
+            tokens_out: Set(t.tokens_out),
             reserved_micros: Set(0),
         })
-        .on_conflict(add_on_conflict(
+        .on_conflict(adding(
             [
                 usage_key_month::Column::KeyId,
                 usage_key_month::Column::Month,
             ],
-            usage_key_month::Column::SpendMicros,
-            usage_key_month::Column::Requests,
+            [
+                usage_key_month::Column::SpendMicros,
+                usage_key_month::Column::Requests,
+                usage_key_month::Column::TokensIn,
+                usage_key_month::Column::TokensOut,
+            ],
         ))
         .exec(conn)
         .await?;
@@ -166,6 +185,47 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
         .exec(conn)
         .await?;
     }
+    for (day, t) in day_totals {
+        usage_day_total::Entity::insert(usage_day_total::ActiveModel {
+            day: Set(day),
+            spend_micros: Set(t.spend),
+            requests: Set(t.requests),
+            tokens_in: Set(t.tokens_in),
+            tokens_out: Set(t.tokens_out),
+        })
+        .on_conflict(adding(
+            [usage_day_total::Column::Day],
+            [
+                usage_day_total::Column::SpendMicros,
+                usage_day_total::Column::Requests,
+                usage_day_total::Column::TokensIn,
+                usage_day_total::Column::TokensOut,
+            ],
+        ))
+        .exec(conn)
+        .await?;
+    }
+    for ((day, model), t) in model_days {
+        usage_model_day::Entity::insert(usage_model_day::ActiveModel {
+            day: Set(day),
+            model: Set(model.to_owned()),
+            spend_micros: Set(t.spend),
+            requests: Set(t.requests),
+            tokens_in: Set(t.tokens_in),
+            tokens_out: Set(t.tokens_out),
+        })
+        .on_conflict(adding(
+            [usage_model_day::Column::Day, usage_model_day::Column::Model],
+            [
+                usage_model_day::Column::SpendMicros,
+                usage_model_day::Column::Requests,
+                usage_model_day::Column::TokensIn,
+                usage_model_day::Column::TokensOut,
+            ],
+        ))
+        .exec(conn)
+        .await?;
+    }
     // Later requests may settle first: the marks only move forward.
     for (key, at) in key_used {
         api_key::Entity::update_many()
@@ -194,23 +254,9 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
     Ok(())
 }
 
-/// Spend and requests summed for one month row.
+/// Spend, requests and tokens summed for one row (a month's, a day's).
 #[derive(Debug, Default)]
-struct Tally {
-    spend: i64,
-    requests: i64,
-}
-
-impl Tally {
-    fn add(&mut self, cost: Money) {
-        self.spend += cost.micros();
-        self.requests += 1;
-    }
-}
-
-/// Spend, requests and tokens summed for one day row.
-#[derive(Debug, Default)]
-struct DayTally {
+struct Figures {
     spend: i64,
     requests: i64,
     tokens_in: i64,
@@ -221,7 +267,7 @@ struct DayTally {
 /// stay far from what a BIGINT holds.
 const MAX_TOKENS: u64 = 1 << 40;
 
-impl DayTally {
+impl Figures {
     fn add(&mut self, r: &Metered) {
         let tokens = |n: u64| i64::try_from(Ord::min(n, MAX_TOKENS)).unwrap_or(0);
         self.spend = self.spend.saturating_add(r.cost.micros());
@@ -236,15 +282,6 @@ fn latest(marks: &mut HashMap<i64, DateTime<Utc>>, id: i64, at: DateTime<Utc>) {
     if at > *mark {
         *mark = at;
     }
-}
-
-/// When the month's row exists: add these requests' spend and count.
-fn add_on_conflict<C: sea_orm::ColumnTrait + Copy + 'static>(
-    key: [C; 2],
-    spend: C,
-    requests: C,
-) -> OnConflict {
-    adding(key, [spend, requests])
 }
 
 /// When the row keyed by `key` exists: add the new row's `figures` to it.

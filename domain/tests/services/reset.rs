@@ -30,6 +30,8 @@ async fn only_an_owner_with_the_phrase_resets_and_history_stays() {
             month: Set(202611),
             spend_micros: Set(5),
             requests: Set(1),
+            tokens_in: Set(0),
+            tokens_out: Set(0),
             reserved_micros: Set(0),
         }
         .insert(&t.db)

@@ -145,6 +145,22 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
         assert_eq!(r.total.refusals, 2);
         assert_eq!(r.blocked.len(), 1);
 
+        // This month grouped by key reads the keys' month rows: the same figures.
+        let by_key = UsageQuery {
+            period: Period::ThisMonth,
+            group: GroupBy::Key,
+            ..UsageQuery::default()
+        };
+        let r = usage_report::report(&t.db, &owner, &by_key, now, Rows::All)
+            .await
+            .unwrap();
+        assert_eq!(r.rows.len(), 11, "ten keys, and the unknown key refused");
+        assert_eq!(r.rows[0].spend, Money::from_micros(30_000_000), "key 110");
+        assert_eq!(r.rows[10].label, "Unknown key");
+        assert_eq!(r.rows[10].refusals, 1);
+        assert_eq!((r.total.requests, r.total.tokens_in), (30, 300));
+        assert_eq!(r.requests.iter().sum::<i64>(), 30, "the day totals agree");
+
         // Last month's range holds only the early request.
         let last_month = UsageQuery {
             period: Period::LastMonth,

@@ -6,10 +6,11 @@
 
 mod forecast;
 pub mod names;
+mod source;
 
 use crate::Error;
 use crate::entity::refusal_day::{self, RefusalKind};
-use crate::entity::{usage_day, user};
+use crate::entity::user;
 use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::service::day_key;
@@ -20,6 +21,7 @@ use crate::usage::{
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
+use source::group_key;
 use std::collections::HashMap;
 
 /// The most refusals listed under "Why was I blocked".
@@ -52,7 +54,8 @@ pub async fn report(
     let days = (day_of(first_day), day_of(last_day));
     let len = usize::try_from(days.1 - days.0 + 1).unwrap_or(0);
 
-    let mut rows = totals(db, query.group, days, only).await?;
+    let month = source::whole_month(first_day, last_day, now.date_naive());
+    let mut rows = source::totals(db, query.group, days, only, month).await?;
     let refused = refusals_by_group(db, query.group, days, only).await?;
     if query.group != GroupBy::Model {
         for (key, row) in &mut rows {
@@ -194,17 +197,6 @@ fn within(days: (i32, i32), only: Option<Only>) -> Condition {
     c
 }
 
-/// The column a grouping reads, as text (ids and model names alike).
-fn group_key(group: GroupBy) -> SimpleExpr {
-    let column = match group {
-        GroupBy::Team => "team_id",
-        GroupBy::User => "user_id",
-        GroupBy::Key => "key_id",
-        GroupBy::Model => return col("model"),
-    };
-    Expr::col(Alias::new(column)).cast_as(Alias::new("TEXT"))
-}
-
 /// A column of the day tables, by name (they share `day`, `team_id`, `user_id`, `key_id`).
 fn col(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))
@@ -219,40 +211,6 @@ fn sum(column: &str) -> SimpleExpr {
 
 fn figure(row: &QueryResult, index: usize) -> Result<i64, Error> {
     Ok(row.try_get_by_index::<Option<i64>>(index)?.unwrap_or(0))
-}
-
-async fn totals(
-    db: &impl ConnectionTrait,
-    group: GroupBy,
-    days: (i32, i32),
-    only: Option<Only>,
-) -> Result<Vec<(String, GroupTotals)>, Error> {
-    let select = Query::select()
-        .expr(group_key(group))
-        .expr(sum("spend_micros"))
-        .expr(sum("requests"))
-        .expr(sum("tokens_in"))
-        .expr(sum("tokens_out"))
-        .from(usage_day::Entity)
-        .cond_where(within(days, only))
-        .add_group_by([group_key(group)])
-        .to_owned();
-    db.query_all(&select)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get_by_index::<String>(0)?,
-                GroupTotals {
-                    spend: Money(figure(row, 1)?),
-                    requests: figure(row, 2)?,
-                    tokens_in: figure(row, 3)?,
-                    tokens_out: figure(row, 4)?,
-                    ..GroupTotals::default()
-                },
-            ))
-        })
-        .collect()
 }
 
 /// Refusals per group. A refusal comes before a model is served, so grouped by model there is
@@ -348,19 +306,10 @@ async fn spend_series(
         .enumerate()
         .map(|(i, (k, _))| (k.as_str(), i))
         .collect();
-    let select = Query::select()
-        .expr(col("day"))
-        .expr(group_key(group))
-        .expr(sum("spend_micros"))
-        .from(usage_day::Entity)
-        .cond_where(within(days, only).add(group_key(group).is_in(position.keys().copied())))
-        .add_group_by([col("day"), group_key(group)])
-        .to_owned();
-    for row in db.query_all(&select).await? {
-        let day: i32 = row.try_get_by_index(0)?;
-        let key: String = row.try_get_by_index(1)?;
+    let keys: Vec<&str> = position.keys().copied().collect();
+    for (day, key, spend) in source::spend_of(db, group, days, only, &keys).await? {
         if let (Some(i), Some(s)) = (index(day), position.get(key.as_str())) {
-            series[*s].spend[i] = Money(figure(&row, 2)?);
+            series[*s].spend[i] = Money(spend);
         }
     }
     if others {
@@ -369,18 +318,10 @@ async fn spend_series(
             other: true,
             spend: vec![Money::ZERO; len],
         };
-        let totals = Query::select()
-            .expr(col("day"))
-            .expr(sum("spend_micros"))
-            .from(usage_day::Entity)
-            .cond_where(within(days, only))
-            .add_group_by([col("day")])
-            .to_owned();
-        for row in db.query_all(&totals).await? {
-            let day: i32 = row.try_get_by_index(0)?;
+        for (day, spend, _) in source::per_day(db, days, only).await? {
             if let Some(i) = index(day) {
                 let shown: i64 = series.iter().map(|s| s.spend[i].micros()).sum();
-                other.spend[i] = Money(figure(&row, 1)? - shown);
+                other.spend[i] = Money(spend - shown);
             }
         }
         series.push(other);
@@ -397,16 +338,9 @@ async fn per_day(
 ) -> Result<(Vec<i64>, Vec<RefusalCounts>), Error> {
     let index = |day: i32| usize::try_from(day - days.0).ok().filter(|i| *i < len);
     let mut requests = vec![0; len];
-    let served = Query::select()
-        .expr(col("day"))
-        .expr(sum("requests"))
-        .from(usage_day::Entity)
-        .cond_where(within(days, only))
-        .add_group_by([col("day")])
-        .to_owned();
-    for row in db.query_all(&served).await? {
-        if let Some(i) = index(row.try_get_by_index(0)?) {
-            requests[i] = figure(&row, 1)?;
+    for (day, _, served) in source::per_day(db, days, only).await? {
+        if let Some(i) = index(day) {
+            requests[i] = served;
         }
     }
     let mut refusals = vec![RefusalCounts::default(); len];
