@@ -5,6 +5,7 @@
 use crate::support::{actor, add_user, databases};
 use chrono::{Duration, TimeZone, Utc};
 use domain::entity::refusal_day::RefusalKind;
+use domain::entity::usage_key_month;
 use domain::money::Money;
 use domain::service::refusals::{self, Refusal};
 use domain::service::usage::{self, Metered, Served};
@@ -12,6 +13,7 @@ use domain::service::usage_report::{self, Rows};
 use domain::service::users;
 use domain::usage::{GroupBy, Period, Scope, UsageQuery, UsageSort};
 use domain::{KeyId, Role, Status};
+use sea_orm::{ActiveModelTrait, Set};
 
 #[tokio::test]
 async fn the_report_sums_days_into_groups_charts_and_refusals() {
@@ -160,6 +162,32 @@ async fn the_report_sums_days_into_groups_charts_and_refusals() {
         assert_eq!(r.rows[10].refusals, 1);
         assert_eq!((r.total.requests, r.total.tokens_in), (30, 300));
         assert_eq!(r.requests.iter().sum::<i64>(), 30, "the day totals agree");
+
+        // A month the day rows do not cover whole (they start on 21 Oct here, as on a gateway
+        // upgraded that day) is read from them alone: history only its month rows hold, as
+        // this key's, stays out, so the table agrees with the charts.
+        usage_key_month::ActiveModel {
+            key_id: Set(999),
+            month: Set(202_610),
+            spend_micros: Set(5_000_000),
+            requests: Set(7),
+            tokens_in: Set(0),
+            tokens_out: Set(0),
+            reserved_micros: Set(0),
+        }
+        .insert(&t.db)
+        .await
+        .unwrap();
+        let october = UsageQuery {
+            period: Period::LastMonth,
+            group: GroupBy::Key,
+            ..UsageQuery::default()
+        };
+        let r = usage_report::report(&t.db, &owner, &october, now, Rows::All)
+            .await
+            .unwrap();
+        let keys: Vec<&str> = r.rows.iter().map(|x| x.label.as_str()).collect();
+        assert_eq!(keys, vec!["#101 (deleted)"], "{}", t.kind);
 
         // Last month's range holds only the early request.
         let last_month = UsageQuery {

@@ -54,7 +54,10 @@ pub async fn report(
     let days = (day_of(first_day), day_of(last_day));
     let len = usize::try_from(days.1 - days.0 + 1).unwrap_or(0);
 
-    let month = source::whole_month(first_day, last_day, now.date_naive());
+    let month = match source::whole_month(first_day, last_day, now.date_naive()) {
+        Some(month) if only.is_none() && source::days_cover(db, days.0).await? => Some(month),
+        _ => None,
+    };
     let mut rows = source::totals(db, query.group, days, only, month).await?;
     let refused = refusals_by_group(db, query.group, days, only).await?;
     if query.group != GroupBy::Model {

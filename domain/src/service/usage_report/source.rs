@@ -1,7 +1,8 @@
 //! Where each of the report's figures is read from, cheapest first. The day rows
 //! (`usage_days`) answer everything; for the whole gateway the metering also keeps sums that
 //! answer the common views with a few rows instead of every day row:
-//! - a whole calendar month grouped by team, person or key: their month rows;
+//! - a whole calendar month grouped by team, person or key: their month rows (when the day
+//!   rows cover that month too, so both agree);
 //! - any range grouped by model: `usage_model_days`;
 //! - the whole gateway per day (requests, and the chart's "Other"): `usage_day_totals`.
 //!
@@ -26,6 +27,22 @@ pub(super) fn whole_month(first: NaiveDate, last: NaiveDate, today: NaiveDate) -
     let to_the_end = last == today || last.succ_opt().is_none_or(|next| next.day() == 1);
     (first.day() == 1 && same_month && to_the_end && last <= today)
         .then(|| first.year() * 100 + i32::try_from(first.month()).unwrap_or(1))
+}
+
+/// Whether the day rows hold all of the usage from `first` on: they start with the first day
+/// anything was metered since they exist, and the month rows of a gateway upgraded mid-month
+/// also hold the days before. A month whose day rows are not whole is read from them alone,
+/// so its table, its charts and its models agree.
+pub(super) async fn days_cover(db: &impl ConnectionTrait, first: i32) -> Result<bool, Error> {
+    let select = Query::select()
+        .expr(col("day").min())
+        .from(usage_day_total::Entity)
+        .to_owned();
+    let earliest = match db.query_one(&select).await? {
+        Some(row) => row.try_get_by_index::<Option<i32>>(0)?,
+        None => None,
+    };
+    Ok(earliest.is_none_or(|day| day <= first))
 }
 
 /// The column a grouping reads, as text (ids and model names alike).
@@ -235,6 +252,24 @@ mod tests {
             Some(202_602)
         );
         assert_eq!(whole_month(day("2026-11-02"), today, today), None);
+        // Leap years, and December into January.
+        assert_eq!(
+            whole_month(day("2028-02-01"), day("2028-02-29"), day("2028-03-05")),
+            Some(202_802)
+        );
+        assert_eq!(
+            whole_month(day("2028-02-01"), day("2028-02-28"), day("2028-03-05")),
+            None
+        );
+        assert_eq!(
+            whole_month(day("2026-12-01"), day("2026-12-31"), day("2027-01-01")),
+            Some(202_612)
+        );
+        // Today the 1st: the month so far is that one day.
+        assert_eq!(
+            whole_month(day("2026-12-01"), day("2026-12-01"), day("2026-12-01")),
+            Some(202_612)
+        );
         assert_eq!(
             whole_month(day("2026-10-01"), day("2026-10-30"), today),
             None
