@@ -25,6 +25,18 @@ pub struct ServerContext {
     pub trusted_proxies: domain::net::Ranges,
     /// The model names the gateway serves (the providers file), which a key may be limited to.
     pub models: Arc<[String]>,
+    /// Tells people of budget alerts (email, webhook); the Billing page's test-send uses it.
+    pub notifier: Option<Arc<dyn Notifier>>,
+}
+
+/// Sends budget alerts. The `server` crate implements it over SMTP and HTTPS.
+pub trait Notifier: Send + Sync + std::fmt::Debug {
+    /// Sends a sample alert, marked as a test, to `emails` and `webhook`.
+    fn test_send<'a>(
+        &'a self,
+        emails: &'a [String],
+        webhook: Option<&'a domain::service::alerts::Webhook>,
+    ) -> Pin<Box<dyn Future<Output = domain::billing::TestSent> + Send + 'a>>;
 }
 
 /// An invite email's facts; the mailer words it.

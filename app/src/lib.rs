@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod bundle;
 pub mod components;
 pub mod error;
@@ -93,6 +94,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("configuration/audit")
                         view=audit::AuditPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("configuration/billing")
+                        view=billing::BillingPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("keys") view=keys::KeysPage ssr=SsrMode::Async />

@@ -36,6 +36,18 @@ impl BudgetBand {
     }
 }
 
+/// The shares of a team's limit whose crossing is told (Billing's alerts), in percent.
+pub const ALERT_BANDS: [i32; 3] = [70, 90, 100];
+
+/// The alert bands `spent` has reached against `limit` (none for a limit of zero or less: a
+/// team that can spend nothing is told when its first request is refused).
+pub fn alert_bands_reached(spent: Money, limit: Money) -> impl Iterator<Item = i32> {
+    let (spent, limit) = (i128::from(spent.micros()), i128::from(limit.micros()));
+    ALERT_BANDS
+        .into_iter()
+        .filter(move |band| limit > 0 && spent * 100 >= limit * i128::from(*band))
+}
+
 /// A person's monthly budget as a member of their team, and what they spent this month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MemberBudget {
@@ -81,6 +93,19 @@ mod tests {
         assert_eq!(band(25_000, 10_000), BudgetBand::Red);
         assert_eq!(band(0, 0), BudgetBand::Red);
         assert_eq!(band(0, 10_000), BudgetBand::Green);
+    }
+
+    #[test]
+    fn alert_bands_are_reached_at_their_exact_share() {
+        let reached = |spent_cents: i64, limit_cents: i64| -> Vec<i32> {
+            alert_bands_reached(Money(spent_cents * 10_000), Money(limit_cents * 10_000)).collect()
+        };
+        assert_eq!(reached(6_999, 10_000), Vec::<i32>::new());
+        assert_eq!(reached(7_000, 10_000), vec![70]);
+        assert_eq!(reached(8_999, 10_000), vec![70]);
+        assert_eq!(reached(9_000, 10_000), vec![70, 90]);
+        assert_eq!(reached(10_000, 10_000), vec![70, 90, 100]);
+        assert_eq!(reached(0, 0), Vec::<i32>::new());
     }
 
     #[test]

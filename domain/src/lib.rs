@@ -6,6 +6,7 @@
 //! only code allowed to read or write it.
 
 pub mod audit;
+pub mod billing;
 pub mod budget;
 pub mod csv;
 pub mod dto;

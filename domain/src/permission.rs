@@ -92,6 +92,8 @@ pub enum Action {
     /// Read every team's, person's and key's usage and refusals; without it, a reader sees
     /// their own team's figures and their own keys' refusals.
     ReadAllUsage,
+    /// Read billing (statements, alerts) and set the gateway-wide limits and who is alerted.
+    ManageBilling,
 }
 
 /// Why an action was refused. The message is shown to the person as it is.
@@ -237,6 +239,7 @@ impl Actor {
             }
             Action::ResetAccessList => ensure(self.role == Role::Owner, Denied::RoleTooLow),
             Action::ReadAllUsage => ensure(self.role != Role::Member, Denied::RoleTooLow),
+            Action::ManageBilling => ensure(self.role == Role::Owner, Denied::RoleTooLow),
         }
     }
 
@@ -513,6 +516,11 @@ mod tests {
                 actor(a).can(Action::ResetAccessList),
                 a == Owner,
                 "{a} resets"
+            );
+            assert_eq!(
+                actor(a).can(Action::ManageBilling),
+                a == Owner,
+                "{a} manages billing"
             );
         }
     }

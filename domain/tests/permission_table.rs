@@ -236,6 +236,10 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::ReadAllUsage],
         ),
         (
+            "Read billing; set gateway-wide limits and alerts",
+            vec![Action::ManageBilling],
+        ),
+        (
             "Delete the access list (danger zone)",
             vec![Action::ResetAccessList],
         ),

@@ -3,7 +3,9 @@
 //! - `GET /dashboard/configuration/audit.csv`: the audit log entries a query matches (Owners and
 //!   Admins);
 //! - `GET /dashboard/usage.csv`: the Usage page's table (whoever may read it, as much as they
-//!   may see).
+//!   may see);
+//! - `GET /dashboard/configuration/billing/statement.csv?month=2026-11`: a month's statement
+//!   (Owners).
 //!
 //! Signed in, or 401/403 in words. A browser asking from another site is refused: an export is
 //! heavy, and a page elsewhere could otherwise make a signed-in browser run it again and again.
@@ -13,8 +15,9 @@ use app::request::session_user;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::audit::AuditQuery;
-use domain::service::audit;
+use domain::billing::StatementMonth;
 use domain::service::usage_report::{self, Rows};
+use domain::service::{audit, billing};
 use domain::usage::UsageQuery;
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -68,6 +71,36 @@ pub async fn usage(
     )
 }
 
+/// A month's statement (`?month=2026-11`; this month when absent).
+pub async fn statement(
+    State(state): State<AppState>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = from_elsewhere(&headers, "Open the export from the Billing page.") {
+        return refused;
+    }
+    let now = chrono::Utc::now();
+    let month = match params.get("month") {
+        None => StatementMonth::of(now.date_naive()),
+        Some(text) => match StatementMonth::parse(text) {
+            Some(month) => month,
+            None => {
+                let e = domain::Error::validation("month", "Ask for a month as 2026-11.");
+                return csv_download("statement", Err(e));
+            }
+        },
+    };
+    let statement = match session_user(&state.server, &headers).await {
+        Ok(me) => billing::statement(&state.db, &me.actor(), month, now).await,
+        Err(e) => Err(e),
+    };
+    csv_download(
+        &format!("statement-{}", month.as_param()),
+        statement.map(|s| domain::billing::statement_csv(&s)),
+    )
+}
+
 /// A refusal when the browser says the request comes from another site. Clients that do not
 /// say (curl) are not browsers.
 fn from_elsewhere(headers: &HeaderMap, message: &'static str) -> Option<Response> {
@@ -78,14 +111,19 @@ fn from_elsewhere(headers: &HeaderMap, message: &'static str) -> Option<Response
     elsewhere.then(|| (StatusCode::FORBIDDEN, message).into_response())
 }
 
-/// `csv` as a download named `tollgate-{what}-{today}.csv`, or the error in words.
+/// `csv` as a download named `tollgate-{what}-{today}.csv` (a statement: `tollgate-{what}.csv`),
+/// or the error in words.
 fn csv_download(what: &str, csv: Result<String, domain::Error>) -> Response {
     match csv {
         Ok(csv) => {
-            let name = format!(
-                "attachment; filename=\"tollgate-{what}-{}.csv\"",
-                chrono::Utc::now().format("%Y-%m-%d")
-            );
+            let name = if what.starts_with("statement-") {
+                format!("attachment; filename=\"tollgate-{what}.csv\"")
+            } else {
+                format!(
+                    "attachment; filename=\"tollgate-{what}-{}.csv\"",
+                    chrono::Utc::now().format("%Y-%m-%d")
+                )
+            };
             let mut response = csv.into_response();
             let h = response.headers_mut();
             h.insert(

@@ -5,6 +5,7 @@
 // The dashboard's view types nest deeply; the router that serves them needs the headroom.
 #![recursion_limit = "512"]
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod export;

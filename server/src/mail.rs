@@ -1,5 +1,6 @@
-//! Invite emails over SMTP (lettre), when `TOLLGATE_SMTP_URL` is set. The server functions see
-//! only `app::context::Mailer`; this is its one implementation.
+//! Email over SMTP (lettre), when `TOLLGATE_SMTP_URL` is set: invites, and budget alerts
+//! (`alerts.rs`). The server functions see only `app::context::Mailer`; this is its one
+//! implementation.
 
 use crate::config::Config;
 use crate::startup_error::StartupError;
@@ -51,31 +52,39 @@ impl SmtpMailer {
     }
 
     async fn send(&self, mail: &InviteMail) -> SendResult {
-        let to = mail
-            .to
-            .parse::<Mailbox>()
-            .map_err(|_| "the mail server cannot take this address".to_owned())?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(format!("{} invited you to Tollgate", mail.inviter))
-            .header(ContentType::TEXT_PLAIN)
-            .body(invite_text(mail))
-            .map_err(|e| format!("the email could not be put together: {e}"))?;
-        match self.transport.send(message).await {
-            Ok(_) => {
-                tracing::info!(to = %mail.to, "invite emailed");
-                Ok(())
-            }
-            Err(e) => {
-                tracing::warn!(to = %mail.to, error = %e, "invite email failed");
-                Err(if e.is_permanent() || e.is_transient() {
-                    "the mail server refused it".to_owned()
-                } else {
-                    "the mail server could not be reached".to_owned()
-                })
-            }
+        let subject = format!("{} invited you to Tollgate", mail.inviter);
+        let sent = self
+            .send_text(std::slice::from_ref(&mail.to), &subject, invite_text(mail))
+            .await;
+        match &sent {
+            Ok(()) => tracing::info!(to = %mail.to, "invite emailed"),
+            Err(e) => tracing::warn!(to = %mail.to, error = %e, "invite email failed"),
         }
+        sent
+    }
+
+    /// Sends one plain-text message to every address in `to`; the error is a reason for people.
+    pub async fn send_text(&self, to: &[String], subject: &str, body: String) -> SendResult {
+        let mut message = Message::builder().from(self.from.clone());
+        for address in to {
+            let mailbox = address
+                .parse::<Mailbox>()
+                .map_err(|_| "the mail server cannot take this address".to_owned())?;
+            message = message.to(mailbox);
+        }
+        let message = message
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| format!("the email could not be put together: {e}"))?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            tracing::debug!(error = %e, "mail server answer");
+            if e.is_permanent() || e.is_transient() {
+                "the mail server refused it".to_owned()
+            } else {
+                "the mail server could not be reached".to_owned()
+            }
+        })
     }
 }
 

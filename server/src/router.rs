@@ -31,6 +31,8 @@ pub struct AppState {
     pub gateway: GatewayState,
     /// The built site: the bundle's names and `pkg/`.
     pub site: Site,
+    /// Tells people of budget alerts (started by `serve`).
+    pub alerts: crate::alerts::Notifier,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,6 +65,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route(domain::audit::EXPORT_PATH, get(crate::export::audit_log))
         .route(domain::usage::EXPORT_PATH, get(crate::export::usage))
+        .route(
+            domain::billing::STATEMENT_CSV_PATH,
+            get(crate::export::statement),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .merge(state.site.routes())
         .fallback(file_and_error_handler_with_context::<AppState, _>(

@@ -99,8 +99,9 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
         Some(path) => Catalog::load(path)?,
         None => Catalog::default(),
     };
-    let mailer = crate::mail::SmtpMailer::from_config(config)?
-        .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
+    let smtp = crate::mail::SmtpMailer::from_config(config)?;
+    let alerts = crate::alerts::Notifier::new(smtp.clone(), config.public_url());
+    let mailer = smtp.map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
     let leptos_options = config.leptos_options();
     Ok(AppState {
         site: crate::site::Site::find(
@@ -118,7 +119,9 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             mailer,
             trusted_proxies: config.trusted_proxies.clone(),
             models: catalog.models().iter().map(|m| m.name.clone()).collect(),
+            notifier: Some(std::sync::Arc::new(alerts.clone())),
         },
+        alerts,
         gateway: GatewayState {
             max_body: config.max_request_bytes,
             ..GatewayState::new(db.clone(), catalog, ledger(config, db.clone()).await?)
@@ -144,6 +147,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     }
     spawn_session_purge(db.clone());
     spawn_lease_sweep(db.clone());
+    state.alerts.clone().spawn(db.clone());
     let ledger = state.gateway.ledger.clone();
     let running = std::sync::Arc::clone(&state.gateway.running);
 

@@ -8,6 +8,7 @@
 //! and temporary files, and none sets an environment variable (the child processes get theirs
 //! through `Command::env`).
 
+mod billing_http;
 mod gateway;
 mod gateway_budgets;
 mod gateway_client;

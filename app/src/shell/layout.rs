@@ -72,6 +72,7 @@ fn Frame(user: SessionUser) -> impl IntoView {
         .collect();
     let (name, role) = (user.name.clone(), user.role);
     let reads_audit = user.actor().can(domain::Action::ReadAudit);
+    let manages_billing = user.actor().can(domain::Action::ManageBilling);
     provide_context(user);
     view! {
         <div class="app">
@@ -99,6 +100,14 @@ fn Frame(user: SessionUser) -> impl IntoView {
                             view! {
                                 <A href="/dashboard/configuration/audit" attr:class="nav-link">
                                     "Audit log"
+                                </A>
+                            }
+                        })}
+                    {manages_billing
+                        .then(|| {
+                            view! {
+                                <A href=domain::billing::PAGE_PATH attr:class="nav-link">
+                                    "Billing"
                                 </A>
                             }
                         })}

@@ -23,15 +23,30 @@ fn typed_limit_error(text: &str) -> Option<String> {
     Money::parse_usd(text).err().map(|e| e.to_string())
 }
 
-/// Create team. `action` is the page's: the list reloads when it finishes.
+/// Create team, its limit proposed from `default_limit` (set by Owners on the Billing page).
+/// `action` is the page's: the list reloads when it finishes.
 #[component]
-pub fn CreateTeamDialog(open: RwSignal<bool>, action: ServerAction<CreateTeam>) -> impl IntoView {
+pub fn CreateTeamDialog(
+    open: RwSignal<bool>,
+    action: ServerAction<CreateTeam>,
+    #[prop(into)] default_limit: Signal<Option<Money>>,
+) -> impl IntoView {
     saved_closes(action, open);
     let errors = FormErrors::new(action, FIELDS);
     view! {
         <Modal open title=Signal::derive(|| "Create a team".to_owned())>
             <ActionForm action=action attr:class="form form-tight">
-                <TeamFields errors current=None pending=action.pending() open />
+                {move || {
+                    view! {
+                        <TeamFields
+                            errors
+                            current=None
+                            default_limit=default_limit.get()
+                            pending=action.pending()
+                            open
+                        />
+                    }
+                }}
             </ActionForm>
         </Modal>
     }
@@ -63,6 +78,7 @@ pub fn EditTeamDialog(
                                 <TeamFields
                                     errors
                                     current=Some(team)
+                                    default_limit=None
                                     pending=action.pending()
                                     open
                                 />
@@ -99,6 +115,8 @@ where
 fn TeamFields(
     errors: FormErrors,
     current: Option<TeamRow>,
+    /// The limit proposed to a new team.
+    default_limit: Option<Money>,
     pending: Memo<bool>,
     open: RwSignal<bool>,
 ) -> impl IntoView {
@@ -110,7 +128,11 @@ fn TeamFields(
             t.description.clone(),
             t.limit.map(Money::to_input).unwrap_or_default(),
         ),
-        None => Default::default(),
+        None => (
+            String::new(),
+            String::new(),
+            default_limit.map(Money::to_input).unwrap_or_default(),
+        ),
     };
     let member_budget = current
         .as_ref()

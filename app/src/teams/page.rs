@@ -91,7 +91,13 @@ pub fn TeamsPage() -> impl IntoView {
         {manages
             .then(|| {
                 view! {
-                    <CreateTeamDialog open=create_open action=create />
+                    <CreateTeamDialog
+                        open=create_open
+                        action=create
+                        default_limit=Signal::derive(move || {
+                            page.get().and_then(|p| p.ok()).and_then(|p| p.new_team_limit)
+                        })
+                    />
                     <EditTeamDialog open=edit_open team=editing action=edit />
                 }
             })}

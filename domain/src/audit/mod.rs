@@ -17,15 +17,17 @@ pub enum AuditKind {
     Keys,
     SignIns,
     Setup,
+    Billing,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 5] = [
+    pub const ALL: [AuditKind; 6] = [
         AuditKind::Users,
         AuditKind::Teams,
         AuditKind::Keys,
         AuditKind::SignIns,
         AuditKind::Setup,
+        AuditKind::Billing,
     ];
 
     /// The actions' first word, as stored (`user.…`).
@@ -36,6 +38,7 @@ impl AuditKind {
             AuditKind::Keys => "key.",
             AuditKind::SignIns => "session.",
             AuditKind::Setup => "setup.",
+            AuditKind::Billing => "billing.",
         }
     }
 
@@ -47,6 +50,7 @@ impl AuditKind {
             AuditKind::Keys => "keys",
             AuditKind::SignIns => "sign-ins",
             AuditKind::Setup => "setup",
+            AuditKind::Billing => "billing",
         }
     }
 
@@ -57,6 +61,7 @@ impl AuditKind {
             AuditKind::Keys => "API keys",
             AuditKind::SignIns => "Sign-ins",
             AuditKind::Setup => "Setup",
+            AuditKind::Billing => "Billing",
         }
     }
 
@@ -85,6 +90,8 @@ pub fn action_label(action: &str) -> &str {
         "key.issue" => "Issued a key",
         "key.revoke" => "Revoked a key",
         "key.limits" => "Changed a key's limits",
+        "billing.settings" => "Changed billing settings",
+        "billing.webhook_key" => "Replaced the webhook signing key",
         other => other,
     }
 }

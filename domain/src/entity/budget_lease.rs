@@ -1,5 +1,5 @@
-//! `budget_leases`: the slice of a budget's month — a team's, a member's or a key's — that a
-//! gateway process holds to admit requests from (counted in that month row's
+//! `budget_leases`: the slice of a budget's month — a team's, a member's, a key's or the
+//! gateway's — that a gateway process holds to admit requests from (counted in that month row's
 //! `reserved_micros`), renewed while the process lives.
 
 use sea_orm::entity::prelude::*;
@@ -13,7 +13,7 @@ pub struct Model {
     pub holder: String,
     /// Which kind of budget it is a slice of…
     pub budget: BudgetKind,
-    /// …and whose: the team's, user's or key's id.
+    /// …and whose: the team's, user's or key's id (0 for the gateway-wide budgets).
     pub budget_id: i64,
     pub month: i32,
     pub amount_micros: i64,
@@ -30,6 +30,12 @@ pub enum BudgetKind {
     Member,
     #[sea_orm(string_value = "key")]
     Key,
+    /// The whole gateway's monthly limit.
+    #[sea_orm(string_value = "gateway")]
+    Gateway,
+    /// The monthly cap of keys outside any team.
+    #[sea_orm(string_value = "teamless")]
+    Teamless,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,8 +5,10 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod budget_alert;
 pub mod budget_lease;
 pub mod departed_name;
+pub mod gateway_setting;
 pub mod invite;
 pub mod ledger_mark;
 pub mod refusal_day;
@@ -16,6 +18,7 @@ pub mod sign_in_failure;
 pub mod team;
 pub mod usage_day;
 pub mod usage_day_total;
+pub mod usage_gateway_month;
 pub mod usage_key_month;
 pub mod usage_model_day;
 pub mod usage_team_month;

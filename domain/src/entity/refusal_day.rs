@@ -40,6 +40,12 @@ pub enum RefusalKind {
     /// 402: the key's monthly budget.
     #[sea_orm(string_value = "key_budget")]
     KeyBudget,
+    /// 402: the whole gateway's monthly limit (Billing).
+    #[sea_orm(string_value = "gateway_budget")]
+    GatewayBudget,
+    /// 402: the monthly cap of keys outside any team (Billing).
+    #[sea_orm(string_value = "teamless_budget")]
+    TeamlessBudget,
     /// 429: a per-minute limit.
     #[sea_orm(string_value = "rate")]
     Rate,

@@ -17,6 +17,7 @@ mod m20261130_000011_audit_search;
 mod m20261130_000012_audit_target;
 mod m20261130_000013_usage_days;
 mod m20261130_000014_usage_rollups;
+mod m20261201_000015_billing;
 mod sql;
 
 /// Every migration, oldest first.
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_audit_target::Migration),
             Box::new(m20261130_000013_usage_days::Migration),
             Box::new(m20261130_000014_usage_rollups::Migration),
+            Box::new(m20261201_000015_billing::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! listing, and authenticating a presented key — the one lookup the gateway path makes.
 
 use crate::entity::api_key::ModelNames;
-use crate::entity::{api_key, team, usage_key_month, user};
+use crate::entity::{api_key, gateway_setting, team, usage_key_month, user};
 use crate::keys::{
     IssuedKey, KEY_NAME_MAX, KEY_PREFIX, KeyBlock, KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus,
     VISIBLE_PREFIX_LEN,
@@ -12,6 +12,7 @@ use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::rate_limits::{Above, KeyLimits, RateLimits, budget_summary, loosens};
 use crate::secret::Secret;
+use crate::service::leases::gateway_limit;
 use crate::service::users::lookup;
 use crate::service::{audit, begin_as, escape_like, month_key};
 use crate::validation::bounded_text;
@@ -454,6 +455,10 @@ pub struct KeyAuth {
     pub key_limit: Option<Money>,
     /// Its owner's monthly budget as a member: their own, or else their team's default.
     pub member_limit: Option<Money>,
+    /// The whole gateway's monthly limit.
+    pub gateway_limit: Option<Money>,
+    /// The monthly cap of keys outside any team; `None` when this key is in a team.
+    pub teamless_limit: Option<Money>,
     /// When the key stops working, if ever (a cached answer checks it again on every use).
     pub expires_at: Option<DateTime<Utc>>,
     /// The key's own per-minute limits.
@@ -554,6 +559,9 @@ struct PresentedKey {
     team_limit: Option<i64>,
     key_limit: Option<i64>,
     member_limit: Option<i64>,
+    /// The gateway-wide caps (Billing).
+    gateway_limit: Option<i64>,
+    teamless_limit: Option<i64>,
     key_rpm: Option<i64>,
     key_tpm: Option<i64>,
     models: Option<ModelNames>,
@@ -605,6 +613,20 @@ async fn presented_key(
                 Expr::col((owner_teams.clone(), team::Column::MemberLimitMicros)),
             ]),
             "member_limit",
+        )
+        .expr_as(
+            Expr::SubQuery(
+                None,
+                Box::new(gateway_limit(gateway_setting::Column::MonthlyLimitMicros).into()),
+            ),
+            "gateway_limit",
+        )
+        .expr_as(
+            Expr::SubQuery(
+                None,
+                Box::new(gateway_limit(gateway_setting::Column::TeamlessLimitMicros).into()),
+            ),
+            "teamless_limit",
         )
         .expr_as(
             Expr::col((keys.clone(), api_key::Column::RequestsPerMinute)),
@@ -684,6 +706,11 @@ impl PresentedKey {
             team_limit: self.team_limit.map(Money::from_micros),
             key_limit: self.key_limit.map(Money::from_micros),
             member_limit: self.member_limit.map(Money::from_micros),
+            gateway_limit: self.gateway_limit.map(Money::from_micros),
+            teamless_limit: self
+                .teamless_limit
+                .filter(|_| team.is_none())
+                .map(Money::from_micros),
             expires_at: self.expires_at,
             rates: RateLimits::from_columns(self.key_rpm, self.key_tpm),
             team_rates: RateLimits::from_columns(self.team_rpm, self.team_tpm),

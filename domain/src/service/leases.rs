@@ -1,5 +1,5 @@
 //! The database side of the hard caps (docs/architecture.md). A gateway process *leases* budget
-//! from a month — a team's, a member's or a key's — adding to that month row's `reserved_micros`
+//! from a month — a team's, a member's, a key's, or the gateway's own — adding to that month row's `reserved_micros`
 //! in one conditional `UPDATE` that never lets spend plus reservations pass the limit, and
 //! recording the slice in a `budget_leases` row — then admits requests against its slice in
 //! memory ([`crate::service::ledger`]). Settled requests move their cost from the slice to the
@@ -14,7 +14,8 @@
 //! lease swept by another process is given back once, by the sweep.
 
 use crate::entity::budget_lease::{self, BudgetKind};
-use crate::entity::{api_key, team, user};
+use crate::entity::usage_gateway_month::Scope;
+use crate::entity::{api_key, gateway_setting, team, user};
 use crate::money::Money;
 use crate::service::keys::KeyAuth;
 use crate::{Error, KeyId, TeamId, UserId};
@@ -28,12 +29,16 @@ use sea_orm::{
 };
 
 /// A monthly budget a request can be held against: its team's, its key owner's as a member of
-/// their team, or its key's own.
+/// their team, its key's own, and the gateway-wide ones an Owner sets on the Billing page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Budget {
     Team(TeamId),
     Member(UserId),
     Key(KeyId),
+    /// Every request through the gateway.
+    Gateway,
+    /// Requests with keys outside any team, together.
+    Teamless,
 }
 
 impl Budget {
@@ -42,12 +47,17 @@ impl Budget {
             Budget::Team(_) => BudgetKind::Team,
             Budget::Member(_) => BudgetKind::Member,
             Budget::Key(_) => BudgetKind::Key,
+            Budget::Gateway => BudgetKind::Gateway,
+            Budget::Teamless => BudgetKind::Teamless,
         }
     }
 
+    /// Whose month row it is: the team's, person's or key's id, or the gateway row's scope.
     fn id(self) -> i64 {
         match self {
             Budget::Team(TeamId(id)) | Budget::Member(UserId(id)) | Budget::Key(KeyId(id)) => id,
+            Budget::Gateway => Scope::All.id().into(),
+            Budget::Teamless => Scope::Teamless.id().into(),
         }
     }
 
@@ -56,6 +66,8 @@ impl Budget {
             BudgetKind::Team => Budget::Team(TeamId(id)),
             BudgetKind::Member => Budget::Member(UserId(id)),
             BudgetKind::Key => Budget::Key(KeyId(id)),
+            BudgetKind::Gateway => Budget::Gateway,
+            BudgetKind::Teamless => Budget::Teamless,
         }
     }
 
@@ -65,6 +77,7 @@ impl Budget {
             Budget::Team(_) => ("usage_team_months", "team_id"),
             Budget::Member(_) => ("usage_user_months", "user_id"),
             Budget::Key(_) => ("usage_key_months", "key_id"),
+            Budget::Gateway | Budget::Teamless => ("usage_gateway_months", "scope"),
         };
         (Alias::new(table), Alias::new(id))
     }
@@ -104,8 +117,19 @@ impl Budget {
                 )
                 .and_where(Expr::col((user::Entity, user::Column::Id)).eq(person.0))
                 .to_owned(),
+            Budget::Gateway => gateway_limit(gateway_setting::Column::MonthlyLimitMicros),
+            Budget::Teamless => gateway_limit(gateway_setting::Column::TeamlessLimitMicros),
         }
     }
+}
+
+/// One of the gateway-wide limits an Owner sets (`NULL` when not set).
+pub(crate) fn gateway_limit(column: gateway_setting::Column) -> SelectStatement {
+    Query::select()
+        .column(column)
+        .from(gateway_setting::Entity)
+        .and_where(Expr::col(gateway_setting::Column::Id).eq(gateway_setting::ROW))
+        .to_owned()
 }
 
 /// A request refused because a budget's month is spent: what the 402 says.
@@ -125,14 +149,12 @@ pub struct OverBudget {
 
 /// Whether requests with this key are held against any budget ([`budgets_of`] is not empty).
 pub fn is_capped(auth: &KeyAuth) -> bool {
-    auth.key_limit.is_some()
-        || auth.member_limit.is_some()
-        || (auth.team.is_some() && auth.team_limit.is_some())
+    !budgets_of(auth).is_empty()
 }
 
 /// The budgets a request with this key must fit, narrowest first.
 pub fn budgets_of(auth: &KeyAuth) -> Vec<Budget> {
-    let mut budgets = Vec::with_capacity(3);
+    let mut budgets = Vec::with_capacity(4);
     if auth.key_limit.is_some() {
         budgets.push(Budget::Key(auth.key));
     }
@@ -141,6 +163,12 @@ pub fn budgets_of(auth: &KeyAuth) -> Vec<Budget> {
     }
     if let (Some(team), Some(_)) = (auth.team, auth.team_limit) {
         budgets.push(Budget::Team(team));
+    }
+    if auth.team.is_none() && auth.teamless_limit.is_some() {
+        budgets.push(Budget::Teamless);
+    }
+    if auth.gateway_limit.is_some() {
+        budgets.push(Budget::Gateway);
     }
     budgets
 }
@@ -538,6 +566,20 @@ async fn name_and_limit(
             };
             let name = person.name.clone().unwrap_or_else(|| person.email.clone());
             person.monthly_limit_micros.or(default).map(|l| (name, l))
+        }
+        Budget::Gateway | Budget::Teamless => {
+            let settings = gateway_setting::Entity::find_by_id(gateway_setting::ROW)
+                .one(db)
+                .await?;
+            let limit = settings.and_then(|s| match budget {
+                Budget::Gateway => s.monthly_limit_micros,
+                _ => s.teamless_limit_micros,
+            });
+            let name = match budget {
+                Budget::Gateway => "the gateway",
+                _ => "keys outside any team",
+            };
+            limit.map(|l| (name.to_owned(), l))
         }
     })
 }

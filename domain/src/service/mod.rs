@@ -2,7 +2,9 @@
 //! with `actor.require(…)`, validates, writes in one transaction and records an audit entry.
 
 pub mod access_epoch;
+pub mod alerts;
 pub mod audit;
+pub mod billing;
 pub mod invites;
 pub mod key_cache;
 pub mod key_limits;

@@ -10,7 +10,7 @@
 //! rows; past that, refusals are counted as dropped and logged, not kept.
 
 use crate::entity::refusal_day::{self, RefusalKind};
-use crate::service::day_key;
+use crate::service::{alerts, day_key, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
@@ -139,6 +139,19 @@ pub async fn record(conn: &impl ConnectionTrait, tally: &Tally) -> Result<(), Er
         .on_conflict(adding_count())
         .exec(conn)
         .await?;
+    }
+    // A team's budget refusing is its 100 % alert: the cap keeps its spend below the limit.
+    let mut capped: Vec<(TeamId, i32)> = tally
+        .rows
+        .iter()
+        .filter(|((_, team, ..), _)| *team != 0)
+        .filter(|((.., kind, _), _)| *kind == RefusalKind::TeamBudget)
+        .map(|((_, team, ..), c)| (TeamId(*team), month_key(c.last)))
+        .collect();
+    capped.sort_unstable_by_key(|(t, m)| (t.0, *m));
+    capped.dedup();
+    if let Some(at) = tally.rows.values().map(|c| c.last).max() {
+        alerts::note_refused(conn, &capped, at).await?;
     }
     Ok(())
 }

@@ -1,15 +1,18 @@
-//! Metering: the one place a request's cost is recorded — per team, user and key, for the
-//! request's calendar month (UTC), and per UTC day, team, user, key and model with its tokens
-//! (`usage_days`, what the Usage page and statements read) — together with the key's last use
-//! and the user's last activity. The gateway's ledger calls it for every served request (in batches); the seed command and
-//! tests call it directly.
+//! Metering: the one place a request's cost is recorded — per team, user and key, and for the
+//! whole gateway and its keys outside any team, for the request's calendar month (UTC), and per
+//! UTC day, team, user, key and model with its tokens (`usage_days`, what the Usage page and
+//! statements read) — together with the key's last use and the user's last activity, and the
+//! teams that crossed a band of their limit ([`alerts`]). The gateway's ledger calls it for
+//! every served request (in batches); the seed command and tests call it directly.
 //! Every spend and request figure on the dashboard is read from what this writes.
 
+use crate::entity::usage_gateway_month::{self, Scope};
 use crate::entity::{
     api_key, usage_day, usage_day_total, usage_key_month, usage_model_day, usage_team_month,
     usage_user_month, user,
 };
 use crate::money::Money;
+use crate::service::alerts;
 use crate::service::{day_key, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
@@ -62,6 +65,7 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
     let mut days: HashMap<(i32, i64, i64, i64, &str), Figures> = HashMap::new();
     let mut day_totals: HashMap<i32, Figures> = HashMap::new();
     let mut model_days: HashMap<(i32, &str), Figures> = HashMap::new();
+    let mut gateway: HashMap<(Scope, i32), Figures> = HashMap::new();
     for r in requests {
         let (day, month) = (day_key(r.at), month_key(r.at));
         let team = r.team.map_or(0, |t| t.0);
@@ -70,14 +74,18 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
             .add(r);
         day_totals.entry(day).or_default().add(r);
         model_days.entry((day, &r.served.model)).or_default().add(r);
+        gateway.entry((Scope::All, month)).or_default().add(r);
         if r.team.is_some() {
             teams.entry((team, month)).or_default().add(r);
+        } else {
+            gateway.entry((Scope::Teamless, month)).or_default().add(r);
         }
         users.entry((r.user.0, month)).or_default().add(r);
         keys.entry((r.key.0, month)).or_default().add(r);
         latest(&mut key_used, r.key.0, r.at);
         latest(&mut user_active, r.user.0, r.at);
     }
+    let crossed: Vec<(i64, i32)> = teams.keys().copied().collect();
     for ((team, month), t) in teams {
         usage_team_month::Entity::insert(usage_team_month::ActiveModel {
             team_id: Set(team),
@@ -100,6 +108,28 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
                 usage_team_month::Column::Requests,
                 usage_team_month::Column::TokensIn,
                 usage_team_month::Column::TokensOut,
+            ],
+        ))
+        .exec(conn)
+        .await?;
+    }
+    alerts::note_crossings(conn, &crossed, requests.iter().map(|r| r.at).max()).await?;
+    for ((scope, month), t) in gateway {
+        usage_gateway_month::Entity::insert(usage_gateway_month::ActiveModel {
+            scope: Set(scope.id()),
+            month: Set(month),
+            spend_micros: Set(t.spend),
+            requests: Set(t.requests),
+            reserved_micros: Set(0),
+        })
+        .on_conflict(adding(
+            [
+                usage_gateway_month::Column::Scope,
+                usage_gateway_month::Column::Month,
+            ],
+            [
+                usage_gateway_month::Column::SpendMicros,
+                usage_gateway_month::Column::Requests,
             ],
         ))
         .exec(conn)

@@ -95,6 +95,9 @@ pub struct TeamPage {
     pub page: u64,
     pub pages: u64,
     pub summary: TeamSummary,
+    /// The limit the Create team form proposes (Billing's default for new teams).
+    #[serde(default)]
+    pub new_team_limit: Option<Money>,
     /// When the server read this page ("3 min ago" is measured from it).
     pub generated_at: DateTime<Utc>,
 }

@@ -4,6 +4,7 @@
 
 mod access_epoch;
 mod audit;
+mod billing;
 mod budgets;
 mod invites;
 mod key_limits;

@@ -70,6 +70,8 @@ pub async fn completions(
                         BudgetKind::Team => RefusalKind::TeamBudget,
                         BudgetKind::Member => RefusalKind::MemberBudget,
                         BudgetKind::Key => RefusalKind::KeyBudget,
+                        BudgetKind::Gateway => RefusalKind::GatewayBudget,
+                        BudgetKind::Teamless => RefusalKind::TeamlessBudget,
                     };
                     counted(&gw, Whose::from(&auth), kind, ApiError::over_budget(&over))
                 }

@@ -187,8 +187,8 @@ impl ApiError {
         }
     }
 
-    /// 402: a budget's month is spent — the key's, its owner's as a member, or the team's
-    /// (docs/architecture.md, the hard cap). `limit` says which.
+    /// 402: a budget's month is spent — the key's, its owner's as a member, the team's, or a
+    /// gateway-wide one (docs/architecture.md, the hard cap). `limit` says which.
     pub fn over_budget(over: &OverBudget) -> Self {
         let resets = over
             .resets_at
@@ -215,6 +215,14 @@ impl ApiError {
                 "key",
                 format!("API key ‘{}’ has reached its monthly budget", over.name),
             ),
+            BudgetKind::Gateway => (
+                "gateway",
+                "The gateway has reached its monthly spend limit".to_owned(),
+            ),
+            BudgetKind::Teamless => (
+                "teamless",
+                "Keys outside any team have reached their monthly spend cap".to_owned(),
+            ),
         };
         let mut extra = json!({
                 "limit": limit,
@@ -224,7 +232,9 @@ impl ApiError {
                 "resets_at": resets,
         });
         // Named as what refused it: `"key": "ci-bot"`, `"team": "Research"`.
-        extra[limit] = json!(over.name);
+        if !matches!(over.budget, BudgetKind::Gateway | BudgetKind::Teamless) {
+            extra[limit] = json!(over.name);
+        }
         ApiError {
             more: Some(Box::new(More {
                 extra: Some(extra),

@@ -149,6 +149,7 @@ pub async fn list(
         page,
         pages,
         summary: summary(db).await?,
+        new_team_limit: crate::service::billing::team_default_limit(db).await?,
         generated_at: Utc::now(),
     })
 }

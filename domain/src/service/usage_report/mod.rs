@@ -418,6 +418,8 @@ fn cause(kind: RefusalKind) -> &'static str {
         RefusalKind::TeamBudget => "Team limit",
         RefusalKind::MemberBudget => "Member budget",
         RefusalKind::KeyBudget => "Key budget",
+        RefusalKind::GatewayBudget => "Gateway limit",
+        RefusalKind::TeamlessBudget => "Keys outside teams cap",
         RefusalKind::Rate => "Per-minute limit",
         RefusalKind::Model => "Model not allowed",
     }
