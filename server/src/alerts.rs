@@ -8,6 +8,7 @@
 //! check it came from this gateway and is fresh.
 
 use crate::mail::SmtpMailer;
+use crate::startup_error::StartupError;
 use app::context::Notifier as NotifierTrait;
 use chrono::{DateTime, Utc};
 use domain::billing::{StatementMonth, TestSent, month_label};
@@ -49,18 +50,21 @@ struct Told<'a> {
 }
 
 impl Notifier {
-    pub fn new(mailer: Option<SmtpMailer>, public_url: String) -> Self {
+    /// # Errors
+    /// [`StartupError::Mail`] when the HTTP client for webhooks cannot be made.
+    pub fn new(mailer: Option<SmtpMailer>, public_url: String) -> Result<Self, StartupError> {
+        // No redirects (the Owner named this URL), and a receiver that hangs is given up on.
         let http = reqwest::Client::builder()
             .timeout(WEBHOOK_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Tollgate budget alerts")
             .build()
-            .unwrap_or_default();
-        Self {
+            .map_err(|e| StartupError::Mail(format!("the webhook client: {e}")))?;
+        Ok(Self {
             mailer,
             http,
             public_url,
-        }
+        })
     }
 
     /// Claims and sends what is due, every [`EVERY`], for as long as the process runs.
@@ -78,7 +82,12 @@ impl Notifier {
     }
 
     async fn round(&self, db: &DatabaseConnection) -> Result<(), domain::Error> {
-        for due in alerts::claim_due(db, Utc::now()).await? {
+        for id in alerts::waiting(db, Utc::now()).await? {
+            // Claimed one at a time, just before it is told: a slow receiver cannot make this
+            // process hold alerts it has not reached yet past their claim.
+            let Some(due) = alerts::claim(db, id, Utc::now()).await? else {
+                continue;
+            };
             let attempt = self.deliver(&due).await;
             tracing::info!(
                 team = %due.team_name,
@@ -87,7 +96,7 @@ impl Notifier {
                 webhook = ?attempt.webhook,
                 "budget alert"
             );
-            alerts::finish(db, due.id, &attempt, Utc::now()).await?;
+            alerts::finish(db, &due, &attempt, Utc::now()).await?;
         }
         Ok(())
     }
@@ -115,16 +124,10 @@ impl Notifier {
         Attempt { mail, webhook }
     }
 
-    /// Emails `told` to `emails`; `None` when there is nobody to email or no mail server.
+    /// Emails `told` to `emails`; `None` when there is nobody to email or no mail server (the
+    /// Billing page says so beside the addresses).
     async fn mail(&self, emails: &[String], told: &Told<'_>) -> Option<Result<(), String>> {
-        if emails.is_empty() {
-            return None;
-        }
-        let Some(mailer) = &self.mailer else {
-            return Some(Err(
-                "no mail server is configured (TOLLGATE_SMTP_URL)".to_owned()
-            ));
-        };
+        let mailer = self.mailer.as_ref().filter(|_| !emails.is_empty())?;
         let (subject, body) = self.words(told);
         Some(mailer.send_text(emails, &subject, body).await)
     }

@@ -100,7 +100,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
         None => Catalog::default(),
     };
     let smtp = crate::mail::SmtpMailer::from_config(config)?;
-    let alerts = crate::alerts::Notifier::new(smtp.clone(), config.public_url());
+    let alerts = crate::alerts::Notifier::new(smtp.clone(), config.public_url())?;
     let mailer = smtp.map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
     let leptos_options = config.leptos_options();
     Ok(AppState {

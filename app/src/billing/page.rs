@@ -5,7 +5,7 @@ use super::api::{RotateWebhookKey, SaveBilling, read_billing};
 use super::settings::SettingsForm;
 use super::statement::StatementSection;
 use crate::components::{Ago, BudgetBar, Loaded, exact};
-use domain::billing::{AlertRow, BillingView, CapNow};
+use domain::billing::{AlertRow, BillingView, CapNow, Told};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -45,23 +45,13 @@ fn Billing(
     save: ServerAction<SaveBilling>,
     rotate: ServerAction<RotateWebhookKey>,
 ) -> impl IntoView {
-    let now = view.statement.month;
     view! {
         <dl class="cards">
             <Cap label="Gateway this month" cap=view.gateway />
             <Cap label="Keys outside any team" cap=view.teamless />
             <div class="card">
                 <dt>"Alerts this month"</dt>
-                <dd>
-                    {view
-                        .alerts
-                        .iter()
-                        .filter(|a| {
-                            domain::billing::StatementMonth::of(a.crossed_at.date_naive()) == now
-                        })
-                        .count()
-                        .to_string()}
-                </dd>
+                <dd>{view.alerts_this_month.to_string()}</dd>
             </div>
         </dl>
         <StatementSection statement=view.statement months=view.months />
@@ -88,7 +78,7 @@ fn Cap(label: &'static str, cap: CapNow) -> impl IntoView {
                     None => {
                         view! {
                             {cap.spent.to_string()}
-                            <span class="card-note">"no limit"</span>
+                            <span class="card-note">"spent · no limit set"</span>
                         }
                             .into_any()
                     }
@@ -130,29 +120,7 @@ fn Alerts(alerts: Vec<AlertRow>) -> impl IntoView {
                                 {alerts
                                     .into_iter()
                                     .map(|a| {
-                                        let told = match (a.sent_at, a.last_error.is_empty()) {
-                                            (Some(at), true) => {
-                                                view! {
-                                                    <span class="status status-active" title=exact(at)>
-                                                        "Sent"
-                                                    </span>
-                                                }
-                                                    .into_any()
-                                            }
-                                            (_, false) => {
-                                                view! {
-                                                    <span class="status status-suspended">"Failed"</span>
-                                                    <span class="cell-sub">{a.last_error.clone()}</span>
-                                                }
-                                                    .into_any()
-                                            }
-                                            (None, true) => {
-                                                view! {
-                                                    <span class="status status-invited">"Waiting"</span>
-                                                }
-                                                    .into_any()
-                                            }
-                                        };
+                                        let told = told_view(a.told.clone());
                                         view! {
                                             <tr>
                                                 <th scope="row">{a.team.clone()}</th>
@@ -173,5 +141,33 @@ fn Alerts(alerts: Vec<AlertRow>) -> impl IntoView {
                     .into_any()
             }}
         </section>
+    }
+}
+
+/// Where telling an alert stands, as a badge (and why, when it failed).
+fn told_view(told: Told) -> AnyView {
+    let badge = |class: &'static str, text: &'static str| {
+        view! { <span class=format!("status {class}")>{text}</span> }
+    };
+    match told {
+        Told::Sent(at) => view! {
+            <span class="status status-active" title=exact(at)>
+                "Sent"
+            </span>
+        }
+        .into_any(),
+        Told::Waiting => badge("status-invited", "Waiting").into_any(),
+        Told::Nobody => badge("status-invited", "Nobody to tell").into_any(),
+        Told::Covered => badge("status-invited", "Covered by a higher band").into_any(),
+        Told::Retrying(why) => view! {
+            {badge("status-suspended", "Retrying")}
+            <span class="cell-sub">{why}</span>
+        }
+        .into_any(),
+        Told::GaveUp(why) => view! {
+            {badge("status-suspended", "Gave up")}
+            <span class="cell-sub">{why}</span>
+        }
+        .into_any(),
     }
 }

@@ -47,7 +47,7 @@ pub fn SettingsForm(
                         label="Monthly limit for the whole gateway (USD)"
                         name="gateway_limit"
                         value=input.gateway_limit
-                        hint="A hard cap over all teams: once the gateway's spend this month reaches it, every request is refused with 402 until the 1st (UTC). Blank: none."
+                        hint="A hard cap over all teams: once the gateway's spend this month reaches it, every request is refused with 402 until the 1st (UTC). With it, every request is held at its worst case, as in a team with a limit. Blank: none."
                         error=errors.field("gateway_limit")
                     />
                     <Field
@@ -172,7 +172,7 @@ fn TestSend(has_recipients: bool) -> impl IntoView {
                     {e.to_string()}
                 </div>
             }
-                .into_any(),
+            .into_any(),
         })
     };
     view! {
@@ -189,7 +189,9 @@ fn TestSend(has_recipients: bool) -> impl IntoView {
                     view! { <span class="field-hint">"Save an address or a webhook first."</span> }
                 })}
         </ActionForm>
-        <div aria-live="polite">{outcome}</div>
+        <div class="test-outcome" aria-live="polite">
+            {outcome}
+        </div>
     }
 }
 

@@ -50,9 +50,24 @@ pub struct AlertRow {
     pub spent: Money,
     pub limit: Money,
     pub crossed_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-    /// Why the last attempt failed; empty when none did.
-    pub last_error: String,
+    pub told: Told,
+}
+
+/// Where telling an alert stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Told {
+    /// Not tried yet.
+    Waiting,
+    /// The last attempt failed, for this reason; it is tried again.
+    Retrying(String),
+    /// Every address and the webhook took it, at this moment.
+    Sent(DateTime<Utc>),
+    /// No address (or no mail server) and no webhook were set.
+    Nobody,
+    /// A higher band was reached at the same moment and told instead.
+    Covered,
+    /// It kept failing, for this reason, and was given up.
+    GaveUp(String),
 }
 
 /// A gateway-wide cap with this month's spend against it.
@@ -75,6 +90,8 @@ pub struct BillingView {
     pub months: Vec<StatementMonth>,
     /// The latest alerts, newest first.
     pub alerts: Vec<AlertRow>,
+    /// Bands told (or to tell) this month, over all teams.
+    pub alerts_this_month: u64,
     /// Whether the server can send email (`TOLLGATE_SMTP_URL`).
     pub mail_configured: bool,
 }

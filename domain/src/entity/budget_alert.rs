@@ -1,6 +1,6 @@
 //! `budget_alerts`: a team that crossed a band of its monthly limit (70, 90 or 100 %) — one row
-//! per team, month and band (a unique index), so each band is told once — and whether the
-//! people to tell have been told.
+//! per team, month, limit and band (a unique index), so each band is told once — and whether
+//! the people to tell have been told.
 
 use sea_orm::entity::prelude::*;
 
@@ -25,9 +25,29 @@ pub struct Model {
     pub posted_at: Option<DateTimeUtc>,
     /// When a process may next try it; a process trying it moves this forward first (its claim).
     pub next_attempt_at: DateTimeUtc,
+    /// How it ended; `None` while it waits.
+    pub outcome: Option<Outcome>,
     pub attempts: i32,
     /// Why the last attempt failed, in words for the Billing page.
     pub last_error: String,
+}
+
+/// How an alert ended, stored as its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Outcome {
+    /// Every channel set up took it.
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// No address and no webhook were set (or no mail server for the addresses).
+    #[sea_orm(string_value = "nobody")]
+    Nobody,
+    /// A higher band was reached at the same time and told instead.
+    #[sea_orm(string_value = "covered")]
+    Covered,
+    /// It kept failing; given up after the last attempt.
+    #[sea_orm(string_value = "gave_up")]
+    GaveUp,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

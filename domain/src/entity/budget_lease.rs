@@ -13,7 +13,8 @@ pub struct Model {
     pub holder: String,
     /// Which kind of budget it is a slice of…
     pub budget: BudgetKind,
-    /// …and whose: the team's, user's or key's id (0 for the gateway-wide budgets).
+    /// …and whose: the team's, user's or key's id (for the gateway-wide budgets, the scope of
+    /// their `usage_gateway_months` row: 0 the whole gateway, 1 keys outside any team).
     pub budget_id: i64,
     pub month: i32,
     pub amount_micros: i64,

@@ -7,14 +7,14 @@
 //!   (`scope` 0) and of the keys outside any team (`scope` 1) — the month rows the two caps are
 //!   held against, written by the metering beside the team rows. Filled from the month rows
 //!   already there.
-//! - `budget_alerts`: one row per team, month and band crossed — which is what makes each band
-//!   told once — and how its delivery went: by email and by webhook separately, so a retry
-//!   sends only what failed.
+//! - `budget_alerts`: one row per team, month, limit and band crossed — which is what makes each
+//!   band told once (again only when the limit changes) — and how its delivery went: by email and
+//!   by webhook separately, so a retry sends only what failed, and how it ended.
 
 use super::sql::{self, EpochTrigger};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_integer_null, integer, pk_auto, string, string_null, text,
+    big_integer, big_integer_null, integer, pk_auto, string, string_len_null, string_null, text,
     timestamp_with_time_zone, timestamp_with_time_zone_null,
 };
 
@@ -58,6 +58,7 @@ enum BudgetAlerts {
     MailedAt,
     PostedAt,
     NextAttemptAt,
+    Outcome,
     Attempts,
     LastError,
 }
@@ -138,6 +139,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(BudgetAlerts::MailedAt))
                 .col(timestamp_with_time_zone_null(BudgetAlerts::PostedAt))
                 .col(timestamp_with_time_zone(BudgetAlerts::NextAttemptAt))
+                .col(string_len_null(BudgetAlerts::Outcome, 8))
                 .col(integer(BudgetAlerts::Attempts).default(0))
                 .col(string(BudgetAlerts::LastError).default(""))
                 .to_owned(),
@@ -149,6 +151,7 @@ impl MigrationTrait for Migration {
                 .table(BudgetAlerts::Table)
                 .col(BudgetAlerts::TeamId)
                 .col(BudgetAlerts::Month)
+                .col(BudgetAlerts::LimitMicros)
                 .col(BudgetAlerts::Band)
                 .unique()
                 .to_owned(),

@@ -4,17 +4,24 @@
 //!
 //! - **Noted** in the metering's own transaction ([`note_crossings`], from
 //!   [`crate::service::usage::record_all`]): the touched teams' month rows against their limits,
-//!   one `budget_alerts` row per band reached. The unique (team, month, band) index is what
-//!   makes a band told once, however many processes meter the team. A hard cap stops spend
-//!   short of the limit, so 100 % is also noted when a request is first refused by the team's
-//!   budget ([`note_refused`], from the refusals' write).
-//! - **Delivered** by the server ([`claim_due`] then [`finish`]): a process claims an alert by
-//!   moving its next attempt forward in one conditional `UPDATE`, so two processes never both
-//!   send it; what failed is tried again later, and only the channel that failed.
+//!   one `budget_alerts` row per band reached. The unique (team, month, limit, band) index is
+//!   what makes a band told once, however many processes meter the team — and told again only
+//!   when the limit changes. Spend jumping past several bands at once tells the highest (the
+//!   others are noted as covered). A hard cap stops spend just short of the limit, so 100 % is
+//!   also noted when the team's budget refuses a request once it has spent 99 % of its limit
+//!   ([`note_refused`], from the refusals' write).
+//! - **Delivered** by the server ([`waiting`], then [`claim`] and [`finish`] one by one): a
+//!   process claims an alert just before telling it, by moving its next attempt forward in one
+//!   conditional `UPDATE`, so two processes never both send it, and records the outcome only
+//!   while its claim stands; what failed is tried again later, only the channel that failed, up
+//!   to [`MAX_ATTEMPTS`]. A process killed between sending and recording sends it again after
+//!   the claim runs out: delivery is at least once, and each message carries the alert's id.
 
-use crate::budget::alert_bands_reached;
+use crate::budget::{ALERT_BANDS, alert_bands_reached};
+use crate::entity::budget_alert::Outcome;
 use crate::entity::{budget_alert, gateway_setting, team, usage_team_month};
 use crate::money::Money;
+use crate::service::usage_report::names;
 use crate::{Error, TeamId};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -22,15 +29,23 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-/// How long a claimed alert is left to its process before another may try it.
+/// How long a claimed alert is left to its process before another may try it: far more than
+/// one delivery takes (a 10 s mail server and a 10 s webhook).
 const CLAIM_FOR: Duration = Duration::minutes(5);
-/// The most alerts one delivery round takes.
+/// The most alerts one delivery round looks at.
 const ROUND: u64 = 50;
+/// Attempts before an alert is given up.
+pub const MAX_ATTEMPTS: i32 = 10;
+/// A refusal by the team's budget counts as reaching 100 % only when the team has spent at least
+/// this share of its limit: a hard cap stops spend just short of the limit, but a single large
+/// request refused far from it says nothing about the team.
+const REFUSED_AT_PERCENT: i128 = 99;
 
 /// Notes the bands reached by `team_months` — (team, month) pairs whose spend just grew — in
-/// the transaction that grew it.
+/// the transaction that grew it: three reads for the whole batch, a write only for a band not
+/// noted yet.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
@@ -42,33 +57,24 @@ pub async fn note_crossings(
     let (Some(at), false) = (at, team_months.is_empty()) else {
         return Ok(());
     };
-    let ids: HashSet<i64> = team_months.iter().map(|(t, _)| *t).collect();
-    let limits: Vec<(i64, String, i64)> = team::Entity::find()
-        .select_only()
-        .column(team::Column::Id)
-        .column(team::Column::Name)
-        .column(team::Column::MonthlyLimitMicros)
-        .filter(team::Column::Id.is_in(ids))
-        .filter(team::Column::MonthlyLimitMicros.gt(0))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (team_id, _, limit) in limits {
-        for &(_, month) in team_months.iter().filter(|(t, _)| *t == team_id) {
-            let spent = usage_team_month::Entity::find_by_id((team_id, month))
-                .one(conn)
-                .await?
-                .map_or(0, |m| m.spend_micros);
-            for band in alert_bands_reached(Money(spent), Money(limit)) {
-                note(conn, team_id, month, band, spent, limit, at).await?;
-            }
-        }
+    let facts = Facts::read(conn, team_months).await?;
+    for &(team_id, month) in team_months {
+        let Some(&limit) = facts.limits.get(&team_id) else {
+            continue;
+        };
+        let spent = facts.spent(team_id, month);
+        let reached: Vec<i32> = alert_bands_reached(Money(spent), Money(limit)).collect();
+        let new: Vec<i32> = reached
+            .into_iter()
+            .filter(|band| !facts.noted(team_id, month, limit, *band))
+            .collect();
+        note(conn, (team_id, month), limit, spent, &new, at).await?;
     }
     Ok(())
 }
 
-/// Notes 100 % for teams whose budget refused a request in `month`: a hard cap keeps the spend
-/// itself below the limit.
+/// Notes 100 % for teams whose budget refused a request in `month` while they had spent at
+/// least [`REFUSED_AT_PERCENT`] of their limit: a hard cap keeps the spend itself just below.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
@@ -77,64 +83,134 @@ pub async fn note_refused(
     refused: &[(TeamId, i32)],
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    for &(team_id, month) in refused {
-        let Some(limit) = team::Entity::find_by_id(team_id.0)
-            .one(conn)
-            .await?
-            .and_then(|t| t.monthly_limit_micros)
-        else {
+    let team_months: Vec<(i64, i32)> = refused.iter().map(|(t, m)| (t.0, *m)).collect();
+    if team_months.is_empty() {
+        return Ok(());
+    }
+    let facts = Facts::read(conn, &team_months).await?;
+    for &(team_id, month) in &team_months {
+        let Some(&limit) = facts.limits.get(&team_id) else {
             continue;
         };
-        let spent = usage_team_month::Entity::find_by_id((team_id.0, month))
-            .one(conn)
-            .await?
-            .map_or(0, |m| m.spend_micros);
-        note(conn, team_id.0, month, 100, spent, limit, at).await?;
+        let spent = facts.spent(team_id, month);
+        if i128::from(spent) * 100 < i128::from(limit) * REFUSED_AT_PERCENT {
+            continue;
+        }
+        let new: Vec<i32> = ALERT_BANDS
+            .into_iter()
+            .filter(|band| !facts.noted(team_id, month, limit, *band))
+            .collect();
+        note(conn, (team_id, month), limit, spent, &new, at).await?;
     }
     Ok(())
 }
 
-/// One band of one team's month, noted unless it already is.
+/// What noting needs of a batch's teams: their limits now, their months' spend, the bands
+/// already noted.
+struct Facts {
+    limits: HashMap<i64, i64>,
+    spent: HashMap<(i64, i32), i64>,
+    noted: HashSet<(i64, i32, i64, i32)>,
+}
+
+impl Facts {
+    async fn read(conn: &impl ConnectionTrait, team_months: &[(i64, i32)]) -> Result<Self, Error> {
+        let ids: HashSet<i64> = team_months.iter().map(|(t, _)| *t).collect();
+        let months: HashSet<i32> = team_months.iter().map(|(_, m)| *m).collect();
+        let limits: HashMap<i64, i64> = team::Entity::find()
+            .select_only()
+            .column(team::Column::Id)
+            .column(team::Column::MonthlyLimitMicros)
+            .filter(team::Column::Id.is_in(ids.iter().copied()))
+            .filter(team::Column::MonthlyLimitMicros.gt(0))
+            .into_tuple::<(i64, i64)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
+        let limited: Vec<i64> = limits.keys().copied().collect();
+        if limited.is_empty() {
+            return Ok(Self {
+                limits,
+                spent: HashMap::new(),
+                noted: HashSet::new(),
+            });
+        }
+        let spent = usage_team_month::Entity::find()
+            .filter(usage_team_month::Column::TeamId.is_in(limited.iter().copied()))
+            .filter(usage_team_month::Column::Month.is_in(months.iter().copied()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|m| ((m.team_id, m.month), m.spend_micros))
+            .collect();
+        let noted = budget_alert::Entity::find()
+            .filter(budget_alert::Column::TeamId.is_in(limited))
+            .filter(budget_alert::Column::Month.is_in(months))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|a| (a.team_id, a.month, a.limit_micros, a.band))
+            .collect();
+        Ok(Self {
+            limits,
+            spent,
+            noted,
+        })
+    }
+
+    fn spent(&self, team: i64, month: i32) -> i64 {
+        self.spent.get(&(team, month)).copied().unwrap_or(0)
+    }
+
+    fn noted(&self, team: i64, month: i32, limit: i64, band: i32) -> bool {
+        self.noted.contains(&(team, month, limit, band))
+    }
+}
+
+/// Notes `bands` (newly reached, lowest first) of one team's month: the highest is told, the
+/// ones below it are covered by it — one message when spend jumps past several bands at once.
 async fn note(
     conn: &impl ConnectionTrait,
-    team_id: i64,
-    month: i32,
-    band: i32,
-    spent: i64,
+    (team_id, month): (i64, i32),
     limit: i64,
+    spent: i64,
+    bands: &[i32],
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let already = budget_alert::Entity::find()
-        .filter(budget_alert::Column::TeamId.eq(team_id))
-        .filter(budget_alert::Column::Month.eq(month))
-        .filter(budget_alert::Column::Band.eq(band))
-        .one(conn)
-        .await?;
-    if already.is_some() {
+    let Some((&told, covered)) = bands.split_last() else {
         return Ok(());
-    }
-    budget_alert::Entity::insert(budget_alert::ActiveModel {
-        team_id: Set(team_id),
-        month: Set(month),
-        band: Set(band),
-        spent_micros: Set(spent),
-        limit_micros: Set(limit),
-        crossed_at: Set(at),
-        sent_at: Set(None),
-        mailed_at: Set(None),
-        posted_at: Set(None),
-        next_attempt_at: Set(at),
-        attempts: Set(0),
-        last_error: Set(String::new()),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([
-        budget_alert::Column::TeamId,
-        budget_alert::Column::Month,
-        budget_alert::Column::Band,
-    ])
-    .exec(conn)
-    .await?;
+    };
+    let rows = covered
+        .iter()
+        .map(|band| (*band, Some(Outcome::Covered)))
+        .chain(std::iter::once((told, None)))
+        .map(|(band, outcome)| budget_alert::ActiveModel {
+            team_id: Set(team_id),
+            month: Set(month),
+            band: Set(band),
+            spent_micros: Set(spent),
+            limit_micros: Set(limit),
+            crossed_at: Set(at),
+            sent_at: Set(outcome.map(|_| at)),
+            mailed_at: Set(None),
+            posted_at: Set(None),
+            next_attempt_at: Set(at),
+            outcome: Set(outcome),
+            attempts: Set(0),
+            last_error: Set(String::new()),
+            ..Default::default()
+        });
+    // Another process noting the same band at the same moment: its row stands, this one not.
+    budget_alert::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([
+            budget_alert::Column::TeamId,
+            budget_alert::Column::Month,
+            budget_alert::Column::LimitMicros,
+            budget_alert::Column::Band,
+        ])
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -142,6 +218,8 @@ async fn note(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
     pub id: i64,
+    /// Until when this process holds it: [`finish`] records nothing once it has passed.
+    pub claim: DateTime<Utc>,
     pub team: TeamId,
     /// The team's name now (or its id, when it is gone).
     pub team_name: String,
@@ -193,80 +271,91 @@ pub async fn recipients(
     }))
 }
 
-/// Claims the alerts due at `now` for this process: each is this process's to send until
-/// [`finish`]ed (or, should it die, for [`CLAIM_FOR`]).
+/// The alerts waiting to be told at `now`, oldest first (at most a round's).
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
-pub async fn claim_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Due>, Error> {
-    let waiting = budget_alert::Entity::find()
+pub async fn waiting(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<i64>, Error> {
+    Ok(budget_alert::Entity::find()
+        .select_only()
+        .column(budget_alert::Column::Id)
         .filter(budget_alert::Column::SentAt.is_null())
         .filter(budget_alert::Column::NextAttemptAt.lte(now))
         .order_by_asc(budget_alert::Column::Id)
         .limit(ROUND)
+        .into_tuple()
         .all(db)
+        .await?)
+}
+
+/// Claims alert `id` for this process, just before telling it: `None` when another process
+/// has it or it is done. The claim lasts [`CLAIM_FOR`]; only [`finish`] with the same claim
+/// records its outcome.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn claim(
+    db: &DatabaseConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Due>, Error> {
+    let claim = now + CLAIM_FOR;
+    let claimed = budget_alert::Entity::update_many()
+        .col_expr(budget_alert::Column::NextAttemptAt, Expr::value(claim))
+        .filter(budget_alert::Column::Id.eq(id))
+        .filter(budget_alert::Column::SentAt.is_null())
+        .filter(budget_alert::Column::NextAttemptAt.lte(now))
+        .exec(db)
         .await?;
-    if waiting.is_empty() {
-        return Ok(Vec::new());
+    if claimed.rows_affected == 0 {
+        return Ok(None);
     }
+    let Some(alert) = budget_alert::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
     let (emails, webhook) = recipients(db).await?;
-    let mut due = Vec::with_capacity(waiting.len());
-    for alert in waiting {
-        let claimed = budget_alert::Entity::update_many()
-            .col_expr(
-                budget_alert::Column::NextAttemptAt,
-                Expr::value(now + CLAIM_FOR),
-            )
-            .filter(budget_alert::Column::Id.eq(alert.id))
-            .filter(budget_alert::Column::SentAt.is_null())
-            .filter(budget_alert::Column::NextAttemptAt.eq(alert.next_attempt_at))
-            .exec(db)
-            .await?;
-        if claimed.rows_affected == 0 {
-            continue;
-        }
-        let team_name = team::Entity::find_by_id(alert.team_id)
-            .one(db)
-            .await?
-            .map_or_else(|| format!("team #{}", alert.team_id), |t| t.name);
-        due.push(Due {
-            id: alert.id,
-            team: TeamId(alert.team_id),
-            team_name,
-            month: alert.month,
-            band: alert.band,
-            spent: Money(alert.spent_micros),
-            limit: Money(alert.limit_micros),
-            crossed_at: alert.crossed_at,
-            emails: emails.clone(),
-            webhook: webhook.clone(),
-            mailed: alert.mailed_at.is_some(),
-            posted: alert.posted_at.is_some(),
-        });
-    }
-    Ok(due)
+    let team_name = names::teams(db, &[alert.team_id])
+        .await?
+        .remove(&alert.team_id)
+        .unwrap_or_else(|| format!("Team #{}", alert.team_id));
+    Ok(Some(Due {
+        id: alert.id,
+        claim,
+        team: TeamId(alert.team_id),
+        team_name,
+        month: alert.month,
+        band: alert.band,
+        spent: Money(alert.spent_micros),
+        limit: Money(alert.limit_micros),
+        crossed_at: alert.crossed_at,
+        emails,
+        webhook,
+        mailed: alert.mailed_at.is_some(),
+        posted: alert.posted_at.is_some(),
+    }))
 }
 
 /// How one delivery attempt went, per channel: `None` when the channel was not tried (not
-/// configured, or already done).
+/// set up, or already done).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attempt {
     pub mail: Option<Result<(), String>>,
     pub webhook: Option<Result<(), String>>,
 }
 
-/// Records `attempt` for alert `id`: delivered when every channel tried succeeded, else tried
-/// again later (after 30 s, doubling to an hour), sending only what failed.
+/// Records `attempt` for `due`, while this process's claim on it stands: told when every
+/// channel tried succeeded (nobody to tell when none was), else tried again later — after 30 s,
+/// doubling to an hour, sending only what failed — until [`MAX_ATTEMPTS`].
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn finish(
     db: &DatabaseConnection,
-    id: i64,
+    due: &Due,
     attempt: &Attempt,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let Some(alert) = budget_alert::Entity::find_by_id(id).one(db).await? else {
+    let Some(alert) = budget_alert::Entity::find_by_id(due.id).one(db).await? else {
         return Ok(());
     };
     let errors: Vec<&str> = [&attempt.mail, &attempt.webhook]
@@ -274,9 +363,9 @@ pub async fn finish(
         .filter_map(|r| r.as_ref().and_then(|r| r.as_ref().err()))
         .map(String::as_str)
         .collect();
+    let tried = alert.attempts + 1;
     let mut update = budget_alert::ActiveModel {
-        id: Set(id),
-        attempts: Set(alert.attempts + 1),
+        attempts: Set(tried),
         last_error: Set(errors.join("; ")),
         ..Default::default()
     };
@@ -286,12 +375,32 @@ pub async fn finish(
     if matches!(attempt.webhook, Some(Ok(()))) {
         update.posted_at = Set(Some(now));
     }
-    if errors.is_empty() {
-        update.sent_at = Set(Some(now));
-    } else {
+    let told = alert.mailed_at.is_some()
+        || alert.posted_at.is_some()
+        || matches!(attempt.mail, Some(Ok(())))
+        || matches!(attempt.webhook, Some(Ok(())));
+    let ended = if !errors.is_empty() && tried < MAX_ATTEMPTS {
         let wait = 30_i64 << Ord::min(alert.attempts, 7);
         update.next_attempt_at = Set(now + Duration::seconds(Ord::min(wait, 3_600)));
+        None
+    } else if !errors.is_empty() {
+        Some(Outcome::GaveUp)
+    } else if told {
+        Some(Outcome::Sent)
+    } else {
+        Some(Outcome::Nobody)
+    };
+    if let Some(outcome) = ended {
+        update.sent_at = Set(Some(now));
+        update.outcome = Set(Some(outcome));
     }
-    budget_alert::Entity::update(update).exec(db).await?;
+    // Only while the claim stands: a process whose claim ran out records nothing.
+    budget_alert::Entity::update_many()
+        .set(update)
+        .filter(budget_alert::Column::Id.eq(due.id))
+        .filter(budget_alert::Column::NextAttemptAt.eq(due.claim))
+        .filter(budget_alert::Column::SentAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }

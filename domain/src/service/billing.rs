@@ -5,8 +5,9 @@
 use crate::Error;
 use crate::billing::{
     AlertRow, BillingView, CapNow, Settings, SettingsInput, Statement, StatementLine,
-    StatementMonth, email_list,
+    StatementMonth, Told, email_list,
 };
+use crate::entity::budget_alert::Outcome;
 use crate::entity::usage_gateway_month::Scope;
 use crate::entity::usage_team_month;
 use crate::entity::{budget_alert, gateway_setting, usage_gateway_month, usage_model_day};
@@ -18,8 +19,8 @@ use crate::service::{audit, begin_as, day_key, month_key};
 use chrono::{DateTime, NaiveTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
@@ -95,6 +96,15 @@ pub async fn view(
         statement: statement_of(db, month.unwrap_or(StatementMonth(this_month)), now).await?,
         months: months(db, now).await?,
         alerts: alerts(db).await?,
+        alerts_this_month: budget_alert::Entity::find()
+            .filter(budget_alert::Column::Month.eq(this_month))
+            .filter(
+                budget_alert::Column::Outcome
+                    .is_null()
+                    .or(budget_alert::Column::Outcome.ne(Outcome::Covered)),
+            )
+            .count(db)
+            .await?,
         mail_configured,
         settings,
     })
@@ -245,8 +255,14 @@ async fn alerts(db: &DatabaseConnection) -> Result<Vec<AlertRow>, Error> {
             spent: Money(a.spent_micros),
             limit: Money(a.limit_micros),
             crossed_at: a.crossed_at,
-            sent_at: a.sent_at,
-            last_error: a.last_error,
+            told: match (a.outcome, a.sent_at) {
+                (Some(Outcome::Sent), Some(at)) => Told::Sent(at),
+                (Some(Outcome::Nobody), _) => Told::Nobody,
+                (Some(Outcome::Covered), _) => Told::Covered,
+                (Some(_), _) => Told::GaveUp(a.last_error),
+                (None, _) if a.attempts > 0 => Told::Retrying(a.last_error),
+                (None, _) => Told::Waiting,
+            },
         })
         .collect())
 }
@@ -263,6 +279,7 @@ pub async fn save(
     actor: &Actor,
     input: &SettingsInput,
 ) -> Result<Settings, Error> {
+    actor.require(Action::ManageBilling)?;
     let settings = input.check()?;
     let (txn, actor) = begin_as(db, actor).await?;
     actor.require(Action::ManageBilling)?;
@@ -281,7 +298,9 @@ pub async fn save(
     changed.team_default_limit_micros = Set(micros(settings.team_default_limit));
     changed.alert_emails = Set(settings.alert_emails.join("\n"));
     changed.webhook_url = Set(settings.webhook_url.clone());
-    if settings.webhook_url.is_some() && row.webhook_secret.is_none() {
+    // A new receiver gets a key of its own: the one before could forge alerts to it.
+    let new_receiver = host(settings.webhook_url.as_deref()) != host(before.webhook_url.as_deref());
+    if settings.webhook_url.is_some() && (row.webhook_secret.is_none() || new_receiver) {
         changed.webhook_secret = Set(Some(new_signing_key()));
     }
     changed.updated_at = Set(Some(Utc::now()));
@@ -324,28 +343,26 @@ fn new_signing_key() -> String {
     format!("whsec_{}", Secret::random().digest())
 }
 
-/// What the audit log says of a save: each setting that changed, before → after; `None` when
-/// nothing did.
+/// The scheme and host of a webhook URL (`https://hooks.example.com`): what the audit log
+/// names, since the rest may carry the receiver's own token.
+fn host(url: Option<&str>) -> Option<String> {
+    let url = url?;
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    Some(format!("{scheme}://{host}"))
+}
+
+/// What the audit log says of a save: each setting that changed — the limits before → after,
+/// the addresses by how many, the webhook by its host; `None` when nothing changed. The audit
+/// log is also read by Admins: it names no address.
 fn change_detail(before: &Settings, after: &Settings) -> Option<String> {
     let amount = |m: Option<Money>| m.map_or_else(|| "none".to_owned(), |m| m.to_string());
-    let list = |l: &[String]| {
-        if l.is_empty() {
-            "nobody".to_owned()
-        } else {
-            l.join(", ")
-        }
+    let count = |n: usize| match n {
+        0 => "nobody".to_owned(),
+        1 => "1 address".to_owned(),
+        n => format!("{n} addresses"),
     };
-    // A receiver's URL may carry its own token: the log names the host only.
-    let url = |u: &Option<String>| {
-        u.as_deref().map_or_else(
-            || "none".to_owned(),
-            |u| {
-                let (scheme, rest) = u.split_once("://").unwrap_or(("https", u));
-                let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-                format!("{scheme}://{host}/…")
-            },
-        )
-    };
+    let webhook = |u: Option<&str>| host(u).map_or_else(|| "none".to_owned(), |h| format!("{h}/…"));
     let mut changes = Vec::new();
     for (what, b, a) in [
         ("gateway limit", before.gateway_limit, after.gateway_limit),
@@ -367,15 +384,15 @@ fn change_detail(before: &Settings, after: &Settings) -> Option<String> {
     if before.alert_emails != after.alert_emails {
         changes.push(format!(
             "alert emails {} → {}",
-            list(&before.alert_emails),
-            list(&after.alert_emails)
+            count(before.alert_emails.len()),
+            count(after.alert_emails.len())
         ));
     }
     if before.webhook_url != after.webhook_url {
         changes.push(format!(
             "webhook {} → {}",
-            url(&before.webhook_url),
-            url(&after.webhook_url)
+            webhook(before.webhook_url.as_deref()),
+            webhook(after.webhook_url.as_deref())
         ));
     }
     (!changes.is_empty()).then(|| changes.join("; "))

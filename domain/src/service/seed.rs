@@ -2,11 +2,15 @@
 //! activity. Deterministic, so benchmark runs are comparable.
 
 use crate::db::begin_write;
-use crate::entity::{team, user};
+use crate::entity::{budget_alert, team, user};
 use crate::secret::{Secret, hash_password};
 use crate::{Error, Role, Status};
 use chrono::{Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 
 const FIRST: [&str; 16] = [
     "Ada",
@@ -174,6 +178,17 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
     }
     if let Some(first) = first_team_id {
         record_usage(&txn, first, teams, &mut rng).await?;
+        // Made-up spend crossing made-up teams' bands tells nobody, whoever is set up later.
+        let now = Utc::now();
+        budget_alert::Entity::update_many()
+            .col_expr(budget_alert::Column::SentAt, Expr::value(now))
+            .col_expr(
+                budget_alert::Column::Outcome,
+                Expr::value(budget_alert::Outcome::Nobody),
+            )
+            .filter(budget_alert::Column::SentAt.is_null())
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(Seeded {
@@ -420,8 +435,8 @@ pub async fn usage_history(
     days: u32,
 ) -> Result<(u64, u64), Error> {
     use crate::entity::{
-        usage_day, usage_day_total, usage_key_month, usage_model_day, usage_team_month,
-        usage_user_month,
+        usage_day, usage_day_total, usage_gateway_month, usage_key_month, usage_model_day,
+        usage_team_month, usage_user_month,
     };
     use crate::service::{day_key, month_key};
     use std::collections::HashMap;
@@ -495,7 +510,8 @@ pub async fn usage_history(
         usage_day::Entity::insert_many(batch).exec(&txn).await?;
     }
     let [team_months, user_months, key_months] = months;
-    for chunk in team_months.into_iter().collect::<Vec<_>>().chunks(BATCH) {
+    let team_months_sums: Vec<((i64, i32), Sums)> = team_months.into_iter().collect();
+    for chunk in team_months_sums.chunks(BATCH) {
         usage_team_month::Entity::insert_many(chunk.iter().map(|((id, month), s)| {
             usage_team_month::ActiveModel {
                 team_id: Set(*id),
@@ -541,6 +557,22 @@ pub async fn usage_history(
         .exec(&txn)
         .await?;
     }
+    // Every person is in a team here: the gateway's months are the teams' summed.
+    let mut gateway: HashMap<i32, Sums> = HashMap::new();
+    for ((_, month), s) in &team_months_sums {
+        add(gateway.entry(*month).or_default(), *s);
+    }
+    usage_gateway_month::Entity::insert_many(gateway.into_iter().map(|(month, s)| {
+        usage_gateway_month::ActiveModel {
+            scope: Set(usage_gateway_month::Scope::All.id()),
+            month: Set(month),
+            spend_micros: Set(s[0]),
+            requests: Set(s[1]),
+            reserved_micros: Set(0),
+        }
+    }))
+    .exec(&txn)
+    .await?;
     usage_day_total::Entity::insert_many(day_totals.into_iter().map(|(day, s)| {
         usage_day_total::ActiveModel {
             day: Set(day),

@@ -6,7 +6,7 @@
 
 use crate::support::{actor, add_user, databases};
 use chrono::{Duration, TimeZone, Utc};
-use domain::billing::{SettingsInput, StatementMonth};
+use domain::billing::{SettingsInput, StatementMonth, Told};
 use domain::entity::budget_lease::BudgetKind;
 use domain::entity::refusal_day::RefusalKind;
 use domain::entity::{audit_entry, budget_alert, team, user};
@@ -242,8 +242,33 @@ async fn each_band_is_noted_once_per_team_and_month() {
             .unwrap();
         assert!(bands(&t.db).await.contains(&(red.0, month_key(next), 70)));
 
-        // A team whose budget refuses a request has reached its limit, whatever it spent.
-        let refusal = Refusal {
+        // Raised mid-month: the bands of the new limit are told in their turn.
+        let mut raised: team::ActiveModel = team::Entity::find_by_id(red.0)
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        raised.monthly_limit_micros = Set(Some(20_000_000));
+        raised.update(&t.db).await.unwrap();
+        usage::record(&t.db, &spend(&auth, m, 400, now))
+            .await
+            .unwrap();
+        let red_now: Vec<(i32, i64)> = budget_alert::Entity::find()
+            .all(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.team_id == red.0 && a.month == month)
+            .map(|a| (a.band, a.limit_micros))
+            .collect();
+        assert!(red_now.contains(&(70, 20_000_000)), "{red_now:?}");
+        assert_eq!(red_now.len(), 4, "{red_now:?}");
+
+        // A refusal by a team's budget is its 100 % once it has spent 99 % of its limit — not
+        // a single large request refused far from it.
+        let (b, blue_key, _) = key_of(&t.db, "b@example.com", Role::Member, Some(blue)).await;
+        let refused = || Refusal {
             key: None,
             user: None,
             team: Some(blue),
@@ -251,18 +276,37 @@ async fn each_band_is_noted_once_per_team_and_month() {
             reason: "Team ‘Blue’ has reached its monthly spend limit of $5.00.".into(),
             at: now,
         };
-        refusals::record_all(&t.db, &[refusal.clone(), refusal])
+        let blue_bands = || async {
+            bands(&t.db)
+                .await
+                .into_iter()
+                .filter(|(team, ..)| *team == blue.0)
+                .map(|(.., band)| band)
+                .collect::<Vec<i32>>()
+        };
+        usage::record(&t.db, &spend(&blue_key, b, 100, now))
             .await
             .unwrap();
-        let blue_bands: Vec<i32> = bands(&t.db)
+        refusals::record_all(&t.db, &[refused()]).await.unwrap();
+        assert_eq!(blue_bands().await, Vec::<i32>::new(), "{}", t.kind);
+        usage::record(&t.db, &spend(&blue_key, b, 395, now))
             .await
-            .into_iter()
-            .filter(|(team, ..)| *team == blue.0)
-            .map(|(.., band)| band)
-            .collect();
-        assert_eq!(blue_bands, vec![100], "{}", t.kind);
+            .unwrap();
+        refusals::record_all(&t.db, &[refused(), refused()])
+            .await
+            .unwrap();
+        assert_eq!(blue_bands().await, vec![70, 90, 100], "{}", t.kind);
         t.finish().await;
     }
+}
+
+/// Every alert waiting at `now`, claimed by this process.
+async fn claim_all(db: &DatabaseConnection, now: chrono::DateTime<Utc>) -> Vec<alerts::Due> {
+    let mut claimed = Vec::new();
+    for id in alerts::waiting(db, now).await.unwrap() {
+        claimed.extend(alerts::claim(db, id, now).await.unwrap());
+    }
+    claimed
 }
 
 #[tokio::test]
@@ -287,55 +331,97 @@ async fn an_alert_is_claimed_once_and_only_a_failed_channel_is_retried() {
             .await
             .unwrap();
 
-        let due = alerts::claim_due(&t.db, now).await.unwrap();
-        assert_eq!(due.len(), 2, "70 % and 90 %, {}", t.kind);
-        assert_eq!(due[0].team_name, "Red");
+        // 70 % and 90 % at once: the 90 % alert is told, and covers the 70 %.
+        let due = claim_all(&t.db, now).await;
+        assert_eq!(due.len(), 1, "{}", t.kind);
+        assert_eq!((due[0].team_name.as_str(), due[0].band), ("Red", 90));
         assert_eq!(due[0].emails, ["ops@example.com"]);
         let hook = due[0].webhook.clone().expect("the webhook");
         assert!(hook.secret.starts_with("whsec_"));
         assert!(
-            alerts::claim_due(&t.db, now).await.unwrap().is_empty(),
-            "claimed: no other process takes them"
+            claim_all(&t.db, now).await.is_empty(),
+            "claimed: no other process takes it"
         );
-        for d in &due {
-            let attempt = Attempt {
-                mail: Some(Ok(())),
-                webhook: Some(Err("the webhook answered 500".into())),
-            };
-            alerts::finish(&t.db, d.id, &attempt, now).await.unwrap();
-        }
+        let failed = Attempt {
+            mail: Some(Ok(())),
+            webhook: Some(Err("the webhook answered 500".into())),
+        };
+        alerts::finish(&t.db, &due[0], &failed, now).await.unwrap();
         assert!(
-            alerts::claim_due(&t.db, now + Duration::seconds(10))
+            claim_all(&t.db, now + Duration::seconds(10))
                 .await
-                .unwrap()
                 .is_empty()
         );
-        let retry = alerts::claim_due(&t.db, now + Duration::seconds(31))
-            .await
-            .unwrap();
-        assert_eq!(retry.len(), 2);
+        let retry = claim_all(&t.db, now + Duration::seconds(31)).await;
+        assert_eq!(retry.len(), 1);
         assert!(
-            retry.iter().all(|d| d.mailed && !d.posted),
+            retry[0].mailed && !retry[0].posted,
             "only the webhook again"
         );
-        for d in &retry {
-            let attempt = Attempt {
-                mail: None,
-                webhook: Some(Ok(())),
-            };
-            alerts::finish(&t.db, d.id, &attempt, now).await.unwrap();
-        }
+        // A process whose claim has run out records nothing: the claim is the other's now.
+        let late = alerts::Due {
+            claim: now,
+            ..retry[0].clone()
+        };
+        alerts::finish(&t.db, &late, &Attempt::default(), now)
+            .await
+            .unwrap();
+        let posted = Attempt {
+            mail: None,
+            webhook: Some(Ok(())),
+        };
+        alerts::finish(&t.db, &retry[0], &posted, now)
+            .await
+            .unwrap();
         let later = now + Duration::hours(2);
+        assert!(claim_all(&t.db, later).await.is_empty(), "{}", t.kind);
+        let view = billing::view(&t.db, &boss, None, now, true).await.unwrap();
+        let told: Vec<(i32, Told)> = view
+            .alerts
+            .iter()
+            .map(|a| (a.band, a.told.clone()))
+            .collect();
         assert!(
-            alerts::claim_due(&t.db, later).await.unwrap().is_empty(),
+            matches!(
+                told.as_slice(),
+                [(90, Told::Sent(_)), (70, Told::Covered)]
+                    | [(70, Told::Covered), (90, Told::Sent(_))]
+            ),
+            "{told:?}"
+        );
+        assert_eq!(view.alerts_this_month, 1);
+
+        // A receiver that never answers is given up after the last attempt.
+        let blue = add_team(&t.db, "Blue", Some(1_000_000)).await;
+        let (b, blue_key, _) = key_of(&t.db, "b@example.com", Role::Member, Some(blue)).await;
+        usage::record(&t.db, &spend(&blue_key, b, 75, now))
+            .await
+            .unwrap();
+        let mut at = now;
+        for _ in 0..alerts::MAX_ATTEMPTS {
+            at += Duration::hours(2);
+            let due = claim_all(&t.db, at).await;
+            assert_eq!(due.len(), 1);
+            let down = Attempt {
+                mail: Some(Err("the mail server could not be reached".into())),
+                webhook: None,
+            };
+            alerts::finish(&t.db, &due[0], &down, at).await.unwrap();
+        }
+        assert!(claim_all(&t.db, at + Duration::days(1)).await.is_empty());
+        let view = billing::view(&t.db, &boss, None, now, true).await.unwrap();
+        let blue_told = view
+            .alerts
+            .iter()
+            .find(|a| a.team == "Blue")
+            .unwrap()
+            .told
+            .clone();
+        assert_eq!(
+            blue_told,
+            Told::GaveUp("the mail server could not be reached".into()),
             "{}",
             t.kind
-        );
-        let view = billing::view(&t.db, &boss, None, now, true).await.unwrap();
-        assert!(
-            view.alerts
-                .iter()
-                .all(|a| a.sent_at.is_some() && a.last_error.is_empty())
         );
         t.finish().await;
     }
@@ -412,7 +498,7 @@ async fn settings_are_an_owners_checked_audited_and_move_the_access_epoch() {
             entries,
             [
                 "gateway limit none → $100.00; default team limit none → $25.00; \
-              alert emails nobody → ops@example.com"
+              alert emails nobody → 1 address"
             ]
         );
         t.finish().await;

@@ -217,13 +217,31 @@ impl ApiError {
             ),
             BudgetKind::Gateway => (
                 "gateway",
-                "The gateway has reached its monthly spend limit".to_owned(),
+                "The gateway has reached the monthly spend limit its Owners set".to_owned(),
             ),
             BudgetKind::Teamless => (
                 "teamless",
-                "Keys outside any team have reached their monthly spend cap".to_owned(),
+                "Keys outside any team have reached the monthly spend cap the gateway's Owners set"
+                    .to_owned(),
             ),
         };
+        // The gateway-wide caps are an Owner's figures: a key holder learns only that one was
+        // reached and when it resets, not what the whole gateway spends.
+        if matches!(over.budget, BudgetKind::Gateway | BudgetKind::Teamless) {
+            return ApiError {
+                more: Some(Box::new(More {
+                    extra: Some(json!({ "limit": limit, "resets_at": resets })),
+                    reason: Some(format!("{whose}.")),
+                    headers: None,
+                })),
+                ..Self::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "budget_exceeded",
+                    Some("budget_exceeded"),
+                    format!("{whose}. The limit resets at {resets}."),
+                )
+            };
+        }
         let mut extra = json!({
                 "limit": limit,
                 "limit_usd": dollars(over.limit),
@@ -232,9 +250,7 @@ impl ApiError {
                 "resets_at": resets,
         });
         // Named as what refused it: `"key": "ci-bot"`, `"team": "Research"`.
-        if !matches!(over.budget, BudgetKind::Gateway | BudgetKind::Teamless) {
-            extra[limit] = json!(over.name);
-        }
+        extra[limit] = json!(over.name);
         ApiError {
             more: Some(Box::new(More {
                 extra: Some(extra),

@@ -149,7 +149,11 @@ pub async fn list(
         page,
         pages,
         summary: summary(db).await?,
-        new_team_limit: crate::service::billing::team_default_limit(db).await?,
+        new_team_limit: if actor.can(Action::ManageTeams) {
+            crate::service::billing::team_default_limit(db).await?
+        } else {
+            None
+        },
         generated_at: Utc::now(),
     })
 }
