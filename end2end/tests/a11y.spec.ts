@@ -111,6 +111,16 @@ test('the signed-out pages', async ({ page }) => {
   await audit(page, 'not-found page');
 });
 
+test('the Billing page, and with a field in error', async ({ page }) => {
+  await asOwner(page, '/dashboard/configuration/billing');
+  await expect(page.getByRole('heading', { level: 1, name: 'Billing' })).toBeVisible();
+  await audit(page, 'Billing page');
+  await page.getByLabel('Monthly limit for the whole gateway (USD)').fill('-1');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByLabel('Monthly limit for the whole gateway (USD)')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'Billing page with an error');
+});
+
 test('the Usage page, grouped and with its figures open', async ({ page }) => {
   await asOwner(page, '/dashboard');
   await expect(page.getByRole('heading', { level: 1, name: 'Usage' })).toBeVisible();

@@ -4,7 +4,7 @@
 use super::api::{RotateWebhookKey, SaveBilling, read_billing};
 use super::settings::SettingsForm;
 use super::statement::StatementSection;
-use crate::components::{Ago, BudgetBar, Loaded, exact};
+use crate::components::{Ago, BudgetBar, Loaded, exact, use_toasts};
 use domain::billing::{AlertRow, BillingView, CapNow, Told};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,6 +16,14 @@ pub fn BillingPage() -> impl IntoView {
     let month = Memo::new(move |_| query_map.read().get("month"));
     let save = ServerAction::<SaveBilling>::new();
     let rotate = ServerAction::<RotateWebhookKey>::new();
+    // Here, not in the form: the form is rebuilt with every reload after a save.
+    Effect::new(move |_| {
+        if save.value().get().is_some_and(|r| r.is_ok())
+            && let Some(toasts) = use_toasts()
+        {
+            toasts.success("Billing settings saved.");
+        }
+    });
     // Reloaded after every save: the cards and the form show what is stored now.
     let view = Resource::new(
         move || (month.get(), save.version().get(), rotate.version().get()),
@@ -62,7 +70,7 @@ fn Billing(
             save
             rotate
         />
-        <Alerts alerts=view.alerts />
+        <Alerts alerts=view.alerts now=view.generated_at />
     }
 }
 
@@ -90,9 +98,8 @@ fn Cap(label: &'static str, cap: CapNow) -> impl IntoView {
 
 /// The latest bands crossed and whether telling them worked.
 #[component]
-fn Alerts(alerts: Vec<AlertRow>) -> impl IntoView {
+fn Alerts(alerts: Vec<AlertRow>, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     let empty = alerts.is_empty();
-    let now = chrono::Utc::now();
     view! {
         <section class="panel" aria-labelledby="alerts-title">
             <h2 id="alerts-title" class="panel-title">
@@ -106,7 +113,7 @@ fn Alerts(alerts: Vec<AlertRow>) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-scroll">
-                        <table class="data-table">
+                        <table class="data-table alerts-table">
                             <thead>
                                 <tr>
                                     <th scope="col">"Team"</th>

@@ -3,7 +3,7 @@
 //! field that cannot be used says why under it, and the form keeps what was typed.
 
 use super::api::{RotateWebhookKey, SaveBilling, TestAlerts};
-use crate::components::{ConfirmDialog, CopyField, Field, FormAlert, FormErrors, use_toasts};
+use crate::components::{ConfirmDialog, CopyField, Field, FormAlert, FormErrors};
 use domain::billing::{MAX_EMAILS, Settings, TestSent};
 use leptos::prelude::*;
 
@@ -24,13 +24,6 @@ pub fn SettingsForm(
     rotate: ServerAction<RotateWebhookKey>,
 ) -> impl IntoView {
     let errors = FormErrors::new(save, FIELDS);
-    Effect::new(move |_| {
-        if save.value().get().is_some_and(|r| r.is_ok())
-            && let Some(toasts) = use_toasts()
-        {
-            toasts.success("Billing settings saved.");
-        }
-    });
     let input = settings.to_input();
     let emails_error = errors.field("alert_emails");
     let has_recipients = !settings.alert_emails.is_empty() || settings.webhook_url.is_some();

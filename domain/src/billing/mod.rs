@@ -94,6 +94,8 @@ pub struct BillingView {
     pub alerts_this_month: u64,
     /// Whether the server can send email (`TOLLGATE_SMTP_URL`).
     pub mail_configured: bool,
+    /// When the server read it ("3 min ago" is measured from it).
+    pub generated_at: DateTime<Utc>,
 }
 
 /// What a test-send reached, per channel: `None` when the channel is not set up.

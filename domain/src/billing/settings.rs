@@ -161,7 +161,9 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(fn(&mut SettingsInput), &str); 7] = [
+        /// Spoils one field, and names it.
+        type Case = (fn(&mut SettingsInput), &'static str);
+        let cases: [Case; 7] = [
             (|i| i.gateway_limit = "-5".into(), "gateway_limit"),
             (
                 |i| i.team_default_limit = "ten".into(),

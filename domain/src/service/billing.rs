@@ -107,6 +107,7 @@ pub async fn view(
             .await?,
         mail_configured,
         settings,
+        generated_at: now,
     })
 }
 
