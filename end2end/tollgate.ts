@@ -13,6 +13,8 @@ import { join } from 'node:path';
 /// The model the tests call: 100 tokens in and 10 out at $10,000 per million tokens each, so every
 /// request through the gateway costs exactly $1.10.
 export const E2E_MODEL = 'e2e-mini';
+/// A second model at twice the price: $2.20 a request.
+export const E2E_LARGE = 'e2e-large';
 
 export interface Running {
   /** The one-time setup link the server printed. */
@@ -90,6 +92,13 @@ name = "${E2E_MODEL}"
 provider = "stub"
 input_usd_per_mtok = 10000
 output_usd_per_mtok = 10000
+max_output_tokens = 10
+
+[[models]]
+name = "${E2E_LARGE}"
+provider = "stub"
+input_usd_per_mtok = 20000
+output_usd_per_mtok = 20000
 max_output_tokens = 10
 `;
 }

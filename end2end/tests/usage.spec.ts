@@ -1,8 +1,139 @@
 // The Usage page (/dashboard): what a key spent and why it was refused show up in the table,
 // the charts and the refusals list; the range and grouping live in the URL and work with
 // JavaScript off; the export is the table.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { asOwner, hydrated, jsEnabled } from './helpers';
+
+async function createTeam(page: Page, name: string, limit: string) {
+  await page.goto('/dashboard/configuration/teams');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create Team' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create a team' });
+  await dialog.getByLabel('Team Name').fill(name);
+  await dialog.getByLabel('Monthly Spend Limit (USD)').fill(limit);
+  await dialog.getByRole('button', { name: 'Create team' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+async function teamKey(page: Page, name: string, team: string) {
+  await page.goto('/dashboard/keys');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByLabel('Team').selectOption({ label: team });
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  const secret = await dialog.getByLabel('API key').inputValue();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  return secret;
+}
+
+test('two teams across models: totals, bars, the CSV, a forecast, and a Member sees only their team', async ({
+  page,
+  browser,
+}) => {
+  test.skip(!jsEnabled(), 'the dialogs need JavaScript');
+  test.setTimeout(90_000);
+  const stamp = Date.now();
+  const [fast, slow] = [`Fast ${stamp}`, `Slow ${stamp}`];
+  await asOwner(page, '/dashboard/configuration/teams');
+  await createTeam(page, fast, '2.25');
+  await createTeam(page, slow, '');
+
+  // A Member of the fast team, signed in in a browser of their own.
+  const address = `member-${stamp}@example.com`;
+  await page.goto('/dashboard/configuration/users');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Invite User' }).click();
+  const invite = page.getByRole('dialog', { name: 'Invite a user' });
+  await invite.getByLabel('Email').fill(address);
+  await invite.getByLabel('Team').selectOption({ label: fast });
+  await invite.getByRole('button', { name: 'Send invite' }).click();
+  const link = await invite.getByLabel('Invite link').inputValue();
+  await invite.getByRole('button', { name: 'Done' }).click();
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await member.goto(link);
+  await hydrated(member);
+  await member.getByLabel('Your name').fill('Fay Fast');
+  await member.getByLabel('Password').fill('a long enough password');
+  await member.getByRole('button', { name: 'Accept invite' }).click();
+  await expect(member).toHaveURL(/\/dashboard$/);
+
+  const chat = (key: string, model: string) =>
+    page.request.post('/v1/chat/completions', {
+      headers: { authorization: `Bearer ${key}` },
+      data: { model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 },
+    });
+  const fastKey = await teamKey(page, `fast-${stamp}`, fast);
+  const slowKey = await teamKey(page, `slow-${stamp}`, slow);
+  // Fast: two $1.10 requests of its $2.25. Slow: one of each model, $1.10 and $2.20.
+  for (const [key, model] of [
+    [fastKey, 'e2e-mini'],
+    [fastKey, 'e2e-mini'],
+    [slowKey, 'e2e-mini'],
+    [slowKey, 'e2e-large'],
+  ]) {
+    expect((await chat(key, model)).status()).toBe(200);
+  }
+
+  await page.goto('/dashboard?range=7d&group=team');
+  await hydrated(page);
+  const table = page.getByRole('region', { name: 'By team' });
+  const fastRow = table.getByRole('row').filter({ hasText: fast });
+  const slowRow = table.getByRole('row').filter({ hasText: slow });
+  await expect(fastRow.getByRole('cell').nth(0)).toHaveText('$2.20');
+  await expect(fastRow.getByRole('cell').nth(1)).toHaveText('2');
+  await expect(slowRow.getByRole('cell').nth(0)).toHaveText('$3.30');
+  await expect(slowRow.getByRole('cell').nth(1)).toHaveText('2');
+  // Seven days, seven bars to point at in each chart.
+  await expect(page.getByRole('img', { name: 'Spend per day' }).locator('.chart-hit')).toHaveCount(7);
+  await expect(page.getByRole('img', { name: 'Requests per day' }).locator('.chart-hit')).toHaveCount(7);
+
+  // By model, the same spend split by what was served.
+  await page.getByRole('navigation', { name: 'Group by' }).getByRole('link', { name: 'Model' }).click();
+  await expect(page).toHaveURL(/group=model/);
+  const large = page.getByRole('region', { name: 'By model' }).getByRole('row').filter({ hasText: 'e2e-large' });
+  await expect(large.getByRole('cell').nth(0)).not.toHaveText('$0.00');
+
+  // The CSV is the table: the same groups, figures and share.
+  await page.goto('/dashboard?range=7d&group=team');
+  await hydrated(page);
+  const shown = async (name: string) =>
+    (await table.getByRole('row').filter({ hasText: name }).locator('th, td').allTextContents()).map((t) => t.trim());
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const csv = Buffer.concat(await (await (await download).createReadStream()).toArray()).toString('utf8');
+  for (const name of [fast, slow]) {
+    const [label, spend, requests, tokensIn, tokensOut, refused, share] = await shown(name);
+    const line = csv.split('\r\n').find((l) => l.startsWith(`"${name}"`));
+    expect(line).toBe(
+      [label, spend.replace('$', ''), requests, tokensIn.replace(/,/g, ''), tokensOut.replace(/,/g, ''), refused, share.replace(' %', '')]
+        .map((c) => `"${c}"`)
+        .join(','),
+    );
+  }
+
+  // Spending fast: $2.20 of $2.25 already, so the current rate reaches the limit — unless the
+  // month ends first (its last day).
+  const forecast = page.getByRole('region', { name: 'Forecast' }).getByRole('listitem').filter({ hasText: fast });
+  const now = new Date();
+  const lastDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).getUTCDate();
+  await expect(forecast).toContainText(
+    now.getUTCDate() === lastDay
+      ? /Reaches its limit on|Stays under its limit \(projected/
+      : /Reaches its limit on \d{1,2} [A-Z][a-z]{2} at the current rate\./,
+  );
+
+  // The Member sees their team's figures, not the other team's.
+  await member.goto('/dashboard?range=7d&group=team');
+  await hydrated(member);
+  const theirs = member.getByRole('region', { name: 'By team' });
+  await expect(theirs.getByRole('row').filter({ hasText: fast })).toContainText('$2.20');
+  await expect(theirs.getByRole('row').filter({ hasText: slow })).toHaveCount(0);
+  await expect(member.getByRole('region', { name: 'Forecast' })).not.toContainText(slow);
+  await memberContext.close();
+});
 
 test('a key’s spend and its refusal show on the Usage page, with the reason the client got', async ({ page }) => {
   test.skip(!jsEnabled(), 'the Create key dialog needs JavaScript');
