@@ -1,8 +1,8 @@
-// The audit log page: an Owner finds their own sign-in and a team they created, filters by kind
-// and words through the address (JavaScript on or off), downloads them as CSV, and a bad range is
-// explained.
+// The audit log page: an Owner finds their own sign-in and a team they created, filters by kind,
+// words, who acted and what it was on through the address (JavaScript on or off), downloads them
+// as CSV, and a bad range is explained.
 import { expect, test } from '@playwright/test';
-import { OWNER, asOwner } from './helpers';
+import { OWNER, asOwner, jsEnabled } from './helpers';
 
 const AUDIT = '/dashboard/configuration/audit';
 
@@ -28,6 +28,21 @@ test('the audit log lists sign-ins and changes, filtered from the address', asyn
   const csv = await download.text();
   expect(csv.split('\r\n')[0]).toBe('"when_utc","who","action","action_code","on","what_changed"');
   expect(csv).toContain(`"${OWNER.email}","Signed in","session.sign_in"`);
+
+  // Who acted and what it was on: a typed email applies when committed, a kind of thing at once.
+  await page.goto(AUDIT);
+  await page.getByLabel('Who acted (their email)').fill(OWNER.email.toUpperCase());
+  await page.getByLabel('Who acted (their email)').press('Enter');
+  await expect(page).toHaveURL(/who=ADA%40EXAMPLE\.COM/);
+  await expect(page.getByRole('row').filter({ hasText: 'Signed in' }).first()).toContainText(OWNER.email);
+  await page.getByLabel('On', { exact: true }).selectOption({ label: 'Teams' });
+  if (!jsEnabled()) await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/on=team/);
+  await expect(page).toHaveURL(/who=ADA%40EXAMPLE\.COM/);
+  await expect(page.getByRole('row').filter({ hasText: 'Signed in' })).toHaveCount(0);
+  await page.goto(`${AUDIT}?who=nobody%40example.com`);
+  await expect(page.getByText('No entries match these filters.')).toBeVisible();
+  await expect(page.getByLabel('Who acted (their email)')).toHaveValue('nobody@example.com');
 
   await page.goto(`${AUDIT}?q=zz-no-such-entry`);
   await expect(page.getByText('No entries match these filters.')).toBeVisible();

@@ -6,7 +6,9 @@
 use super::api::list_audit;
 use crate::components::{Ago, FilterForm, Loaded, Pager, exact};
 use crate::list_page::{ListChanges, use_list_page};
-use domain::audit::{AuditKind, AuditPage as Page, AuditQuery, action_label, target_href};
+use domain::audit::{
+    AuditKind, AuditPage as Page, AuditQuery, TargetKind, action_label, target_href,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -55,7 +57,7 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-/// Words, kind, and the first and last day.
+/// Words, who, kind, what it was on, and the first and last day.
 #[component]
 fn Filters(query: AuditQuery) -> impl IntoView {
     let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
@@ -73,6 +75,16 @@ fn Filters(query: AuditQuery) -> impl IntoView {
                 placeholder="Search who, what or on what"
                 aria-label="Search the audit log"
             />
+            <input
+                type="text"
+                name="who"
+                class="input"
+                inputmode="email"
+                autocomplete="off"
+                value=query.actor.clone()
+                placeholder="Who (their email)"
+                aria-label="Who acted (their email)"
+            />
             <select name="kind" class="input" aria-label="Kind">
                 <option value="" selected=query.kind.is_none()>
                     "All kinds"
@@ -82,6 +94,21 @@ fn Filters(query: AuditQuery) -> impl IntoView {
                     .map(|k| {
                         view! {
                             <option value=k.as_str() selected=query.kind == Some(k)>
+                                {k.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <select name="on" class="input" aria-label="On">
+                <option value="" selected=query.on.is_none()>
+                    "On anything"
+                </option>
+                {TargetKind::ALL
+                    .into_iter()
+                    .map(|k| {
+                        view! {
+                            <option value=k.as_str() selected=query.on == Some(k)>
                                 {k.label()}
                             </option>
                         }

@@ -70,6 +70,47 @@ impl AuditKind {
     }
 }
 
+/// What kind of thing an entry acted on, by its target (`team:2` is a team).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TargetKind {
+    People,
+    Teams,
+    Keys,
+    Billing,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 4] = [
+        TargetKind::People,
+        TargetKind::Teams,
+        TargetKind::Keys,
+        TargetKind::Billing,
+    ];
+
+    /// Its value in the URL, and the start of the targets it covers (`team` → `team:2`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::People => "user",
+            TargetKind::Teams => "team",
+            TargetKind::Keys => "key",
+            TargetKind::Billing => "billing",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetKind::People => "People",
+            TargetKind::Teams => "Teams",
+            TargetKind::Keys => "API keys",
+            TargetKind::Billing => "Billing settings",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        TargetKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// A stored action in words; an action this version does not know reads as stored.
 pub fn action_label(action: &str) -> &str {
     match action {
@@ -96,13 +137,20 @@ pub fn action_label(action: &str) -> &str {
     }
 }
 
-/// The audit log's query: `?q=ada&kind=keys&from=2026-11-01&to=2026-11-30&page=2`. Malformed
-/// values fall back to defaults, so a hand-edited URL never breaks the page.
+/// The audit log's query:
+/// `?q=ada&who=ada@example.com&kind=keys&on=team&from=2026-11-01&to=2026-11-30&page=2`.
+/// Malformed values fall back to defaults, so a hand-edited URL never breaks the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditQuery {
     /// Matched against who acted (their email then) and what the entry says, case-insensitively.
     pub search: String,
+    /// Who acted: their email at the time, whole (any case); empty for anyone.
+    #[serde(default)]
+    pub actor: String,
     pub kind: Option<AuditKind>,
+    /// What kind of thing was acted on.
+    #[serde(default)]
+    pub on: Option<TargetKind>,
     /// One thing's history: entries on exactly this target (`user:5`, `team:2`, `key:12`).
     #[serde(default)]
     pub target: Option<String>,
@@ -117,7 +165,9 @@ impl Default for AuditQuery {
     fn default() -> Self {
         AuditQuery {
             search: String::new(),
+            actor: String::new(),
             kind: None,
+            on: None,
             target: None,
             from: None,
             to: None,
@@ -137,7 +187,9 @@ impl AuditQuery {
         };
         AuditQuery {
             search: search_param(get("q")),
+            actor: search_param(get("who")),
             kind: get("kind").and_then(|k| AuditKind::parse(&k)),
+            on: get("on").and_then(|k| TargetKind::parse(&k)),
             target: get("target").and_then(|t| target_param(&t)),
             from: day("from"),
             to: day("to"),
@@ -151,8 +203,14 @@ impl AuditQuery {
         if !self.search.is_empty() {
             parts.push(format!("q={}", encode(&self.search)));
         }
+        if !self.actor.is_empty() {
+            parts.push(format!("who={}", encode(&self.actor)));
+        }
         if let Some(kind) = self.kind {
             parts.push(format!("kind={}", kind.as_str()));
+        }
+        if let Some(on) = self.on {
+            parts.push(format!("on={}", on.as_str()));
         }
         if let Some(target) = &self.target {
             parts.push(format!("target={}", encode(target)));
@@ -191,7 +249,9 @@ impl AuditQuery {
     /// Whether anything narrows the list.
     pub fn is_filtered(&self) -> bool {
         !self.search.is_empty()
+            || !self.actor.is_empty()
             || self.kind.is_some()
+            || self.on.is_some()
             || self.target.is_some()
             || self.from.is_some()
             || self.to.is_some()
@@ -260,7 +320,9 @@ mod tests {
     fn round_trips_through_the_url() {
         let q = AuditQuery {
             search: "ada".into(),
+            actor: "grace".into(),
             kind: Some(AuditKind::SignIns),
+            on: Some(TargetKind::Keys),
             from: NaiveDate::from_ymd_opt(2026, 11, 1),
             to: NaiveDate::from_ymd_opt(2026, 11, 30),
             target: Some("key:12".into()),
@@ -269,7 +331,7 @@ mod tests {
         let s = q.to_query_string();
         assert_eq!(
             s,
-            "q=ada&kind=sign-ins&target=key%3A12&from=2026-11-01&to=2026-11-30&page=3"
+            "q=ada&who=grace&kind=sign-ins&on=key&target=key%3A12&from=2026-11-01&to=2026-11-30&page=3"
         );
         let params: Vec<(String, String)> = s
             .split('&')

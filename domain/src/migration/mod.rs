@@ -18,6 +18,7 @@ mod m20261130_000012_audit_target;
 mod m20261130_000013_usage_days;
 mod m20261130_000014_usage_rollups;
 mod m20261201_000015_billing;
+mod m20261201_000016_audit_filters;
 mod sql;
 
 /// Every migration, oldest first.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_usage_days::Migration),
             Box::new(m20261130_000014_usage_rollups::Migration),
             Box::new(m20261201_000015_billing::Migration),
+            Box::new(m20261201_000016_audit_filters::Migration),
         ]
     }
 }

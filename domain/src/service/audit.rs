@@ -2,7 +2,7 @@
 //! page at a time, or all of a query's entries for the CSV download, by Owners and Admins.
 
 use crate::Error;
-use crate::audit::{AuditPage, AuditQuery, AuditRow};
+use crate::audit::{AuditPage, AuditQuery, AuditRow, TargetKind};
 use crate::entity::audit_entry;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, QuerySelect, Set};
@@ -162,6 +162,7 @@ fn matching(
     use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
     actor.require(crate::Action::ReadAudit)?;
     check_search(&query.search)?;
+    check_search(&query.actor)?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
@@ -185,6 +186,31 @@ fn matching(
     }
     if let Some(target) = &query.target {
         select = select.filter(audit_entry::Column::Target.eq(target.as_str()));
+    }
+    // Through the index of target and time: `team:` up to `team;`, its successor.
+    match query.on {
+        Some(TargetKind::Billing) => {
+            select = select.filter(audit_entry::Column::Target.eq(TargetKind::Billing.as_str()));
+        }
+        Some(kind) => {
+            let prefix = format!("{}:", kind.as_str());
+            let target = || match (backend, plan) {
+                (sea_orm::DbBackend::Sqlite, Plan::ByTime) => {
+                    Expr::cust_with_expr("+$1", Expr::col(audit_entry::Column::Target))
+                }
+                _ => bytewise(backend, Expr::col(audit_entry::Column::Target)),
+            };
+            select = select
+                .filter(target().gte(prefix.as_str()))
+                .filter(target().lt(successor(&prefix)));
+        }
+        None => {}
+    }
+    // Through the index of the lower-cased email and time (migration `audit_actor`).
+    let who = query.actor.trim().to_lowercase();
+    if !who.is_empty() {
+        select = select
+            .filter(Expr::expr(Func::lower(Expr::col(audit_entry::Column::ActorEmail))).eq(who));
     }
     if let Some(from) = query.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
         select = select.filter(audit_entry::Column::At.gte(from.and_utc()));

@@ -1,9 +1,9 @@
 //! Reading the audit log on both databases: Owners and Admins only, newest first, filtered by
-//! words, kind and days, and a first day after the last refused.
+//! words, who acted, kind, what it was on and days, and a first day after the last refused.
 
 use crate::support::{actor, add_user, databases};
 use chrono::{Duration, Utc};
-use domain::audit::{AuditKind, AuditQuery};
+use domain::audit::{AuditKind, AuditQuery, TargetKind};
 use domain::service::keys::{self, IssueInput};
 use domain::service::{audit, teams};
 use domain::teams::TeamInput;
@@ -73,6 +73,56 @@ async fn admins_read_the_log_newest_first_and_filtered() {
                 .matching,
             2
         );
+        // Who acted, as their whole email in any case; and what kind of thing it was on.
+        let admin = actor(admin_id, Role::Admin);
+        let lab = TeamInput {
+            name: "Lab".into(),
+            ..TeamInput::default()
+        };
+        teams::create(&t.db, &admin, &lab).await.unwrap();
+        let by = |who: &str| AuditQuery {
+            actor: who.into(),
+            ..AuditQuery::default()
+        };
+        let page = audit::list(&t.db, &owner, &by("ADMIN@example.com"))
+            .await
+            .unwrap();
+        assert_eq!(page.matching, 1, "{}", t.kind);
+        assert_eq!(page.rows[0].detail, "Lab, no limit");
+        assert_eq!(
+            audit::list(&t.db, &owner, &by("admin@"))
+                .await
+                .unwrap()
+                .matching,
+            0
+        );
+        let on_teams = AuditQuery {
+            on: Some(TargetKind::Teams),
+            ..AuditQuery::default()
+        };
+        let page = audit::list(&t.db, &owner, &on_teams).await.unwrap();
+        let actions: Vec<&str> = page.rows.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, ["team.create", "team.create"], "{}", t.kind);
+        let owner_on_teams = AuditQuery {
+            actor: "owner@example.com".into(),
+            ..on_teams.clone()
+        };
+        assert_eq!(
+            audit::list(&t.db, &owner, &owner_on_teams)
+                .await
+                .unwrap()
+                .matching,
+            1
+        );
+        let on_keys = AuditQuery {
+            on: Some(TargetKind::Keys),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            audit::list(&t.db, &owner, &on_keys).await.unwrap().matching,
+            1
+        );
+
         let backwards = AuditQuery {
             from: Some(today),
             to: Some(today - Duration::days(1)),
