@@ -27,6 +27,10 @@ use std::time::Duration;
 const EVERY: Duration = Duration::from_secs(2);
 /// How long a webhook receiver has to answer.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest one alert's telling may take, whatever the mail server does (its timeout is per
+/// exchange): well inside the claim (`domain::service::alerts`, 5 minutes), so no other process
+/// claims an alert this one is still sending.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Sends alerts by email and webhook.
 #[derive(Debug, Clone)]
@@ -47,6 +51,19 @@ struct Told<'a> {
     limit: Money,
     month: StatementMonth,
     at: DateTime<Utc>,
+}
+
+impl Told<'_> {
+    /// When the alert's month ends and the limit starts again (not from when it was noted, which
+    /// a batch spanning midnight on the 1st can put in the next month).
+    fn resets(&self) -> DateTime<Utc> {
+        next_month(
+            self.month
+                .first_day()
+                .and_time(chrono::NaiveTime::MIN)
+                .and_utc(),
+        )
+    }
 }
 
 impl Notifier {
@@ -88,7 +105,14 @@ impl Notifier {
             let Some(due) = alerts::claim(db, id, Utc::now()).await? else {
                 continue;
             };
-            let attempt = self.deliver(&due).await;
+            let attempt = tokio::time::timeout(DELIVERY_TIMEOUT, self.deliver(&due))
+                .await
+                .unwrap_or_else(|_| Attempt {
+                    mail: (!due.mailed && !due.emails.is_empty() && self.mailer.is_some())
+                        .then(|| Err("the mail server took too long".to_owned())),
+                    webhook: (!due.posted && due.webhook.is_some())
+                        .then(|| Err("the webhook took too long".to_owned())),
+                });
             tracing::info!(
                 team = %due.team_name,
                 band = due.band,
@@ -163,7 +187,7 @@ impl Notifier {
         let team = told.team.map_or("Example team", |(_, name)| name);
         let test = if told.test { "[Test] " } else { "" };
         let month = month_label(told.month);
-        let resets = next_month(told.at).format("%-d %B %Y, 00:00 UTC");
+        let resets = told.resets().format("%-d %B %Y, 00:00 UTC");
         let (subject, what) = if told.band >= 100 {
             (
                 format!("{test}Team ‘{team}’ has reached its monthly limit"),
@@ -212,7 +236,7 @@ impl Notifier {
             "spent_usd": dollars(told.spent),
             "limit_usd": dollars(told.limit),
             "crossed_at": told.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "resets_at": next_month(told.at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "resets_at": told.resets().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "dashboard_url": format!("{}/dashboard?group=team", self.public_url),
         })
     }

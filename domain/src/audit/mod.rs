@@ -6,6 +6,7 @@ mod csv;
 pub use csv::to_csv;
 
 use crate::list_query::{encode, page_param, search_param};
+use crate::validation::EMAIL_MAX;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -187,7 +188,9 @@ impl AuditQuery {
         };
         AuditQuery {
             search: search_param(get("q")),
-            actor: search_param(get("who")),
+            actor: get("who")
+                .map(|who| who.trim().chars().take(EMAIL_MAX).collect())
+                .unwrap_or_default(),
             kind: get("kind").and_then(|k| AuditKind::parse(&k)),
             on: get("on").and_then(|k| TargetKind::parse(&k)),
             target: get("target").and_then(|t| target_param(&t)),
@@ -347,7 +350,10 @@ mod tests {
                 .map(|(_, v)| v.replace("%3A", ":"))
         });
         assert_eq!(back, q);
-        let junk = AuditQuery::from_params(|n| Some(if n == "q" { "" } else { "zz" }.into()));
+        // Any words are a search, and any text an email to look for; the rest must parse.
+        let junk = AuditQuery::from_params(|n| {
+            Some(if matches!(n, "q" | "who") { "" } else { "zz" }.into())
+        });
         assert_eq!(junk, AuditQuery::default());
         assert!(!AuditQuery::default().is_filtered());
     }

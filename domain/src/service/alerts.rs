@@ -8,7 +8,7 @@
 //!   what makes a band told once, however many processes meter the team — and told again only
 //!   when the limit changes. Spend jumping past several bands at once tells the highest (the
 //!   others are noted as covered). A hard cap stops spend just short of the limit, so 100 % is
-//!   also noted when the team's budget refuses a request once it has spent 99 % of its limit
+//!   also noted when the team's budget refuses a request once it has spent 90 % of its limit
 //!   ([`note_refused`], from the refusals' write).
 //! - **Delivered** by the server ([`waiting`], then [`claim`] and [`finish`] one by one): a
 //!   process claims an alert just before telling it, by moving its next attempt forward in one
@@ -38,10 +38,11 @@ const CLAIM_FOR: Duration = Duration::minutes(5);
 const ROUND: u64 = 50;
 /// Attempts before an alert is given up.
 pub const MAX_ATTEMPTS: i32 = 10;
-/// A refusal by the team's budget counts as reaching 100 % only when the team has spent at least
-/// this share of its limit: a hard cap stops spend just short of the limit, but a single large
-/// request refused far from it says nothing about the team.
-const REFUSED_AT_PERCENT: i128 = 99;
+/// A refusal by the team's budget counts as reaching 100 % once the team has spent at least this
+/// share of its limit — already in the last band: a hard cap stops spend short of the limit (by
+/// up to a request's worst case), but a single large request refused far from it says nothing
+/// about the team.
+const REFUSED_AT_PERCENT: i128 = 90;
 
 /// Notes the bands reached by `team_months` — (team, month) pairs whose spend just grew — in
 /// the transaction that grew it: three reads for the whole batch, a write only for a band not
@@ -74,7 +75,7 @@ pub async fn note_crossings(
 }
 
 /// Notes 100 % for teams whose budget refused a request in `month` while they had spent at
-/// least [`REFUSED_AT_PERCENT`] of their limit: a hard cap keeps the spend itself just below.
+/// least [`REFUSED_AT_PERCENT`] of their limit: a hard cap keeps the spend itself below.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
@@ -122,7 +123,8 @@ impl Facts {
             .column(team::Column::Id)
             .column(team::Column::MonthlyLimitMicros)
             .filter(team::Column::Id.is_in(ids.iter().copied()))
-            .filter(team::Column::MonthlyLimitMicros.gt(0))
+            // A limit of $0 too: such a team is told 100 % when its first request is refused.
+            .filter(team::Column::MonthlyLimitMicros.gte(0))
             .into_tuple::<(i64, i64)>()
             .all(conn)
             .await?
@@ -211,6 +213,26 @@ async fn note(
         ])
         .exec(conn)
         .await?;
+    Ok(())
+}
+
+/// Drops the alerts of `team` (every team when `None`) not told yet: it is being deleted, in the
+/// same transaction, and a team that is gone is not news.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn drop_untold(conn: &impl ConnectionTrait, team: Option<TeamId>) -> Result<(), Error> {
+    let mut untold = budget_alert::Entity::update_many()
+        .col_expr(
+            budget_alert::Column::SentAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .col_expr(budget_alert::Column::Outcome, Expr::value(Outcome::Nobody))
+        .filter(budget_alert::Column::SentAt.is_null());
+    if let Some(team) = team {
+        untold = untold.filter(budget_alert::Column::TeamId.eq(team.0));
+    }
+    untold.exec(conn).await?;
     Ok(())
 }
 

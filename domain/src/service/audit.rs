@@ -162,7 +162,9 @@ fn matching(
     use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
     actor.require(crate::Action::ReadAudit)?;
     check_search(&query.search)?;
-    check_search(&query.actor)?;
+    if query.actor.chars().count() > crate::validation::EMAIL_MAX {
+        return Err(Error::validation("who", "That email address is too long."));
+    }
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
@@ -206,7 +208,7 @@ fn matching(
         }
         None => {}
     }
-    // Through the index of the lower-cased email and time (migration `audit_actor`).
+    // Through the index of the lower-cased email and time (migration `audit_filters`).
     let who = query.actor.trim().to_lowercase();
     if !who.is_empty() {
         select = select

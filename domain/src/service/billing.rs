@@ -260,7 +260,12 @@ async fn alerts(db: &DatabaseConnection) -> Result<Vec<AlertRow>, Error> {
                 (Some(Outcome::Sent), Some(at)) => Told::Sent(at),
                 (Some(Outcome::Nobody), _) => Told::Nobody,
                 (Some(Outcome::Covered), _) => Told::Covered,
-                (Some(_), _) => Told::GaveUp(a.last_error),
+                // Say what did go, beside what kept failing.
+                (Some(_), _) => Told::GaveUp(match (a.mailed_at, a.posted_at) {
+                    (Some(_), _) => format!("emailed; {}", a.last_error),
+                    (_, Some(_)) => format!("posted to the webhook; {}", a.last_error),
+                    _ => a.last_error,
+                }),
                 (None, _) if a.attempts > 0 => Told::Retrying(a.last_error),
                 (None, _) => Told::Waiting,
             },
@@ -299,11 +304,17 @@ pub async fn save(
     changed.team_default_limit_micros = Set(micros(settings.team_default_limit));
     changed.alert_emails = Set(settings.alert_emails.join("\n"));
     changed.webhook_url = Set(settings.webhook_url.clone());
-    // A new receiver gets a key of its own: the one before could forge alerts to it.
-    let new_receiver = host(settings.webhook_url.as_deref()) != host(before.webhook_url.as_deref());
-    if settings.webhook_url.is_some() && (row.webhook_secret.is_none() || new_receiver) {
+    // A new receiver gets a key of its own: the one before could forge alerts to it (shared
+    // receivers tell their users apart by the path, so any change of the URL is a new one).
+    let new_key = settings.webhook_url.is_some()
+        && (row.webhook_secret.is_none() || settings.webhook_url != before.webhook_url);
+    if new_key {
         changed.webhook_secret = Set(Some(new_signing_key()));
     }
+    let detail = match (detail, new_key && row.webhook_secret.is_some()) {
+        (Some(d), true) => Some(format!("{d}; webhook signing key replaced")),
+        (d, _) => d,
+    };
     changed.updated_at = Set(Some(Utc::now()));
     changed.update(&txn).await?;
     if let Some(detail) = detail {
@@ -390,11 +401,15 @@ fn change_detail(before: &Settings, after: &Settings) -> Option<String> {
         ));
     }
     if before.webhook_url != after.webhook_url {
-        changes.push(format!(
-            "webhook {} → {}",
+        let (b, a) = (
             webhook(before.webhook_url.as_deref()),
-            webhook(after.webhook_url.as_deref())
-        ));
+            webhook(after.webhook_url.as_deref()),
+        );
+        changes.push(if b == a {
+            format!("webhook address changed ({a})")
+        } else {
+            format!("webhook {b} → {a}")
+        });
     }
     (!changes.is_empty()).then(|| changes.join("; "))
 }

@@ -72,6 +72,7 @@ pub async fn reset_access_list(
         .exec(&txn)
         .await?
         .rows_affected;
+    crate::service::alerts::drop_untold(&txn, None).await?;
     let teams = team::Entity::delete_many().exec(&txn).await?.rows_affected;
     let detail = format!("{users} users, {teams} teams, {keys} keys removed");
     record(

@@ -17,7 +17,7 @@ use domain::service::keys::{self, KeyAuth};
 use domain::service::ledger::{Ledger, ReserveError};
 use domain::service::refusals::{self, Refusal};
 use domain::service::usage::{self, Metered, Served};
-use domain::service::{access_epoch, billing, month_key};
+use domain::service::{access_epoch, billing, month_key, teams};
 use domain::{Actor, Error, Role, Status, TeamId, UserId};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 
@@ -265,7 +265,7 @@ async fn each_band_is_noted_once_per_team_and_month() {
         assert!(red_now.contains(&(70, 20_000_000)), "{red_now:?}");
         assert_eq!(red_now.len(), 4, "{red_now:?}");
 
-        // A refusal by a team's budget is its 100 % once it has spent 99 % of its limit — not
+        // A refusal by a team's budget is its 100 % once it has spent 90 % of its limit — not
         // a single large request refused far from it.
         let (b, blue_key, _) = key_of(&t.db, "b@example.com", Role::Member, Some(blue)).await;
         let refused = || Refusal {
@@ -289,13 +289,31 @@ async fn each_band_is_noted_once_per_team_and_month() {
             .unwrap();
         refusals::record_all(&t.db, &[refused()]).await.unwrap();
         assert_eq!(blue_bands().await, Vec::<i32>::new(), "{}", t.kind);
-        usage::record(&t.db, &spend(&blue_key, b, 395, now))
+        // 92 %: a request whose worst case does not fit is refused, and that is its limit.
+        usage::record(&t.db, &spend(&blue_key, b, 360, now))
             .await
             .unwrap();
         refusals::record_all(&t.db, &[refused(), refused()])
             .await
             .unwrap();
         assert_eq!(blue_bands().await, vec![70, 90, 100], "{}", t.kind);
+
+        // A team that may spend nothing reaches its limit at its first refusal.
+        let none = add_team(&t.db, "Frozen", Some(0)).await;
+        let frozen = Refusal {
+            team: Some(none),
+            ..refused()
+        };
+        refusals::record_all(&t.db, &[frozen]).await.unwrap();
+        let told: Vec<(i32, Option<budget_alert::Outcome>)> = budget_alert::Entity::find()
+            .all(&t.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.team_id == none.0)
+            .map(|a| (a.band, a.outcome))
+            .collect();
+        assert!(told.contains(&(100, None)), "{told:?}");
         t.finish().await;
     }
 }
@@ -423,6 +441,19 @@ async fn an_alert_is_claimed_once_and_only_a_failed_channel_is_retried() {
             "{}",
             t.kind
         );
+
+        // A team deleted before its alert was told: nobody is told of a team that is gone.
+        let gone = add_team(&t.db, "Gone", Some(1_000_000)).await;
+        let (g, gone_key, _) = key_of(&t.db, "g@example.com", Role::Member, Some(gone)).await;
+        usage::record(&t.db, &spend(&gone_key, g, 80, at))
+            .await
+            .unwrap();
+        teams::delete(&t.db, &boss, gone).await.unwrap();
+        assert!(
+            claim_all(&t.db, at + Duration::days(1)).await.is_empty(),
+            "{}",
+            t.kind
+        );
         t.finish().await;
     }
 }
@@ -477,6 +508,30 @@ async fn settings_are_an_owners_checked_audited_and_move_the_access_epoch() {
         assert_eq!(view.settings.gateway_limit, Some(Money(100_000_000)));
         assert_eq!(view.webhook_secret, None, "no webhook, no key");
 
+        // A new webhook URL gets a new signing key, and the log says so.
+        let hooked = SettingsInput {
+            webhook_url: "https://hooks.example.com/a".into(),
+            ..good.clone()
+        };
+        billing::save(&t.db, &boss, &hooked).await.unwrap();
+        let first = billing::view(&t.db, &boss, None, Utc::now(), false)
+            .await
+            .unwrap()
+            .webhook_secret
+            .expect("a key with the webhook");
+        let moved = SettingsInput {
+            webhook_url: "https://hooks.example.com/b".into(),
+            ..good.clone()
+        };
+        billing::save(&t.db, &boss, &moved).await.unwrap();
+        let second = billing::view(&t.db, &boss, None, Utc::now(), false)
+            .await
+            .unwrap()
+            .webhook_secret
+            .unwrap();
+        assert_ne!(first, second, "another receiver, another key");
+        billing::save(&t.db, &boss, &good).await.unwrap();
+
         // Saving again unchanged writes no entry and leaves the epoch.
         let epoch = access_epoch::current(&t.db).await.unwrap();
         billing::save(&t.db, &boss, &good).await.unwrap();
@@ -498,7 +553,11 @@ async fn settings_are_an_owners_checked_audited_and_move_the_access_epoch() {
             entries,
             [
                 "gateway limit none → $100.00; default team limit none → $25.00; \
-              alert emails nobody → 1 address"
+              alert emails nobody → 1 address",
+                "webhook none → https://hooks.example.com/…",
+                "webhook address changed (https://hooks.example.com/…); \
+              webhook signing key replaced",
+                "webhook https://hooks.example.com/… → none",
             ]
         );
         t.finish().await;

@@ -75,6 +75,7 @@ pub async fn delete(
         .await?
         .rows_affected;
     names::remember(&txn, Departed::Team, id.0, &found.name).await?;
+    crate::service::alerts::drop_untold(&txn, Some(id)).await?;
     team::Entity::delete_by_id(id.0).exec(&txn).await?;
     let detail = format!(
         "{}: {members} members unassigned, {keys} keys revoked",
