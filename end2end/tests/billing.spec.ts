@@ -56,7 +56,7 @@ test.describe('budget alerts', () => {
     await sink?.stop();
   });
 
-  test('a team crossing 90 % is emailed and posted once, and the gateway limit refuses with 402', async ({ browser }) => {
+  test('a team crossing 90 % is emailed and posted once, then its limit once, and the gateway limit refuses with 402', async ({ browser }) => {
     test.skip(!jsEnabled(), 'the Create key dialog needs JavaScript');
     test.setTimeout(90_000);
     const context = await browser.newContext({ baseURL: base });
@@ -131,20 +131,23 @@ test.describe('budget alerts', () => {
         headers: { authorization: `Bearer ${key}` },
         data: { model: 'e2e-mini', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 },
       });
-    // $1.10 of $1.20: past 70 % and 90 % at once — one alert, for 90 %.
+    // $1.10 of $1.20: past 70 % and 90 % at once — one alert, for 90 %. The next request's
+    // worst case does not fit: refused past 90 %, the team is at its limit — told once more.
     expect((await chat(teamKey)).status()).toBe(200);
-    expect((await chat(teamKey)).status()).toBe(402);
     await expect.poll(() => sink.mails.length, { timeout: 15_000 }).toBe(1);
     await expect.poll(() => sink.posted.length, { timeout: 15_000 }).toBe(1);
-    // Nothing more comes for the same band.
+    expect((await chat(teamKey)).status()).toBe(402);
+    expect((await chat(teamKey)).status()).toBe(402);
+    await expect.poll(() => sink.mails.length, { timeout: 15_000 }).toBe(2);
+    // Nothing more comes for the same bands.
     await page.waitForTimeout(4_000);
-    expect(sink.mails).toHaveLength(1);
-    expect(sink.posted).toHaveLength(1);
-    const mail = sink.mails[0];
-    const shown = mail.data.replace(/\r\n /g, ' ').replace(/=\r\n/g, '');
-    expect(mail.to).toEqual(['alerts@example.com']);
-    expect(shown).toContain('has used 90 % of its monthly limit');
-    expect(shown).toContain('has spent $1.10 of its $1.20 monthly limit');
+    expect(sink.mails).toHaveLength(2);
+    expect(sink.posted).toHaveLength(2);
+    const shown = sink.mails.map((m) => m.data.replace(/\r\n /g, ' ').replace(/=\r\n/g, ''));
+    expect(sink.mails[0].to).toEqual(['alerts@example.com']);
+    expect(shown.filter((m) => m.includes('has used 90 % of its monthly limit'))).toHaveLength(1);
+    expect(shown[0]).toContain('has spent $1.10 of its $1.20 monthly limit');
+    expect(shown.filter((m) => m.includes('has reached its monthly limit'))).toHaveLength(1);
 
     // The webhook's body is signed with the key the page shows.
     const { signature, body } = sink.posted[0];
@@ -165,6 +168,7 @@ test.describe('budget alerts', () => {
     await hydrated(page);
     const alerts = page.getByRole('region', { name: 'Recent alerts' });
     await expect(alerts.getByRole('row').filter({ hasText: '90 %' })).toContainText('Sent');
+    await expect(alerts.getByRole('row').filter({ hasText: '100 %' })).toContainText('Sent');
     await expect(alerts.getByRole('row').filter({ hasText: '70 %' })).toContainText('Covered by a higher band');
     const byTeam = page.getByRole('table', { name: 'By team' });
     await expect(byTeam.getByRole('row').filter({ hasText: 'Alerting' })).toContainText('$1.10');
