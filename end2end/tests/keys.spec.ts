@@ -139,14 +139,18 @@ test('a key budget set in the dialog turns its bar yellow, then red, then refuse
     });
   // Each request costs $1.10 at the stub's usage: seven are 77 %, yellow.
   for (let i = 0; i < 7; i++) expect((await chat()).status()).toBe(200);
-  await page.reload();
+  // Settlements are written behind the answers (within a writer round): reload until in.
+  const reloadUntil = (text: string) =>
+    expect(async () => {
+      await page.reload();
+      await expect(row).toContainText(text, { timeout: 500 });
+    }).toPass({ timeout: 10_000 });
   const bar = row.locator('.budget-track');
-  await expect(row).toContainText('$7.70 of $10.00');
+  await reloadUntil('$7.70 of $10.00');
   await expect(bar).toHaveClass(/band-yellow/);
   // Two more: 99 %, red; the next cannot fit its worst case and is refused, naming the key.
   for (let i = 0; i < 2; i++) expect((await chat()).status()).toBe(200);
-  await page.reload();
-  await expect(row).toContainText('$9.90 of $10.00');
+  await reloadUntil('$9.90 of $10.00');
   await expect(bar).toHaveClass(/band-red/);
   const refused = await chat();
   expect(refused.status()).toBe(402);

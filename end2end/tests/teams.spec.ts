@@ -162,10 +162,13 @@ test('spend through the gateway fills the budget bar: yellow at 77 %, full and r
   }
 
   // Seven requests at $1.10 against $10: 77 %, yellow; the figures are the gateway's.
-  await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
   const row = page.getByRole('row').filter({ hasText: name });
   const bar = row.getByRole('progressbar', { name: 'Budget used' });
-  await expect.poll(async () => bar.getAttribute('aria-valuenow'), { timeout: 5_000 }).toBe('77');
+  // Settlements are written behind the answers (within a writer round): load until in.
+  await expect(async () => {
+    await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
+    expect(await bar.getAttribute('aria-valuenow', { timeout: 500 })).toBe('77');
+  }).toPass({ timeout: 10_000 });
   await expect(row).toContainText('$7.70 of $10.00');
   await expect(row.locator('.budget-track')).toHaveClass(/band-yellow/);
   await expect(row.getByRole('cell').nth(4)).toHaveText('7');

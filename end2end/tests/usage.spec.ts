@@ -77,11 +77,15 @@ test('two teams across models: totals, bars, the CSV, a forecast, and a Member s
     expect((await chat(key, model)).status()).toBe(200);
   }
 
-  await page.goto('/dashboard?range=7d&group=team');
-  await hydrated(page);
   const table = page.getByRole('region', { name: 'By team' });
   const fastRow = table.getByRole('row').filter({ hasText: fast });
   const slowRow = table.getByRole('row').filter({ hasText: slow });
+  // Settlements are written behind the answers (within a writer round): load until in.
+  await expect(async () => {
+    await page.goto('/dashboard?range=7d&group=team');
+    await expect(slowRow.getByRole('cell').nth(0)).toHaveText('$3.30', { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await hydrated(page);
   await expect(fastRow.getByRole('cell').nth(0)).toHaveText('$2.20');
   await expect(fastRow.getByRole('cell').nth(1)).toHaveText('2');
   await expect(slowRow.getByRole('cell').nth(0)).toHaveText('$3.30');
