@@ -52,6 +52,8 @@ async fn only_owners_read_or_change_billing() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}: {body}");
         let (status, _, _) = server.post("test_alerts", "", Some(&cookie)).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = server.post("rotate_webhook_key", "", Some(&cookie)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, body) = server
             .get(
                 "/dashboard/configuration/billing/statement.csv",

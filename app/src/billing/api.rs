@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use {
     crate::request,
     domain::billing::{SettingsInput, StatementMonth},
-    domain::service::{alerts, billing},
+    domain::service::billing,
 };
 
 /// The Billing page for `month` (`2026-11`; this month when absent or not a month).
@@ -49,8 +49,7 @@ pub async fn save_billing(
 #[server(endpoint = "test_alerts")]
 pub async fn test_alerts() -> Result<TestSent, AppError> {
     request::signed_in(async |ctx, me| {
-        me.actor().require(domain::Action::ManageBilling)?;
-        let (emails, webhook) = alerts::recipients(&ctx.db).await?;
+        let (emails, webhook) = billing::test_recipients(&ctx.db, &me.actor()).await?;
         Ok(match &ctx.notifier {
             Some(notifier) => notifier.test_send(&emails, webhook.as_ref()).await,
             None => TestSent::default(),

@@ -324,6 +324,18 @@ pub async fn save(
     Ok(settings)
 }
 
+/// Whom alerts go to now, for an Owner's test-send.
+///
+/// # Errors
+/// [`Error::Forbidden`] for anyone but an Owner; [`Error::Internal`] on database failure.
+pub async fn test_recipients(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<(Vec<String>, Option<crate::service::alerts::Webhook>), Error> {
+    actor.require(Action::ManageBilling)?;
+    crate::service::alerts::recipients(db).await
+}
+
 /// Replaces the webhook's signing key (the receiver must be given the new one). Audited.
 ///
 /// # Errors
