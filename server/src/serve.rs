@@ -8,7 +8,7 @@ use crate::startup_error::StartupError;
 use app::context::ServerContext;
 use domain::db::DatabaseConnection;
 use domain::service::ledger::Ledger;
-use domain::service::{leases, ledger, session, setup, sign_in};
+use domain::service::{leases, ledger, session, setup, sign_in, usage_windows};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -145,8 +145,20 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         tracing::warn!("No users yet. The one-time setup link is printed on the terminal.");
         println!("Tollgate setup link (one-time): {link}");
     }
+    // The Usage page's rolling windows end today before anything is served: on the first start
+    // after an upgrade they are built from the day rows (seconds at a big gateway).
+    let started = std::time::Instant::now();
+    match usage_windows::keep_up(&db, chrono::Utc::now()).await {
+        Ok(moved) if !moved.is_empty() => tracing::info!(
+            "usage windows ready in {} ms",
+            started.elapsed().as_millis()
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("could not move the usage windows on: {e}"),
+    }
     spawn_session_purge(db.clone());
     spawn_lease_sweep(db.clone());
+    spawn_window_upkeep(db.clone());
     state.alerts.clone().spawn(db.clone());
     let ledger = state.gateway.ledger.clone();
     let running = std::sync::Arc::clone(&state.gateway.running);
@@ -212,6 +224,21 @@ fn spawn_lease_sweep(db: DatabaseConnection) {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!("gave back {n} budget leases of a process that stopped"),
                 Err(e) => tracing::warn!("could not sweep stale budget leases: {e}"),
+            }
+        }
+    });
+}
+
+/// Keeps the Usage page's rolling windows ending today, every minute, so a gateway that serves
+/// nothing after midnight still reads its last 7, 30 and 90 days from them.
+fn spawn_window_upkeep(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            if let Err(e) = usage_windows::keep_up(&db, chrono::Utc::now()).await {
+                tracing::warn!("could not move the usage windows on: {e}");
             }
         }
     });

@@ -23,4 +23,6 @@ pub mod usage_key_month;
 pub mod usage_model_day;
 pub mod usage_team_month;
 pub mod usage_user_month;
+pub mod usage_window;
+pub mod usage_window_end;
 pub mod user;

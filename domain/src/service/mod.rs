@@ -22,6 +22,7 @@ pub mod team_members;
 pub mod teams;
 pub mod usage;
 pub mod usage_report;
+pub mod usage_windows;
 pub mod users;
 
 use crate::db::begin_access_write;

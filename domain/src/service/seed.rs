@@ -1,7 +1,7 @@
 //! Demo and benchmark data: users spread over teams, with realistic names, roles, statuses and
 //! activity. Deterministic, so benchmark runs are comparable.
 
-use crate::db::begin_write;
+use crate::db::{begin_ledger_write, begin_write};
 use crate::entity::{budget_alert, team, user};
 use crate::secret::{Secret, hash_password};
 use crate::{Error, Role, Status};
@@ -98,7 +98,7 @@ pub async fn seed(db: &DatabaseConnection, users: u64, teams: u64) -> Result<See
     let now = Utc::now();
     let mut rng = Lcg(0x5EED_0000 + offset);
 
-    let txn = begin_write(db).await?;
+    let txn = begin_ledger_write(db).await?;
     let mut first_team_id = None;
     for chunk in (0..teams).collect::<Vec<_>>().chunks(BATCH) {
         let rows = chunk.iter().map(|i| {
@@ -334,7 +334,7 @@ pub async fn earlier_months(db: &DatabaseConnection, months: i64) -> Result<u64,
         .all(db)
         .await?;
     let now = Utc::now();
-    let txn = begin_write(db).await?;
+    let txn = begin_ledger_write(db).await?;
     let mut recorded = 0;
     for key in keys {
         let (Some(team), Some(user)) = (key.team_id, key.user_id) else {
@@ -452,7 +452,7 @@ pub async fn usage_history(
     let mut day_totals: HashMap<i32, Sums> = HashMap::new();
     let mut model_days: HashMap<(i32, &str), Sums> = HashMap::new();
     let mut batch: Vec<usage_day::ActiveModel> = Vec::with_capacity(1_000);
-    let mut txn = begin_write(db).await?;
+    let mut txn = begin_ledger_write(db).await?;
     for d in 0..days {
         let day = today - i32::try_from(d).unwrap_or(0);
         let month = month_key(now - Duration::days(i64::from(d)));
@@ -500,7 +500,7 @@ pub async fn usage_history(
                         .await?;
                     if rows % 100_000 == 0 {
                         txn.commit().await?;
-                        txn = begin_write(db).await?;
+                        txn = begin_ledger_write(db).await?;
                     }
                 }
             }

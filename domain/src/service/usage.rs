@@ -1,7 +1,7 @@
 //! Metering: the one place a request's cost is recorded — per team, user and key, and for the
 //! whole gateway and its keys outside any team, for the request's calendar month (UTC), and per
 //! UTC day, team, user, key and model with its tokens (`usage_days`, what the Usage page and
-//! statements read) — together with the key's last use and the user's last activity, and the
+//! statements read, with its sums over the last 7, 30 and 90 days: [`usage_windows`]) — together with the key's last use and the user's last activity, and the
 //! teams that crossed a band of their limit ([`alerts`]). The gateway's ledger calls it for
 //! every served request (in batches); the seed command and tests call it directly.
 //! Every spend and request figure on the dashboard is read from what this writes.
@@ -12,12 +12,14 @@ use crate::entity::{
     usage_user_month, user,
 };
 use crate::money::Money;
-use crate::service::alerts;
+use crate::service::{alerts, usage_windows};
 use crate::service::{day_key, month_key};
 use crate::{Error, KeyId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -46,7 +48,10 @@ pub struct Served {
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
-pub async fn record(conn: &impl ConnectionTrait, request: &Metered) -> Result<(), Error> {
+pub async fn record<C>(conn: &C, request: &Metered) -> Result<(), Error>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     record_all(conn, std::slice::from_ref(request)).await
 }
 
@@ -56,7 +61,10 @@ pub async fn record(conn: &impl ConnectionTrait, request: &Metered) -> Result<()
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
-pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Result<(), Error> {
+pub async fn record_all<C>(conn: &C, requests: &[Metered]) -> Result<(), Error>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let mut teams: HashMap<(i64, i32), Figures> = HashMap::new();
     let mut users: HashMap<(i64, i32), Figures> = HashMap::new();
     let mut keys: HashMap<(i64, i32), Figures> = HashMap::new();
@@ -185,6 +193,17 @@ pub async fn record_all(conn: &impl ConnectionTrait, requests: &[Metered]) -> Re
         .exec(conn)
         .await?;
     }
+    let rows: Vec<usage_windows::DayRow> = days
+        .iter()
+        .map(|((day, team, user, key, _), t)| {
+            (
+                *day,
+                [*team, *user, *key],
+                [t.spend, t.requests, t.tokens_in, t.tokens_out],
+            )
+        })
+        .collect();
+    usage_windows::add(conn, &rows).await?;
     for ((day, team, user, key, model), t) in days {
         usage_day::Entity::insert(usage_day::ActiveModel {
             day: Set(day),
@@ -315,7 +334,7 @@ fn latest(marks: &mut HashMap<i64, DateTime<Utc>>, id: i64, at: DateTime<Utc>) {
 }
 
 /// When the row keyed by `key` exists: add the new row's `figures` to it.
-fn adding<C: sea_orm::ColumnTrait + Copy + 'static, const K: usize, const F: usize>(
+pub(crate) fn adding<C: sea_orm::ColumnTrait + Copy + 'static, const K: usize, const F: usize>(
     key: [C; K],
     figures: [C; F],
 ) -> OnConflict {

@@ -22,5 +22,6 @@ mod support;
 mod teams;
 mod usage;
 mod usage_report;
+mod usage_windows;
 mod users;
 mod users_list;

@@ -5,8 +5,10 @@
 //! own) and the refusals of their own keys.
 
 mod forecast;
+mod kept;
 pub mod names;
 mod source;
+mod table;
 
 use crate::Error;
 use crate::entity::refusal_day::{self, RefusalKind};
@@ -15,10 +17,11 @@ use crate::money::Money;
 use crate::permission::{Action, Actor};
 use crate::service::day_key;
 use crate::usage::{
-    Blocked, CHART_GROUPS, GroupBy, GroupTotals, RefusalCounts, Scope, Series, UsageQuery,
-    UsageReport, UsageSort, check_days,
+    Blocked, GroupBy, GroupTotals, RefusalCounts, Scope, Series, UsageQuery, UsageReport,
+    UsageSort, check_days,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use kept::Kept;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
 use source::group_key;
@@ -54,88 +57,45 @@ pub async fn report(
     let days = (day_of(first_day), day_of(last_day));
     let len = usize::try_from(days.1 - days.0 + 1).unwrap_or(0);
 
-    let month = match source::whole_month(first_day, last_day, now.date_naive()) {
-        Some(month) if only.is_none() && source::days_cover(db, days.0).await? => Some(month),
-        _ => None,
-    };
-    let mut rows = source::totals(db, query.group, days, only, month).await?;
+    let kept = Kept::of(
+        db,
+        query.group,
+        (first_day, last_day),
+        now.date_naive(),
+        only,
+    )
+    .await?;
     let refused = refusals_by_group(db, query.group, days, only).await?;
-    if query.group != GroupBy::Model {
-        for (key, row) in &mut rows {
-            row.refusals = refused.get(key).copied().unwrap_or(0);
+    let table = match (kept, rows_shown) {
+        (Some(kept), Rows::First(n)) if table::sorted_by_database(query) => {
+            table::first_rows(db, query, kept, days, &refused, n).await?
         }
-    }
-    // Groups that were only refused, never served, still have a row.
-    for (key, count) in &refused {
-        if query.group != GroupBy::Model && !rows.iter().any(|(k, _)| k == key) {
-            rows.push((
-                key.clone(),
-                GroupTotals {
-                    refusals: *count,
-                    ..GroupTotals::default()
-                },
-            ));
-        }
-    }
-    let mut total = GroupTotals {
-        label: "Total".to_owned(),
-        ..GroupTotals::default()
-    };
-    for (_, r) in &rows {
-        total.spend = Money(total.spend.micros().saturating_add(r.spend.micros()));
-        total.requests += r.requests;
-        total.tokens_in += r.tokens_in;
-        total.tokens_out += r.tokens_out;
-    }
-    total.refusals = refused.values().sum();
-
-    // The chart's groups, by spend, from every group before the table is cut.
-    let mut ranked: Vec<(&str, Money)> = rows
-        .iter()
-        .filter(|(_, r)| r.spend > Money::ZERO)
-        .map(|(k, r)| (k.as_str(), r.spend))
-        .collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let others = ranked.len() > CHART_GROUPS;
-    let top: Vec<String> = ranked
-        .iter()
-        .take(CHART_GROUPS)
-        .map(|(k, _)| (*k).to_owned())
-        .collect();
-
-    // Names are looked up for the rows shown (all of them to sort by name) and the chart's.
-    if query.sort == UsageSort::Name {
-        let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
-        let found = labels(db, query.group, &keys).await?;
-        for (k, r) in &mut rows {
-            r.label = found.get(k).cloned().unwrap_or_default();
-        }
-    }
-    sort(&mut rows, query.sort, query.descending);
-    let more_rows = match rows_shown {
-        Rows::All => 0,
-        Rows::First(n) => {
-            let more = rows.len().saturating_sub(n);
-            rows.truncate(n);
-            u64::try_from(more).unwrap_or(u64::MAX)
+        _ => {
+            let rows = source::totals(db, query.group, days, only, kept).await?;
+            table::every_row(db, query, rows, &refused, rows_shown).await?
         }
     };
-    let keys: Vec<&str> = rows
+    let rows = table.rows;
+    // The chart's groups are labelled like the rows (most are among them).
+    let missing: Vec<&str> = table
+        .top
         .iter()
-        .map(|(k, _)| k.as_str())
-        .chain(top.iter().map(String::as_str))
+        .filter(|k| !rows.iter().any(|(r, _)| r == *k))
+        .map(String::as_str)
         .collect();
-    let found = labels(db, query.group, &keys).await?;
-    for (k, r) in &mut rows {
-        r.label = found.get(k).cloned().unwrap_or_default();
+    let mut found = labels(db, query.group, &missing).await?;
+    for (k, r) in &rows {
+        found.insert(k.clone(), r.label.clone());
     }
-    let top: Vec<(String, String)> = top
+    let top: Vec<(String, String)> = table
+        .top
         .into_iter()
         .map(|k| {
             let label = found.get(&k).cloned().unwrap_or_default();
             (k, label)
         })
         .collect();
+    let others = table.others;
 
     let series = spend_series(db, query.group, days, len, only, &top, others).await?;
     let (requests, refusals) = per_day(db, days, len, only).await?;
@@ -150,8 +110,8 @@ pub async fn report(
         requests,
         refusals,
         rows,
-        more_rows,
-        total,
+        more_rows: table.more_rows,
+        total: table.total,
         forecasts,
         blocked,
         generated_at: now,
@@ -425,7 +385,8 @@ fn cause(kind: RefusalKind) -> &'static str {
     }
 }
 
-/// Orders the rows by `by`; ties by name, or by key when names are not looked up yet.
+/// Orders the rows by `by`; ties by name when sorting by name or refusals, then by the group's
+/// id — the order the database gives the kept sums, so both ways agree.
 fn sort(rows: &mut [(String, GroupTotals)], by: UsageSort, descending: bool) {
     rows.sort_by(|(ka, a), (kb, b)| {
         let order = match by {
@@ -437,10 +398,20 @@ fn sort(rows: &mut [(String, GroupTotals)], by: UsageSort, descending: bool) {
             UsageSort::Refusals => a.refusals.cmp(&b.refusals),
         };
         let order = if descending { order.reverse() } else { order };
-        order
-            .then_with(|| a.label.cmp(&b.label))
-            .then_with(|| ka.cmp(kb))
+        let ties = match by {
+            UsageSort::Name | UsageSort::Refusals => a.label.cmp(&b.label),
+            _ => std::cmp::Ordering::Equal,
+        };
+        order.then(ties).then_with(|| by_id(ka, kb))
     });
+}
+
+/// Groups' keys in the order of their ids (model names as text).
+fn by_id(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<i64>(), b.parse::<i64>()) {
+        (Ok(a), Ok(b)) => a.cmp(&b),
+        _ => a.cmp(b),
+    }
 }
 
 /// How many of the table's rows a report carries.

@@ -2,18 +2,17 @@
 //! (`usage_days`) answer everything; for the whole gateway the metering also keeps sums that
 //! answer the common views with a few rows instead of every day row:
 //! - a whole calendar month grouped by team, person or key: their month rows (when the day
-//!   rows cover that month too, so both agree);
+//!   rows cover that month too, so both agree), and the last 7, 30 or 90 days so grouped: the
+//!   rolling windows (both in [`super::kept`]);
 //! - any range grouped by model: `usage_model_days`;
 //! - the whole gateway per day (requests, and the chart's "Other"): `usage_day_totals`.
 //!
 //! A Member's view reads the day rows of their team through its index, fast as it is.
 
+use super::kept::Kept;
 use super::{Only, col, figure, sum, within};
 use crate::Error;
-use crate::entity::{
-    usage_day, usage_day_total, usage_key_month, usage_model_day, usage_team_month,
-    usage_user_month,
-};
+use crate::entity::{usage_day, usage_day_total, usage_model_day};
 use crate::money::Money;
 use crate::usage::{GroupBy, GroupTotals};
 use chrono::{Datelike, NaiveDate};
@@ -68,49 +67,74 @@ pub(super) fn one_of(group: GroupBy, keys: &[&str]) -> SimpleExpr {
     col(column).is_in(keys.iter().filter_map(|k| k.parse::<i64>().ok()))
 }
 
-/// Spend, requests and tokens per group over the range.
+/// Spend, requests and tokens per group over the range: from the sums kept whole for it when
+/// there are ([`Kept`]), from the model day sums for the whole gateway by model, else from the
+/// day rows.
 pub(super) async fn totals(
     db: &impl ConnectionTrait,
     group: GroupBy,
     days: (i32, i32),
     only: Option<Only>,
-    month: Option<i32>,
+    kept: Option<Kept>,
 ) -> Result<Vec<(String, GroupTotals)>, Error> {
-    let everyone = only.is_none();
-    let select = match (group, month) {
-        (GroupBy::Model, _) if everyone => summed(
+    if let Some(kept) = kept {
+        let mut rows = kept.all(db).await?;
+        rows.extend(no_team(db, kept, days).await?);
+        return Ok(rows);
+    }
+    let select = if group == GroupBy::Model && only.is_none() {
+        summed(
             Query::select()
                 .expr(col("model"))
                 .from(usage_model_day::Entity)
                 .cond_where(within(days, None))
                 .add_group_by([col("model")]),
-        ),
-        (GroupBy::Team, Some(month)) if everyone => {
-            let mut rows = from_month(db, usage_team_month::Entity, "team_id", month).await?;
-            // Keys outside any team have no team month: their day rows, through the index.
-            let mut no_team = Query::select();
-            no_team
-                .expr(Expr::val("0"))
-                .from(usage_day::Entity)
-                .cond_where(within(days, None).add(col("team_id").eq(0)));
-            rows.extend(read(db, summed(&mut no_team)).await?);
-            return Ok(rows);
-        }
-        (GroupBy::User, Some(month)) if everyone => {
-            return from_month(db, usage_user_month::Entity, "user_id", month).await;
-        }
-        (GroupBy::Key, Some(month)) if everyone => {
-            return from_month(db, usage_key_month::Entity, "key_id", month).await;
-        }
-        _ => summed(
+        )
+    } else {
+        summed(
             Query::select()
                 .expr(group_key(group))
                 .from(usage_day::Entity)
                 .cond_where(within(days, only))
                 .add_group_by([group_key(group)]),
-        ),
+        )
     };
     read(db, select).await
+}
+
+/// The row of keys outside any team, which a month of the team month table lacks: their day
+/// rows, through the index.
+pub(super) async fn no_team(
+    db: &impl ConnectionTrait,
+    kept: Kept,
+    days: (i32, i32),
+) -> Result<Option<(String, GroupTotals)>, Error> {
+    if !matches!(kept, Kept::Month(GroupBy::Team, _)) {
+        return Ok(None);
+    }
+    let mut no_team = Query::select();
+    no_team
+        .expr(Expr::val("0"))
+        .from(usage_day::Entity)
+        .cond_where(within(days, None).add(col("team_id").eq(0)));
+    Ok(read(db, summed(&mut no_team)).await?.pop())
+}
+
+/// The whole gateway's spend, requests and tokens over the range.
+pub(super) async fn gateway_total(
+    db: &impl ConnectionTrait,
+    days: (i32, i32),
+) -> Result<GroupTotals, Error> {
+    let mut select = Query::select();
+    select
+        .expr(Expr::val("total"))
+        .from(usage_day_total::Entity)
+        .cond_where(within(days, None));
+    Ok(read(db, summed(&mut select))
+        .await?
+        .pop()
+        .map(|(_, total)| total)
+        .unwrap_or_default())
 }
 
 /// `select` with the four figures summed after its group column.
@@ -123,28 +147,8 @@ fn summed(select: &mut SelectStatement) -> SelectStatement {
         .to_owned()
 }
 
-/// One month's rows of a month table, those with requests.
-async fn from_month<E: sea_orm::EntityTrait>(
-    db: &impl ConnectionTrait,
-    table: E,
-    id: &'static str,
-    month: i32,
-) -> Result<Vec<(String, GroupTotals)>, Error> {
-    let select = Query::select()
-        .expr(col(id).cast_as(Alias::new("TEXT")))
-        .expr(col("spend_micros"))
-        .expr(col("requests"))
-        .expr(col("tokens_in"))
-        .expr(col("tokens_out"))
-        .from(table)
-        .and_where(col("month").eq(month))
-        .and_where(col("requests").gt(0))
-        .to_owned();
-    read(db, select).await
-}
-
 /// Rows of (group, spend, requests, tokens in, tokens out), those with any requests.
-async fn read(
+pub(super) async fn read(
     db: &impl ConnectionTrait,
     select: SelectStatement,
 ) -> Result<Vec<(String, GroupTotals)>, Error> {
