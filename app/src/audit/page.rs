@@ -4,7 +4,7 @@
 //! there, as do the Users and Teams pages' expanded rows.
 
 use super::api::list_audit;
-use crate::components::{Ago, FilterForm, Loaded, Pager, exact};
+use crate::components::{Ago, FilterForm, Loaded, Pager};
 use crate::list_page::{ListChanges, use_list_page};
 use domain::audit::{
     AuditKind, AuditPage as Page, AuditQuery, TargetKind, action_label, target_href,
@@ -161,7 +161,7 @@ fn Entries(page: Page, query: AuditQuery) -> impl IntoView {
                             };
                             view! {
                                 <tr class="row">
-                                    <td title=exact(e.at)>
+                                    <td>
                                         <Ago at=Some(e.at) now />
                                     </td>
                                     <td class="cell-email">{who}</td>

@@ -133,7 +133,7 @@ fn Alerts(alerts: Vec<AlertRow>, now: chrono::DateTime<chrono::Utc>) -> impl Int
                                                 <th scope="row">{a.team.clone()}</th>
                                                 <td>{format!("{} %", a.band)}</td>
                                                 <td class="num">{format!("{} of {}", a.spent, a.limit)}</td>
-                                                <td title=exact(a.crossed_at)>
+                                                <td>
                                                     <Ago at=Some(a.crossed_at) now />
                                                 </td>
                                                 <td>{told}</td>

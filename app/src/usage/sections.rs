@@ -1,7 +1,7 @@
 //! The Usage page's parts below the charts: totals per group (sortable by links), each limited
 //! team's forecast with its budget bar, and the refusals with the reason the client was given.
 
-use crate::components::{Ago, BudgetBar, SortHeader, exact};
+use crate::components::{Ago, BudgetBar, SortHeader};
 use chrono::{DateTime, Utc};
 use domain::list_query::SortDir;
 use domain::numbers::grouped;
@@ -189,7 +189,7 @@ pub fn Blocked(blocked: Vec<BlockedRow>, now: DateTime<Utc>, members_view: bool)
                                     .map(|b| {
                                         view! {
                                             <tr>
-                                                <td title=exact(b.last_at)>
+                                                <td>
                                                     <Ago at=Some(b.last_at) now />
                                                 </td>
                                                 <td>{b.key}</td>

@@ -4,7 +4,7 @@
 //! in the table's order through the database's sort (by spend, through an index), with how
 //! many groups there are.
 
-use super::source::{days_cover, read, whole_month};
+use super::source::{days_cover, grouping, read, whole_month};
 use super::{Only, col, day_of};
 use crate::Error;
 use crate::entity::usage_window::{self, Grouping, Span};
@@ -20,7 +20,7 @@ use std::collections::HashSet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kept {
     /// One calendar month (`year * 100 + month`) of a month table.
-    Month(GroupBy, i32),
+    Month(Grouping, i32),
     /// A rolling window ending today.
     Window(Span, Grouping),
 }
@@ -40,16 +40,12 @@ impl Kept {
         today: NaiveDate,
         only: Option<Only>,
     ) -> Result<Option<Kept>, Error> {
-        let grouping = match group {
-            _ if only.is_some() => return Ok(None),
-            GroupBy::Model => return Ok(None),
-            GroupBy::Team => Grouping::Team,
-            GroupBy::User => Grouping::Person,
-            GroupBy::Key => Grouping::Key,
+        let Some(grouping) = grouping(group).filter(|_| only.is_none()) else {
+            return Ok(None);
         };
         if let Some(month) = whole_month(first, last, today) {
             let covered = days_cover(db, day_of(first)).await?;
-            return Ok(covered.then_some(Kept::Month(group, month)));
+            return Ok(covered.then_some(Kept::Month(grouping, month)));
         }
         let days = (last - first).num_days() + 1;
         let Some(span) = Span::iter().find(|span| i64::from(span.days()) == days) else {
@@ -62,9 +58,7 @@ impl Kept {
     /// The group's id column.
     fn id(self) -> &'static str {
         match self {
-            Kept::Month(GroupBy::Team, _) => "team_id",
-            Kept::Month(GroupBy::User, _) => "user_id",
-            Kept::Month(_, _) => "key_id",
+            Kept::Month(grouping, _) => grouping.column(),
             Kept::Window(_, _) => "group_id",
         }
     }
@@ -73,11 +67,11 @@ impl Kept {
     fn rows(self) -> SelectStatement {
         let mut select = Query::select();
         match self {
-            Kept::Month(group, month) => {
-                match group {
-                    GroupBy::Team => select.from(usage_team_month::Entity),
-                    GroupBy::User => select.from(usage_user_month::Entity),
-                    _ => select.from(usage_key_month::Entity),
+            Kept::Month(grouping, month) => {
+                match grouping {
+                    Grouping::Team => select.from(usage_team_month::Entity),
+                    Grouping::Person => select.from(usage_user_month::Entity),
+                    Grouping::Key => select.from(usage_key_month::Entity),
                 };
                 // A budget's month row may hold a reservation before any request.
                 select

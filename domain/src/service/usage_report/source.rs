@@ -12,6 +12,7 @@
 use super::kept::Kept;
 use super::{Only, col, figure, sum, within};
 use crate::Error;
+use crate::entity::usage_window::Grouping;
 use crate::entity::{usage_day, usage_day_total, usage_model_day};
 use crate::money::Money;
 use crate::usage::{GroupBy, GroupTotals};
@@ -44,27 +45,31 @@ pub(super) async fn days_cover(db: &impl ConnectionTrait, first: i32) -> Result<
     Ok(earliest.is_none_or(|day| day <= first))
 }
 
+/// The id a grouping reads — its `usage_days` column — or `None` by model.
+pub(super) fn grouping(group: GroupBy) -> Option<Grouping> {
+    match group {
+        GroupBy::Team => Some(Grouping::Team),
+        GroupBy::User => Some(Grouping::Person),
+        GroupBy::Key => Some(Grouping::Key),
+        GroupBy::Model => None,
+    }
+}
+
 /// The column a grouping reads, as text (ids and model names alike).
 pub(super) fn group_key(group: GroupBy) -> SimpleExpr {
-    let column = match group {
-        GroupBy::Team => "team_id",
-        GroupBy::User => "user_id",
-        GroupBy::Key => "key_id",
-        GroupBy::Model => return col("model"),
-    };
-    col(column).cast_as(Alias::new("TEXT"))
+    match grouping(group) {
+        Some(g) => col(g.column()).cast_as(Alias::new("TEXT")),
+        None => col("model"),
+    }
 }
 
 /// Only the groups `keys` (as [`group_key`] gives them), compared in the column's own type so
 /// its index is used.
 pub(super) fn one_of(group: GroupBy, keys: &[&str]) -> SimpleExpr {
-    let column = match group {
-        GroupBy::Team => "team_id",
-        GroupBy::User => "user_id",
-        GroupBy::Key => "key_id",
-        GroupBy::Model => return col("model").is_in(keys.iter().map(|k| (*k).to_owned())),
-    };
-    col(column).is_in(keys.iter().filter_map(|k| k.parse::<i64>().ok()))
+    match grouping(group) {
+        Some(g) => col(g.column()).is_in(keys.iter().filter_map(|k| k.parse::<i64>().ok())),
+        None => col("model").is_in(keys.iter().map(|k| (*k).to_owned())),
+    }
 }
 
 /// Spend, requests and tokens per group over the range: from the sums kept whole for it when
@@ -109,7 +114,7 @@ pub(super) async fn no_team(
     kept: Kept,
     days: (i32, i32),
 ) -> Result<Option<(String, GroupTotals)>, Error> {
-    if !matches!(kept, Kept::Month(GroupBy::Team, _)) {
+    if !matches!(kept, Kept::Month(Grouping::Team, _)) {
         return Ok(None);
     }
     let mut no_team = Query::select();
