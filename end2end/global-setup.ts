@@ -8,5 +8,6 @@ export { E2E_MODEL } from './tollgate';
 export default async function globalSetup() {
   const running = await startTollgate(port);
   process.env.TOLLGATE_E2E_SETUP_LINK = running.link;
+  process.env.TOLLGATE_E2E_STUB_URL = running.stubUrl;
   return running.stop;
 }

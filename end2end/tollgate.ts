@@ -19,6 +19,8 @@ export const E2E_LARGE = 'e2e-large';
 export interface Running {
   /** The one-time setup link the server printed. */
   link: string;
+  /** The stub upstream's base URL (`http://127.0.0.1:PORT/v1`). */
+  stubUrl: string;
   stop: () => Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startTollgate(port: number, env: Record<string, string> = 
 
   return {
     link,
+    stubUrl: `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v1`,
     stop: async () => {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
@@ -103,12 +106,22 @@ max_output_tokens = 10
 `;
 }
 
-/// Answers every chat completion at once with the same usage.
+/// Answers every chat completion at once with the same usage, and `GET /v1/models` (with a key:
+/// 401 without one, as providers answer) with the two models.
 async function startStub(): Promise<Server> {
   const stub = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        if (!req.headers.authorization) {
+          res.statusCode = 401;
+          res.end(JSON.stringify({ error: { message: 'no key' } }));
+          return;
+        }
+        res.end(JSON.stringify({ object: 'list', data: [E2E_MODEL, E2E_LARGE].map((id) => ({ id, object: 'model' })) }));
+        return;
+      }
       res.end(
         JSON.stringify({
           id: 'chatcmpl-e2e',

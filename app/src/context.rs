@@ -25,6 +25,12 @@ pub struct ServerContext {
     pub trusted_proxies: domain::net::Ranges,
     /// The model names the gateway serves (the providers file), which a key may be limited to.
     pub models: Arc<[String]>,
+    /// Each of those models with the name of the provider it is served through.
+    pub model_providers: Arc<[(String, String)]>,
+    /// Seals and opens upstream keys (`TOLLGATE_SECRET_KEY`).
+    pub sealer: Arc<domain::sealing::Sealer>,
+    /// Tests a provider's connection for the Providers page.
+    pub prober: Arc<dyn Prober>,
     /// Tells people of budget alerts (email, webhook); the Billing page's test-send uses it.
     pub notifier: Option<Arc<dyn Notifier>>,
 }
@@ -37,6 +43,26 @@ pub trait Notifier: Send + Sync + std::fmt::Debug {
         emails: &'a [String],
         webhook: Option<&'a domain::service::alerts::Webhook>,
     ) -> Pin<Box<dyn Future<Output = domain::billing::TestSent> + Send + 'a>>;
+}
+
+/// Calls a provider's `GET /models` with its key. The `server` crate implements it over HTTPS.
+pub trait Prober: Send + Sync + std::fmt::Debug {
+    fn probe<'a>(
+        &'a self,
+        upstream: &'a domain::service::providers::Upstream,
+    ) -> Pin<Box<dyn Future<Output = domain::providers::Probe> + Send + 'a>>;
+}
+
+impl ServerContext {
+    /// The models served through `provider` (any case).
+    pub fn models_of(&self, provider: &str) -> Vec<String> {
+        let key = domain::providers::name_key(provider);
+        self.model_providers
+            .iter()
+            .filter(|(_, p)| domain::providers::name_key(p) == key)
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
 }
 
 /// An invite email's facts; the mailer words it.

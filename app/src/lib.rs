@@ -13,6 +13,7 @@ pub mod components;
 pub mod error;
 pub mod keys;
 pub mod list_page;
+pub mod providers;
 pub mod shell;
 pub mod teams;
 mod url;
@@ -102,6 +103,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("keys") view=keys::KeysPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("configuration/providers")
+                        view=providers::ProvidersPage
+                        ssr=SsrMode::Async
+                    />
                 </ParentRoute>
             </Routes>
         </Router>

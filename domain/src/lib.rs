@@ -19,6 +19,7 @@ pub mod net;
 pub mod numbers;
 pub mod permission;
 pub mod pricing;
+pub mod providers;
 pub mod rate_limits;
 pub mod role;
 pub mod status;
@@ -33,6 +34,8 @@ pub mod db;
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod migration;
+#[cfg(feature = "ssr")]
+pub mod sealing;
 #[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]

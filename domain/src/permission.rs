@@ -94,6 +94,9 @@ pub enum Action {
     ReadAllUsage,
     /// Read billing (statements, alerts) and set the gateway-wide limits and who is alerted.
     ManageBilling,
+    /// Add, change, test, disable or delete upstream providers (everyone reads the list, never
+    /// a key).
+    ConfigureGateway,
 }
 
 /// Why an action was refused. The message is shown to the person as it is.
@@ -200,9 +203,10 @@ impl Actor {
                 self.outranks(target)?;
                 ensure(!target.is_last_active_owner, Denied::LastOwnerDeleted)
             }
-            Action::ManageTeams | Action::RevokeAnyKey | Action::ReadAudit => {
-                ensure(at_least_admin, Denied::RoleTooLow)
-            }
+            Action::ManageTeams
+            | Action::RevokeAnyKey
+            | Action::ReadAudit
+            | Action::ConfigureGateway => ensure(at_least_admin, Denied::RoleTooLow),
             Action::SetMemberBudget { target } => {
                 ensure(at_least_admin, Denied::RoleTooLow)?;
                 self.outranks(target)

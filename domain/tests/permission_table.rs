@@ -240,6 +240,10 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::ManageBilling],
         ),
         (
+            "Add, change, test or delete providers",
+            vec![Action::ConfigureGateway],
+        ),
+        (
             "Delete the access list (danger zone)",
             vec![Action::ResetAccessList],
         ),

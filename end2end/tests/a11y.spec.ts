@@ -121,6 +121,19 @@ test('the Billing page, and with a field in error', async ({ page }) => {
   await audit(page, 'Billing page with an error');
 });
 
+test('the Providers page, and its Add dialog with a field in error', async ({ page }) => {
+  await asOwner(page, '/dashboard/configuration/providers');
+  await expect(page.getByRole('heading', { level: 1, name: 'Providers' })).toBeVisible();
+  await audit(page, 'Providers page');
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a provider' });
+  await dialog.getByLabel('Name').fill('stub');
+  await dialog.getByLabel('Base URL').fill('http://127.0.0.1:9/v1');
+  await dialog.getByRole('button', { name: 'Add provider' }).click();
+  await expect(dialog.getByLabel('Name')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'Add provider dialog with an error');
+});
+
 test('the Usage page, grouped and with its figures open', async ({ page }) => {
   await asOwner(page, '/dashboard');
   await expect(page.getByRole('heading', { level: 1, name: 'Usage' })).toBeVisible();

@@ -1,4 +1,5 @@
-//! The command line of `tollgate`: `serve` (the default), `migrate` and `seed`. The benchmarks
+//! The command line of `tollgate`: `serve` (the default), `migrate`, `seed` and
+//! `export-config`. The benchmarks
 //! are another binary, `tollgate-bench` (`src/bin/tollgate-bench/`).
 
 use crate::config::Config;
@@ -32,9 +33,21 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         teams: u64,
     },
+    /// Print the providers (from the database) and the models (from TOLLGATE_PROVIDERS) as a
+    /// providers file, without keys: each names the environment variable its key is read from.
+    ExportConfig {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 impl Cli {
+    /// Whether the command's output is its standard output (so the log must go elsewhere).
+    pub fn prints_to_stdout(&self) -> bool {
+        matches!(self.command, Some(Command::ExportConfig { output: None }))
+    }
+
     /// Runs the chosen command.
     ///
     /// # Errors
@@ -59,6 +72,15 @@ impl Cli {
                     seeded.owner_password.expose()
                 );
                 db.close().await.ok();
+                Ok(())
+            }
+            Command::ExportConfig { output } => {
+                let text = crate::export_config::export(&self.config).await?;
+                match output {
+                    Some(path) => std::fs::write(&path, text)
+                        .map_err(|e| StartupError::Export(format!("{}: {e}", path.display())))?,
+                    None => print!("{text}"),
+                }
                 Ok(())
             }
             Command::Migrate => {

@@ -90,6 +90,17 @@ pub struct Config {
     /// connection's own address is the client, and `X-Forwarded-For` is ignored.
     #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: domain::net::Ranges,
+
+    /// The data key that seals upstream keys in the database: 32 bytes as 64 hex digits or
+    /// base64 (`openssl rand -hex 32`). Unset with SQLite: made once in a file beside the
+    /// database (`DB_FILE.key`, mode 0600). Required with PostgreSQL.
+    #[arg(long, env = "TOLLGATE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// The data key used before the one in `TOLLGATE_SECRET_KEY`, while rotating: keys sealed
+    /// under it still open, and are sealed again under the new one at start.
+    #[arg(long, env = "TOLLGATE_SECRET_KEY_PREVIOUS", hide_env_values = true)]
+    pub secret_key_previous: Option<String>,
 }
 
 impl Config {

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod export_config;
 pub mod gateway;
 pub mod health;
 pub mod logging;

@@ -7,7 +7,12 @@ use tollgate::cli::Cli;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let _log = tollgate::logging::init(std::io::stdout(), std::io::stdout().is_terminal());
+    // `export-config` prints a file on standard output: its log goes to standard error.
+    let _log = if cli.prints_to_stdout() {
+        tollgate::logging::init(std::io::stderr(), std::io::stderr().is_terminal())
+    } else {
+        tollgate::logging::init(std::io::stdout(), std::io::stdout().is_terminal())
+    };
     match cli.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -2,15 +2,18 @@
 
 use crate::config::Config;
 use crate::gateway::GatewayState;
-use crate::gateway::catalog::Catalog;
+use crate::gateway::catalog::CatalogFile;
 use crate::router::{self, AppState};
 use crate::startup_error::StartupError;
 use app::context::ServerContext;
 use domain::db::DatabaseConnection;
+use domain::sealing::{DataKey, Sealer};
 use domain::service::ledger::Ledger;
+use domain::service::providers;
 use domain::service::{leases, ledger, session, setup, sign_in, usage_windows};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Opens the database named by the configuration (creating a SQLite file's directory) and
@@ -78,6 +81,55 @@ fn journal_path(url: &str) -> Option<PathBuf> {
     Some(file.with_file_name(name))
 }
 
+/// What seals upstream keys: `TOLLGATE_SECRET_KEY` (and the previous key while rotating), else
+/// for a SQLite file a key kept beside it, made on first start; for an in-memory database a key
+/// that lives as long as the process (as does the data).
+///
+/// # Errors
+/// [`StartupError::SecretKey`] for a key that is not one, a key file that cannot be used, or
+/// PostgreSQL without the variable.
+async fn sealer(config: &Config, db: &DatabaseConnection) -> Result<Sealer, StartupError> {
+    let parse = |var: &str, text: &str| {
+        DataKey::parse(text).map_err(|e| StartupError::SecretKey(format!("{var} {e}")))
+    };
+    let previous = config
+        .secret_key_previous
+        .as_deref()
+        .map(|k| parse("TOLLGATE_SECRET_KEY_PREVIOUS", k))
+        .transpose()?;
+    let current = match (&config.secret_key, sqlite_file(&config.database_url)) {
+        (Some(key), _) => parse("TOLLGATE_SECRET_KEY", key)?,
+        (None, Some(file)) => {
+            let mut name = file.file_name().unwrap_or_default().to_os_string();
+            name.push(".key");
+            let path = file.with_file_name(name);
+            // A database holding sealed keys had a key file: making a new one would leave them
+            // unreadable and the old one harder to put back.
+            if !path.exists()
+                && providers::any_sealed(db)
+                    .await
+                    .map_err(StartupError::ApplyProviders)?
+            {
+                return Err(StartupError::SecretKey(format!(
+                    "{} is missing, but the database holds provider keys sealed under it: put \
+                     it back (from the backup of the database), or set TOLLGATE_SECRET_KEY to it",
+                    path.display()
+                )));
+            }
+            DataKey::load_or_create(&path).map_err(StartupError::SecretKey)?
+        }
+        (None, None) if config.database_url.starts_with("sqlite:") => DataKey::generate(),
+        (None, None) => {
+            return Err(StartupError::SecretKey(
+                "set TOLLGATE_SECRET_KEY (e.g. `openssl rand -hex 32`) when the database is \
+                 PostgreSQL: every process must seal and open upstream keys with the same key"
+                    .to_owned(),
+            ));
+        }
+    };
+    Ok(Sealer::new(current, previous))
+}
+
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -95,10 +147,36 @@ fn redact(url: &str) -> String {
 /// # Errors
 /// [`StartupError`] when the providers file, the mail settings or the journal cannot be used.
 pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppState, StartupError> {
-    let catalog = match &config.providers {
-        Some(path) => Catalog::load(path)?,
-        None => Catalog::default(),
+    let sealer = Arc::new(sealer(config, &db).await?);
+    let known = providers::names(&db)
+        .await
+        .map_err(StartupError::ApplyProviders)?;
+    let file = match &config.providers {
+        Some(path) => CatalogFile::load(path, &known)?,
+        None => CatalogFile::default(),
     };
+    // The file's providers first: their keys come from the environment, so they are sealed
+    // afresh whatever data key they were sealed under before.
+    providers::apply_file(&db, &sealer, &file.providers)
+        .await
+        .map_err(StartupError::ApplyProviders)?;
+    let resealed = providers::reseal(&db, &sealer)
+        .await
+        .map_err(StartupError::ApplyProviders)?;
+    if resealed.count > 0 {
+        tracing::info!(
+            "sealed {} provider keys again under the new secret key",
+            resealed.count
+        );
+    }
+    if !resealed.unreadable.is_empty() {
+        tracing::error!(
+            "the keys of {} do not open with TOLLGATE_SECRET_KEY (nor TOLLGATE_SECRET_KEY_PREVIOUS): \
+             their models are not served until the key they were sealed under is given, or the \
+             key is entered again on the Providers page",
+            resealed.unreadable.join(", ")
+        );
+    }
     let smtp = crate::mail::SmtpMailer::from_config(config)?;
     let alerts = crate::alerts::Notifier::new(smtp.clone(), config.public_url())?;
     let mailer = smtp.map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
@@ -118,13 +196,21 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             public_url: config.public_url(),
             mailer,
             trusted_proxies: config.trusted_proxies.clone(),
-            models: catalog.models().iter().map(|m| m.name.clone()).collect(),
+            models: file.model_names(),
+            model_providers: file.model_providers(),
+            sealer: Arc::clone(&sealer),
+            prober: Arc::new(crate::gateway::probe::HttpProber::default()),
             notifier: Some(std::sync::Arc::new(alerts.clone())),
         },
         alerts,
         gateway: GatewayState {
             max_body: config.max_request_bytes,
-            ..GatewayState::new(db.clone(), catalog, ledger(config, db.clone()).await?)
+            ..GatewayState::new(
+                db.clone(),
+                sealer,
+                file.models,
+                ledger(config, db.clone()).await?,
+            )
         },
         db,
         public_origin: config.public_origin(),

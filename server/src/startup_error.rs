@@ -30,4 +30,10 @@ pub enum StartupError {
     Journal { path: String },
     #[error("cannot use the providers file {0}")]
     Providers(#[from] crate::gateway::catalog::CatalogError),
+    #[error("cannot apply the providers file to the database: {0}")]
+    ApplyProviders(domain::Error),
+    #[error("cannot use the secret key: {0}")]
+    SecretKey(String),
+    #[error("cannot write the configuration: {0}")]
+    Export(String),
 }

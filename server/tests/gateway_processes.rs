@@ -10,10 +10,12 @@ use crate::support::gateway::{
     team_month,
 };
 use domain::db::{self, DatabaseConnection};
+use domain::providers::ProviderInput;
 use domain::rate_limits::{KeyLimits, RateLimits};
+use domain::sealing::{DataKey, Sealer};
 use domain::secret::Secret;
-use domain::service::leases;
 use domain::service::{key_limits, keys};
+use domain::service::{leases, providers};
 use domain::{Actor, TeamId};
 use sea_orm::ConnectionTrait;
 use std::path::PathBuf;
@@ -69,11 +71,15 @@ fn temp(name: &str) -> PathBuf {
     ))
 }
 
+/// The data key every process of these tests seals provider keys with (PostgreSQL needs one).
+const SECRET_KEY: &str = "4f1c2a9be07d3356a1e8c0d94b7f6e2a5c3d8b1f0e9a7c6d5b4a3f2e1d0c9b8a";
+
 /// `tollgate serve` on `port` against `database_url`, with the stub as its provider.
 async fn spawn(database_url: &str, providers: &PathBuf, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .arg("serve")
         .env("DATABASE_URL", database_url)
+        .env("TOLLGATE_SECRET_KEY", SECRET_KEY)
         .env("TOLLGATE_LISTEN", format!("127.0.0.1:{port}"))
         .env("TOLLGATE_PROVIDERS", providers)
         .env("TOLLGATE_TEST_UPSTREAM_KEY", UPSTREAM_KEY)
@@ -268,4 +274,127 @@ async fn kill_dash_nine_mid_load_loses_no_settled_request_on_sqlite() {
         std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
     }
     std::fs::remove_file(providers).ok();
+}
+
+/// Sends one chat request for `model` to the process on `port`.
+async fn send_for(http: &reqwest::Client, port: u16, key: &str, model: &str) -> u16 {
+    let mut body = crate::support::gateway::hello();
+    body["model"] = model.into();
+    http.post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+/// Polls the process on `port` until `done` holds after a request, for at most `within`;
+/// answers how long that took.
+async fn until(within: Duration, mut attempt: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if attempt().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_changed_elsewhere_is_used_by_both_processes_on_postgres() {
+    let Some((admin, name, url)) = postgres_database().await else {
+        return;
+    };
+    let db = db::connect(&url).await.unwrap();
+    let (owner, _, key) = prepare_with_owner(&db, "1000").await;
+    let stub = stub_upstream::start().await.unwrap();
+    let sealer = Sealer::new(DataKey::parse(SECRET_KEY).unwrap(), None);
+    let shared = |key: &str| ProviderInput {
+        name: "shared".into(),
+        base_url: stub.base_url(),
+        api_key: key.into(),
+        timeout_secs: "30".into(),
+    };
+    let id = providers::add(&db, &sealer, &owner, &shared("sk-first-1111"))
+        .await
+        .unwrap();
+    let file = temp("providers.toml");
+    std::fs::write(
+        &file,
+        providers_toml(&stub.base_url(), 30)
+            + r#"
+[[models]]
+name = "shared-mini"
+provider = "shared"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 2.0
+max_output_tokens = 1000
+"#,
+    )
+    .unwrap();
+    let ports = [free_port(), free_port()];
+    let mut a = spawn(&url, &file, ports[0]).await;
+    let mut b = spawn(&url, &file, ports[1]).await;
+    let http = reqwest::Client::new();
+    for port in ports {
+        assert_eq!(send_for(&http, port, &key, "shared-mini").await, 200);
+        assert_eq!(
+            stub.last().authorization.as_deref(),
+            Some("Bearer sk-first-1111")
+        );
+    }
+
+    // A new key, committed by another process (this test's connection): each process sends it
+    // once it hears of the change — by LISTEN, well inside the one-second safety read.
+    let rotated = shared("sk-second-2222");
+    providers::edit(&db, &sealer, &owner, id, &rotated, |_| {
+        vec!["shared-mini".to_owned()]
+    })
+    .await
+    .unwrap();
+    for port in ports {
+        let took = until(Duration::from_millis(900), async || {
+            send_for(&http, port, &key, "shared-mini").await == 200
+                && stub.last().authorization.as_deref() == Some("Bearer sk-second-2222")
+        })
+        .await;
+        assert!(took.is_some(), "process on {port} still sends the old key");
+        eprintln!("process on {port} used the new key after {took:?}");
+    }
+
+    // Disabled elsewhere: both refuse its model without calling the upstream.
+    providers::set_enabled(&db, &owner, id, false)
+        .await
+        .unwrap();
+    for port in ports {
+        let took = until(Duration::from_millis(900), async || {
+            send_for(&http, port, &key, "shared-mini").await == 404
+        })
+        .await;
+        assert!(
+            took.is_some(),
+            "process on {port} still serves a disabled provider"
+        );
+    }
+    let served = stub.requests();
+    for port in ports {
+        assert_eq!(send_for(&http, port, &key, "shared-mini").await, 404);
+        assert_eq!(
+            send_for(&http, port, &key, crate::support::gateway::MODEL).await,
+            200
+        );
+    }
+    assert_eq!(
+        stub.requests(),
+        served + 2,
+        "only the file's model reached the stub"
+    );
+
+    for process in [&mut a, &mut b] {
+        process.kill().await.ok();
+    }
+    db.close().await.ok();
+    drop_database(&admin, &name).await;
+    std::fs::remove_file(file).ok();
 }

@@ -18,6 +18,7 @@ mod http;
 mod invite_mail;
 mod keys_http;
 mod limits_audit_http;
+mod providers_http;
 mod site;
 mod support;
 mod teams_http;

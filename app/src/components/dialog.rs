@@ -85,3 +85,25 @@ pub fn ConfirmDialog(
         </Modal>
     }
 }
+
+/// A form dialog's `action`: a successful save closes the dialog (the list reloads on its own);
+/// reopening starts afresh.
+pub fn saved_closes<S>(action: ServerAction<S>, open: RwSignal<bool>)
+where
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if action.value().get().is_some_and(|r| r.is_ok()) {
+            open.set(false);
+            action.clear();
+        }
+    });
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        if is_open && was_open == Some(false) {
+            action.clear();
+        }
+        is_open
+    });
+}

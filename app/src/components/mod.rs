@@ -18,7 +18,7 @@ pub use brand::Brand;
 pub use budget_bar::{BudgetBar, MemberBudgetUse};
 pub use cards::SummaryCards;
 pub use copy::CopyField;
-pub use dialog::{ConfirmDialog, Modal};
+pub use dialog::{ConfirmDialog, Modal, saved_closes};
 pub use field::Field;
 pub use filter_form::FilterForm;
 pub use form_alert::{FormAlert, FormErrors};

@@ -115,6 +115,9 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     <A href="/dashboard/keys" attr:class="nav-link">
                         "API keys"
                     </A>
+                    <A href="/dashboard/configuration/providers" attr:class="nav-link">
+                        "Providers"
+                    </A>
                 </nav>
             </aside>
             <div class="main">

@@ -3,7 +3,7 @@
 //! is refused before submit) and again by the server.
 
 use super::api::{CreateTeam, EditTeam};
-use crate::components::{Field, FormAlert, FormErrors, Modal};
+use crate::components::{Field, FormAlert, FormErrors, Modal, saved_closes};
 use domain::money::Money;
 use domain::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamRow};
 use leptos::prelude::*;
@@ -88,27 +88,6 @@ pub fn EditTeamDialog(
             }}
         </Modal>
     }
-}
-
-/// A successful save closes the dialog (the list reloads on its own); reopening starts afresh.
-fn saved_closes<S>(action: ServerAction<S>, open: RwSignal<bool>)
-where
-    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if action.value().get().is_some_and(|r| r.is_ok()) {
-            open.set(false);
-            action.clear();
-        }
-    });
-    Effect::new(move |was_open: Option<bool>| {
-        let is_open = open.get();
-        if is_open && was_open == Some(false) {
-            action.clear();
-        }
-        is_open
-    });
 }
 
 #[component]

@@ -19,16 +19,18 @@ pub enum AuditKind {
     SignIns,
     Setup,
     Billing,
+    Providers,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 6] = [
+    pub const ALL: [AuditKind; 7] = [
         AuditKind::Users,
         AuditKind::Teams,
         AuditKind::Keys,
         AuditKind::SignIns,
         AuditKind::Setup,
         AuditKind::Billing,
+        AuditKind::Providers,
     ];
 
     /// The actions' first word, as stored (`user.…`).
@@ -40,6 +42,7 @@ impl AuditKind {
             AuditKind::SignIns => "session.",
             AuditKind::Setup => "setup.",
             AuditKind::Billing => "billing.",
+            AuditKind::Providers => "provider.",
         }
     }
 
@@ -52,6 +55,7 @@ impl AuditKind {
             AuditKind::SignIns => "sign-ins",
             AuditKind::Setup => "setup",
             AuditKind::Billing => "billing",
+            AuditKind::Providers => "providers",
         }
     }
 
@@ -63,6 +67,7 @@ impl AuditKind {
             AuditKind::SignIns => "Sign-ins",
             AuditKind::Setup => "Setup",
             AuditKind::Billing => "Billing",
+            AuditKind::Providers => "Providers",
         }
     }
 
@@ -78,14 +83,16 @@ pub enum TargetKind {
     Teams,
     Keys,
     Billing,
+    Providers,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 4] = [
+    pub const ALL: [TargetKind; 5] = [
         TargetKind::People,
         TargetKind::Teams,
         TargetKind::Keys,
         TargetKind::Billing,
+        TargetKind::Providers,
     ];
 
     /// Its value in the URL, and the start of the targets it covers (`team` → `team:2`).
@@ -95,6 +102,7 @@ impl TargetKind {
             TargetKind::Teams => "team",
             TargetKind::Keys => "key",
             TargetKind::Billing => "billing",
+            TargetKind::Providers => "provider",
         }
     }
 
@@ -104,6 +112,7 @@ impl TargetKind {
             TargetKind::Teams => "Teams",
             TargetKind::Keys => "API keys",
             TargetKind::Billing => "Billing settings",
+            TargetKind::Providers => "Providers",
         }
     }
 
@@ -134,6 +143,12 @@ pub fn action_label(action: &str) -> &str {
         "key.limits" => "Changed a key's limits",
         "billing.settings" => "Changed billing settings",
         "billing.webhook_key" => "Replaced the webhook signing key",
+        "provider.add" => "Added a provider",
+        "provider.edit" => "Edited a provider",
+        "provider.enable" => "Enabled a provider",
+        "provider.disable" => "Disabled a provider",
+        "provider.delete" => "Deleted a provider",
+        "provider.file" => "Applied the providers file",
         other => other,
     }
 }

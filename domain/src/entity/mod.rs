@@ -11,6 +11,7 @@ pub mod departed_name;
 pub mod gateway_setting;
 pub mod invite;
 pub mod ledger_mark;
+pub mod provider;
 pub mod refusal_day;
 pub mod session;
 pub mod setup_token;

@@ -20,6 +20,7 @@ mod m20261130_000014_usage_rollups;
 mod m20261201_000015_billing;
 mod m20261201_000016_audit_filters;
 mod m20261201_000017_usage_windows;
+mod m20261201_000018_providers;
 mod sql;
 
 /// Every migration, oldest first.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_billing::Migration),
             Box::new(m20261201_000016_audit_filters::Migration),
             Box::new(m20261201_000017_usage_windows::Migration),
+            Box::new(m20261201_000018_providers::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod key_limits;
 pub mod keys;
 pub mod leases;
 pub mod ledger;
+pub mod providers;
 pub mod rate_limiter;
 pub mod refusals;
 pub mod reset;

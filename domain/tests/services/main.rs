@@ -11,6 +11,7 @@ mod key_limits;
 mod keys;
 mod ledger;
 mod lists;
+mod providers;
 mod races;
 mod reset;
 mod schema;

@@ -34,7 +34,8 @@ pub async fn completions(
     let body = axum::body::to_bytes(body, gw.max_body)
         .await
         .map_err(|_| ApiError::too_large(gw.max_body))?;
-    let request = bound(&body, &gw.catalog, is_capped(&auth))?;
+    let catalog = gw.catalog.current().await;
+    let request = bound(&body, &catalog, is_capped(&auth))?;
     drop(body);
     if let Some(allowed) = &auth.models
         && !allowed.contains(&request.model.name)

@@ -140,8 +140,9 @@ async fn exchange(
     let answer = match upstream.send().await {
         Ok(answer) => answer,
         Err(err) => {
-            // Never reached: nothing to bill. Reached but not answered in time: charged.
-            if err.is_connect() {
+            // Never reached (or never built, e.g. a key a header cannot carry): nothing to
+            // bill. Reached but not answered in time: charged.
+            if err.is_connect() || err.is_builder() {
                 settlement.release();
             } else {
                 drop(settlement);

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod error;
 pub mod exchange;
 pub mod models;
+pub mod probe;
 pub mod rates;
 pub mod refused;
 pub mod settlement;
@@ -17,8 +18,9 @@ pub mod stream;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use catalog::Catalog;
+use catalog::{LiveCatalog, ModelSpec};
 use domain::db::DatabaseConnection;
+use domain::sealing::Sealer;
 use domain::service::access_epoch::AccessWatch;
 use domain::service::key_cache::KeyCache;
 use domain::service::ledger::Ledger;
@@ -30,7 +32,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct GatewayState {
     pub db: DatabaseConnection,
-    pub catalog: Arc<Catalog>,
+    /// The models on offer and their providers, as of the access epoch last seen.
+    pub catalog: Arc<LiveCatalog>,
     /// Moves when access may have changed: a dashboard write here, or the database's epoch.
     pub access: Arc<AccessWatch>,
     /// Keys found usable, until `access` moves.
@@ -51,13 +54,23 @@ pub struct GatewayState {
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 impl GatewayState {
-    /// Starts the access watch (call inside the runtime); `ledger` admits and meters.
-    pub fn new(db: DatabaseConnection, catalog: Catalog, ledger: Ledger) -> Self {
+    /// Starts the access watch (call inside the runtime); `models` are the providers file's,
+    /// served through the database's providers (keys opened with `sealer`); `ledger` admits
+    /// and meters.
+    pub fn new(
+        db: DatabaseConnection,
+        sealer: Arc<Sealer>,
+        models: Vec<ModelSpec>,
+        ledger: Ledger,
+    ) -> Self {
         let access = Arc::new(AccessWatch::default());
         access.watch(db.clone());
+        let catalog = LiveCatalog::new(db.clone(), sealer, Arc::clone(&access), models);
+        // Redirects are not followed: a provider answers where it was configured, or not at all.
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         GatewayState {

@@ -1,4 +1,4 @@
-//! `GET /v1/models`: the models of the providers file that the key may call.
+//! `GET /v1/models`: the models on offer (their provider enabled) that the key may call.
 
 use super::GatewayState;
 use super::auth::authenticate;
@@ -13,8 +13,8 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let auth = authenticate(&gw, &headers).await?;
-    let data: Vec<Value> = gw
-        .catalog
+    let catalog = gw.catalog.current().await;
+    let data: Vec<Value> = catalog
         .models()
         .iter()
         .filter(|m| {

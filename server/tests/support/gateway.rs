@@ -8,12 +8,13 @@ use domain::db::DatabaseConnection;
 use domain::entity::usage_team_month;
 use domain::service::access_epoch::AccessWatch;
 use domain::service::ledger::Ledger;
+use domain::service::providers;
 use domain::service::{keys, leases, month_key, teams};
 use domain::teams::TeamInput;
 use domain::{Actor, Role, Status, TeamId, UserId};
 use sea_orm::EntityTrait;
 use std::sync::Arc;
-use tollgate::gateway::catalog::Catalog;
+use tollgate::gateway::catalog::{CatalogFile, LiveCatalog};
 
 /// The upstream key the providers file names; the stub sees it, clients never do.
 pub const UPSTREAM_KEY: &str = "sk-stub-upstream-secret";
@@ -53,12 +54,19 @@ max_output_tokens = 1000
     )
 }
 
-/// The catalog of [`providers_toml`] for `stub`, with more `[[models]]` entries.
-pub fn catalog_with(stub: &StubControl, timeout_seconds: u64, more: &str) -> Catalog {
-    Catalog::parse(
+/// The providers file of [`providers_toml`] for `stub`, with more `[[models]]` entries, which
+/// may name the providers `known` to be on the Providers page.
+pub fn catalog_with(
+    stub: &StubControl,
+    timeout_seconds: u64,
+    more: &str,
+    known: &[String],
+) -> CatalogFile {
+    CatalogFile::parse(
         "providers.toml",
         &(providers_toml(&stub.base_url(), timeout_seconds) + more),
         |var| (var == "TOLLGATE_TEST_UPSTREAM_KEY").then(|| UPSTREAM_KEY.to_owned()),
+        known,
     )
     .expect("providers file")
 }
@@ -88,17 +96,39 @@ impl Gateway {
 
     /// A gateway whose providers file has `more` `[[models]]` entries.
     pub async fn with_models(timeout_seconds: u64, more: &str) -> Self {
+        Self::with_models_naming(timeout_seconds, more, &[]).await
+    }
+
+    /// A gateway whose providers file has `more` `[[models]]` entries, which may name the
+    /// providers `known` (to be added on the Providers page).
+    pub async fn with_models_naming(timeout_seconds: u64, more: &str, known: &[&str]) -> Self {
         let stub = stub_upstream::start().await.expect("stub upstream");
-        let catalog = catalog_with(&stub, timeout_seconds, more);
+        let known: Vec<String> = known.iter().map(|k| (*k).to_owned()).collect();
+        let file = catalog_with(&stub, timeout_seconds, more, &known);
         let mut ledger = None;
         let mut access = None;
+        let mut sealer = None;
+        let models = file.models.clone();
         let (server, owner) =
             TestServer::with_owner_and("Olive Owner", "owner@example.com", &[], |state| {
-                state.gateway.catalog = Arc::new(catalog);
-                ledger = Some(state.gateway.ledger.clone());
-                access = Some(Arc::clone(&state.gateway.access));
+                let gw = &mut state.gateway;
+                gw.catalog = Arc::new(LiveCatalog::new(
+                    state.db.clone(),
+                    Arc::clone(&state.server.sealer),
+                    Arc::clone(&gw.access),
+                    models,
+                ));
+                state.server.models = file.model_names();
+                state.server.model_providers = file.model_providers();
+                ledger = Some(gw.ledger.clone());
+                access = Some(Arc::clone(&gw.access));
+                sealer = Some(Arc::clone(&state.server.sealer));
             })
             .await;
+        let sealer = sealer.expect("the server's sealer");
+        providers::apply_file(&server.db, &sealer, &file.providers)
+            .await
+            .expect("the stub provider applied");
         let addr = server.listen().await;
         Gateway {
             server,
@@ -174,6 +204,26 @@ impl Gateway {
         .await
         .unwrap()
         .key
+    }
+
+    /// The model ids `GET /v1/models` lists to `key`.
+    pub async fn model_ids(&self, key: &str) -> Vec<String> {
+        let listed: serde_json::Value = self
+            .http
+            .get(format!("{}/models", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// A chat request with `key`; answers the status and the JSON body.

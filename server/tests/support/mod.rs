@@ -209,7 +209,7 @@ impl TestServer {
 
     pub async fn finish(self) {
         self.db.close().await.ok();
-        for suffix in ["", "-wal", "-shm", "-ledger"] {
+        for suffix in ["", "-wal", "-shm", "-ledger", ".key"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
     }

@@ -126,6 +126,11 @@ pub async fn tollgate(
         .env("TOLLGATE_LISTEN", &addr)
         .env("TOLLGATE_PROVIDERS", providers)
         .env(UPSTREAM_KEY_ENV, "sk-bench-upstream")
+        // A data key for sealing provider keys, which PostgreSQL requires.
+        .env(
+            "TOLLGATE_SECRET_KEY",
+            "9b8a7c6d5e4f30211f2e3d4c5b6a79880f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        )
         .stdout(output.try_clone()?)
         .stderr(output)
         .kill_on_drop(true)

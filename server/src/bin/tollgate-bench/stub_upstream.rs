@@ -117,6 +117,23 @@ pub async fn start() -> std::io::Result<StubControl> {
     start_on("127.0.0.1:0").await
 }
 
+/// `GET /v1/models`: one model, for a caller that sends a key (401 without one, as providers
+/// answer).
+async fn models(headers: HeaderMap) -> Response {
+    if headers.get(header::AUTHORIZATION).is_none() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "no key"}})),
+        )
+            .into_response();
+    }
+    Json(json!({
+        "object": "list",
+        "data": [{"id": "stub-upstream-mini", "object": "model", "owned_by": "stub"}],
+    }))
+    .into_response()
+}
+
 /// Starts the stub on `addr`, serving until the runtime ends; `GET /healthz` answers when it is
 /// up.
 ///
@@ -130,6 +147,7 @@ pub async fn start_on(addr: &str) -> std::io::Result<StubControl> {
     };
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
+        .route("/v1/models", axum::routing::get(models))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .with_state(Arc::clone(&control.shared));
     tokio::spawn(async move {
