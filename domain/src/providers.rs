@@ -250,9 +250,12 @@ pub fn check_base_url(input: &str) -> Result<String, BaseUrlError> {
 /// clouds give that service: a provider there would let whoever configures it read them.
 fn is_metadata_host(url: &url::Url) -> bool {
     match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_link_local(),
+        // 100.100.100.200: Alibaba Cloud's metadata service.
+        Some(url::Host::Ipv4(ip)) => ip.is_link_local() || ip.octets() == [100, 100, 100, 200],
+        // fd00:ec2::254: AWS's over IPv6.
         Some(url::Host::Ipv6(ip)) => {
             (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.segments() == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254]
                 || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
         }
         Some(url::Host::Domain(name)) => {
@@ -350,6 +353,9 @@ mod tests {
                 "base_url",
             ),
             (input("a", "http://[fe80::1]/v1", "", ""), "base_url"),
+            (input("a", "http://[fd00:ec2::254]/v1", "", ""), "base_url"),
+            (input("a", "http://100.100.100.200/v1", "", ""), "base_url"),
+            (input("a", "http://2852039166/v1", "", ""), "base_url"),
             (
                 input("a", "http://metadata.google.internal/v1", "", ""),
                 "base_url",

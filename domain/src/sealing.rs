@@ -81,13 +81,27 @@ impl DataKey {
             return Ok(key);
         }
         let key = Self::generate();
-        let aside = path.with_extension(format!("new-{}", std::process::id()));
-        let _ = std::fs::remove_file(&aside);
-        let placed = write_private(&aside, key.to_text().expose())
-            .and_then(|()| std::fs::hard_link(&aside, path));
+        // A name of its own (processes in containers may share a pid), never removed first.
+        let mut tag = [0u8; 8];
+        rand::rng().fill_bytes(&mut tag);
+        let aside = path.with_extension(format!("new-{}", hex::encode(tag)));
+        let placed = write_private(&aside, key.to_text().expose()).and_then(|()| {
+            match std::fs::hard_link(&aside, path) {
+                // A file system without hard links: create-new still lets one process win.
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    write_private(path, key.to_text().expose())
+                }
+                other => other,
+            }
+        });
         let _ = std::fs::remove_file(&aside);
         match placed {
-            Ok(()) => Ok(key),
+            Ok(()) => {
+                if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+                    let _ = dir.sync_all();
+                }
+                Ok(key)
+            }
             // Another process placed its key first: use that one.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 read(path)?.ok_or_else(|| format!("{} vanished while it was made", path.display()))

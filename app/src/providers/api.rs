@@ -84,9 +84,9 @@ pub async fn delete_provider(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "test_provider")]
 pub async fn test_provider(id: i64) -> Result<Health, AppError> {
     request::signed_in(async |ctx, me| {
-        let upstream = providers::to_test(&ctx.db, &ctx.sealer, &me.actor(), id).await?;
-        let probe = ctx.prober.probe(&upstream).await;
-        providers::record_test(&ctx.db, id, &upstream, &probe, chrono::Utc::now()).await
+        let target = providers::to_test(&ctx.db, &ctx.sealer, &me.actor(), id).await?;
+        let probe = ctx.prober.probe(&target.upstream).await;
+        providers::record_test(&ctx.db, id, &target, &probe, chrono::Utc::now()).await
     })
     .await
 }

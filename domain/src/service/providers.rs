@@ -228,6 +228,7 @@ pub async fn edit(
     // key again, above).
     if let Some(key) = &spec.api_key {
         set_key(&mut row, sealer, &spec.base_url, key);
+        row.api_key_env = Set(None);
     }
     if spec.api_key.is_some() || found.base_url != spec.base_url {
         forget_test(&mut row);
@@ -334,21 +335,33 @@ pub async fn to_test(
     sealer: &Sealer,
     actor: &Actor,
     id: i64,
-) -> Result<Upstream, Error> {
+) -> Result<ToTest, Error> {
     actor.require(Action::ConfigureGateway)?;
     let found = find(db, id).await?;
-    upstream_of(sealer, found)
+    let as_of = found.updated_at;
+    Ok(ToTest {
+        upstream: upstream_of(sealer, found)?,
+        as_of,
+    })
+}
+
+/// A provider to test, as it was when the test started.
+#[derive(Debug)]
+pub struct ToTest {
+    pub upstream: Upstream,
+    /// When the provider was last changed: a result is kept only if it was not changed since.
+    pub as_of: DateTime<Utc>,
 }
 
 /// Keeps the outcome of a connection test of `tested` on the provider's row (no audit entry,
-/// no epoch move) — unless the provider was pointed elsewhere while it ran.
+/// no epoch move) — unless the provider was changed while it ran.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn record_test(
     db: &DatabaseConnection,
     id: i64,
-    tested: &Upstream,
+    tested: &ToTest,
     probe: &Probe,
     at: DateTime<Utc>,
 ) -> Result<Health, Error> {
@@ -363,7 +376,7 @@ pub async fn record_test(
         .col_expr(provider::Column::CheckModels, models.into())
         .col_expr(provider::Column::CheckError, error.into())
         .filter(provider::Column::Id.eq(id))
-        .filter(provider::Column::BaseUrl.eq(&tested.base_url))
+        .filter(provider::Column::UpdatedAt.eq(tested.as_of))
         .exec(db)
         .await?;
     Ok(Health {
@@ -413,10 +426,23 @@ pub async fn any_sealed(db: &impl ConnectionTrait) -> Result<bool, Error> {
 /// # Errors
 /// [`Error::Internal`] on database failure.
 pub async fn export(db: &impl ConnectionTrait) -> Result<Vec<Exported>, Error> {
-    Ok(provider::Entity::find()
+    let rows = provider::Entity::find()
         .order_by_asc(provider::Column::NameKey)
         .all(db)
-        .await?
+        .await?;
+    // Variables the file already names, and those proposed so far: no two providers share one.
+    let mut taken: std::collections::HashSet<String> =
+        rows.iter().filter_map(|p| p.api_key_env.clone()).collect();
+    let mut unique = |stem: String| {
+        let mut name = format!("{stem}_API_KEY");
+        let mut n = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{stem}_{n}_API_KEY");
+            n += 1;
+        }
+        name
+    };
+    Ok(rows
         .into_iter()
         .map(|p| {
             let key_from_page = p.api_key_sealed.is_some() && p.api_key_env.is_none();
@@ -433,7 +459,7 @@ pub async fn export(db: &impl ConnectionTrait) -> Result<Vec<Exported>, Error> {
                             }
                         })
                         .collect();
-                    format!("{stem}_API_KEY")
+                    unique(stem)
                 })
             });
             Exported {
@@ -512,8 +538,10 @@ pub async fn apply_file(
         }
     }
     let named: Vec<String> = file.iter().map(|f| name_key(&f.name)).collect();
+    // Released to the page: its key was the file's variable's; the page now owns it.
     let released = provider::Entity::update_many()
         .col_expr(provider::Column::FromFile, false.into())
+        .col_expr(provider::Column::ApiKeyEnv, Option::<String>::None.into())
         .filter(provider::Column::FromFile.eq(true))
         .filter(provider::Column::NameKey.is_not_in(named))
         .exec(&txn)

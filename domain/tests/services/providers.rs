@@ -226,7 +226,7 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             Err(Error::Forbidden(_))
         ));
         let upstream = providers::to_test(db, &sealer, &admin, id).await.unwrap();
-        assert_eq!(upstream.base_url, "https://proxy.example/v1");
+        assert_eq!(upstream.upstream.base_url, "https://proxy.example/v1");
         providers::record_test(db, id, &upstream, &Probe::Status(401), chrono::Utc::now())
             .await
             .unwrap();
@@ -237,8 +237,8 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             Some(Probe::Status(401))
         );
 
-        // Pointed elsewhere, its last test is forgotten, and a test of where it pointed before
-        // that finishes late is not kept.
+        // Changed, its last test is forgotten, and a test of what it was before that finishes
+        // late is not kept.
         providers::edit(
             db,
             &sealer,
@@ -396,9 +396,33 @@ async fn the_file_makes_read_only_providers_and_applying_it_again_changes_nothin
             .rows
             .remove(0);
         assert!(!row.from_file);
+        assert_eq!(
+            row.key_env, None,
+            "its key is the page's now, not a variable's"
+        );
         providers::set_enabled(db, &admin, row.id, false)
             .await
             .unwrap();
+
+        // Exported, page keys get variables of their own, even where names differ only in
+        // punctuation.
+        for name in ["team-a", "team.a"] {
+            providers::add(
+                db,
+                &sealer,
+                &admin,
+                &input(name, "https://x.example/v1", "sk-1"),
+            )
+            .await
+            .unwrap();
+        }
+        let exported = providers::export(db).await.unwrap();
+        let vars: Vec<_> = exported
+            .iter()
+            .filter(|p| p.key_from_page)
+            .filter_map(|p| p.api_key_env.as_deref())
+            .collect();
+        assert_eq!(vars, ["STUB_API_KEY", "TEAM_A_API_KEY", "TEAM_A_2_API_KEY"]);
         t.finish().await;
     }
 }

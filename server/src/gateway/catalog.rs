@@ -372,7 +372,13 @@ impl LiveCatalog {
         if let Some(catalog) = self.if_current(version) {
             return catalog;
         }
-        let _turn = self.rebuilding.lock().await;
+        // While the database is failing, requests take the last catalog rather than queue
+        // behind a retry; otherwise they wait for the rebuild, so none is served a change late.
+        let _turn = match self.rebuilding.try_lock() {
+            Ok(turn) => turn,
+            Err(_) if self.failing() => return self.last(),
+            Err(_) => self.rebuilding.lock().await,
+        };
         // The version is read before the providers: a change committed meanwhile moves it
         // again, and the next request builds once more.
         let version = self.access.version();
@@ -398,6 +404,15 @@ impl LiveCatalog {
             retry_at,
         };
         catalog
+    }
+
+    /// Whether the last read of the providers failed.
+    fn failing(&self) -> bool {
+        let built = self
+            .built
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        built.retry_at.is_some()
     }
 
     fn last(&self) -> Arc<Catalog> {
