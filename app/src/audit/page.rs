@@ -4,13 +4,12 @@
 //! there, as do the Users and Teams pages' expanded rows.
 
 use super::api::list_audit;
-use crate::components::{Ago, FilterForm, Loaded, Pager};
+use crate::components::{Ago, FilterForm, Loaded, PageHeader, Pager};
 use crate::list_page::{ListChanges, use_list_page};
 use domain::audit::{
     AuditKind, AuditPage as Page, AuditQuery, TargetKind, action_label, target_href,
 };
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -22,18 +21,14 @@ pub fn AuditPage() -> impl IntoView {
     });
     let page = use_list_page(move || query.get(), ListChanges::new(), list_audit);
     view! {
-        <Title text="Audit log" />
-        <div class="page-header">
-            <div>
-                <h1>"Audit log"</h1>
-                <p class="muted">
-                    "Every change to people, teams and keys, and every sign-in, newest first. Entries are never edited or deleted."
-                </p>
-            </div>
+        <PageHeader
+            title="Audit log"
+            lead="Every change to people, teams and keys, and every sign-in, newest first. Entries are never edited or deleted."
+        >
             <a class="btn btn-ghost" href=move || query.get().export_href() download="">
                 "Export CSV"
             </a>
-        </div>
+        </PageHeader>
         <Filters query=query.get_untracked() />
         {move || {
             let q = query.get();

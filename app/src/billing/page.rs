@@ -4,10 +4,9 @@
 use super::api::{RotateWebhookKey, SaveBilling, read_billing};
 use super::settings::SettingsForm;
 use super::statement::StatementSection;
-use crate::components::{Ago, BudgetBar, Loaded, exact, use_toasts};
+use crate::components::{Ago, BudgetBar, Loaded, PageHeader, exact, use_toasts};
 use domain::billing::{AlertRow, BillingView, CapNow, Told};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -30,15 +29,10 @@ pub fn BillingPage() -> impl IntoView {
         |(month, _, _)| read_billing(month),
     );
     view! {
-        <Title text="Billing" />
-        <div class="page-header">
-            <div>
-                <h1>"Billing"</h1>
-                <p class="muted">
-                    "Monthly statements, limits over the whole gateway, and who is told when a team nears its limit. Only Owners see this page."
-                </p>
-            </div>
-        </div>
+        <PageHeader
+            title="Billing"
+            lead="Monthly statements, limits over the whole gateway, and who is told when a team nears its limit. Only Owners see this page."
+        />
         <Loaded
             resource=view
             loading="Loading billing…"

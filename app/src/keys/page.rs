@@ -6,7 +6,9 @@ use super::KeyStatusBadge;
 use super::api::{IssueKey, RevokeKey, SetKeyLimits, list_keys};
 use super::issue::IssueDialog;
 use super::limits::LimitsDialog;
-use crate::components::{Ago, BudgetBar, ConfirmDialog, FilterForm, Loaded, Pager};
+use crate::components::{
+    Ago, BudgetBar, ConfirmDialog, FilterForm, Loaded, OpenButton, PageHeader, Pager,
+};
 use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
 use chrono::{DateTime, Utc};
@@ -14,7 +16,6 @@ use domain::dto::SessionUser;
 use domain::keys::{KeyPage, KeyQuery, KeyRow, KeyScope, KeyStatus};
 use domain::{Action, Actor, KeyId};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -57,27 +58,12 @@ pub fn KeysPage() -> impl IntoView {
     let form_shape = Memo::new(move |_| query.with(|q| (q.scope, q.user)));
 
     view! {
-        <Title text="API keys" />
-        <div class="page-header">
-            <div>
-                <h1>"API keys"</h1>
-                <p class="muted">
-                    "Keys call models through this gateway. Each belongs to a person and, through them, to a team and its monthly budget."
-                </p>
-            </div>
-            {may_issue
-                .then(|| {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-primary"
-                            on:click=move |_| issue_open.set(true)
-                        >
-                            "Create key"
-                        </button>
-                    }
-                })}
-        </div>
+        <PageHeader
+            title="API keys"
+            lead="Keys call models through this gateway. Each belongs to a person and, through them, to a team and its monthly budget."
+        >
+            <OpenButton label="Create key" open=issue_open shown=may_issue />
+        </PageHeader>
         {may_issue
             .then(|| view! { <IssueDialog open=issue_open picks_team=sees_all action=issue /> })}
         {move || {

@@ -7,14 +7,15 @@ use super::api::{
     AddProvider, DeleteProvider, EditProvider, SetProviderEnabled, TestProvider, list_providers,
 };
 use super::form::{AddProviderDialog, EditProviderDialog};
-use crate::components::{Ago, ConfirmDialog, Loaded, SummaryCards, use_toasts};
+use crate::components::{
+    Ago, Loaded, OpenButton, PageHeader, RowSwitches, SummaryCards, use_toasts,
+};
 use crate::list_page::{ListChanges, use_list_page};
 use chrono::{DateTime, Utc};
 use domain::Action;
 use domain::dto::SessionUser;
 use domain::providers::{Health, KIND_HINT, ProviderRow, ProvidersView};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// What a row hands back to the page, which outlives the row when the list reloads.
 #[derive(Clone, Copy)]
@@ -58,27 +59,12 @@ pub fn ProvidersPage() -> impl IntoView {
     let can_change =
         use_context::<SessionUser>().is_some_and(|me| me.actor().can(Action::ConfigureGateway));
     view! {
-        <Title text="Providers" />
-        <div class="page-header">
-            <div>
-                <h1>"Providers"</h1>
-                <p class="muted">
-                    "The upstreams the gateway forwards requests to. Keys are stored encrypted and never shown again; changes apply from the next request."
-                </p>
-            </div>
-            {can_change
-                .then(|| {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-primary"
-                            on:click=move |_| add_open.set(true)
-                        >
-                            "Add provider"
-                        </button>
-                    }
-                })}
-        </div>
+        <PageHeader
+            title="Providers"
+            lead="The upstreams the gateway forwards requests to. Keys are stored encrypted and never shown again; changes apply from the next request."
+        >
+            <OpenButton label="Add provider" open=add_open shown=can_change />
+        </PageHeader>
         <AddProviderDialog open=add_open action=add />
         <EditProviderDialog open=edit_open provider=editing action=edit />
         <Loaded
@@ -194,8 +180,6 @@ fn ProviderRowView(
         (enable.pending().get() && enable.input().get().map(|i| i.id) == Some(id))
             || (delete.pending().get() && delete.input().get().map(|i| i.id) == Some(id))
     };
-    let confirm_delete = RwSignal::new(false);
-    let confirm_disable = RwSignal::new(false);
     let models = if row.models.is_empty() {
         view! { <span class="muted">"None"</span> }.into_any()
     } else {
@@ -211,80 +195,20 @@ fn ProviderRowView(
     };
     let actions = (can_change && !row.from_file).then(|| {
         let edit_row = row.clone();
-        let enabled = row.enabled;
-        let delete_title = format!("Delete provider ‘{name}’?");
-        let disable_title = format!("Disable provider ‘{name}’?");
         view! {
-            <div class="row-buttons">
-                <button
-                    type="button"
-                    class="btn btn-small btn-ghost"
-                    aria-label=format!("Edit {name}")
-                    on:click=move |_| edit.run(edit_row.clone())
-                >
-                    "Edit"
-                </button>
-                {if enabled {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-small btn-ghost"
-                            aria-label=format!("Disable {name}")
-                            on:click=move |_| confirm_disable.set(true)
-                        >
-                            "Disable"
-                        </button>
-                    }
-                        .into_any()
-                } else {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-small btn-ghost"
-                            aria-label=format!("Enable {name}")
-                            on:click=move |_| {
-                                enable
-                                    .dispatch(SetProviderEnabled {
-                                        id,
-                                        enabled: true,
-                                    });
-                            }
-                        >
-                            "Enable"
-                        </button>
-                    }
-                        .into_any()
-                }}
-                <button
-                    type="button"
-                    class="btn btn-small btn-ghost btn-danger-text"
-                    aria-label=format!("Delete {name}")
-                    on:click=move |_| confirm_delete.set(true)
-                >
-                    "Delete"
-                </button>
-            </div>
-            <ConfirmDialog
-                open=confirm_disable
-                title=Signal::derive(move || disable_title.clone())
-                detail=disable_detail
-                confirm_label="Disable"
-                on_confirm=Callback::new(move |()| {
-                    enable
-                        .dispatch(SetProviderEnabled {
-                            id,
-                            enabled: false,
-                        });
+            <RowSwitches
+                noun="provider"
+                name=name
+                enabled=row.enabled
+                on_edit=Callback::new(move |()| edit.run(edit_row.clone()))
+                on_enabled=Callback::new(move |enabled| {
+                    enable.dispatch(SetProviderEnabled { id, enabled });
                 })
-            />
-            <ConfirmDialog
-                open=confirm_delete
-                title=Signal::derive(move || delete_title.clone())
-                detail="Its key is deleted with it. The audit log keeps that it existed."
-                confirm_label="Delete"
-                on_confirm=Callback::new(move |()| {
+                on_delete=Callback::new(move |()| {
                     delete.dispatch(DeleteProvider { id });
                 })
+                disable_detail
+                delete_detail="Its key is deleted with it. The audit log keeps that it existed."
             />
         }
     });

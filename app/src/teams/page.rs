@@ -6,7 +6,8 @@ use super::form::{CreateTeamDialog, EditTeamDialog};
 use super::members::TeamMembers;
 use crate::audit::HistoryLink;
 use crate::components::{
-    BudgetBar, ConfirmDialog, FilterForm, Loaded, Pager, SortHeader, SummaryCards, exact,
+    BudgetBar, ConfirmDialog, FilterForm, Loaded, OpenButton, PageHeader, Pager, SortHeader,
+    SummaryCards, exact,
 };
 use crate::keys::KeyList;
 use crate::list_page::{ListChanges, use_list_page};
@@ -17,7 +18,6 @@ use domain::numbers::grouped;
 use domain::teams::{TeamPage, TeamQuery, TeamRow, TeamSort};
 use domain::{Action, Actor, TeamId};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashSet;
 
@@ -67,27 +67,12 @@ pub fn TeamsPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Teams" />
-        <div class="page-header">
-            <div>
-                <h1>"Teams"</h1>
-                <p class="muted">
-                    "Groups of users with a monthly spend limit that the gateway enforces as a hard cap. Figures are for this calendar month (UTC)."
-                </p>
-            </div>
-            {manages
-                .then(|| {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-primary"
-                            on:click=move |_| create_open.set(true)
-                        >
-                            "Create Team"
-                        </button>
-                    }
-                })}
-        </div>
+        <PageHeader
+            title="Teams"
+            lead="Groups of users with a monthly spend limit that the gateway enforces as a hard cap. Figures are for this calendar month (UTC)."
+        >
+            <OpenButton label="Create Team" open=create_open shown=manages />
+        </PageHeader>
         {manages
             .then(|| {
                 view! {

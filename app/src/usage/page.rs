@@ -4,11 +4,10 @@
 use super::api::read_usage;
 use super::chart::{BarChart, Layer, Unit};
 use super::sections::{Blocked, Forecasts, Totals};
-use crate::components::{Loaded, SummaryCards};
+use crate::components::{Loaded, PageHeader, SummaryCards};
 use domain::numbers::grouped;
 use domain::usage::{GroupBy, Period, Scope, UsageQuery, UsageReport, range_problem};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -32,18 +31,14 @@ pub fn UsagePage() -> impl IntoView {
         )
     });
     view! {
-        <Title text="Usage" />
-        <div class="page-header">
-            <div>
-                <h1>"Usage"</h1>
-                <p class="muted">
-                    "Spend, requests and refusals through this gateway, per day (UTC)."
-                </p>
-            </div>
+        <PageHeader
+            title="Usage"
+            lead="Spend, requests and refusals through this gateway, per day (UTC)."
+        >
             <a class="btn btn-ghost" href=move || query.get().export_href() download="">
                 "Export CSV"
             </a>
-        </div>
+        </PageHeader>
         {move || view! { <Controls query=query.get() problem=problem.get() typed=typed.get() /> }}
         <Loaded
             resource=report

@@ -9,14 +9,13 @@ use super::danger::DangerZone;
 use super::filters::Filters;
 use super::invite::InviteDialog;
 use super::row::{RowActions, UserRowView};
-use crate::components::{Loaded, Pager, SortHeader, SummaryCards};
+use crate::components::{Loaded, OpenButton, PageHeader, Pager, SortHeader, SummaryCards};
 use crate::list_page::{ListChanges, use_list_page};
 use domain::dto::SessionUser;
 use domain::numbers::grouped;
 use domain::users::{UserPage, UserQuery, UserSort};
 use domain::{Action, Role};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// `/dashboard/configuration/users`.
@@ -86,27 +85,12 @@ pub fn UsersPage() -> impl IntoView {
     let can_reset = actor.is_some_and(|a| a.can(Action::ResetAccessList));
 
     view! {
-        <Title text="Users" />
-        <div class="page-header">
-            <div>
-                <h1>"Users"</h1>
-                <p class="muted">
-                    "Everyone who operates this gateway: their role, status, team and activity."
-                </p>
-            </div>
-            {can_invite
-                .then(|| {
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn-primary"
-                            on:click=move |_| invite_open.set(true)
-                        >
-                            "Invite User"
-                        </button>
-                    }
-                })}
-        </div>
+        <PageHeader
+            title="Users"
+            lead="Everyone who operates this gateway: their role, status, team and activity."
+        >
+            <OpenButton label="Invite User" open=invite_open shown=can_invite />
+        </PageHeader>
         {can_invite.then(|| view! { <InviteDialog open=invite_open actor=actor action=invite /> })}
         <Loaded
             resource=page
