@@ -9,7 +9,8 @@
 #  - the gateway, from outside: three processes (this load generator, the stub upstream, the
 #    release `tollgate serve`), chat requests at 200/s and 1,000/s straight to the stub and
 #    through the gateway (auth + reserve + forward + settle + the request log line), and the
-#    difference; then a check that what was metered is exactly what was answered;
+#    difference; then a check that what was metered is exactly what was answered; and what 20
+#    guardrails add to a realistic conversation;
 #  - access changes: how soon the gateway refuses a key another process revoked, and the
 #    database transactions an idle gateway makes;
 #  - the first load: the Users page with 5,000 users in Chromium over a throttled network
@@ -86,6 +87,11 @@ echo
 # team, and the key limited to its model.
 DATABASE_URL="sqlite://$scratch/gateway-limited.db?mode=rwc" "$bin" gateway --tollgate "$tollgate" \
   --every-limit
+echo
+# A 1.6 KB conversation, through the gateway for a team no rule applies to and for one checked
+# against 20 guardrails that do not match (every rule read to its end).
+DATABASE_URL="sqlite://$scratch/gateway-guarded.db?mode=rwc" "$bin" gateway --tollgate "$tollgate" \
+  --guardrails 20
 echo
 psql "$TOLLGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE tollgate_gateway_bench" >/dev/null
 DATABASE_URL="$pg_base/tollgate_gateway_bench" "$bin" gateway --tollgate "$tollgate"

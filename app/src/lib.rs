@@ -11,6 +11,7 @@ pub mod billing;
 pub mod bundle;
 pub mod components;
 pub mod error;
+pub mod guardrails;
 pub mod keys;
 pub mod list_page;
 pub mod providers;
@@ -106,6 +107,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("configuration/providers")
                         view=providers::ProvidersPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("configuration/guardrails")
+                        view=guardrails::GuardrailsPage
                         ssr=SsrMode::Async
                     />
                 </ParentRoute>

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod csv;
 pub mod dto;
 pub mod error;
+pub mod guardrails;
 pub mod ids;
 pub mod keys;
 pub mod list_query;

@@ -240,7 +240,7 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::ManageBilling],
         ),
         (
-            "Add, change, test or delete providers",
+            "Configure providers and guardrails",
             vec![Action::ConfigureGateway],
         ),
         (

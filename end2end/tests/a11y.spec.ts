@@ -134,6 +134,18 @@ test('the Providers page, and its Add dialog with a field in error', async ({ pa
   await audit(page, 'Add provider dialog with an error');
 });
 
+test('the Guardrails page, and its Add dialog with a field in error', async ({ page }) => {
+  await asOwner(page, '/dashboard/configuration/guardrails');
+  await expect(page.getByRole('heading', { level: 1, name: 'Guardrails' })).toBeVisible();
+  await audit(page, 'Guardrails page');
+  await page.getByRole('button', { name: 'Add guardrail' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a guardrail' });
+  await dialog.getByLabel('Name').fill('Empty');
+  await dialog.getByRole('button', { name: 'Add guardrail' }).click();
+  await expect(dialog.getByLabel('Terms, one per line')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'Add guardrail dialog with an error');
+});
+
 test('the Usage page, grouped and with its figures open', async ({ page }) => {
   await asOwner(page, '/dashboard');
   await expect(page.getByRole('heading', { level: 1, name: 'Usage' })).toBeVisible();

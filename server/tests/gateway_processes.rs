@@ -2,7 +2,8 @@
 //! one PostgreSQL, and on SQLite a `kill -9` in the middle of load loses no settled request —
 //! settlements are journaled before the answer, and the counters after a restart (which
 //! replays the journal) include every request a client got an answer for. Per-minute limits are
-//! each process's own: two processes admit at most twice a limit, as the README states.
+//! each process's own: two processes admit at most twice a limit, as the README states. A
+//! provider or guardrail changed from another connection is used by both on their next request.
 
 use crate::stub_upstream::{self, StubBehaviour, StubControl, StubUsage};
 use crate::support::gateway::{
@@ -10,12 +11,13 @@ use crate::support::gateway::{
     team_month,
 };
 use domain::db::{self, DatabaseConnection};
+use domain::guardrails::GuardrailInput;
 use domain::providers::ProviderInput;
 use domain::rate_limits::{KeyLimits, RateLimits};
 use domain::sealing::{DataKey, Sealer};
 use domain::secret::Secret;
+use domain::service::{guardrails, leases, providers};
 use domain::service::{key_limits, keys};
-use domain::service::{leases, providers};
 use domain::{Actor, TeamId};
 use sea_orm::ConnectionTrait;
 use std::path::PathBuf;
@@ -302,7 +304,7 @@ async fn until(within: Duration, mut attempt: impl AsyncFnMut() -> bool) -> Opti
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_changed_elsewhere_is_used_by_both_processes_on_postgres() {
+async fn a_provider_or_guardrail_changed_elsewhere_is_used_by_both_processes_on_postgres() {
     let Some((admin, name, url)) = postgres_database().await else {
         return;
     };
@@ -389,6 +391,35 @@ max_output_tokens = 1000
         stub.requests(),
         served + 2,
         "only the file's model reached the stub"
+    );
+
+    // A guardrail saved elsewhere: both refuse the prompt it blocks from their next request.
+    let blocking = GuardrailInput {
+        name: "No greetings".into(),
+        check: "terms".into(),
+        patterns: "hello".into(),
+        enforcement: "block".into(),
+        ..GuardrailInput::default()
+    };
+    let model = crate::support::gateway::MODEL;
+    guardrails::add(&db, &owner, &blocking, &[model.to_owned()])
+        .await
+        .unwrap();
+    let served = stub.requests();
+    for port in ports {
+        let took = until(Duration::from_millis(900), async || {
+            send_for(&http, port, &key, model).await == 400
+        })
+        .await;
+        assert!(
+            took.is_some(),
+            "process on {port} does not apply the guardrail"
+        );
+        eprintln!("process on {port} applied the new guardrail after {took:?}");
+    }
+    assert!(
+        stub.requests() - served <= 2,
+        "a blocked request reached the stub"
     );
 
     for process in [&mut a, &mut b] {

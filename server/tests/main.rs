@@ -14,6 +14,7 @@ mod gateway_budgets;
 mod gateway_client;
 mod gateway_limits;
 mod gateway_processes;
+mod guardrails_http;
 mod http;
 mod invite_mail;
 mod keys_http;

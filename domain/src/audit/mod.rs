@@ -20,10 +20,11 @@ pub enum AuditKind {
     Setup,
     Billing,
     Providers,
+    Guardrails,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 7] = [
+    pub const ALL: [AuditKind; 8] = [
         AuditKind::Users,
         AuditKind::Teams,
         AuditKind::Keys,
@@ -31,6 +32,7 @@ impl AuditKind {
         AuditKind::Setup,
         AuditKind::Billing,
         AuditKind::Providers,
+        AuditKind::Guardrails,
     ];
 
     /// The actions' first word, as stored (`user.…`).
@@ -43,6 +45,7 @@ impl AuditKind {
             AuditKind::Setup => "setup.",
             AuditKind::Billing => "billing.",
             AuditKind::Providers => "provider.",
+            AuditKind::Guardrails => "guardrail.",
         }
     }
 
@@ -56,6 +59,7 @@ impl AuditKind {
             AuditKind::Setup => "setup",
             AuditKind::Billing => "billing",
             AuditKind::Providers => "providers",
+            AuditKind::Guardrails => "guardrails",
         }
     }
 
@@ -68,6 +72,7 @@ impl AuditKind {
             AuditKind::Setup => "Setup",
             AuditKind::Billing => "Billing",
             AuditKind::Providers => "Providers",
+            AuditKind::Guardrails => "Guardrails",
         }
     }
 
@@ -84,15 +89,17 @@ pub enum TargetKind {
     Keys,
     Billing,
     Providers,
+    Guardrails,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 5] = [
+    pub const ALL: [TargetKind; 6] = [
         TargetKind::People,
         TargetKind::Teams,
         TargetKind::Keys,
         TargetKind::Billing,
         TargetKind::Providers,
+        TargetKind::Guardrails,
     ];
 
     /// Its value in the URL, and the start of the targets it covers (`team` → `team:2`).
@@ -103,6 +110,7 @@ impl TargetKind {
             TargetKind::Keys => "key",
             TargetKind::Billing => "billing",
             TargetKind::Providers => "provider",
+            TargetKind::Guardrails => "guardrail",
         }
     }
 
@@ -113,6 +121,7 @@ impl TargetKind {
             TargetKind::Keys => "API keys",
             TargetKind::Billing => "Billing settings",
             TargetKind::Providers => "Providers",
+            TargetKind::Guardrails => "Guardrails",
         }
     }
 
@@ -149,6 +158,11 @@ pub fn action_label(action: &str) -> &str {
         "provider.disable" => "Disabled a provider",
         "provider.delete" => "Deleted a provider",
         "provider.file" => "Applied the providers file",
+        "guardrail.add" => "Added a guardrail",
+        "guardrail.edit" => "Edited a guardrail",
+        "guardrail.enable" => "Enabled a guardrail",
+        "guardrail.disable" => "Disabled a guardrail",
+        "guardrail.delete" => "Deleted a guardrail",
         other => other,
     }
 }

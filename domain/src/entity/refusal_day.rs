@@ -52,6 +52,9 @@ pub enum RefusalKind {
     /// 404: a model the key may not call.
     #[sea_orm(string_value = "model")]
     Model,
+    /// 400: a guardrail that blocks matched the request.
+    #[sea_orm(string_value = "guardrail")]
+    Guardrail,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ mod m20261201_000015_billing;
 mod m20261201_000016_audit_filters;
 mod m20261201_000017_usage_windows;
 mod m20261201_000018_providers;
+mod m20261201_000019_guardrails;
 mod sql;
 
 /// Every migration, oldest first.
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_audit_filters::Migration),
             Box::new(m20261201_000017_usage_windows::Migration),
             Box::new(m20261201_000018_providers::Migration),
+            Box::new(m20261201_000019_guardrails::Migration),
         ]
     }
 }

@@ -63,6 +63,29 @@ pub async fn record_by(
     record(conn, by, action, target, detail).await
 }
 
+/// Records `actor` enabling or disabling `name` (`kind` is the actions' first word, e.g.
+/// `provider` → `provider.enable`, "Enabled openai").
+///
+/// # Errors
+/// As [`record_by`].
+pub async fn record_switch(
+    conn: &impl ConnectionTrait,
+    actor: &crate::Actor,
+    kind: &str,
+    id: i64,
+    name: &str,
+    enabled: bool,
+) -> Result<(), Error> {
+    let (verb, words) = if enabled {
+        ("enable", "Enabled")
+    } else {
+        ("disable", "Disabled")
+    };
+    let action = format!("{kind}.{verb}");
+    let target = format!("{kind}:{id}");
+    record_by(conn, actor, &action, &target, &format!("{words} {name}")).await
+}
+
 /// One page of the audit log matching `query`, newest first. A page out of range is read as the
 /// nearest one.
 ///

@@ -5,6 +5,7 @@ pub mod access_epoch;
 pub mod alerts;
 pub mod audit;
 pub mod billing;
+pub mod guardrails;
 pub mod invites;
 pub mod key_cache;
 pub mod key_limits;

@@ -286,12 +286,7 @@ pub async fn set_enabled(
     row.enabled = Set(enabled);
     row.updated_at = Set(Utc::now());
     row.update(&txn).await?;
-    let (verb, words) = if enabled {
-        ("provider.enable", "Enabled")
-    } else {
-        ("provider.disable", "Disabled")
-    };
-    audit::record_by(&txn, &actor, verb, &target(id), &format!("{words} {name}")).await?;
+    audit::record_switch(&txn, &actor, "provider", id, &name, enabled).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ mod access_epoch;
 mod audit;
 mod billing;
 mod budgets;
+mod guardrails;
 mod invites;
 mod key_limits;
 mod keys;

@@ -3,9 +3,10 @@
 //! file, line and field that caused it. Providers live in the database (the file's are applied
 //! to it at start, `service::providers::apply_file`), so a provider changed on the Providers page
 //! is used on the next request: [`LiveCatalog`] builds the catalog again whenever the access
-//! epoch moves.
+//! epoch moves, with the enabled guardrails compiled beside the models.
 
 use domain::db::DatabaseConnection;
+use domain::guardrails::matcher::RuleSet;
 use domain::pricing::{Price, micros_per_mtok};
 use domain::providers::{
     BaseUrlError, check_base_url, check_key, check_name, name_key, timeout_ok,
@@ -13,6 +14,7 @@ use domain::providers::{
 use domain::sealing::Sealer;
 use domain::secret::Secret;
 use domain::service::access_epoch::AccessWatch;
+use domain::service::guardrails;
 use domain::service::providers::{self, FileProvider, Upstream};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -71,12 +73,7 @@ impl CatalogFile {
     /// # Errors
     /// [`CatalogError`] naming the line and field at fault.
     pub fn load(path: &str, known: &[String]) -> Result<Self, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
-            path: path.to_owned(),
-            line: None,
-            message: format!("cannot read it: {e}"),
-        })?;
-        Self::parse(path, &text, |var| std::env::var(var).ok(), known)
+        Self::parse(path, &read(path)?, |var| std::env::var(var).ok(), known)
     }
 
     /// Reads and checks the file at `path` without its keys (each provider that names a
@@ -85,12 +82,7 @@ impl CatalogFile {
     /// # Errors
     /// [`CatalogError`] naming the line and field at fault.
     pub fn load_without_keys(path: &str, known: &[String]) -> Result<Self, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
-            path: path.to_owned(),
-            line: None,
-            message: format!("cannot read it: {e}"),
-        })?;
-        Self::parse(path, &text, |_| Some(String::new()), known)
+        Self::parse(path, &read(path)?, |_| Some(String::new()), known)
     }
 
     /// Parses `text` (from `path`, for messages); `env` answers environment variables.
@@ -258,9 +250,24 @@ impl CatalogFile {
 pub struct Catalog {
     models: Vec<Arc<Model>>,
     by_name: HashMap<String, Arc<Model>>,
+    /// The enabled guardrails, compiled.
+    guardrails: RuleSet,
 }
 
 impl Catalog {
+    pub fn guardrails(&self) -> &RuleSet {
+        &self.guardrails
+    }
+
+    /// The same catalog, checking requests against `rules`.
+    #[must_use]
+    pub fn with_guardrails(self, rules: RuleSet) -> Self {
+        Catalog {
+            guardrails: rules,
+            ..self
+        }
+    }
+
     pub fn model(&self, name: &str) -> Option<&Arc<Model>> {
         self.by_name.get(name)
     }
@@ -385,12 +392,19 @@ impl LiveCatalog {
         if let Some(catalog) = self.if_current(version) {
             return catalog;
         }
-        let (catalog, retry_at) = match providers::enabled(&self.db, &self.sealer).await {
-            Ok(upstreams) => (Arc::new(Catalog::build(&self.specs, &upstreams)), None),
+        let read = async {
+            let upstreams = providers::enabled(&self.db, &self.sealer).await?;
+            let rules = guardrails::rule_set(&self.db, self.last().guardrails()).await?;
+            Ok::<_, domain::Error>(Catalog::build(&self.specs, &upstreams).with_guardrails(rules))
+        };
+        let (catalog, retry_at) = match read.await {
+            Ok(catalog) => (Arc::new(catalog), None),
             Err(e) => {
                 // The last catalog serves meanwhile; requests do not queue to read the database
                 // again one by one while it is down.
-                tracing::error!("could not read the providers (trying again in a second): {e}");
+                tracing::error!(
+                    "could not read the providers and guardrails (trying again in a second): {e}"
+                );
                 (self.last(), Some(Instant::now() + RETRY_AFTER))
             }
         };
@@ -475,6 +489,15 @@ struct ModelEntry {
 }
 
 /// The message for a bad value of field `name`.
+/// The file's text.
+fn read(path: &str) -> Result<String, CatalogError> {
+    std::fs::read_to_string(path).map_err(|e| CatalogError {
+        path: path.to_owned(),
+        line: None,
+        message: format!("cannot read it: {e}"),
+    })
+}
+
 fn field(name: &str, message: &str) -> String {
     format!("field `{name}`: {message}")
 }

@@ -1,16 +1,17 @@
 //! `POST /v1/chat/completions`: authenticate the key from the headers, read the body (no more
 //! than the configured limit), work out the worst case ([`super::bound`]), check the model is
 //! one the key may call, admit it under the key's and team's per-minute limits
-//! ([`super::rates`]), hold it against the team's month, and hand the request to its exchange
-//! with the upstream ([`super::exchange`]), which settles it to the real cost. A request refused
-//! for its key, a budget, a per-minute limit or its model is counted with its reason
-//! ([`super::refused`]).
+//! ([`super::rates`]), check that no guardrail blocks it ([`super::guard`]), hold it against the
+//! team's month, and hand the request to its exchange with the upstream ([`super::exchange`]), which
+//! settles it to the real cost. A request refused for its key, a budget, a per-minute limit,
+//! its model or a guardrail is counted with its reason ([`super::refused`]).
 
 use super::GatewayState;
 use super::auth::authenticate;
 use super::bound::bound;
 use super::error::ApiError;
 use super::exchange::forward;
+use super::guard;
 use super::rates::{headers, limits_of};
 use super::refused::{Whose, counted};
 use super::settlement::Settlement;
@@ -59,6 +60,16 @@ pub async fn completions(
         })?;
     let standing = headers(admitted.requests, admitted.tokens);
     let tokens = (admitted.ticket.tokens() > 0).then(|| (Arc::clone(&gw.rates), admitted.ticket));
+    // After the per-minute limits, so probing the rules costs a key its requests like any other.
+    let logged = match guard::guard(&gw, &catalog, &auth, &request) {
+        Ok(logged) => logged,
+        Err(refusal) => {
+            if let Some((rates, ticket)) = tokens {
+                rates.give_back(ticket, 0);
+            }
+            return Err(refusal);
+        }
+    };
     let hold = match gw.ledger.reserve(&auth, request.worst, Utc::now()).await {
         Ok(hold) => hold,
         Err(refusal) => {
@@ -80,6 +91,7 @@ pub async fn completions(
             });
         }
     };
+    guard::count(&gw, &logged);
     let settlement = Settlement::new(
         gw.ledger.clone(),
         hold,

@@ -110,6 +110,20 @@ impl ApiError {
         }
     }
 
+    /// 400: a guardrail that blocks matched the request; the rule is named, what it matched
+    /// is not (the sender knows their own text, and a rule's terms stay the operator's).
+    pub fn guardrail_blocked(rule: &str) -> Self {
+        ApiError {
+            param: Some("messages"),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                Some("guardrail_blocked"),
+                format!("This request was blocked by the gateway's guardrail “{rule}”."),
+            )
+        }
+    }
+
     /// 404: a model this key may not call.
     pub fn model_not_allowed(name: &str, allowed: &[String]) -> Self {
         ApiError {

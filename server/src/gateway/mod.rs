@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod chat;
 pub mod error;
 pub mod exchange;
+pub mod guard;
 pub mod models;
 pub mod probe;
 pub mod rates;

@@ -26,6 +26,7 @@ mod writer;
 pub use writer::RENEW_EVERY;
 
 use crate::money::Money;
+use crate::service::guardrails::hits::Hits;
 use crate::service::keys::KeyAuth;
 use crate::service::leases::{Budget, OverBudget, budgets_of};
 use crate::service::refusals::{Refusal, Tally};
@@ -63,6 +64,8 @@ pub struct Ledger {
     renewed: Arc<Mutex<Instant>>,
     /// Refusals counted since the writer last took them.
     refused: Arc<Mutex<Tally>>,
+    /// Guardrail hits counted since the writer last took them.
+    hits: Arc<Mutex<Hits>>,
 }
 
 /// What an admitted request holds until it is settled or released — once: it is not `Clone`,
@@ -120,6 +123,7 @@ impl Ledger {
         let journal = journal.map(|j| Arc::new(Mutex::new(j)));
         let renewed = Arc::new(Mutex::new(Instant::now()));
         let refused = Arc::new(Mutex::new(Tally::default()));
+        let hits = Arc::new(Mutex::new(Hits::default()));
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(writer::run(
             writer::Writer {
@@ -129,6 +133,7 @@ impl Ledger {
                 journal: journal.clone(),
                 renewed: Arc::clone(&renewed),
                 refused: Arc::clone(&refused),
+                hits: Arc::clone(&hits),
             },
             queue,
         ));
@@ -138,6 +143,7 @@ impl Ledger {
             jobs,
             renewed,
             refused,
+            hits,
         }
     }
 
@@ -266,6 +272,11 @@ impl Ledger {
     /// Counts a refused request, in memory: the writer adds the count with its next round.
     pub fn refused(&self, refusal: Refusal) {
         lock(&self.refused).add(refusal);
+    }
+
+    /// Counts a request guardrail `rule` matched, in memory, as [`Ledger::refused`].
+    pub fn guardrail_hit(&self, rule: i64, at: DateTime<Utc>) {
+        lock(&self.hits).add(rule, at);
     }
 
     /// Gives `hold` back whole: its request was not served. No database write.

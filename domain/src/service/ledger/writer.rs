@@ -11,6 +11,7 @@ use super::slices::{Change, LeaseId, Month, SliceRef, Slices, Take, Target};
 use crate::Error;
 use crate::db::begin_ledger_write;
 use crate::money::Money;
+use crate::service::guardrails::hits::{self, Hits};
 use crate::service::leases::{self, Ask, Extension, OverBudget};
 use crate::service::lock;
 use crate::service::refusals::{self, Tally};
@@ -95,6 +96,7 @@ struct Pending {
     ends: Vec<SliceRef>,
     metered: Vec<Metered>,
     refused: Tally,
+    hits: Hits,
     /// The last journal entry among `metered`.
     seq: Option<u64>,
 }
@@ -117,6 +119,7 @@ impl Pending {
             && self.ends.is_empty()
             && self.metered.is_empty()
             && self.refused.is_empty()
+            && self.hits.is_empty()
     }
 }
 
@@ -141,6 +144,8 @@ pub struct Writer {
     pub renewed: Arc<Mutex<Instant>>,
     /// Refusals the request path counted since the last round.
     pub refused: Arc<Mutex<Tally>>,
+    /// Guardrail hits the request path counted since the last round.
+    pub hits: Arc<Mutex<Hits>>,
 }
 
 /// Runs until every [`super::Ledger`] handle is gone, then writes what is left.
@@ -152,6 +157,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
         journal,
         renewed,
         refused,
+        hits,
     } = w;
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(TICK);
@@ -166,6 +172,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
             _ = tick.tick() => true,
         };
         pending.refused.merge(std::mem::take(&mut *lock(&refused)));
+        pending.hits.merge(std::mem::take(&mut *lock(&hits)));
         let mut extends = Vec::new();
         let mut flushes = Vec::new();
         for job in batch.drain(..) {
@@ -324,6 +331,7 @@ async fn apply(
     }
     usage::record_all(&txn, &pending.metered).await?;
     refusals::record(&txn, &pending.refused).await?;
+    hits::record(&txn, &pending.hits).await?;
     if let Some(seq) = pending.seq {
         journal::mark_written_in(&txn, holder, seq).await?;
     }

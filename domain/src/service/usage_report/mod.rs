@@ -382,6 +382,7 @@ fn cause(kind: RefusalKind) -> &'static str {
         RefusalKind::TeamlessBudget => "Keys outside teams cap",
         RefusalKind::Rate => "Per-minute limit",
         RefusalKind::Model => "Model not allowed",
+        RefusalKind::Guardrail => "Guardrail",
     }
 }
 

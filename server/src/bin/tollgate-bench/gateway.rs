@@ -33,18 +33,33 @@ fn cost_micros() -> i64 {
         .micros()
 }
 
+/// What to measure.
+pub struct Options {
+    /// Requests per second, one row each.
+    pub rates: Vec<u64>,
+    pub seconds: u64,
+    /// Every limit set on the key and its team.
+    pub every_limit: bool,
+    /// Guardrails checked for a second team's key (0: none, and no such rows).
+    pub guardrails: usize,
+}
+
 /// Runs the benchmark against the `tollgate` binary at `tollgate`, on the scratch database of
-/// `config`, at each of `rates` for `seconds`.
+/// `config`.
 ///
 /// # Errors
 /// [`StartupError`] when the database or a process cannot be started.
 pub async fn bench_gateway(
     config: &tollgate::config::Config,
     tollgate: &Path,
-    rates: &[u64],
-    seconds: u64,
-    every_limit: bool,
+    options: &Options,
 ) -> Result<(), StartupError> {
+    let Options {
+        ref rates,
+        seconds,
+        every_limit,
+        guardrails,
+    } = *options;
     // The gateway migrates the database as it starts; the key is added after.
     let mut started = processes::start(tollgate, &config.database_url).await?;
     let db = tollgate::serve::open_database(config).await?;
@@ -52,13 +67,22 @@ pub async fn bench_gateway(
     if every_limit {
         limit_everything(&db, &owner, team, &key).await?;
     }
+    let guarded = if guardrails > 0 {
+        Some(crate::guardrails::guarded_team(&db, &owner, guardrails).await?)
+    } else {
+        None
+    };
 
     let http = load::client();
-    let chat = serde_json::json!({
-        "model": "bench",
-        "messages": [{"role": "user", "content": "Say hello in one short sentence."}],
-        "max_tokens": 64
-    })
+    let chat = if guarded.is_some() {
+        crate::guardrails::conversation()
+    } else {
+        serde_json::json!({
+            "model": "bench",
+            "messages": [{"role": "user", "content": "Say hello in one short sentence."}],
+            "max_tokens": 64
+        })
+    }
     .to_string();
     let direct = Target {
         url: format!("http://{}/v1/chat/completions", started.stub.addr),
@@ -68,8 +92,13 @@ pub async fn bench_gateway(
     let through = Target {
         url: format!("http://{}/v1/chat/completions", started.gateway.addr),
         key: Some(key.clone()),
-        body: Some(chat),
+        body: Some(chat.clone()),
     };
+    let checked = guarded.as_ref().map(|(_, key)| Target {
+        url: format!("http://{}/v1/chat/completions", started.gateway.addr),
+        key: Some(key.clone()),
+        body: Some(chat),
+    });
     let models = Target {
         url: format!("http://{}/v1/models", started.gateway.addr),
         key: Some(key),
@@ -86,11 +115,17 @@ pub async fn bench_gateway(
             ""
         }
     );
+    if guarded.is_some() {
+        println!(
+            "a 1.6 KB conversation in every request; a second team's key checked against \
+             {guardrails} guardrails that do not match"
+        );
+    }
     println!(
         "{:>6}  {:<28} {:>8} {:>8} {:>8} {:>8}",
         "rate/s", "path", "p50", "p95", "p99", "errors"
     );
-    let mut answered = 0;
+    let (mut answered, mut answered_guarded) = (0, 0);
     for &rate in rates {
         // Warm both paths (connections, caches, the database's pages).
         load::run(&http, &direct, rate, 1).await;
@@ -98,6 +133,23 @@ pub async fn bench_gateway(
         let stub_only = load::run(&http, &direct, rate, seconds).await;
         let gateway = load::run(&http, &through, rate, seconds).await;
         answered += gateway.ok;
+        if let Some(checked) = &checked {
+            answered_guarded += load::run(&http, checked, rate, 1).await.ok;
+            let with_rules = load::run(&http, checked, rate, seconds).await;
+            answered_guarded += with_rules.ok;
+            let name = format!("chat, {guardrails} guardrails");
+            println!(
+                "{rate:>6}  {name:<28} {:>8.3} {:>8.3} {:>8.3} {:>8}",
+                with_rules.p50, with_rules.p95, with_rules.p99, with_rules.errors
+            );
+            println!(
+                "{rate:>6}  {:<28} {:>8.3} {:>8.3} {:>8.3}",
+                format!("added by {guardrails} guardrails"),
+                with_rules.p50 - gateway.p50,
+                with_rules.p95 - gateway.p95,
+                with_rules.p99 - gateway.p99
+            );
+        }
         let listed = load::run(&http, &models, rate, seconds).await;
         for (name, s) in [
             ("chat, stub directly", &stub_only),
@@ -118,22 +170,28 @@ pub async fn bench_gateway(
         );
     }
     started.gateway.stop().await.map_err(processes::failed)?;
-    let (spend, requests) =
-        usage_team_month::Entity::find_by_id((team.0, month_key(chrono::Utc::now())))
-            .one(&db)
-            .await
-            .map_err(|e| StartupError::Setup(e.into()))?
-            .map_or((0, 0), |m| (m.spend_micros, m.requests));
-    let expected = answered as i64 * cost_micros();
-    println!(
-        "metered: {requests} requests and {spend} µ$ for {answered} answered \
-         (expected {expected} µ$) — {}",
-        if requests == answered as i64 && spend == expected {
-            "exact"
-        } else {
-            "MISMATCH"
-        }
-    );
+    let mut teams = vec![(team, answered)];
+    if let Some((guarded, _)) = guarded {
+        teams.push((guarded, answered_guarded));
+    }
+    for (team, answered) in teams {
+        let (spend, requests) =
+            usage_team_month::Entity::find_by_id((team.0, month_key(chrono::Utc::now())))
+                .one(&db)
+                .await
+                .map_err(|e| StartupError::Setup(e.into()))?
+                .map_or((0, 0), |m| (m.spend_micros, m.requests));
+        let expected = answered as i64 * cost_micros();
+        println!(
+            "metered: {requests} requests and {spend} µ$ for {answered} answered \
+             (expected {expected} µ$) — {}",
+            if requests == answered as i64 && spend == expected {
+                "exact"
+            } else {
+                "MISMATCH"
+            }
+        );
+    }
     println!("gateway log: {} lines", line_count(&started.log));
     Ok(())
 }

@@ -9,6 +9,7 @@ mod access;
 mod audit;
 mod fixture;
 mod gateway;
+mod guardrails;
 mod load;
 mod processes;
 #[allow(dead_code)] // Shared with `server/tests`, which drive more of it than the benchmark.
@@ -94,6 +95,10 @@ enum Command {
         /// the model check and four rate buckets.
         #[arg(long)]
         every_limit: bool,
+        /// Also time requests of a second team checked against this many guardrails (none
+        /// matching), with a realistic conversation for every row.
+        #[arg(long, default_value_t = 0)]
+        guardrails: usize,
     },
     /// Measure how soon `tollgate serve` refuses a key another process revoked, and the
     /// database transactions it makes while idle, on an empty scratch database.
@@ -143,7 +148,16 @@ async fn main() -> std::process::ExitCode {
             rates,
             seconds,
             every_limit,
-        } => gateway::bench_gateway(config, &tollgate, &rates, seconds, every_limit).await,
+            guardrails,
+        } => {
+            let options = gateway::Options {
+                rates,
+                seconds,
+                every_limit,
+                guardrails,
+            };
+            gateway::bench_gateway(config, &tollgate, &options).await
+        }
         Command::Access {
             tollgate,
             rounds,

@@ -1,0 +1,158 @@
+//! Guardrails on the request path: once a request has its model and a place under the
+//! per-minute limits, and before anything is held or sent, its text is checked against the
+//! enabled rules that apply to its model and the key's team
+//! ([`domain::guardrails::matcher`]). A blocking rule that matches refuses it with 400
+//! `guardrail_blocked`, naming the rule and never the text it matched; a logging rule that
+//! matches lets it through. The rules' month counts go up in memory and are written with the
+//! ledger's next round. When no rule applies, the body is not read again.
+//!
+//! The text is every string in the messages and the tool definitions the upstream will read —
+//! contents and their parts, tool-call arguments, names, descriptions — but for the fields that
+//! carry no prose (roles, types, ids) or binary data (images, audio, files). A body that cannot
+//! be read this way is refused while rules apply, rather than let through unchecked.
+
+use super::GatewayState;
+use super::bound::Bounded;
+use super::catalog::Catalog;
+use super::error::ApiError;
+use super::refused::{Whose, counted};
+use chrono::Utc;
+use domain::entity::refusal_day::RefusalKind;
+use domain::service::keys::KeyAuth;
+use serde_json::Value;
+
+/// Object fields whose strings are not text a rule reads.
+const NOT_TEXT: [&str; 9] = [
+    "role",
+    "type",
+    "id",
+    "tool_call_id",
+    "image_url",
+    "input_audio",
+    "file",
+    "detail",
+    "format",
+];
+
+/// Checks `request` against the guardrails that apply to it; answers the logging rules that
+/// matched, to be counted once the request is admitted ([`count`]).
+///
+/// # Errors
+/// [`ApiError`] 400 `guardrail_blocked` when a blocking rule matches (counted), or 400 when
+/// rules apply and the body's text cannot be read.
+pub fn guard(
+    gw: &GatewayState,
+    catalog: &Catalog,
+    auth: &KeyAuth,
+    request: &Bounded,
+) -> Result<Vec<i64>, ApiError> {
+    let rules = catalog.guardrails();
+    let team = auth.team.map(|t| t.0);
+    if !rules.applies(&request.model.name, team) {
+        return Ok(Vec::new());
+    }
+    let Some(text) = text_of(&request.forwarded) else {
+        let refusal = ApiError::invalid(
+            Some("messages"),
+            "The messages could not be read as text, so the gateway's guardrails cannot check them.",
+        );
+        return Err(counted(
+            gw,
+            Whose::from(auth),
+            RefusalKind::Guardrail,
+            refusal,
+        ));
+    };
+    let verdict = rules.check(&request.model.name, team, &text);
+    match verdict.blocked {
+        None => Ok(verdict.logged),
+        Some(rule) => {
+            gw.ledger.guardrail_hit(rule.id, Utc::now());
+            let refusal = ApiError::guardrail_blocked(&rule.name);
+            Err(counted(
+                gw,
+                Whose::from(auth),
+                RefusalKind::Guardrail,
+                refusal,
+            ))
+        }
+    }
+}
+
+/// Counts the logging rules a request that went ahead matched.
+pub fn count(gw: &GatewayState, logged: &[i64]) {
+    let now = Utc::now();
+    for rule in logged {
+        gw.ledger.guardrail_hit(*rule, now);
+    }
+}
+
+/// The text of the messages and tool definitions, one string a line; `None` when the body is
+/// not JSON whose strings are all text (e.g. a lone UTF-16 surrogate).
+fn text_of(forwarded: &[u8]) -> Option<String> {
+    let body: Value = serde_json::from_slice(forwarded).ok()?;
+    let mut text = String::new();
+    for field in ["messages", "tools", "functions"] {
+        if let Some(value) = body.get(field) {
+            collect(value, &mut text);
+        }
+    }
+    Some(text)
+}
+
+fn collect(value: &Value, text: &mut String) {
+    match value {
+        Value::String(s) => {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(s);
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect(item, text)),
+        Value::Object(fields) => {
+            for (name, value) in fields {
+                if !NOT_TEXT.contains(&name.as_str()) {
+                    collect(value, text);
+                }
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_of;
+
+    #[test]
+    fn reads_every_string_the_upstream_reads_as_text() {
+        let body = br#"{"model":"m","max_tokens":5,"messages":[
+            {"role":"system","content":"Be brief."},
+            {"role":"user","content":[{"type":"text","text":"Hello"},{"type":"image_url","image_url":{"url":"data:,x"}}]},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"lookup","arguments":"{\"q\":\"hidden\"}"}}]},
+            {"role":"tool","tool_call_id":"c1","content":"result"}
+        ],"tools":[{"type":"function","function":{"name":"lookup","description":"Finds things"}}]}"#;
+        let text = text_of(body).unwrap();
+        for seen in [
+            "Be brief.",
+            "Hello",
+            "hidden",
+            "result",
+            "Finds things",
+            "lookup",
+        ] {
+            assert!(text.contains(seen), "{seen} in {text:?}");
+        }
+        for unseen in ["system", "data:,x", "c1", "function", "image_url"] {
+            assert!(!text.contains(unseen), "{unseen} not in {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_whose_strings_are_not_text_is_not_read() {
+        assert_eq!(
+            text_of(br#"{"messages":[{"role":"user","content":"\ud800"}]}"#),
+            None
+        );
+    }
+}
