@@ -23,10 +23,6 @@ pub struct ServerContext {
     /// Proxies whose `X-Forwarded-For` names the client (`TOLLGATE_TRUSTED_PROXIES`); the
     /// server's client-address layer reads it.
     pub trusted_proxies: domain::net::Ranges,
-    /// The model names the gateway serves (the providers file), which a key may be limited to.
-    pub models: Arc<[String]>,
-    /// Each of those models with the name of the provider it is served through.
-    pub model_providers: Arc<[(String, String)]>,
     /// Seals and opens upstream keys (`TOLLGATE_SECRET_KEY`).
     pub sealer: Arc<domain::sealing::Sealer>,
     /// Tests a provider's connection for the Providers page.
@@ -51,18 +47,6 @@ pub trait Prober: Send + Sync + std::fmt::Debug {
         &'a self,
         upstream: &'a domain::service::providers::Upstream,
     ) -> Pin<Box<dyn Future<Output = domain::providers::Probe> + Send + 'a>>;
-}
-
-impl ServerContext {
-    /// The models served through `provider` (any case).
-    pub fn models_of(&self, provider: &str) -> Vec<String> {
-        let key = domain::providers::name_key(provider);
-        self.model_providers
-            .iter()
-            .filter(|(_, p)| domain::providers::name_key(p) == key)
-            .map(|(m, _)| m.clone())
-            .collect()
-    }
 }
 
 /// An invite email's facts; the mailer words it.

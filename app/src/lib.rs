@@ -15,6 +15,7 @@ pub mod guardrails;
 pub mod keys;
 pub mod list_page;
 pub mod providers;
+pub mod routes;
 pub mod shell;
 pub mod teams;
 mod url;
@@ -107,6 +108,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("configuration/providers")
                         view=providers::ProvidersPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("configuration/routes")
+                        view=routes::RoutesPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -23,6 +23,7 @@ pub mod pricing;
 pub mod providers;
 pub mod rate_limits;
 pub mod role;
+pub mod routes;
 pub mod status;
 pub mod teams;
 pub mod usage;

@@ -94,8 +94,8 @@ pub enum Action {
     ReadAllUsage,
     /// Read billing (statements, alerts) and set the gateway-wide limits and who is alerted.
     ManageBilling,
-    /// Configure the gateway: add, change, test, disable or delete upstream providers and
-    /// guardrails (everyone reads the lists, never a key).
+    /// Configure the gateway: add, change, test, disable or delete upstream providers, routes
+    /// and guardrails (everyone reads the lists, never a key).
     ConfigureGateway,
 }
 

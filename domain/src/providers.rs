@@ -36,8 +36,8 @@ pub struct ProviderRow {
     pub from_file: bool,
     /// The last connection test, if any.
     pub health: Option<Health>,
-    /// The models clients ask for that are served through this provider.
-    pub models: Vec<String>,
+    /// The routes that send to this provider, by name.
+    pub routes: Vec<String>,
 }
 
 /// The outcome of a connection test and when it ran.
@@ -79,8 +79,8 @@ impl Probe {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvidersView {
     pub rows: Vec<ProviderRow>,
-    /// The models the gateway offers (each served by one of the providers).
-    pub models: usize,
+    /// How many routes there are.
+    pub routes: u64,
     /// Whether the reader may add, edit, disable or delete (Owners and Admins).
     pub can_change: bool,
     /// When the page was read (what "5 min ago" counts from).

@@ -240,7 +240,7 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::ManageBilling],
         ),
         (
-            "Configure providers and guardrails",
+            "Configure providers, routes and guardrails",
             vec![Action::ConfigureGateway],
         ),
         (

@@ -14,7 +14,7 @@ test('the providers file’s provider is listed read-only, without its key', asy
   const row = page.getByRole('row').filter({ hasText: 'from file' });
   await expect(row).toContainText('stub');
   await expect(row).toContainText('OpenAI-compatible');
-  await expect(row).toContainText('e2e-mini, e2e-large');
+  await expect(row).toContainText('e2e-large, e2e-mini');
   await expect(row.getByRole('button', { name: /^Edit/ })).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Providers', exact: true })).toHaveAttribute('aria-current', 'page');
 });

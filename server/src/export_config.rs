@@ -1,17 +1,16 @@
-//! `tollgate export-config`: the gateway's providers (from the database) and models (from the
-//! providers file) written out as a providers file — never a key, only the variable a key is
-//! read from — which `TOLLGATE_PROVIDERS` imports again unchanged.
+//! `tollgate export-config`: the gateway's providers and routes, from the database, written out
+//! as a providers file — never a key, only the variable a key is read from — which
+//! `TOLLGATE_PROVIDERS` imports again unchanged.
 
 use crate::config::Config;
-use crate::gateway::catalog::CatalogFile;
 use crate::startup_error::StartupError;
-use domain::service::providers;
+use domain::service::{providers, routes};
 use serde::Serialize;
 
 #[derive(Serialize)]
 struct File {
     providers: Vec<ProviderEntry>,
-    models: Vec<ModelEntry>,
+    routes: Vec<RouteEntry>,
 }
 
 #[derive(Serialize)]
@@ -26,8 +25,17 @@ struct ProviderEntry {
 }
 
 #[derive(Serialize)]
-struct ModelEntry {
+struct RouteEntry {
     name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    teams: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "is_true")]
+    enabled: bool,
+    targets: Vec<TargetEntry>,
+}
+
+#[derive(Serialize)]
+struct TargetEntry {
     provider: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream_name: Option<String>,
@@ -58,11 +66,9 @@ pub async fn export(config: &Config) -> Result<String, StartupError> {
     let stored = providers::export(&db)
         .await
         .map_err(StartupError::ApplyProviders)?;
-    let known: Vec<String> = stored.iter().map(|p| p.name.clone()).collect();
-    let models = match &config.providers {
-        Some(path) => CatalogFile::load_without_keys(path, &known)?.models,
-        None => Vec::new(),
-    };
+    let routes = routes::export(&db)
+        .await
+        .map_err(StartupError::ApplyProviders)?;
     db.close().await.ok();
     let to_set: Vec<String> = stored
         .iter()
@@ -80,16 +86,24 @@ pub async fn export(config: &Config) -> Result<String, StartupError> {
                 enabled: p.enabled,
             })
             .collect(),
-        models: models
+        routes: routes
             .into_iter()
-            .map(|m| ModelEntry {
-                upstream_name: (m.upstream_name != m.name).then_some(m.upstream_name),
-                name: m.name,
-                provider: m.provider,
-                input_usd_per_mtok: usd(m.price.input_micros_per_mtok),
-                output_usd_per_mtok: usd(m.price.output_micros_per_mtok),
-                max_output_tokens: m.max_output_tokens,
-                image_input_tokens: m.image_input_tokens,
+            .map(|r| RouteEntry {
+                targets: r
+                    .targets
+                    .into_iter()
+                    .map(|t| TargetEntry {
+                        upstream_name: (t.upstream_name != r.name).then_some(t.upstream_name),
+                        provider: t.provider,
+                        input_usd_per_mtok: usd(t.price.input_micros_per_mtok),
+                        output_usd_per_mtok: usd(t.price.output_micros_per_mtok),
+                        max_output_tokens: t.max_output_tokens,
+                        image_input_tokens: t.image_input_tokens,
+                    })
+                    .collect(),
+                name: r.name,
+                teams: r.teams,
+                enabled: r.enabled,
             })
             .collect(),
     };

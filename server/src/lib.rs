@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod health;
 pub mod logging;
 pub mod mail;
+pub mod providers_file;
 pub mod router;
 pub mod security;
 pub mod serve;

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::gateway::GatewayState;
-use crate::gateway::catalog::CatalogFile;
+use crate::providers_file::ProvidersFile;
 use crate::router::{self, AppState};
 use crate::startup_error::StartupError;
 use app::context::ServerContext;
@@ -152,12 +152,12 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
         .await
         .map_err(StartupError::ApplyProviders)?;
     let file = match &config.providers {
-        Some(path) => CatalogFile::load(path, &known)?,
-        None => CatalogFile::default(),
+        Some(path) => ProvidersFile::load(path, &known)?,
+        None => ProvidersFile::default(),
     };
-    // The file's providers first: their keys come from the environment, so they are sealed
-    // afresh whatever data key they were sealed under before.
-    providers::apply_file(&db, &sealer, &file.providers)
+    // The file's providers' keys come from the environment, so they are sealed afresh whatever
+    // data key they were sealed under before.
+    file.apply(&db, &sealer)
         .await
         .map_err(StartupError::ApplyProviders)?;
     let resealed = providers::reseal(&db, &sealer)
@@ -196,8 +196,6 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             public_url: config.public_url(),
             mailer,
             trusted_proxies: config.trusted_proxies.clone(),
-            models: file.model_names(),
-            model_providers: file.model_providers(),
             sealer: Arc::clone(&sealer),
             prober: Arc::new(crate::gateway::probe::HttpProber::default()),
             notifier: Some(std::sync::Arc::new(alerts.clone())),
@@ -205,12 +203,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
         alerts,
         gateway: GatewayState {
             max_body: config.max_request_bytes,
-            ..GatewayState::new(
-                db.clone(),
-                sealer,
-                file.models,
-                ledger(config, db.clone()).await?,
-            )
+            ..GatewayState::new(db.clone(), sealer, ledger(config, db.clone()).await?)
         },
         db,
         public_origin: config.public_origin(),

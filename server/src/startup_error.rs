@@ -29,7 +29,7 @@ pub enum StartupError {
     #[error("cannot open the settlement journal {path} (see the log for why)")]
     Journal { path: String },
     #[error("cannot use the providers file {0}")]
-    Providers(#[from] crate::gateway::catalog::CatalogError),
+    Providers(#[from] crate::providers_file::ProvidersFileError),
     #[error("cannot apply the providers file to the database: {0}")]
     ApplyProviders(domain::Error),
     #[error("cannot use the secret key: {0}")]

@@ -14,9 +14,10 @@ use domain::db::{self, DatabaseConnection};
 use domain::guardrails::GuardrailInput;
 use domain::providers::ProviderInput;
 use domain::rate_limits::{KeyLimits, RateLimits};
+use domain::routes::{RouteInput, TargetInput};
 use domain::sealing::{DataKey, Sealer};
 use domain::secret::Secret;
-use domain::service::{guardrails, leases, providers};
+use domain::service::{guardrails, leases, providers, routes};
 use domain::service::{key_limits, keys};
 use domain::{Actor, TeamId};
 use sea_orm::ConnectionTrait;
@@ -304,7 +305,7 @@ async fn until(within: Duration, mut attempt: impl AsyncFnMut() -> bool) -> Opti
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_or_guardrail_changed_elsewhere_is_used_by_both_processes_on_postgres() {
+async fn a_provider_route_or_guardrail_changed_elsewhere_is_used_by_both_processes_on_postgres() {
     let Some((admin, name, url)) = postgres_database().await else {
         return;
     };
@@ -350,11 +351,9 @@ max_output_tokens = 1000
     // A new key, committed by another process (this test's connection): each process sends it
     // once it hears of the change — by LISTEN, well inside the one-second safety read.
     let rotated = shared("sk-second-2222");
-    providers::edit(&db, &sealer, &owner, id, &rotated, |_| {
-        vec!["shared-mini".to_owned()]
-    })
-    .await
-    .unwrap();
+    providers::edit(&db, &sealer, &owner, id, &rotated)
+        .await
+        .unwrap();
     for port in ports {
         let took = until(Duration::from_millis(900), async || {
             send_for(&http, port, &key, "shared-mini").await == 200
@@ -402,7 +401,7 @@ max_output_tokens = 1000
         ..GuardrailInput::default()
     };
     let model = crate::support::gateway::MODEL;
-    guardrails::add(&db, &owner, &blocking, &[model.to_owned()])
+    let rule = guardrails::add(&db, &owner, &blocking, &[model.to_owned()])
         .await
         .unwrap();
     let served = stub.requests();
@@ -421,6 +420,55 @@ max_output_tokens = 1000
         stub.requests() - served <= 2,
         "a blocked request reached the stub"
     );
+
+    // A route added elsewhere is served by both from their next request, and a route disabled
+    // elsewhere is refused by both (the rule, which checks every model, goes first).
+    guardrails::delete(&db, &owner, rule).await.unwrap();
+    let stub_id = providers::view(&db, &owner)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|p| p.name == "stub")
+        .map(|p| p.id)
+        .unwrap();
+    let route = RouteInput {
+        name: "elsewhere".into(),
+        targets: vec![TargetInput {
+            provider: stub_id.to_string(),
+            upstream_name: "stub-upstream-mini".into(),
+            input_price: "1".into(),
+            output_price: "2".into(),
+            max_output_tokens: "1000".into(),
+            image_input_tokens: String::new(),
+        }],
+        ..RouteInput::default()
+    };
+    let route_id = routes::add(&db, &owner, &route).await.unwrap();
+    for port in ports {
+        let took = until(Duration::from_millis(900), async || {
+            send_for(&http, port, &key, "elsewhere").await == 200
+        })
+        .await;
+        assert!(
+            took.is_some(),
+            "process on {port} does not serve the new route"
+        );
+        eprintln!("process on {port} served the new route after {took:?}");
+    }
+    routes::set_enabled(&db, &owner, route_id, false)
+        .await
+        .unwrap();
+    for port in ports {
+        let took = until(Duration::from_millis(900), async || {
+            send_for(&http, port, &key, "elsewhere").await == 404
+        })
+        .await;
+        assert!(
+            took.is_some(),
+            "process on {port} still serves a disabled route"
+        );
+    }
 
     for process in [&mut a, &mut b] {
         process.kill().await.ok();

@@ -1,30 +1,21 @@
 //! Providers over HTTP: Owners and Admins add, edit, test, disable and delete them through the
 //! server functions, Members and Viewers only read the list (403 on every change, and nothing
 //! changes), no answer or page ever holds a key, and the gateway uses a change on the very
-//! next request: a new key, a disabled provider's models refused, enabled again.
+//! next request: a new key, a new name, a disabled provider's routes refused, enabled again; a
+//! provider a route sends to cannot be deleted.
 
 use crate::support::gateway::{Gateway, hello};
 use domain::entity::provider;
 use domain::providers::ProviderInput;
 use domain::providers::{Health, Probe, ProvidersView};
 use domain::secret::Secret;
-use domain::service::{providers, setup};
+use domain::service::{providers, routes, setup};
 use domain::{Actor, Role, Status};
 use http::StatusCode;
 use sea_orm::EntityTrait;
 
 const SHARED_KEY: &str = "sk-shared-secret-1234";
 const ROTATED_KEY: &str = "sk-shared-rotated-5678";
-
-/// A model served through `shared`, a provider made on the page.
-const SHARED_ENTRY: &str = r#"
-[[models]]
-name = "shared-mini"
-provider = "shared"
-input_usd_per_mtok = 1.0
-output_usd_per_mtok = 2.0
-max_output_tokens = 1000
-"#;
 
 fn form(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
@@ -58,6 +49,11 @@ async fn only_owners_and_admins_change_providers_and_no_answer_holds_a_key() {
         .await;
     let file_stub = list(&gw, &admin).await.rows.remove(0);
     assert!(file_stub.from_file && file_stub.name == "stub");
+    assert_eq!(
+        file_stub.routes,
+        ["stub-mini"],
+        "the file's route sends to it"
+    );
 
     for (email, role) in [
         ("member@example.com", Role::Member),
@@ -161,7 +157,7 @@ async fn only_owners_and_admins_change_providers_and_no_answer_holds_a_key() {
 
 #[tokio::test]
 async fn the_gateway_uses_a_provider_change_on_the_next_request() {
-    let gw = Gateway::with_models_naming(30, SHARED_ENTRY, &["shared"]).await;
+    let gw = Gateway::start().await;
     let base = gw.stub.base_url();
     let owner = gw.server.sign_in("owner@example.com").await;
     let team = gw.team("Research", "").await;
@@ -169,7 +165,7 @@ async fn the_gateway_uses_a_provider_change_on_the_next_request() {
     let mut ask = hello();
     ask["model"] = "shared-mini".into();
 
-    // Not on the page yet: the model is not offered.
+    // No route sends to it yet: the model is not offered.
     let (status, body) = gw.chat(&key, ask.clone()).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "model_not_found");
@@ -184,12 +180,35 @@ async fn the_gateway_uses_a_provider_change_on_the_next_request() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let id = body.trim().to_owned();
+    // A route sending `shared-mini` to it (the upstream name left blank: the route's name).
+    let route = form(&[
+        ("name", "shared-mini"),
+        ("target_provider[]", &id),
+        ("target_upstream_name[]", ""),
+        ("target_input_price[]", "1"),
+        ("target_output_price[]", "2"),
+        ("target_max_output_tokens[]", "1000"),
+        ("target_image_input_tokens[]", ""),
+        ("team_scope", "all"),
+    ]);
+    let (status, body, _) = gw.server.post("add_route", &route, Some(&owner)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let view = list(&gw, &owner).await;
+    let row = view.rows.iter().find(|r| r.name == "shared").unwrap();
+    assert_eq!(
+        row.routes,
+        ["shared-mini"],
+        "the page names the routes sending to it"
+    );
+    assert_eq!(view.routes, 2, "the file's stub-mini and shared-mini");
+
     let (status, body) = gw.chat(&key, ask.clone()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         gw.stub.last().authorization.as_deref(),
         Some(format!("Bearer {SHARED_KEY}").as_str())
     );
+    assert_eq!(gw.stub.last().body["model"], "shared-mini");
 
     // A new key is sent from the next request on.
     let edit = format!("id={id}&{}", add_form("shared", &base, ROTATED_KEY));
@@ -202,7 +221,40 @@ async fn the_gateway_uses_a_provider_change_on_the_next_request() {
         Some(format!("Bearer {ROTATED_KEY}").as_str())
     );
 
-    // Disabled: its model is neither listed nor served, and nothing reaches the upstream.
+    // Routes name it by its id: renamed, it serves them on, under its new name.
+    let rename = format!("id={id}&{}", add_form("shared-two", &base, ""));
+    let (status, body, _) = gw.server.post("edit_provider", &rename, Some(&owner)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = gw.chat(&key, ask.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        gw.stub.last().authorization.as_deref(),
+        Some(format!("Bearer {ROTATED_KEY}").as_str()),
+        "a new name keeps the key"
+    );
+    let listed: serde_json::Value = gw
+        .http
+        .get(format!("{}/models", gw.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shared = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "shared-mini")
+        .cloned();
+    assert_eq!(
+        shared.map(|m| m["owned_by"].clone()),
+        Some(serde_json::json!("shared-two")),
+        "{listed}"
+    );
+
+    // Disabled: its route is neither listed nor served, and nothing reaches the upstream.
     let (status, _, _) = gw
         .server
         .post(
@@ -222,13 +274,16 @@ async fn the_gateway_uses_a_provider_change_on_the_next_request() {
         "{ids:?}"
     );
 
-    // Its model uses it: it cannot be deleted.
+    // A route sends to it: it cannot be deleted.
     let (status, body, _) = gw
         .server
         .post("delete_provider", &format!("id={id}"), Some(&owner))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body.contains("shared-mini"), "{body}");
+    assert!(
+        body.contains("Routes shared-mini send to shared-two: it cannot be deleted"),
+        "{body}"
+    );
 
     let (status, _, _) = gw
         .server
@@ -337,21 +392,50 @@ max_output_tokens = 1000
         "{first}"
     );
 
+    // Routes are written as `[[routes]]` with their targets, whether the file had them as
+    // `[[models]]` or not.
+    assert!(
+        first.contains("[[routes]]")
+            && first.contains("[[routes.targets]]")
+            && !first.contains("[[models]]"),
+        "{first}"
+    );
+    assert_eq!(first.matches("[[routes]]").count(), 2, "{first}");
+    assert!(first.contains("name = \"llama\""), "{first}");
+    assert!(first.contains("provider = \"local\""), "{first}");
+
     // Imported (its key from the variable it names), it is the same file.
-    let parsed = tollgate::gateway::catalog::CatalogFile::parse(
+    let parsed = tollgate::providers_file::ProvidersFile::parse(
         "exported.toml",
         &first,
         |var| (var == "SHARED_API_KEY").then(|| SHARED_KEY.to_owned()),
         &[],
     )
     .unwrap();
-    assert_eq!(parsed.models.len(), 2);
+    let names: Vec<&str> = parsed.routes.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["llama", "shared-mini"]);
+    let llama = &parsed.routes[0];
+    assert_eq!(
+        (
+            llama.targets.len(),
+            llama.targets[0].provider.as_str(),
+            llama.targets[0].upstream_name.as_str(),
+            llama.teams.as_ref(),
+            llama.enabled,
+        ),
+        (1, "local", "meta-llama/Llama-3.1-8B", None, true)
+    );
     assert_eq!(
         providers::apply_file(&db, &sealer, &parsed.providers)
             .await
             .unwrap(),
         (0, 1),
         "only `shared` changes: it is now the file's"
+    );
+    assert_eq!(
+        routes::apply_file(&db, &parsed.routes).await.unwrap(),
+        (0, 0),
+        "the routes were the file's already, unchanged"
     );
     let again = tollgate::export_config::export(&config).await.unwrap();
     let body = |text: &str| {

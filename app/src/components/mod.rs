@@ -13,6 +13,7 @@ mod page_header;
 mod pager;
 mod row_switches;
 mod sort_header;
+mod team_scope;
 mod time;
 mod toasts;
 
@@ -29,5 +30,6 @@ pub use page_header::{OpenButton, PageHeader};
 pub use pager::Pager;
 pub use row_switches::RowSwitches;
 pub use sort_header::SortHeader;
+pub use team_scope::{ScopeChoice, TeamScope};
 pub use time::{Ago, exact, relative};
 pub use toasts::{ToastRegion, Toasts, use_toasts};

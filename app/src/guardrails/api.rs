@@ -1,5 +1,6 @@
 //! Server functions for the Guardrails page. Bodies are thin: who is asking
-//! (`request::signed_in`) → `domain` service, with the models the gateway offers. A form's
+//! (`request::signed_in`) → `domain` service, with the routes' names (the models a rule may
+//! name). A form's
 //! fields are the functions' arguments (as `ActionForm` posts them), so there are many.
 #![allow(clippy::too_many_arguments)]
 
@@ -8,13 +9,20 @@ use domain::guardrails::GuardrailsView;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use {crate::request, domain::guardrails::GuardrailInput, domain::service::guardrails};
+use {
+    crate::request,
+    domain::guardrails::GuardrailInput,
+    domain::service::{guardrails, routes},
+};
 
 /// The Guardrails page.
 #[server(endpoint = "list_guardrails")]
 pub async fn list_guardrails() -> Result<GuardrailsView, AppError> {
-    request::signed_in(async |ctx, me| guardrails::view(&ctx.db, &me.actor(), &ctx.models).await)
-        .await
+    request::signed_in(async |ctx, me| {
+        let offered = routes::names(&ctx.db).await?;
+        guardrails::view(&ctx.db, &me.actor(), &offered).await
+    })
+    .await
 }
 
 /// Adds a guardrail. `check` is `prompt_size` (with `max_bytes`), `terms` or `pattern` (with
@@ -45,7 +53,8 @@ pub async fn add_guardrail(
         enforcement,
     };
     request::signed_in(async |ctx, me| {
-        guardrails::add(&ctx.db, &me.actor(), &input, &ctx.models).await
+        let offered = routes::names(&ctx.db).await?;
+        guardrails::add(&ctx.db, &me.actor(), &input, &offered).await
     })
     .await
 }
@@ -76,7 +85,8 @@ pub async fn edit_guardrail(
         enforcement,
     };
     request::signed_in(async |ctx, me| {
-        guardrails::edit(&ctx.db, &me.actor(), id, &input, &ctx.models).await
+        let offered = routes::names(&ctx.db).await?;
+        guardrails::edit(&ctx.db, &me.actor(), id, &input, &offered).await
     })
     .await
 }

@@ -4,7 +4,9 @@
 //! its line and character — says why under it, and the dialog keeps what was typed.
 
 use super::api::{AddGuardrail, EditGuardrail};
-use crate::components::{Field, FormAlert, FormErrors, Modal, saved_closes};
+use crate::components::{
+    Field, FormAlert, FormErrors, Modal, ScopeChoice, TeamScope, saved_closes,
+};
 use domain::guardrails::{Check, Enforcement, GuardrailRow, MAX_NAME, TeamChoice, Test};
 use leptos::prelude::*;
 
@@ -246,44 +248,12 @@ fn GuardrailFields(
             </div>
             {move || errors.field("models").get().map(|e| view! { <p class="field-error">{e}</p> })}
         </fieldset>
-        <fieldset
-            class="field check-list"
-            class:field-invalid=move || errors.field("teams").get().is_some()
-        >
-            <legend>"Teams"</legend>
-            <ScopeChoice
-                field="team_scope"
-                every="Every team, and keys outside any team"
-                all=all_teams
-            />
-            <div class="check-indent" class:hidden=move || all_teams.get()>
-                {move || {
-                    let teams = choices.get().teams;
-                    if teams.is_empty() {
-                        return view! { <p class="muted">"There are no teams yet."</p> }.into_any();
-                    }
-                    teams
-                        .into_iter()
-                        .map(|team| {
-                            let checked = picked_teams.contains(&team.id);
-                            view! {
-                                <label class="check">
-                                    <input
-                                        type="checkbox"
-                                        name="teams[]"
-                                        value=team.id.to_string()
-                                        checked=checked
-                                    />
-                                    {team.name}
-                                </label>
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                }}
-            </div>
-            {move || errors.field("teams").get().map(|e| view! { <p class="field-error">{e}</p> })}
-        </fieldset>
+        <TeamScope
+            teams=Signal::derive(move || choices.get().teams)
+            picked=picked_teams
+            all=all_teams
+            error=errors.field("teams")
+        />
         <fieldset
             class="field check-list"
             class:field-invalid=move || errors.field("enforcement").get().is_some()
@@ -323,32 +293,5 @@ fn GuardrailFields(
                 }}
             </button>
         </div>
-    }
-}
-
-/// Every one, or only those ticked below (which show only then).
-#[component]
-fn ScopeChoice(field: &'static str, every: &'static str, all: RwSignal<bool>) -> impl IntoView {
-    view! {
-        <label class="check">
-            <input
-                type="radio"
-                name=field
-                value="all"
-                checked=all.get_untracked()
-                on:change=move |_| all.set(true)
-            />
-            {every}
-        </label>
-        <label class="check">
-            <input
-                type="radio"
-                name=field
-                value="chosen"
-                checked=!all.get_untracked()
-                on:change=move |_| all.set(false)
-            />
-            "Only these:"
-        </label>
     }
 }

@@ -12,7 +12,7 @@ use {
     crate::request,
     crate::users::api::team_field,
     domain::rate_limits::KeyLimits,
-    domain::service::{key_limits, keys},
+    domain::service::{key_limits, keys, routes},
 };
 
 /// One page of keys for `query`.
@@ -36,6 +36,7 @@ pub async fn issue_key(
     #[server(default)] models: Vec<String>,
 ) -> Result<IssuedKey, AppError> {
     request::signed_in(async |ctx, me| {
+        let offered = routes::names(&ctx.db).await?;
         let input = keys::IssueInput {
             name,
             expires_on: expires,
@@ -45,7 +46,7 @@ pub async fn issue_key(
                 &requests_per_minute,
                 &tokens_per_minute,
                 &models,
-                &ctx.models,
+                &offered,
             )?,
         };
         keys::issue(&ctx.db, &me.actor(), input).await
@@ -75,15 +76,15 @@ pub async fn set_key_limits(
             &requests_per_minute,
             &tokens_per_minute,
             &models,
-            &ctx.models,
+            &routes::names(&ctx.db).await?,
         )?;
         key_limits::set(&ctx.db, &me.actor(), id, limits).await
     })
     .await
 }
 
-/// The model names the gateway serves, for the key forms' model pickers.
+/// The routes' names (the models clients ask for), for the key forms' model pickers.
 #[server(endpoint = "model_options", input = Json)]
 pub async fn model_options() -> Result<Vec<String>, AppError> {
-    request::signed_in(async |ctx, _me| Ok(ctx.models.to_vec())).await
+    request::signed_in(async |ctx, _me| routes::names(&ctx.db).await).await
 }

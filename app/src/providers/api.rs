@@ -12,10 +12,7 @@ use {crate::request, domain::providers::ProviderInput, domain::service::provider
 /// The Providers page.
 #[server(endpoint = "list_providers")]
 pub async fn list_providers() -> Result<ProvidersView, AppError> {
-    request::signed_in(async |ctx, me| {
-        providers::view(&ctx.db, &me.actor(), |name| ctx.models_of(name)).await
-    })
-    .await
+    request::signed_in(async |ctx, me| providers::view(&ctx.db, &me.actor()).await).await
 }
 
 /// Adds a provider: its name, base URL, key (optional) and timeout in seconds (blank: 300).
@@ -54,10 +51,7 @@ pub async fn edit_provider(
         timeout_secs,
     };
     request::signed_in(async |ctx, me| {
-        providers::edit(&ctx.db, &ctx.sealer, &me.actor(), id, &input, |name| {
-            ctx.models_of(name)
-        })
-        .await
+        providers::edit(&ctx.db, &ctx.sealer, &me.actor(), id, &input).await
     })
     .await
 }
@@ -74,10 +68,7 @@ pub async fn set_provider_enabled(id: i64, enabled: bool) -> Result<(), AppError
 /// Deletes a provider made on the page that no model uses.
 #[server(endpoint = "delete_provider")]
 pub async fn delete_provider(id: i64) -> Result<(), AppError> {
-    request::signed_in(async |ctx, me| {
-        providers::delete(&ctx.db, &me.actor(), id, |name| ctx.models_of(name)).await
-    })
-    .await
+    request::signed_in(async |ctx, me| providers::delete(&ctx.db, &me.actor(), id).await).await
 }
 
 /// Calls the provider's `GET /models` with its key and keeps what it answered.

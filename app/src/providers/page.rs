@@ -1,6 +1,6 @@
 //! `/dashboard/configuration/providers`: cards, the providers with their key (only whether one
-//! is set and its last four characters), timeout, state, last connection test and the models
-//! they serve; Add, Edit, Test connection, Disable/Enable and Delete for Owners and Admins.
+//! is set and its last four characters), timeout, state, last connection test and the routes
+//! that send to them; Add, Edit, Test connection, Disable/Enable and Delete for Owners and Admins.
 //! Providers from the providers file are marked and read-only.
 
 use super::api::{
@@ -109,7 +109,7 @@ fn Providers(view: ProvidersView, hooks: RowHooks) -> impl IntoView {
         <SummaryCards cards=vec![
             ("Providers", view.rows.len().to_string()),
             ("Enabled", enabled.to_string()),
-            ("Models served", view.models.to_string()),
+            ("Routes", view.routes.to_string()),
             ("Failing checks", failing.to_string()),
         ] />
         <div class="table-wrap table-scroll">
@@ -123,7 +123,7 @@ fn Providers(view: ProvidersView, hooks: RowHooks) -> impl IntoView {
                         <th scope="col">"Timeout"</th>
                         <th scope="col">"State"</th>
                         <th scope="col">"Health"</th>
-                        <th scope="col">"Models"</th>
+                        <th scope="col">"Routes"</th>
                         <th scope="col" class="col-actions">
                             <span class="sr-only">"Actions"</span>
                         </th>
@@ -180,17 +180,17 @@ fn ProviderRowView(
         (enable.pending().get() && enable.input().get().map(|i| i.id) == Some(id))
             || (delete.pending().get() && delete.input().get().map(|i| i.id) == Some(id))
     };
-    let models = if row.models.is_empty() {
+    let models = if row.routes.is_empty() {
         view! { <span class="muted">"None"</span> }.into_any()
     } else {
-        row.models.join(", ").into_any()
+        row.routes.join(", ").into_any()
     };
-    let disable_detail = if row.models.is_empty() {
+    let disable_detail = if row.routes.is_empty() {
         "Requests stop going to it from the next one. You can enable it again.".to_owned()
     } else {
         format!(
-            "{} will not be offered, and requests for them are refused, until it is enabled again.",
-            row.models.join(", ")
+            "Routes {} skip it (a route with no other target is not offered) until it is enabled again.",
+            row.routes.join(", ")
         )
     };
     let actions = (can_change && !row.from_file).then(|| {

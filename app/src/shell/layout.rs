@@ -118,6 +118,9 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     <A href="/dashboard/configuration/providers" attr:class="nav-link">
                         "Providers"
                     </A>
+                    <A href="/dashboard/configuration/routes" attr:class="nav-link">
+                        "Routes"
+                    </A>
                     <A href="/dashboard/configuration/guardrails" attr:class="nav-link">
                         "Guardrails"
                     </A>

@@ -20,11 +20,12 @@ pub enum AuditKind {
     Setup,
     Billing,
     Providers,
+    Routes,
     Guardrails,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 8] = [
+    pub const ALL: [AuditKind; 9] = [
         AuditKind::Users,
         AuditKind::Teams,
         AuditKind::Keys,
@@ -32,6 +33,7 @@ impl AuditKind {
         AuditKind::Setup,
         AuditKind::Billing,
         AuditKind::Providers,
+        AuditKind::Routes,
         AuditKind::Guardrails,
     ];
 
@@ -45,6 +47,7 @@ impl AuditKind {
             AuditKind::Setup => "setup.",
             AuditKind::Billing => "billing.",
             AuditKind::Providers => "provider.",
+            AuditKind::Routes => "route.",
             AuditKind::Guardrails => "guardrail.",
         }
     }
@@ -59,6 +62,7 @@ impl AuditKind {
             AuditKind::Setup => "setup",
             AuditKind::Billing => "billing",
             AuditKind::Providers => "providers",
+            AuditKind::Routes => "routes",
             AuditKind::Guardrails => "guardrails",
         }
     }
@@ -72,6 +76,7 @@ impl AuditKind {
             AuditKind::Setup => "Setup",
             AuditKind::Billing => "Billing",
             AuditKind::Providers => "Providers",
+            AuditKind::Routes => "Routes",
             AuditKind::Guardrails => "Guardrails",
         }
     }
@@ -89,16 +94,18 @@ pub enum TargetKind {
     Keys,
     Billing,
     Providers,
+    Routes,
     Guardrails,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 6] = [
+    pub const ALL: [TargetKind; 7] = [
         TargetKind::People,
         TargetKind::Teams,
         TargetKind::Keys,
         TargetKind::Billing,
         TargetKind::Providers,
+        TargetKind::Routes,
         TargetKind::Guardrails,
     ];
 
@@ -110,6 +117,7 @@ impl TargetKind {
             TargetKind::Keys => "key",
             TargetKind::Billing => "billing",
             TargetKind::Providers => "provider",
+            TargetKind::Routes => "route",
             TargetKind::Guardrails => "guardrail",
         }
     }
@@ -121,6 +129,7 @@ impl TargetKind {
             TargetKind::Keys => "API keys",
             TargetKind::Billing => "Billing settings",
             TargetKind::Providers => "Providers",
+            TargetKind::Routes => "Routes",
             TargetKind::Guardrails => "Guardrails",
         }
     }
@@ -158,6 +167,12 @@ pub fn action_label(action: &str) -> &str {
         "provider.disable" => "Disabled a provider",
         "provider.delete" => "Deleted a provider",
         "provider.file" => "Applied the providers file",
+        "route.add" => "Added a route",
+        "route.edit" => "Edited a route",
+        "route.enable" => "Enabled a route",
+        "route.disable" => "Disabled a route",
+        "route.delete" => "Deleted a route",
+        "route.file" => "Applied the providers file's routes",
         "guardrail.add" => "Added a guardrail",
         "guardrail.edit" => "Edited a guardrail",
         "guardrail.enable" => "Enabled a guardrail",

@@ -22,6 +22,7 @@ mod m20261201_000016_audit_filters;
 mod m20261201_000017_usage_windows;
 mod m20261201_000018_providers;
 mod m20261201_000019_guardrails;
+mod m20261202_000020_routes;
 mod sql;
 
 /// Every migration, oldest first.
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_usage_windows::Migration),
             Box::new(m20261201_000018_providers::Migration),
             Box::new(m20261201_000019_guardrails::Migration),
+            Box::new(m20261202_000020_routes::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! fields changed, never a key) and moves the access epoch (a trigger), so every process uses
 //! it on its next request.
 
-use crate::entity::provider;
+use crate::entity::{provider, route};
 use crate::permission::{Action, Actor};
 use crate::providers::{
     Health, Probe, ProviderInput, ProviderRow, ProviderSpec, ProvidersView, last4, name_key,
@@ -12,12 +12,12 @@ use crate::providers::{
 };
 use crate::sealing::{Purpose, Sealer};
 use crate::secret::Secret;
-use crate::service::{audit, begin_as};
+use crate::service::{audit, begin_as, routes};
 use crate::{Error, db};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 /// A provider as the gateway uses it: enabled, its key opened.
@@ -67,39 +67,32 @@ impl FileProvider {
     }
 }
 
-/// The Providers page. `models_of` names the models served through a provider (by its name).
+/// The Providers page, each provider with the routes that send to it.
 ///
 /// # Errors
 /// [`Error::Internal`] on database failure.
-pub async fn view(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    models_of: impl Fn(&str) -> Vec<String>,
-) -> Result<ProvidersView, Error> {
+pub async fn view(db: &DatabaseConnection, actor: &Actor) -> Result<ProvidersView, Error> {
     actor.require(Action::Read)?;
+    let mut routes = routes::by_provider(db).await?;
     let rows: Vec<ProviderRow> = provider::Entity::find()
         .order_by_asc(provider::Column::NameKey)
         .all(db)
         .await?
         .into_iter()
         .map(|p| {
-            let models = models_of(&p.name);
-            row_of(p, models)
+            let used = routes.remove(&p.id).unwrap_or_default();
+            row_of(p, used)
         })
         .collect();
     Ok(ProvidersView {
-        models: rows
-            .iter()
-            .filter(|r| r.enabled)
-            .map(|r| r.models.len())
-            .sum(),
+        routes: route::Entity::find().count(db).await?,
         rows,
         can_change: actor.can(Action::ConfigureGateway),
         generated_at: Utc::now(),
     })
 }
 
-fn row_of(p: provider::Model, models: Vec<String>) -> ProviderRow {
+fn row_of(p: provider::Model, routes: Vec<String>) -> ProviderRow {
     let health = p.checked_at.map(|at| Health {
         at,
         outcome: match (p.check_status, p.check_error) {
@@ -120,7 +113,7 @@ fn row_of(p: provider::Model, models: Vec<String>) -> ProviderRow {
         enabled: p.enabled,
         from_file: p.from_file,
         health,
-        models,
+        routes,
     }
 }
 
@@ -174,8 +167,8 @@ pub async fn add(
     Ok(saved.id)
 }
 
-/// Changes a provider made on the page; a blank key keeps the key there is. A provider that
-/// models are served through (`models_of`) keeps its name: they name it.
+/// Changes a provider made on the page; a blank key keeps the key there is. Routes name it by
+/// its id, so a new name is theirs at once.
 ///
 /// # Errors
 /// [`Error::Forbidden`] below Admin or for a provider from the file; [`Error::NotFound`];
@@ -186,7 +179,6 @@ pub async fn edit(
     actor: &Actor,
     id: i64,
     input: &ProviderInput,
-    models_of: impl Fn(&str) -> Vec<String>,
 ) -> Result<(), Error> {
     let (txn, actor) = begin_as(db, actor).await?;
     actor.require(Action::ConfigureGateway)?;
@@ -202,17 +194,6 @@ pub async fn edit(
         return Err(Error::validation(
             "api_key",
             "The base URL now points at another server: enter the key again (a stored key is only sent to the server it was entered for).",
-        ));
-    }
-    let used = models_of(&found.name);
-    if name_key(&found.name) != name_key(&spec.name) && !used.is_empty() {
-        return Err(Error::validation(
-            "name",
-            format!(
-                "{} serve through {}: rename it in the providers file first.",
-                used.join(", "),
-                found.name
-            ),
         ));
     }
     let changes = changed_fields(&found, &spec);
@@ -291,25 +272,23 @@ pub async fn set_enabled(
     Ok(())
 }
 
-/// Deletes a provider made on the page that no model is served through (`models_of`).
+/// Deletes a provider made on the page that no route sends to.
 ///
 /// # Errors
-/// [`Error::Conflict`] naming the models that use it; otherwise as [`edit`].
-pub async fn delete(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i64,
-    models_of: impl Fn(&str) -> Vec<String>,
-) -> Result<(), Error> {
+/// [`Error::Conflict`] naming the routes that use it; otherwise as [`edit`].
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<(), Error> {
     let (txn, actor) = begin_as(db, actor).await?;
     actor.require(Action::ConfigureGateway)?;
     let found = editable(&txn, id).await?;
-    let used = models_of(&found.name);
+    let used = routes::by_provider(&txn)
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     if !used.is_empty() {
         return Err(Error::Conflict(format!(
-            "{} serves {}: it cannot be deleted while they use it. Disable it instead.",
-            found.name,
-            used.join(", ")
+            "Routes {} send to {}: it cannot be deleted while they use it. Change them, or disable it instead.",
+            used.join(", "),
+            found.name
         )));
     }
     provider::Entity::delete_by_id(id).exec(&txn).await?;

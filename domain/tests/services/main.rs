@@ -15,6 +15,7 @@ mod lists;
 mod providers;
 mod races;
 mod reset;
+mod routes;
 mod schema;
 mod seed;
 mod sessions;

@@ -5,10 +5,12 @@
 use crate::support::{actor, add_user, databases};
 use domain::entity::{audit_entry, provider};
 use domain::providers::{Probe, ProviderInput};
+use domain::routes::{RouteInput, TargetInput};
 use domain::sealing::{DataKey, Sealer};
 use domain::secret::Secret;
 use domain::service::access_epoch;
 use domain::service::providers::{self, FileProvider};
+use domain::service::routes;
 use domain::{Actor, Error, Role, Status};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
@@ -33,10 +35,6 @@ async fn people(db: &DatabaseConnection) -> [Actor; 4] {
         ));
     }
     out.try_into().unwrap()
-}
-
-fn none(_: &str) -> Vec<String> {
-    Vec::new()
 }
 
 async fn audit_details(db: &DatabaseConnection) -> Vec<String> {
@@ -110,19 +108,17 @@ async fn admins_change_providers_and_keys_stay_sealed() {
         assert_eq!(stored.base_url, "https://api.openai.com/v1");
 
         // Everyone reads the list; nobody reads the key from it.
-        let view = providers::view(db, &viewer, |_| vec!["gpt-4o".to_owned()])
-            .await
-            .unwrap();
+        let view = providers::view(db, &viewer).await.unwrap();
         assert!(!view.can_change);
         assert_eq!(view.rows.len(), 1);
         assert_eq!(view.rows[0].key_last4.as_deref(), Some("WXYZ"));
-        assert_eq!(view.rows[0].models, ["gpt-4o"]);
+        assert!(view.rows[0].routes.is_empty() && view.routes == 0);
         let printed = format!("{view:?}");
         assert!(
             !printed.contains(KEY) && !printed.contains(&sealed),
             "{printed}"
         );
-        assert!(providers::view(db, &admin, none).await.unwrap().can_change);
+        assert!(providers::view(db, &admin).await.unwrap().can_change);
 
         // The gateway opens it.
         let enabled = providers::enabled(db, &sealer).await.unwrap();
@@ -155,7 +151,6 @@ async fn admins_change_providers_and_keys_stay_sealed() {
                     &owner,
                     id,
                     &input("openai", "https://api.openai.com/v1", "two words"),
-                    none
                 )
                 .await
             ),
@@ -170,7 +165,6 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             &owner,
             id,
             &input("openai", "https://api.openai.com/v2", ""),
-            none,
         )
         .await
         .unwrap();
@@ -185,7 +179,6 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             &admin,
             id,
             &input("openai", "https://evil.example/v1", ""),
-            none,
         )
         .await;
         assert_eq!(field(moved), "api_key");
@@ -195,7 +188,6 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             &admin,
             id,
             &input("openai", "https://proxy.example/v1", "sk-new-9999"),
-            none,
         )
         .await
         .unwrap();
@@ -231,7 +223,7 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             .await
             .unwrap();
         assert_eq!(access_epoch::current(db).await.unwrap(), epoch);
-        let row = &providers::view(db, &viewer, none).await.unwrap().rows[0];
+        let row = &providers::view(db, &viewer).await.unwrap().rows[0];
         assert_eq!(
             row.health.as_ref().map(|h| h.outcome.clone()),
             Some(Probe::Status(401))
@@ -245,12 +237,11 @@ async fn admins_change_providers_and_keys_stay_sealed() {
             &admin,
             id,
             &input("openai", "https://proxy.example/v2", ""),
-            none,
         )
         .await
         .unwrap();
         let health = |db| async move {
-            providers::view(db, &viewer, none).await.unwrap().rows[0]
+            providers::view(db, &viewer).await.unwrap().rows[0]
                 .health
                 .clone()
         };
@@ -266,25 +257,52 @@ async fn admins_change_providers_and_keys_stay_sealed() {
         .unwrap();
         assert_eq!(health(db).await, None);
 
-        // A provider models are served through keeps its name: they name it.
-        let renamed = providers::edit(
+        // Routes name a provider by its id: renamed, they send to it under its new name.
+        let route = routes::add(
+            db,
+            &admin,
+            &RouteInput {
+                name: "gpt-4o".into(),
+                targets: vec![TargetInput {
+                    provider: id.to_string(),
+                    input_price: "2.50".into(),
+                    output_price: "10".into(),
+                    max_output_tokens: "16384".into(),
+                    ..TargetInput::default()
+                }],
+                ..RouteInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        providers::edit(
             db,
             &sealer,
             &admin,
             id,
             &input("renamed", "https://proxy.example/v2", ""),
-            |_| vec!["gpt-4o".to_owned()],
         )
-        .await;
-        assert_eq!(field(renamed), "name");
+        .await
+        .unwrap();
+        assert_eq!(
+            routes::served(db).await.unwrap()[0].targets[0].provider,
+            "renamed"
+        );
+        assert_eq!(
+            providers::view(db, &viewer).await.unwrap().rows[0].routes,
+            ["gpt-4o"]
+        );
 
-        // A provider models use cannot be deleted; once unused it can.
-        let used = providers::delete(db, &admin, id, |_| vec!["gpt-4o".to_owned()]).await;
+        // A provider routes send to cannot be deleted; once unused it can.
+        let used = providers::delete(db, &admin, id).await;
         match used {
-            Err(Error::Conflict(why)) => assert!(why.contains("gpt-4o"), "{why}"),
+            Err(Error::Conflict(why)) => {
+                assert!(why.starts_with("Routes gpt-4o send to renamed"), "{why}")
+            }
             other => panic!("{other:?}"),
         }
-        providers::delete(db, &admin, id, none).await.unwrap();
+        routes::delete(db, &admin, route).await.unwrap();
+        providers::delete(db, &admin, id).await.unwrap();
         assert!(provider::Entity::find().all(db).await.unwrap().is_empty());
 
         // The audit log says what changed, never a key.
@@ -299,6 +317,7 @@ async fn admins_change_providers_and_keys_stay_sealed() {
                 "provider.edit",
                 "provider.disable",
                 "provider.enable",
+                "provider.edit",
                 "provider.edit",
                 "provider.delete"
             ],
@@ -344,11 +363,7 @@ async fn the_file_makes_read_only_providers_and_applying_it_again_changes_nothin
             "the second start changed nothing"
         );
 
-        let row = providers::view(db, &admin, none)
-            .await
-            .unwrap()
-            .rows
-            .remove(0);
+        let row = providers::view(db, &admin).await.unwrap().rows.remove(0);
         assert!(row.from_file);
         assert_eq!(row.key_env.as_deref(), Some("STUB_KEY"));
         assert_eq!(row.key_last4.as_deref(), Some("0042"));
@@ -359,11 +374,10 @@ async fn the_file_makes_read_only_providers_and_applying_it_again_changes_nothin
                 &admin,
                 row.id,
                 &input("stub", "http://127.0.0.1:9/v1", ""),
-                none,
             )
             .await,
             providers::set_enabled(db, &admin, row.id, false).await,
-            providers::delete(db, &admin, row.id, none).await,
+            providers::delete(db, &admin, row.id).await,
         ] {
             assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
         }
@@ -390,11 +404,7 @@ async fn the_file_makes_read_only_providers_and_applying_it_again_changes_nothin
 
         // Left out of the file, it stays and becomes editable.
         providers::apply_file(db, &sealer, &[]).await.unwrap();
-        let row = providers::view(db, &admin, none)
-            .await
-            .unwrap()
-            .rows
-            .remove(0);
+        let row = providers::view(db, &admin).await.unwrap().rows.remove(0);
         assert!(!row.from_file);
         assert_eq!(
             row.key_env, None,

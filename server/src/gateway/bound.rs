@@ -69,8 +69,8 @@ const STREAM_OPTIONS: [&str; 2] = ["include_usage", "include_obfuscation"];
 pub struct Bounded {
     pub model: Arc<Model>,
     pub streaming: bool,
-    /// The body sent upstream.
-    pub forwarded: Vec<u8>,
+    /// The bodies sent upstream.
+    pub forwarded: Forwarded,
     /// The most the upstream can bill for it.
     pub worst: Money,
     /// The most tokens it can use, prompt and output: what a tokens-per-minute limit holds.
@@ -78,6 +78,29 @@ pub struct Bounded {
 }
 
 type Fields = BTreeMap<String, Box<RawValue>>;
+
+/// The body for each of a route's targets: they differ only in the model name. The first
+/// target's is written at once; a fallback's when the target before it failed.
+#[derive(Debug)]
+pub struct Forwarded {
+    /// For the first target.
+    pub first: Vec<u8>,
+    /// The fields, for the other targets (a route with one target keeps none).
+    others: Option<Fields>,
+}
+
+impl Forwarded {
+    /// The body for target `index` (from 0), which asks for model `upstream_name`; the first
+    /// target's is handed over, not copied.
+    pub fn body_for(&mut self, index: usize, upstream_name: &str) -> Option<Vec<u8>> {
+        if index == 0 {
+            return Some(std::mem::take(&mut self.first));
+        }
+        let mut fields = self.others.clone()?;
+        put(&mut fields, "model", &upstream_name).ok()?;
+        serde_json::to_vec(&fields).ok()
+    }
+}
 
 /// Checks `body` against `catalog` and works out its worst case; `capped` says whether a limit
 /// applies to the key (requests that cannot be bounded are refused only then).
@@ -122,18 +145,28 @@ pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, Ap
         }
     };
     let max_out = limit_output(&mut fields, &model)?;
-    put(&mut fields, "model", &model.upstream_name)?;
     if streaming {
         ask_for_usage(&mut fields)?;
     }
-    let forwarded = serde_json::to_vec(&fields).map_err(|_| ApiError::unavailable())?;
-    let prompt = prompt_bound(forwarded.len()).saturating_add(image_tokens);
+    let first_name = &model.targets[0].upstream_name;
+    put(&mut fields, "model", first_name)?;
+    let first = serde_json::to_vec(&fields).map_err(|_| ApiError::unavailable())?;
+    // The longest body any target is sent bounds the prompt: the names may differ in length.
+    let quoted = |name: &str| serde_json::to_string(name).map_or(0, |q| q.len());
+    let longer_by = model
+        .targets
+        .iter()
+        .map(|t| quoted(&t.upstream_name).saturating_sub(quoted(first_name)))
+        .max()
+        .unwrap_or(0);
+    let prompt = prompt_bound(first.len().saturating_add(longer_by)).saturating_add(image_tokens);
     let output = max_out.saturating_mul(choices);
-    let worst = model.price.worst_case(prompt, output);
+    let worst = model.worst_case(prompt, output);
+    let others = (model.targets.len() > 1).then_some(fields);
     Ok(Bounded {
         model,
         streaming,
-        forwarded,
+        forwarded: Forwarded { first, others },
         worst,
         tokens: prompt.saturating_add(output),
     })

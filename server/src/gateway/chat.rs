@@ -1,6 +1,6 @@
 //! `POST /v1/chat/completions`: authenticate the key from the headers, read the body (no more
 //! than the configured limit), work out the worst case ([`super::bound`]), check the model is
-//! one the key may call, admit it under the key's and team's per-minute limits
+//! a route open to the key's team and one the key may call, admit it under the key's and team's per-minute limits
 //! ([`super::rates`]), check that no guardrail blocks it ([`super::guard`]), hold it against the
 //! team's month, and hand the request to its exchange with the upstream ([`super::exchange`]), which
 //! settles it to the real cost. A request refused for its key, a budget, a per-minute limit,
@@ -38,6 +38,15 @@ pub async fn completions(
     let catalog = gw.catalog.current().await;
     let request = bound(&body, &catalog, is_capped(&auth))?;
     drop(body);
+    if !request.model.open_to(auth.team) {
+        let refusal = ApiError::route_not_for_team(&request.model.name);
+        return Err(counted(
+            &gw,
+            Whose::from(&auth),
+            RefusalKind::Model,
+            refusal,
+        ));
+    }
     if let Some(allowed) = &auth.models
         && !allowed.contains(&request.model.name)
     {

@@ -1,10 +1,12 @@
-//! One request's exchange with its upstream, run in a task of its own so that it ends the same
+//! One request's exchange with its route's targets — the next tried when one cannot be reached,
+//! times out, or answers 429 or 5xx — run in a task of its own so that it ends the same
 //! way whatever the client does: a client that leaves — before the answer, or mid-stream — no
 //! longer cuts the upstream call short. The gateway reads the answer to its end (as far as the
 //! provider's timeout) and settles the request to the usage the upstream reports, so what the
 //! provider bills is what the team is charged.
 
-use super::catalog::Model;
+use super::bound::Forwarded;
+use super::catalog::{Model, Provider};
 use super::error::ApiError;
 use super::settlement::Settlement;
 use super::stream::{UsageScanner, usage_of};
@@ -65,6 +67,12 @@ fn worked_on(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 502 | 504 | 520..=524)
 }
 
+/// Statuses after which a route tries its next target: the provider is busy or failing, not
+/// refusing the request itself.
+fn falls_back(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
 /// What the exchange has for the client.
 enum Answer {
     /// The whole (non-streamed) answer, already settled.
@@ -75,13 +83,14 @@ enum Answer {
     Failed(Response),
 }
 
-/// Sends `forwarded` to `model`'s provider and answers the client, settling through
-/// `settlement` whether or not the client waits for the end.
+/// Sends `forwarded` to `model`'s targets in turn — the next when one cannot be reached, times
+/// out, or answers 429 or 5xx — and answers the client with the first answer, settling through
+/// `settlement` at that target's prices whether or not the client waits for the end.
 pub async fn forward(
     http: reqwest::Client,
     running: &Arc<Running>,
     model: Arc<Model>,
-    forwarded: Vec<u8>,
+    forwarded: Forwarded,
     streaming: bool,
     settlement: Settlement,
 ) -> Response {
@@ -120,60 +129,101 @@ pub async fn forward(
 async fn exchange(
     http: reqwest::Client,
     model: Arc<Model>,
-    forwarded: Vec<u8>,
+    mut forwarded: Forwarded,
     streaming: bool,
     mut settlement: Settlement,
     client: oneshot::Sender<Answer>,
 ) {
-    let mut upstream = http
-        .post(model.provider.chat_url.clone())
-        .timeout(model.provider.timeout)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(forwarded);
-    if let Some(key) = &model.provider.api_key {
-        upstream = upstream.bearer_auth(key.expose());
-    }
-    let deadline = Instant::now() + model.provider.timeout;
-    // From here on the provider may be working on it: an exchange cut short (the process
-    // stopping) charges its worst case. Only what provably never got an answer is given back.
+    // From the first send on the provider may be working on it: an exchange cut short (the
+    // process stopping) charges its worst case. Only what provably never got an answer is given
+    // back.
     settlement.accepted();
-    let answer = match upstream.send().await {
-        Ok(answer) => answer,
-        Err(err) => {
-            // Never reached (or never built, e.g. a key a header cannot carry): nothing to
-            // bill. Reached but not answered in time: charged.
-            if err.is_connect() || err.is_builder() {
-                settlement.release();
-            } else {
-                drop(settlement);
-            }
-            let _ = client.send(Answer::Failed(
-                upstream_failure(&model, &err).into_response(),
-            ));
-            return;
+    // Whether a target that failed may have run the model (it timed out, or answered with a
+    // status that comes after the work): charged when no later target answers.
+    let mut maybe_billed = false;
+    let last = model.targets.len() - 1;
+    let mut answered = None;
+    for (i, target) in model.targets.iter().enumerate() {
+        let Some(body) = forwarded.body_for(i, &target.upstream_name) else {
+            break;
+        };
+        let mut upstream = http
+            .post(target.provider.chat_url.clone())
+            .timeout(target.provider.timeout)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(key) = &target.provider.api_key {
+            upstream = upstream.bearer_auth(key.expose());
         }
-    };
-    let status = answer.status();
-    if !status.is_success() {
-        let text = answer.bytes().await.unwrap_or_default();
-        if worked_on(status) {
+        let deadline = Instant::now() + target.provider.timeout;
+        match upstream.send().await {
+            Ok(answer) if answer.status().is_success() => {
+                answered = Some((target, answer, deadline));
+                break;
+            }
+            Ok(answer) => {
+                let status = answer.status();
+                let text = answer.bytes().await.unwrap_or_default();
+                maybe_billed |= worked_on(status);
+                if i < last && falls_back(status) {
+                    tracing::warn!(route = %model.name, provider = %target.provider.name, %status, "upstream failed; trying the route's next target");
+                    continue;
+                }
+                if maybe_billed {
+                    drop(settlement);
+                } else {
+                    settlement.release();
+                }
+                let _ = client.send(Answer::Failed(upstream_refusal(
+                    &target.provider,
+                    status,
+                    text,
+                )));
+                return;
+            }
+            Err(err) => {
+                // Never reached (or never built, e.g. a key a header cannot carry): nothing to
+                // bill. Reached but not answered in time: it may have run.
+                maybe_billed |= !(err.is_connect() || err.is_builder());
+                if i < last {
+                    tracing::warn!(route = %model.name, provider = %target.provider.name, error = %without_url(&err), "upstream failed; trying the route's next target");
+                    continue;
+                }
+                if maybe_billed {
+                    drop(settlement);
+                } else {
+                    settlement.release();
+                }
+                let _ = client.send(Answer::Failed(
+                    upstream_failure(&target.provider, &err).into_response(),
+                ));
+                return;
+            }
+        }
+    }
+    let Some((target, answer, deadline)) = answered else {
+        // A body could not be written for a target: nothing was sent to it.
+        if maybe_billed {
             drop(settlement);
         } else {
             settlement.release();
         }
-        let _ = client.send(Answer::Failed(upstream_refusal(&model, status, text)));
+        let _ = client.send(Answer::Failed(ApiError::unavailable().into_response()));
         return;
-    }
+    };
+    let provider = &target.provider;
+    // The request is charged at the prices of the target that answered.
+    let price = target.price;
     if !streaming {
         match answer.bytes().await {
             Ok(text) => {
-                settlement.settle_to(usage_of(&text), model.price);
+                settlement.settle_to(usage_of(&text), price);
                 let _ = client.send(Answer::Whole(text));
             }
             Err(err) => {
                 drop(settlement);
                 let _ = client.send(Answer::Failed(
-                    upstream_failure(&model, &err).into_response(),
+                    upstream_failure(provider, &err).into_response(),
                 ));
             }
         }
@@ -202,7 +252,7 @@ async fn exchange(
                 }
             }
             Err(err) => {
-                tracing::warn!(provider = %model.provider.name, error = %without_url(&err), "upstream stream broke off");
+                tracing::warn!(provider = %provider.name, error = %without_url(&err), "upstream stream broke off");
                 if let Some(to) = &events {
                     let _ = to.try_send(Err(std::io::Error::other(err)));
                 }
@@ -212,29 +262,29 @@ async fn exchange(
             }
         }
     }
-    settlement.settle_to(scanner.usage, model.price);
+    settlement.settle_to(scanner.usage, price);
 }
 
-fn upstream_failure(model: &Model, err: &reqwest::Error) -> ApiError {
-    tracing::warn!(provider = %model.provider.name, error = %without_url(err), "upstream request failed");
+fn upstream_failure(provider: &Provider, err: &reqwest::Error) -> ApiError {
+    tracing::warn!(provider = %provider.name, error = %without_url(err), "upstream request failed");
     if err.is_timeout() {
         ApiError::upstream_timeout()
     } else {
         ApiError::upstream(format!(
             "The upstream provider `{}` could not be reached.",
-            model.provider.name
+            provider.name
         ))
     }
 }
 
 /// The upstream said no: its own answer is passed on, except a refusal of the gateway's
 /// credentials, which is ours to fix and not the client's.
-fn upstream_refusal(model: &Model, status: StatusCode, text: Bytes) -> Response {
+fn upstream_refusal(provider: &Provider, status: StatusCode, text: Bytes) -> Response {
     if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-        tracing::error!(provider = %model.provider.name, %status, "upstream refused the gateway's key");
+        tracing::error!(provider = %provider.name, %status, "upstream refused the gateway's key");
         return ApiError::upstream(format!(
             "The upstream provider `{}` refused the gateway's credentials.",
-            model.provider.name
+            provider.name
         ))
         .into_response();
     }

@@ -51,7 +51,7 @@ pub fn guard(
     if !rules.applies(&request.model.name, team) {
         return Ok(Vec::new());
     }
-    let Some(text) = text_of(&request.forwarded) else {
+    let Some(text) = text_of(&request.forwarded.first) else {
         let refusal = ApiError::invalid(
             Some("messages"),
             "The messages could not be read as text, so the gateway's guardrails cannot check them.",

@@ -19,7 +19,7 @@ pub mod stream;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use catalog::{LiveCatalog, ModelSpec};
+use catalog::LiveCatalog;
 use domain::db::DatabaseConnection;
 use domain::sealing::Sealer;
 use domain::service::access_epoch::AccessWatch;
@@ -55,18 +55,12 @@ pub struct GatewayState {
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 impl GatewayState {
-    /// Starts the access watch (call inside the runtime); `models` are the providers file's,
-    /// served through the database's providers (keys opened with `sealer`); `ledger` admits
-    /// and meters.
-    pub fn new(
-        db: DatabaseConnection,
-        sealer: Arc<Sealer>,
-        models: Vec<ModelSpec>,
-        ledger: Ledger,
-    ) -> Self {
+    /// Starts the access watch (call inside the runtime); the database's routes are served
+    /// through its providers (keys opened with `sealer`); `ledger` admits and meters.
+    pub fn new(db: DatabaseConnection, sealer: Arc<Sealer>, ledger: Ledger) -> Self {
         let access = Arc::new(AccessWatch::default());
         access.watch(db.clone());
-        let catalog = LiveCatalog::new(db.clone(), sealer, Arc::clone(&access), models);
+        let catalog = LiveCatalog::new(db.clone(), sealer, Arc::clone(&access));
         // Redirects are not followed: a provider answers where it was configured, or not at all.
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))

@@ -1,4 +1,5 @@
-//! `GET /v1/models`: the models on offer (their provider enabled) that the key may call.
+//! `GET /v1/models`: the routes on offer (with a target whose provider is enabled) that the
+//! key's team may use and the key may call.
 
 use super::GatewayState;
 use super::auth::authenticate;
@@ -18,16 +19,18 @@ pub async fn list(
         .models()
         .iter()
         .filter(|m| {
-            auth.models
-                .as_ref()
-                .is_none_or(|allowed| allowed.contains(&m.name))
+            m.open_to(auth.team)
+                && auth
+                    .models
+                    .as_ref()
+                    .is_none_or(|allowed| allowed.contains(&m.name))
         })
         .map(|m| {
             json!({
                 "id": m.name,
                 "object": "model",
                 "created": 0,
-                "owned_by": m.provider.name,
+                "owned_by": m.first_provider().name,
             })
         })
         .collect();

@@ -1,5 +1,6 @@
-//! The gateway under test: the stub upstream, a providers file pointing at it, the router on a
-//! loopback port, and people with keys in teams with limits.
+//! The gateway under test: the stub upstream, a providers file pointing at it (applied to the
+//! database as at start-up: its provider and its routes), the router on a loopback port, and
+//! people with keys in teams with limits.
 
 use super::TestServer;
 use crate::stub_upstream::{self, StubControl};
@@ -8,13 +9,12 @@ use domain::db::DatabaseConnection;
 use domain::entity::usage_team_month;
 use domain::service::access_epoch::AccessWatch;
 use domain::service::ledger::Ledger;
-use domain::service::providers;
 use domain::service::{keys, leases, month_key, teams};
 use domain::teams::TeamInput;
 use domain::{Actor, Role, Status, TeamId, UserId};
 use sea_orm::EntityTrait;
 use std::sync::Arc;
-use tollgate::gateway::catalog::{CatalogFile, LiveCatalog};
+use tollgate::providers_file::ProvidersFile;
 
 /// The upstream key the providers file names; the stub sees it, clients never do.
 pub const UPSTREAM_KEY: &str = "sk-stub-upstream-secret";
@@ -54,19 +54,14 @@ max_output_tokens = 1000
     )
 }
 
-/// The providers file of [`providers_toml`] for `stub`, with more `[[models]]` entries, which
-/// may name the providers `known` to be on the Providers page.
-pub fn catalog_with(
-    stub: &StubControl,
-    timeout_seconds: u64,
-    more: &str,
-    known: &[String],
-) -> CatalogFile {
-    CatalogFile::parse(
+/// The providers file of [`providers_toml`] for `stub`, with `more` entries after it
+/// (`[[models]]`, `[[providers]]`, or `[[routes]]` with their `[[routes.targets]]`).
+pub fn providers_file(stub: &StubControl, timeout_seconds: u64, more: &str) -> ProvidersFile {
+    ProvidersFile::parse(
         "providers.toml",
         &(providers_toml(&stub.base_url(), timeout_seconds) + more),
         |var| (var == "TOLLGATE_TEST_UPSTREAM_KEY").then(|| UPSTREAM_KEY.to_owned()),
-        known,
+        &[],
     )
     .expect("providers file")
 }
@@ -94,41 +89,26 @@ impl Gateway {
         Self::with_models(timeout_seconds, "").await
     }
 
-    /// A gateway whose providers file has `more` `[[models]]` entries.
+    /// A gateway whose providers file has `more` entries (see [`providers_file`]); they may
+    /// name only the file's providers, as the database has none before it is applied.
     pub async fn with_models(timeout_seconds: u64, more: &str) -> Self {
-        Self::with_models_naming(timeout_seconds, more, &[]).await
-    }
-
-    /// A gateway whose providers file has `more` `[[models]]` entries, which may name the
-    /// providers `known` (to be added on the Providers page).
-    pub async fn with_models_naming(timeout_seconds: u64, more: &str, known: &[&str]) -> Self {
         let stub = stub_upstream::start().await.expect("stub upstream");
-        let known: Vec<String> = known.iter().map(|k| (*k).to_owned()).collect();
-        let file = catalog_with(&stub, timeout_seconds, more, &known);
+        let file = providers_file(&stub, timeout_seconds, more);
         let mut ledger = None;
         let mut access = None;
         let mut sealer = None;
-        let models = file.models.clone();
         let (server, owner) =
             TestServer::with_owner_and("Olive Owner", "owner@example.com", &[], |state| {
-                let gw = &mut state.gateway;
-                gw.catalog = Arc::new(LiveCatalog::new(
-                    state.db.clone(),
-                    Arc::clone(&state.server.sealer),
-                    Arc::clone(&gw.access),
-                    models,
-                ));
-                state.server.models = file.model_names();
-                state.server.model_providers = file.model_providers();
-                ledger = Some(gw.ledger.clone());
-                access = Some(Arc::clone(&gw.access));
+                ledger = Some(state.gateway.ledger.clone());
+                access = Some(Arc::clone(&state.gateway.access));
                 sealer = Some(Arc::clone(&state.server.sealer));
             })
             .await;
         let sealer = sealer.expect("the server's sealer");
-        providers::apply_file(&server.db, &sealer, &file.providers)
+        // As `tollgate serve` does at start: the file's providers, then its routes.
+        file.apply(&server.db, &sealer)
             .await
-            .expect("the stub provider applied");
+            .expect("the providers file applied");
         let addr = server.listen().await;
         Gateway {
             server,

@@ -6,13 +6,13 @@
 pub mod hits;
 
 use crate::entity::guardrail::{self, Lines};
-use crate::entity::{guardrail_hit, guardrail_team, team};
+use crate::entity::{guardrail_hit, guardrail_team};
 use crate::guardrails::matcher::{self, Definition, RuleSet, Scope};
 use crate::guardrails::{
     GuardrailInput, GuardrailRow, GuardrailSpec, GuardrailsView, TeamChoice, Test, name_key,
 };
 use crate::permission::{Action, Actor};
-use crate::service::{audit, begin_as, month_key};
+use crate::service::{audit, begin_as, month_key, team_scope};
 use crate::{Error, db};
 use chrono::Utc;
 use sea_orm::{
@@ -36,16 +36,7 @@ pub async fn view(
 ) -> Result<GuardrailsView, Error> {
     actor.require(Action::Read)?;
     let now = Utc::now();
-    let teams: Vec<TeamChoice> = team::Entity::find()
-        .order_by_asc(team::Column::NameNormalized)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| TeamChoice {
-            id: t.id,
-            name: t.name,
-        })
-        .collect();
+    let teams = team_scope::choices(db).await?;
     let team_names: HashMap<i64, &TeamChoice> = teams.iter().map(|t| (t.id, t)).collect();
     let mut chosen: HashMap<i64, Vec<TeamChoice>> = HashMap::new();
     for row in guardrail_team::Entity::find().all(db).await? {
@@ -123,18 +114,7 @@ async fn checked(
 ) -> Result<GuardrailSpec, Error> {
     let spec = input.check(offered)?;
     matcher::check(&spec.test)?;
-    if let Some(teams) = &spec.teams {
-        let found = team::Entity::find()
-            .filter(team::Column::Id.is_in(teams.clone()))
-            .all(conn)
-            .await?;
-        if found.len() != teams.len() {
-            return Err(Error::validation(
-                "teams",
-                "A team you chose no longer exists: reload and choose again.",
-            ));
-        }
-    }
+    team_scope::ensure_exist(conn, spec.teams.as_deref()).await?;
     Ok(spec)
 }
 
@@ -222,8 +202,8 @@ pub async fn edit(
     if before.teams != spec.teams {
         changes.push(format!(
             "teams {} → {}",
-            teams_words(&txn, before.teams.as_deref()).await?,
-            teams_words(&txn, spec.teams.as_deref()).await?
+            team_scope::words(&txn, before.teams.as_deref()).await?,
+            team_scope::words(&txn, spec.teams.as_deref()).await?
         ));
     }
     if before.enforcement != spec.enforcement {
@@ -384,31 +364,13 @@ async fn describe(spec: &GuardrailSpec, conn: &impl ConnectionTrait) -> Result<S
         "{}; models {}; teams {}; {}",
         spec.test.summary(),
         models_words(spec.models.as_deref()),
-        teams_words(conn, spec.teams.as_deref()).await?,
+        team_scope::words(conn, spec.teams.as_deref()).await?,
         spec.enforcement.label().to_lowercase()
     ))
 }
 
 fn models_words(models: Option<&[String]>) -> String {
     models.map_or_else(|| "all".to_owned(), |m| m.join(", "))
-}
-
-async fn teams_words(conn: &impl ConnectionTrait, teams: Option<&[i64]>) -> Result<String, Error> {
-    let Some(teams) = teams else {
-        return Ok("all".to_owned());
-    };
-    if teams.is_empty() {
-        return Ok("none".to_owned());
-    }
-    let names: Vec<String> = team::Entity::find()
-        .filter(team::Column::Id.is_in(teams.to_vec()))
-        .order_by_asc(team::Column::NameNormalized)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    Ok(names.join(", "))
 }
 
 fn target(id: i64) -> String {
