@@ -146,6 +146,20 @@ test('the Guardrails page, and its Add dialog with a field in error', async ({ p
   await audit(page, 'Add guardrail dialog with an error');
 });
 
+test('the Routes page, and its Add dialog with a field in error', async ({ page }) => {
+  await asOwner(page, '/dashboard/configuration/routes');
+  await expect(page.getByRole('heading', { level: 1, name: 'Routes' })).toBeVisible();
+  await audit(page, 'Routes page');
+  await page.getByRole('button', { name: 'Add route' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a route' });
+  await dialog.getByLabel('Model name clients ask for').fill('a11y-route');
+  await dialog.getByLabel('Provider').selectOption({ label: 'stub' });
+  await dialog.getByLabel('Input $ per Mtok').fill('-1');
+  await dialog.getByRole('button', { name: 'Add route' }).click();
+  await expect(dialog.getByLabel('Input $ per Mtok')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'Add route dialog with an error');
+});
+
 test('the Usage page, grouped and with its figures open', async ({ page }) => {
   await asOwner(page, '/dashboard');
   await expect(page.getByRole('heading', { level: 1, name: 'Usage' })).toBeVisible();

@@ -10,7 +10,7 @@ use domain::pricing::{Price, micros_per_mtok};
 use domain::providers::{
     BaseUrlError, check_base_url, check_key, check_name, name_key, timeout_ok,
 };
-use domain::routes::{MAX_OUTPUT_TOKENS, MAX_TARGETS};
+use domain::routes::{MAX_IMAGE_TOKENS, MAX_OUTPUT_TOKENS, MAX_TARGETS};
 use domain::sealing::Sealer;
 use domain::secret::Secret;
 use domain::service::providers::{self, FileProvider};
@@ -161,15 +161,31 @@ impl ProvidersFile {
                     ),
                 ));
             }
+            let upstream_name = match &t.upstream_name {
+                None => name.to_owned(),
+                Some(named) => domain::routes::check_model_name(named.get_ref().trim())
+                    .map_err(|why| fail(Some(named.span()), field("upstream_name", &why)))?,
+            };
+            if let Some(images) = &t.image_input_tokens
+                && !(1..=MAX_IMAGE_TOKENS).contains(images.get_ref())
+            {
+                return Err(fail(
+                    Some(images.span()),
+                    field(
+                        "image_input_tokens",
+                        &format!("must be from 1 to {MAX_IMAGE_TOKENS}"),
+                    ),
+                ));
+            }
             Ok(ServedTarget {
                 provider: (*provider).clone(),
-                upstream_name: t.upstream_name.clone().unwrap_or_else(|| name.to_owned()),
+                upstream_name,
                 price: Price {
                     input_micros_per_mtok: input,
                     output_micros_per_mtok: output,
                 },
                 max_output_tokens: *t.max_output_tokens.get_ref(),
-                image_input_tokens: t.image_input_tokens,
+                image_input_tokens: t.image_input_tokens.as_ref().map(|n| *n.get_ref()),
             })
         };
 
@@ -290,11 +306,11 @@ fn default_timeout() -> Spanned<u64> {
 struct ModelEntry {
     name: Spanned<String>,
     provider: Spanned<String>,
-    upstream_name: Option<String>,
+    upstream_name: Option<Spanned<String>>,
     input_usd_per_mtok: Spanned<f64>,
     output_usd_per_mtok: Spanned<f64>,
     max_output_tokens: Spanned<u64>,
-    image_input_tokens: Option<u64>,
+    image_input_tokens: Option<Spanned<u64>>,
 }
 
 impl ModelEntry {
@@ -326,11 +342,11 @@ struct RouteEntry {
 #[serde(deny_unknown_fields)]
 struct TargetEntry {
     provider: Spanned<String>,
-    upstream_name: Option<String>,
+    upstream_name: Option<Spanned<String>>,
     input_usd_per_mtok: Spanned<f64>,
     output_usd_per_mtok: Spanned<f64>,
     max_output_tokens: Spanned<u64>,
-    image_input_tokens: Option<u64>,
+    image_input_tokens: Option<Spanned<u64>>,
 }
 
 /// The file's text.
@@ -440,6 +456,24 @@ max_output_tokens = 16384
             error(&empty).contains("a route lists from 1 to 5 targets"),
             "{}",
             error(&empty)
+        );
+    }
+
+    #[test]
+    fn a_target_is_checked_as_the_page_checks_it() {
+        assert_eq!(
+            error(&GOOD.replace(
+                "max_output_tokens = 16384",
+                "max_output_tokens = 16384\nimage_input_tokens = 0"
+            )),
+            "providers.toml, line 13: field `image_input_tokens`: must be from 1 to 1000000"
+        );
+        assert_eq!(
+            error(&GOOD.replace(
+                "provider = \"openai\"",
+                "provider = \"openai\"\nupstream_name = \"gpt 4o\""
+            )),
+            "providers.toml, line 10: field `upstream_name`: Use up to 128 characters, without spaces."
         );
     }
 

@@ -157,7 +157,7 @@ async fn a_first_target_answering_429_or_5xx_falls_back_at_the_next_targets_pric
 
     let mut spent = AT_FIRST;
     let mut requests = 1;
-    for failure in [503, 429, 500, 502] {
+    for failure in [503, 429, 500] {
         f.first_fails_with(Some(failure));
         let (first_before, second_before) = (f.gw.stub.requests(), f.second.requests());
         let (status, body) = f.ask().await;
@@ -177,12 +177,31 @@ async fn a_first_target_answering_429_or_5xx_falls_back_at_the_next_targets_pric
             "second-model",
             "the second target gets its own upstream name"
         );
-        // Charged once, at the second target's prices on the usage it reported: the first's
-        // failure adds nothing, even a 502 it may have worked on.
+        // Charged once, at the second target's prices on the usage it reported: a failure
+        // that came before any work adds nothing.
         spent += AT_SECOND;
         requests += 1;
         assert_eq!(f.month().await, (spent, requests, 0), "{failure}");
     }
+
+    // A 502 may come after the model ran (a proxy in front of it): the first may bill for it,
+    // so it is charged its worst case, and the second answers under a hold of its own.
+    f.first_fails_with(Some(502));
+    let (status, body) = f.ask().await;
+    assert_eq!(status, 200, "{body}");
+    let (after, counted, reserved) = f.month().await;
+    let first_charge = after - spent - AT_SECOND;
+    assert!(
+        first_charge > 0,
+        "the first is charged its worst case ({first_charge} µ$), the second its usage"
+    );
+    assert_eq!(
+        (counted, reserved),
+        (requests + 2, 0),
+        "two charges, nothing left held"
+    );
+    spent = after;
+    requests += 2;
 
     // The first answers again: it serves, the second is left alone.
     f.first_fails_with(None);
@@ -225,7 +244,7 @@ async fn a_first_target_that_cannot_be_reached_falls_back_to_the_next() {
 }
 
 #[tokio::test]
-async fn a_first_target_that_times_out_falls_back_and_only_the_answer_is_charged() {
+async fn a_first_target_that_times_out_is_charged_its_worst_case_and_the_next_answers() {
     // The file's `stub` waits one second; the second stub thirty.
     let f = Fallback::start("stub", "second", 1).await;
     f.gw.stub.set(StubBehaviour {
@@ -236,7 +255,13 @@ async fn a_first_target_that_times_out_falls_back_and_only_the_answer_is_charged
     let (status, body) = f.ask().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!((f.gw.stub.requests(), f.second.requests()), (1, 1));
-    assert_eq!(f.month().await, (AT_SECOND, 1, 0));
+    // The first may have run the model and bill for it: the hard cap counts its worst case.
+    let (spent, requests, reserved) = f.month().await;
+    assert!(
+        spent > AT_SECOND,
+        "the worst case of the first, then the second's usage: {spent}"
+    );
+    assert_eq!((requests, reserved), (2, 0));
     f.finish().await;
 }
 
@@ -288,5 +313,33 @@ async fn a_refusal_of_the_request_is_passed_on_without_trying_the_next() {
         "the next target would refuse it too"
     );
     assert_eq!(f.month().await, (0, 0, 0), "nothing spent, counted or held");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn without_room_for_a_second_hold_the_next_target_is_not_tried() {
+    let f = Fallback::start("stub", "second", 30).await;
+    // A cent: room for one worst case of this request (about $0.0068 with 1,000 tokens out at
+    // $6/Mtok), not two.
+    let tight = f.gw.team("Tight", "0.01").await;
+    let (_, key) = f.gw.member_key("t@example.com", tight).await;
+    f.first_fails_with(Some(502));
+    let mut ask = hello();
+    ask["model"] = ROUTE.into();
+    ask["max_tokens"] = 1_000.into();
+    let (status, body) = f.gw.chat(&key, ask).await;
+    assert_eq!(status, 502, "the first target's failure: {body}");
+    assert_eq!(
+        (f.gw.stub.requests(), f.second.requests()),
+        (1, 0),
+        "the second is not tried without a hold"
+    );
+    f.gw.flushed().await;
+    let (spent, requests, reserved) = team_month(&f.gw.server.db, tight).await;
+    assert!(
+        spent > AT_SECOND && spent <= 10_000,
+        "one worst case: {spent}"
+    );
+    assert_eq!((requests, reserved), (1, 0));
     f.finish().await;
 }

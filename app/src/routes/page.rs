@@ -82,21 +82,39 @@ pub fn RoutesPage() -> impl IntoView {
 fn Routes(view: RoutesView, hooks: RowHooks) -> impl IntoView {
     let served = view.rows.iter().filter(|r| r.is_served()).count();
     let with_fallback = view.rows.iter().filter(|r| r.targets.len() > 1).count();
-    let requests: u64 = view.rows.iter().map(|r| r.requests).sum();
-    let spend: i64 = view.rows.iter().map(|r| r.spend_micros).sum();
+    let requests: u64 = view
+        .rows
+        .iter()
+        .filter_map(|r| r.usage)
+        .map(|u| u.requests)
+        .sum();
+    let spend: i64 = view
+        .rows
+        .iter()
+        .filter_map(|r| r.usage)
+        .map(|u| u.spend_micros)
+        .sum();
     let can_change = view.can_change;
+    let shows_usage = view.shows_usage;
     let empty = view.rows.is_empty();
     let no_providers = view.providers.is_empty();
-    view! {
-        <SummaryCards cards=vec![
-            ("Routes", view.rows.len().to_string()),
-            ("Served", served.to_string()),
-            ("With a fallback", with_fallback.to_string()),
-            (
-                "This month",
-                format!("{} · {} requests", Money::from_micros(spend), grouped(requests)),
+    let mut cards = vec![
+        ("Routes", view.rows.len().to_string()),
+        ("Served", served.to_string()),
+        ("With a fallback", with_fallback.to_string()),
+    ];
+    if shows_usage {
+        cards.push((
+            "This month",
+            format!(
+                "{} · {} requests",
+                Money::from_micros(spend),
+                grouped(requests)
             ),
-        ] />
+        ));
+    }
+    view! {
+        <SummaryCards cards />
         <div class="table-wrap table-scroll">
             <table class="data-table routes-table">
                 <thead>
@@ -105,12 +123,17 @@ fn Routes(view: RoutesView, hooks: RowHooks) -> impl IntoView {
                         <th scope="col">"Targets, in order"</th>
                         <th scope="col">"Teams"</th>
                         <th scope="col">"State"</th>
-                        <th scope="col" class="num">
-                            "Requests"
-                        </th>
-                        <th scope="col" class="num">
-                            "Spend"
-                        </th>
+                        {shows_usage
+                            .then(|| {
+                                view! {
+                                    <th scope="col" class="num">
+                                        "Requests"
+                                    </th>
+                                    <th scope="col" class="num">
+                                        "Spend"
+                                    </th>
+                                }
+                            })}
                         <th scope="col" class="col-actions">
                             <span class="sr-only">"Actions"</span>
                         </th>
@@ -140,7 +163,7 @@ fn Routes(view: RoutesView, hooks: RowHooks) -> impl IntoView {
         </div>
         <p class="field-hint kind-hint">
             {format!(
-                "Requests and spend are for {} (UTC), by the model name clients asked for. A key of a team a route is not open to gets 404 model_not_found. Price changes apply from the next request; past usage keeps the price it was charged at.",
+                "Requests and spend are for {} (UTC), by the model name clients asked for, over every team. A key of a team a route is not open to gets 404 model_not_found, as for a model that does not exist. Price changes apply from the next request; past usage keeps the price it was charged at.",
                 view.month,
             )}
         </p>
@@ -255,8 +278,14 @@ fn RouteRowView(row: RouteRow, can_change: bool, hooks: RowHooks) -> impl IntoVi
             </td>
             <td>{teams}</td>
             <td>{state}</td>
-            <td class="num">{grouped(row.requests)}</td>
-            <td class="num">{Money::from_micros(row.spend_micros).to_string()}</td>
+            {row
+                .usage
+                .map(|u| {
+                    view! {
+                        <td class="num">{grouped(u.requests)}</td>
+                        <td class="num">{Money::from_micros(u.spend_micros).to_string()}</td>
+                    }
+                })}
             <td class="col-actions">
                 <div class="row-actions">{actions}</div>
             </td>

@@ -64,7 +64,14 @@ pub struct RouteRow {
     pub enabled: bool,
     /// It comes from the providers file: read-only on the page.
     pub from_file: bool,
-    /// Requests served through it this month, and what they were charged.
+    /// Requests served through it this month, and what they were charged — over every team,
+    /// so `None` for readers who may not see every team's usage (Members).
+    pub usage: Option<RouteUsage>,
+}
+
+/// A route's month so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteUsage {
     pub requests: u64,
     pub spend_micros: i64,
 }
@@ -82,6 +89,8 @@ pub struct RoutesView {
     pub rows: Vec<RouteRow>,
     /// Whether the reader may add, edit, disable or delete (Owners and Admins).
     pub can_change: bool,
+    /// Whether the rows carry their usage (readers of every team's usage).
+    pub shows_usage: bool,
     /// The providers a target may name.
     pub providers: Vec<ProviderChoice>,
     /// The teams a route may be kept to.
@@ -305,7 +314,12 @@ pub fn check_name(input: &str) -> Result<String, Error> {
     check_model_name(input.trim()).map_err(|why| Error::validation("name", why))
 }
 
-fn check_model_name(name: &str) -> Result<String, String> {
+/// A model name as a route or a provider knows it: 1–128 characters, no spaces or control
+/// characters; the reason in words when it is not.
+///
+/// # Errors
+/// Why the name cannot be used.
+pub fn check_model_name(name: &str) -> Result<String, String> {
     if name.is_empty() {
         return Err("Enter the model name clients will ask for.".to_owned());
     }
@@ -322,12 +336,14 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-/// Micro-dollars per million tokens as dollars, without trailing zeros: 150000 → "0.15".
+/// Micro-dollars per million tokens as dollars, without trailing zeros past the cents: 150000 →
+/// "0.15", 2500000000 → "2,500" (prices are never negative).
 pub fn usd_per_mtok(micros: i64) -> String {
     let whole = micros / 1_000_000;
     let frac = (micros % 1_000_000).abs();
+    let whole = crate::numbers::grouped(u64::try_from(whole).unwrap_or(0));
     if frac == 0 {
-        return whole.to_string();
+        return whole;
     }
     let digits = format!("{frac:06}");
     let digits = digits.trim_end_matches('0');
@@ -450,5 +466,6 @@ mod tests {
         assert_eq!(usd_per_mtok(3_000_000), "3");
         assert_eq!(usd_per_mtok(1_234), "0.001234");
         assert_eq!(usd_per_mtok(0), "0");
+        assert_eq!(usd_per_mtok(2_500_000_000), "2,500");
     }
 }

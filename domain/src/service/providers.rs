@@ -167,8 +167,9 @@ pub async fn add(
     Ok(saved.id)
 }
 
-/// Changes a provider made on the page; a blank key keeps the key there is. Routes name it by
-/// its id, so a new name is theirs at once.
+/// Changes a provider made on the page; a blank key keeps the key there is. Routes made on the
+/// page name it by its id, so a new name is theirs at once; the providers file names it by name,
+/// so a provider its routes send to keeps its name.
 ///
 /// # Errors
 /// [`Error::Forbidden`] below Admin or for a provider from the file; [`Error::NotFound`];
@@ -195,6 +196,21 @@ pub async fn edit(
             "api_key",
             "The base URL now points at another server: enter the key again (a stored key is only sent to the server it was entered for).",
         ));
+    }
+    // The providers file names providers by name: renaming one its routes send to would stop
+    // the next start.
+    if found.name != spec.name {
+        let from_file = routes::from_file_sending_to(&txn, id).await?;
+        if !from_file.is_empty() {
+            return Err(Error::validation(
+                "name",
+                format!(
+                    "The providers file's routes {} name {}: rename it in the file too, or change those routes first.",
+                    from_file.join(", "),
+                    found.name
+                ),
+            ));
+        }
     }
     let changes = changed_fields(&found, &spec);
     if changes.is_empty() {

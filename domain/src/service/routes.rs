@@ -4,13 +4,15 @@
 //! (triggers), so every process serves it from its next request; past usage keeps the price it
 //! was charged at.
 
-use crate::entity::{provider, route, route_target, route_team, usage_model_day};
+use crate::entity::{
+    api_key, guardrail, provider, route, route_target, route_team, usage_model_day,
+};
 use crate::guardrails::TeamChoice;
 use crate::permission::{Action, Actor};
 use crate::pricing::Price;
 use crate::routes::{
-    ProviderChoice, RouteInput, RouteRow, RouteSpec, RoutesView, TargetRow, TargetSpec, name_key,
-    target_field, usd_per_mtok,
+    ProviderChoice, RouteInput, RouteRow, RouteSpec, RouteUsage, RoutesView, TargetRow, TargetSpec,
+    name_key, target_field, usd_per_mtok,
 };
 use crate::service::{audit, begin_as, day_key, team_scope};
 use crate::{Error, db};
@@ -74,22 +76,21 @@ pub async fn view(db: &DatabaseConnection, actor: &Actor) -> Result<RoutesView, 
             enabled: p.enabled,
         })
         .collect();
-    let month_start = now.date_naive().with_day(1).unwrap_or(now.date_naive());
-    let first_day = day_key(
-        month_start
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc(),
-    );
-    let mut usage: HashMap<String, (u64, i64)> = HashMap::new();
-    for day in usage_model_day::Entity::find()
-        .filter(usage_model_day::Column::Day.gte(first_day))
-        .all(db)
-        .await?
-    {
-        let entry = usage.entry(day.model).or_default();
-        entry.0 += u64::try_from(day.requests).unwrap_or(0);
-        entry.1 += day.spend_micros;
+    // Every team's usage: only for those who may read it all.
+    let shows_usage = actor.can(Action::ReadAllUsage);
+    let mut usage: HashMap<String, RouteUsage> = HashMap::new();
+    if shows_usage {
+        let month_start = now.date_naive().with_day(1).unwrap_or(now.date_naive());
+        let midnight = month_start.and_hms_opt(0, 0, 0).unwrap_or_default();
+        for day in usage_model_day::Entity::find()
+            .filter(usage_model_day::Column::Day.gte(day_key(midnight.and_utc())))
+            .all(db)
+            .await?
+        {
+            let entry = usage.entry(day.model).or_default();
+            entry.requests += u64::try_from(day.requests).unwrap_or(0);
+            entry.spend_micros += day.spend_micros;
+        }
     }
     let mut chosen = chosen_teams(db, &teams).await?;
     let mut targets = target_rows(db, &providers).await?;
@@ -99,7 +100,7 @@ pub async fn view(db: &DatabaseConnection, actor: &Actor) -> Result<RoutesView, 
         .await?
         .into_iter()
         .map(|r| {
-            let (requests, spend_micros) = usage.get(&r.name).copied().unwrap_or_default();
+            let used = shows_usage.then(|| usage.get(&r.name).copied().unwrap_or_default());
             RouteRow {
                 id: r.id,
                 targets: targets.remove(&r.id).unwrap_or_default(),
@@ -107,14 +108,14 @@ pub async fn view(db: &DatabaseConnection, actor: &Actor) -> Result<RoutesView, 
                 name: r.name,
                 enabled: r.enabled,
                 from_file: r.from_file,
-                requests,
-                spend_micros,
+                usage: used,
             }
         })
         .collect();
     Ok(RoutesView {
         rows,
         can_change: actor.can(Action::ConfigureGateway),
+        shows_usage,
         providers,
         teams,
         month: now.format("%B %Y").to_string(),
@@ -268,6 +269,7 @@ pub async fn edit(
     let spec = checked(&txn, input, &kept).await?;
     let mut changes = Vec::new();
     if before.name != spec.name {
+        ensure_unnamed(&txn, &before.name).await?;
         changes.push(format!("name {} → {}", before.name, spec.name));
     }
     if before.targets != spec.targets {
@@ -453,6 +455,32 @@ pub async fn by_provider(conn: &impl ConnectionTrait) -> Result<HashMap<i64, Vec
     Ok(by)
 }
 
+/// The routes from the providers file that send to provider `id`, by name.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn from_file_sending_to(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Vec<String>, Error> {
+    let routes: Vec<i64> = route_target::Entity::find()
+        .filter(route_target::Column::ProviderId.eq(id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.route_id)
+        .collect();
+    Ok(route::Entity::find()
+        .filter(route::Column::Id.is_in(routes))
+        .filter(route::Column::FromFile.eq(true))
+        .order_by_asc(route::Column::NameKey)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect())
+}
+
 /// Every route as a providers file would hold it, by name.
 ///
 /// # Errors
@@ -493,12 +521,12 @@ pub async fn export(conn: &impl ConnectionTrait) -> Result<Vec<FileRoute>, Error
 
 /// Makes the database hold the file's routes (after its providers): each is created, or updated
 /// where it differs, and marked as from the file; a route the file no longer names stays,
-/// editable on the page. Audited once when anything changed. Returns how many were created and
+/// disabled and editable on the page. Audited once when anything changed. Returns how many were created and
 /// updated.
 ///
 /// # Errors
-/// [`Error::Validation`] naming a provider or team that does not exist; [`Error::Internal`] on
-/// database failure.
+/// [`Error::Validation`] naming a provider that does not exist; [`Error::Internal`] on database
+/// failure.
 pub async fn apply_file(
     db: &DatabaseConnection,
     file: &[FileRoute],
@@ -558,8 +586,12 @@ pub async fn apply_file(
         set_teams(&txn, id, spec.teams.as_deref()).await?;
     }
     let named: Vec<String> = file.iter().map(|f| name_key(&f.name)).collect();
+    // As a model the file no longer lists stopped being served, a route it no longer names is
+    // disabled: editable on the page, and enabled there again by someone who means it.
     let released = route::Entity::update_many()
         .col_expr(route::Column::FromFile, false.into())
+        .col_expr(route::Column::Enabled, false.into())
+        .col_expr(route::Column::UpdatedAt, now.into())
         .filter(route::Column::FromFile.eq(true))
         .filter(route::Column::NameKey.is_not_in(named))
         .exec(&txn)
@@ -574,7 +606,9 @@ pub async fn apply_file(
             parts.push(format!("updated {}", updated.join(", ")));
         }
         if released > 0 {
-            parts.push(format!("{released} no longer in the file, now editable"));
+            parts.push(format!(
+                "{released} no longer in the file, now disabled and editable"
+            ));
         }
         let by = audit::By {
             id: None,
@@ -588,6 +622,9 @@ pub async fn apply_file(
 }
 
 /// A file's route with its providers and teams found by name.
+///
+/// # Errors
+/// [`Error::Validation`] naming a provider that does not exist.
 fn file_spec(
     entry: &FileRoute,
     providers: &HashMap<String, i64>,
@@ -615,25 +652,27 @@ fn file_spec(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let teams = match &entry.teams {
-        None => None,
-        Some(names) => {
-            let mut ids = names
-                .iter()
-                .map(|n| {
-                    teams.get(&n.trim().to_lowercase()).copied().ok_or_else(|| {
-                        Error::validation(
-                            "teams",
-                            format!("Route {}: no team is named {n}.", entry.name),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
-            ids.sort_unstable();
-            ids.dedup();
-            Some(ids)
-        }
-    };
+    // A team the file names that is not there (renamed or deleted on the Teams page since)
+    // keeps the route from no one more: it is left out, and said in the log — the gateway
+    // still starts, and the route opens to no team it was not meant for.
+    let teams = entry.teams.as_ref().map(|names| {
+        let mut ids: Vec<i64> = names
+            .iter()
+            .filter_map(|n| {
+                let found = teams.get(&n.trim().to_lowercase()).copied();
+                if found.is_none() {
+                    tracing::warn!(
+                        "the providers file keeps route {} to the team {n}, which does not exist: the route is kept to the other teams it names",
+                        entry.name
+                    );
+                }
+                found
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    });
     Ok(RouteSpec {
         name: entry.name.clone(),
         targets,
@@ -752,6 +791,50 @@ async fn targets_words(
         })
         .collect::<Vec<_>>()
         .join(", then "))
+}
+
+/// Refuses renaming a route that guardrails or live keys name (they name models by name: a new
+/// name would leave a guardrail checking nothing and a key refused the route).
+async fn ensure_unnamed(conn: &impl ConnectionTrait, name: &str) -> Result<(), Error> {
+    let rules: Vec<String> = guardrail::Entity::find()
+        .order_by_asc(guardrail::Column::NameKey)
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|g| g.models.0.iter().any(|m| m == name))
+        .map(|g| g.name)
+        .collect();
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::RevokedAt.is_null())
+        .filter(api_key::Column::Models.is_not_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|k| {
+            k.models
+                .as_ref()
+                .is_some_and(|m| m.0.iter().any(|m| m == name))
+        })
+        .count();
+    let mut users = Vec::new();
+    if !rules.is_empty() {
+        users.push(format!("Guardrails {}", rules.join(", ")));
+    }
+    match keys {
+        0 => {}
+        1 => users.push("1 API key".to_owned()),
+        n => users.push(format!("{n} API keys")),
+    }
+    if users.is_empty() {
+        return Ok(());
+    }
+    Err(Error::validation(
+        "name",
+        format!(
+            "{} name {name}: change them first, or add a new route and disable this one.",
+            users.join(" and ")
+        ),
+    ))
 }
 
 fn target(id: i64) -> String {

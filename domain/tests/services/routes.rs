@@ -9,13 +9,13 @@
 use crate::support::{actor, add_user, databases};
 use chrono::{Duration, Utc};
 use domain::entity::{audit_entry, usage_model_day};
-use domain::guardrails::TeamChoice;
+use domain::guardrails::{GuardrailInput, TeamChoice};
 use domain::pricing::Price;
 use domain::providers::ProviderInput;
-use domain::routes::{RouteInput, RouteRow, TargetInput, TargetRow};
+use domain::routes::{RouteInput, RouteRow, RouteUsage, TargetInput, TargetRow};
 use domain::sealing::{DataKey, Sealer};
 use domain::service::routes::{self, FileRoute, Served, ServedTarget};
-use domain::service::{access_epoch, day_key, providers, teams};
+use domain::service::{access_epoch, day_key, guardrails, providers, teams};
 use domain::teams::TeamInput;
 use domain::{Actor, Error, Role, Status};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, Set};
@@ -279,8 +279,7 @@ async fn an_added_route_is_shown_served_and_audited() {
                 ]),
                 enabled: true,
                 from_file: false,
-                requests: 0,
-                spend_micros: 0,
+                usage: Some(RouteUsage::default()),
             }],
             "{}",
             t.kind
@@ -644,28 +643,37 @@ async fn the_file_makes_read_only_routes_until_it_lets_them_go() {
             field(routes::apply_file(db, &unknown_provider).await),
             "provider"
         );
-        let mut unknown_team = dearer.clone();
-        unknown_team.push(fresh.clone());
-        unknown_team.push(FileRoute {
-            name: "private".into(),
-            teams: Some(vec!["Nobody".into()]),
-            ..fresh.clone()
-        });
-        assert_eq!(field(routes::apply_file(db, &unknown_team).await), "teams");
         assert_eq!(state(db, &admin).await, before, "{}", t.kind);
 
-        // Left out of the file, a route stays and becomes editable.
+        // A team the file names that is not there (renamed or deleted since) is left out: the
+        // gateway still starts, and the route opens to no one more.
+        let mut unknown_team = dearer.clone();
+        unknown_team.push(FileRoute {
+            name: "private".into(),
+            teams: Some(vec!["Nobody".into(), "ops".into()]),
+            ..fresh.clone()
+        });
+        assert_eq!(routes::apply_file(db, &unknown_team).await.unwrap(), (1, 0));
+        let private = served(db).await.into_iter().find(|r| r.name == "private");
+        assert_eq!(private.and_then(|r| r.teams), Some(vec![ops]), "{}", t.kind);
+        // Left out again, it is disabled: not served until someone enables it on the page.
+        assert_eq!(routes::apply_file(db, &dearer).await.unwrap(), (0, 0));
+        assert!(served(db).await.iter().all(|r| r.name != "private"));
+        let private = row(&rows(db, &admin).await, "private").id;
+        routes::delete(db, &admin, private).await.unwrap();
+
+        // Left out of the file, a route stays, disabled and editable.
         assert_eq!(routes::apply_file(db, &dearer[..1]).await.unwrap(), (0, 0));
         let listed = rows(db, &admin).await;
         let old = row(&listed, "old");
-        assert!(!old.from_file && row(&listed, "mini").from_file);
+        assert!(!old.from_file && !old.enabled && row(&listed, "mini").from_file);
         routes::set_enabled(db, &admin, old.id, true).await.unwrap();
         routes::delete(db, &admin, old.id).await.unwrap();
         assert_eq!(routes::names(db).await.unwrap(), ["mini"]);
         let lines = audit_lines(db).await;
         assert!(
             lines.contains(
-                &"route.file Applied the providers file's routes: 1 no longer in the file, now editable"
+                &"route.file Applied the providers file's routes: 1 no longer in the file, now disabled and editable"
                     .to_owned()
             ),
             "{lines:?}"
@@ -755,7 +763,7 @@ async fn export_reads_back_as_the_file_it_would_be() {
 async fn the_page_shows_this_months_requests_and_spend() {
     for t in databases().await {
         let db = &t.db;
-        let [_, admin, _, viewer] = people(db).await;
+        let [_, admin, member, viewer] = people(db).await;
         let openai = provider(db, &admin, "openai").await;
         for (name, upstream) in [("chat", "gpt-4o"), ("mini", "gpt-4o-mini")] {
             routes::add(
@@ -788,11 +796,105 @@ async fn the_page_shows_this_months_requests_and_spend() {
 
         let listed = rows(db, &viewer).await;
         let figures = |name| {
-            let r = row(&listed, name);
-            (r.requests, r.spend_micros)
+            row(&listed, name)
+                .usage
+                .map(|u| (u.requests, u.spend_micros))
         };
-        assert_eq!(figures("chat"), (3, 1_500_000), "{}", t.kind);
-        assert_eq!(figures("mini"), (0, 0), "{}", t.kind);
+        assert_eq!(figures("chat"), Some((3, 1_500_000)), "{}", t.kind);
+        assert_eq!(figures("mini"), Some((0, 0)), "{}", t.kind);
+        // Every team's usage is not a Member's to read: the rows carry none.
+        let view = routes::view(db, &member).await.unwrap();
+        assert!(!view.shows_usage, "{}", t.kind);
+        assert!(view.rows.iter().all(|r| r.usage.is_none()), "{}", t.kind);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn names_that_others_read_are_kept() {
+    for t in databases().await {
+        let db = &t.db;
+        let [_, admin, ..] = people(db).await;
+        let openai = provider(db, &admin, "openai").await;
+        let id = routes::add(
+            db,
+            &admin,
+            &form("mini", vec![target(openai, "gpt-4o-mini", "1", "2")], &[]),
+        )
+        .await
+        .unwrap();
+        // A guardrail names the route: renaming it would leave the rule checking nothing.
+        let rule = GuardrailInput {
+            name: "No secrets".into(),
+            check: "terms".into(),
+            patterns: "password".into(),
+            model_scope: "chosen".into(),
+            models: vec!["mini".into()],
+            enforcement: "block".into(),
+            ..GuardrailInput::default()
+        };
+        let rule = guardrails::add(db, &admin, &rule, &["mini".to_owned()])
+            .await
+            .unwrap();
+        let renamed = form("mini-2", vec![target(openai, "gpt-4o-mini", "1", "2")], &[]);
+        let refused = routes::edit(db, &admin, id, &renamed).await.unwrap_err();
+        assert!(
+            matches!(&refused, Error::Validation { field, message }
+                if field == "name" && message.starts_with("Guardrails No secrets name mini")),
+            "{refused:?} ({})",
+            t.kind
+        );
+        assert_eq!(routes::names(db).await.unwrap(), ["mini"]);
+        // A price change is no rename; once the rule is gone, the rename goes through.
+        let dearer = form("mini", vec![target(openai, "gpt-4o-mini", "3", "2")], &[]);
+        routes::edit(db, &admin, id, &dearer).await.unwrap();
+        guardrails::delete(db, &admin, rule).await.unwrap();
+        routes::edit(db, &admin, id, &renamed).await.unwrap();
+        assert_eq!(routes::names(db).await.unwrap(), ["mini-2"]);
+
+        // The providers file names providers by name: one its routes send to keeps its name
+        // (the next start would not find it), while the page's routes follow a rename.
+        let local = provider(db, &admin, "local").await;
+        let filed = FileRoute {
+            name: "filed".into(),
+            targets: vec![served_target("local", "llama", 0, 0, None)],
+            teams: None,
+            enabled: true,
+        };
+        routes::apply_file(db, std::slice::from_ref(&filed))
+            .await
+            .unwrap();
+        let sealer = Sealer::new(DataKey::generate(), None);
+        let rename = |name: &str| ProviderInput {
+            name: name.into(),
+            base_url: "https://local.example/v1".into(),
+            api_key: String::new(),
+            timeout_secs: "60".into(),
+        };
+        let refused = providers::edit(db, &sealer, &admin, local, &rename("local-gpu"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, Error::Validation { field, message }
+                if field == "name" && message.contains("filed name local")),
+            "{refused:?} ({})",
+            t.kind
+        );
+        providers::edit(
+            db,
+            &sealer,
+            &admin,
+            openai,
+            &ProviderInput {
+                base_url: "https://openai.example/v1".into(),
+                ..rename("openai-eu")
+            },
+        )
+        .await
+        .unwrap();
+        let served = served(db).await;
+        let mini = served.iter().find(|r| r.name == "mini-2").unwrap();
+        assert_eq!(mini.targets[0].provider, "openai-eu", "{}", t.kind);
         t.finish().await;
     }
 }

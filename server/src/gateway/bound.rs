@@ -9,6 +9,7 @@
 
 use super::catalog::{Catalog, Model};
 use super::error::ApiError;
+use domain::TeamId;
 use domain::money::Money;
 use domain::pricing::{max_output, prompt_bound};
 use serde::Deserialize;
@@ -102,12 +103,35 @@ impl Forwarded {
     }
 }
 
-/// Checks `body` against `catalog` and works out its worst case; `capped` says whether a limit
-/// applies to the key (requests that cannot be bounded are refused only then).
+/// Why a request was not bounded.
+#[derive(Debug)]
+pub enum Unbounded {
+    /// It cannot be forwarded or bounded (400), or names no model on offer (404).
+    Refused(ApiError),
+    /// It names a route kept to other teams than the key's: refused in the same words as a
+    /// model that does not exist (so one team cannot learn another's route names), and counted.
+    NotForTeam(ApiError),
+}
+
+impl From<ApiError> for Unbounded {
+    fn from(error: ApiError) -> Self {
+        Unbounded::Refused(error)
+    }
+}
+
+/// Checks `body` against `catalog` for a key of `team` and works out its worst case; `capped`
+/// says whether a limit applies to the key (requests that cannot be bounded are refused only
+/// then).
 ///
 /// # Errors
-/// [`ApiError`] 400 for a request the gateway cannot forward or bound, 404 for an unknown model.
-pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, ApiError> {
+/// [`Unbounded`]: 400 for a request the gateway cannot forward or bound, 404 for an unknown
+/// model or a route the team may not use — checked before anything else about the route.
+pub fn bound(
+    body: &[u8],
+    catalog: &Catalog,
+    capped: bool,
+    team: Option<TeamId>,
+) -> Result<Bounded, Unbounded> {
     let mut fields: Fields = serde_json::from_slice(body).map_err(|e| {
         ApiError::invalid(None, format!("The request body is not a JSON object: {e}"))
     })?;
@@ -117,6 +141,9 @@ pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, Ap
         .model(&name)
         .cloned()
         .ok_or_else(|| ApiError::unknown_model(&name))?;
+    if !model.open_to(team) {
+        return Err(Unbounded::NotForTeam(ApiError::unknown_model(&name)));
+    }
     let streaming = read::<bool>(&fields, "stream")?.unwrap_or(false);
     if let Some(unknown) = fields.keys().find(|f| !KNOWN_FIELDS.contains(&f.as_str())) {
         return Err(ApiError::invalid(
@@ -124,7 +151,8 @@ pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, Ap
             format!(
                 "`{unknown}` is not a chat completions field this gateway can price; leave it out."
             ),
-        ));
+        )
+        .into());
     }
     refuse_priced_options(&fields)?;
     let choices = choices(&fields)?;
@@ -134,14 +162,14 @@ pub fn bound(body: &[u8], catalog: &Catalog, capped: bool) -> Result<Bounded, Ap
         (n, Some(each)) => n.saturating_mul(each),
         (_, None) if !capped => 0,
         (_, None) => {
-            return Err(ApiError::invalid(
+            return Err(Unbounded::Refused(ApiError::invalid(
                 Some("messages"),
                 format!(
                     "The model `{name}` takes no images through this gateway for keys with a \
-                     spend limit: its providers file entry sets no `image_input_tokens`, so what \
-                     an image costs cannot be held."
+                     spend limit: a target of its route sets no tokens per image, so what an \
+                     image costs cannot be held."
                 ),
-            ));
+            )));
         }
     };
     let max_out = limit_output(&mut fields, &model)?;

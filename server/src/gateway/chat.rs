@@ -8,7 +8,7 @@
 
 use super::GatewayState;
 use super::auth::authenticate;
-use super::bound::bound;
+use super::bound::{Unbounded, bound};
 use super::error::ApiError;
 use super::exchange::forward;
 use super::guard;
@@ -36,17 +36,13 @@ pub async fn completions(
         .await
         .map_err(|_| ApiError::too_large(gw.max_body))?;
     let catalog = gw.catalog.current().await;
-    let request = bound(&body, &catalog, is_capped(&auth))?;
+    let request = bound(&body, &catalog, is_capped(&auth), auth.team).map_err(|e| match e {
+        Unbounded::Refused(refusal) => refusal,
+        Unbounded::NotForTeam(refusal) => {
+            counted(&gw, Whose::from(&auth), RefusalKind::Model, refusal)
+        }
+    })?;
     drop(body);
-    if !request.model.open_to(auth.team) {
-        let refusal = ApiError::route_not_for_team(&request.model.name);
-        return Err(counted(
-            &gw,
-            Whose::from(&auth),
-            RefusalKind::Model,
-            refusal,
-        ));
-    }
     if let Some(allowed) = &auth.models
         && !allowed.contains(&request.model.name)
     {
@@ -112,6 +108,7 @@ pub async fn completions(
         gw.http.clone(),
         &gw.running,
         request.model,
+        auth,
         request.forwarded,
         request.streaming,
         settlement,

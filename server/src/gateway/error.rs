@@ -110,21 +110,6 @@ impl ApiError {
         }
     }
 
-    /// 404: the route exists but is kept to other teams than the key's.
-    pub fn route_not_for_team(name: &str) -> Self {
-        ApiError {
-            param: Some("model"),
-            ..Self::new(
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                Some("model_not_found"),
-                format!(
-                    "The model `{name}` is not available to this API key's team: its route is kept to other teams."
-                ),
-            )
-        }
-    }
-
     /// 400: a guardrail that blocks matched the request; the rule is named, what it matched
     /// is not (the sender knows their own text, and a rule's terms stay the operator's).
     pub fn guardrail_blocked(rule: &str) -> Self {

@@ -13,6 +13,7 @@ use super::stream::{UsageScanner, usage_of};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use domain::service::keys::KeyAuth;
 use futures_util::StreamExt;
 use http::{HeaderValue, StatusCode, header};
 use std::sync::Arc;
@@ -85,11 +86,14 @@ enum Answer {
 
 /// Sends `forwarded` to `model`'s targets in turn — the next when one cannot be reached, times
 /// out, or answers 429 or 5xx — and answers the client with the first answer, settling through
-/// `settlement` at that target's prices whether or not the client waits for the end.
+/// `settlement` at that target's prices whether or not the client waits for the end. A target
+/// that failed after it may have worked on the request (a timeout, 408, 502, 504) is charged
+/// its worst case, and the next is tried only under a new hold of `auth`'s budgets.
 pub async fn forward(
     http: reqwest::Client,
     running: &Arc<Running>,
     model: Arc<Model>,
+    auth: KeyAuth,
     forwarded: Forwarded,
     streaming: bool,
     settlement: Settlement,
@@ -97,7 +101,7 @@ pub async fn forward(
     let (answer, answered) = oneshot::channel();
     let counted = Counted::new(running);
     tokio::spawn(async move {
-        exchange(http, model, forwarded, streaming, settlement, answer).await;
+        exchange(http, model, auth, forwarded, streaming, settlement, answer).await;
         drop(counted);
     });
     match answered.await {
@@ -129,18 +133,12 @@ pub async fn forward(
 async fn exchange(
     http: reqwest::Client,
     model: Arc<Model>,
+    auth: KeyAuth,
     mut forwarded: Forwarded,
     streaming: bool,
     mut settlement: Settlement,
     client: oneshot::Sender<Answer>,
 ) {
-    // From the first send on the provider may be working on it: an exchange cut short (the
-    // process stopping) charges its worst case. Only what provably never got an answer is given
-    // back.
-    settlement.accepted();
-    // Whether a target that failed may have run the model (it timed out, or answered with a
-    // status that comes after the work): charged when no later target answers.
-    let mut maybe_billed = false;
     let last = model.targets.len() - 1;
     let mut answered = None;
     for (i, target) in model.targets.iter().enumerate() {
@@ -156,7 +154,11 @@ async fn exchange(
             upstream = upstream.bearer_auth(key.expose());
         }
         let deadline = Instant::now() + target.provider.timeout;
-        match upstream.send().await {
+        // From here on the provider may be working on it: an exchange cut short (the process
+        // stopping) charges its worst case. Only what provably never got an answer is given
+        // back.
+        settlement.accepted();
+        let (billed, failure, retry) = match upstream.send().await {
             Ok(answer) if answer.status().is_success() => {
                 answered = Some((target, answer, deadline));
                 break;
@@ -164,50 +166,46 @@ async fn exchange(
             Ok(answer) => {
                 let status = answer.status();
                 let text = answer.bytes().await.unwrap_or_default();
-                maybe_billed |= worked_on(status);
-                if i < last && falls_back(status) {
-                    tracing::warn!(route = %model.name, provider = %target.provider.name, %status, "upstream failed; trying the route's next target");
-                    continue;
-                }
-                if maybe_billed {
-                    drop(settlement);
-                } else {
-                    settlement.release();
-                }
-                let _ = client.send(Answer::Failed(upstream_refusal(
-                    &target.provider,
-                    status,
-                    text,
-                )));
-                return;
+                (
+                    worked_on(status),
+                    upstream_refusal(&target.provider, status, text),
+                    i < last && falls_back(status),
+                )
             }
-            Err(err) => {
+            Err(err) => (
                 // Never reached (or never built, e.g. a key a header cannot carry): nothing to
                 // bill. Reached but not answered in time: it may have run.
-                maybe_billed |= !(err.is_connect() || err.is_builder());
-                if i < last {
-                    tracing::warn!(route = %model.name, provider = %target.provider.name, error = %without_url(&err), "upstream failed; trying the route's next target");
-                    continue;
-                }
-                if maybe_billed {
-                    drop(settlement);
-                } else {
-                    settlement.release();
-                }
-                let _ = client.send(Answer::Failed(
-                    upstream_failure(&target.provider, &err).into_response(),
-                ));
-                return;
+                !(err.is_connect() || err.is_builder()),
+                upstream_failure(&target.provider, &err).into_response(),
+                i < last,
+            ),
+        };
+        if retry && !billed {
+            tracing::warn!(route = %model.name, provider = %target.provider.name, "upstream failed; trying the route's next target");
+            continue;
+        }
+        if retry {
+            // The target that failed may bill for it: it stays charged at its worst case, and
+            // the next target gets a hold of its own — without room for one, it is not tried.
+            if let Some(next) = settlement.again(&auth).await {
+                tracing::warn!(route = %model.name, provider = %target.provider.name, "upstream failed after it may have worked; charged its worst case, trying the route's next target");
+                drop(std::mem::replace(&mut settlement, next));
+                continue;
             }
         }
-    }
-    let Some((target, answer, deadline)) = answered else {
-        // A body could not be written for a target: nothing was sent to it.
-        if maybe_billed {
+        if billed {
             drop(settlement);
         } else {
             settlement.release();
         }
+        let _ = client.send(Answer::Failed(failure));
+        return;
+    }
+    // The bodies are no longer needed while the answer is read.
+    drop(forwarded);
+    let Some((target, answer, deadline)) = answered else {
+        // A body could not be written for a target: nothing was sent to it.
+        settlement.release();
         let _ = client.send(Answer::Failed(ApiError::unavailable().into_response()));
         return;
     };

@@ -4,8 +4,10 @@
 //! stream broke, the process is stopping) — to its worst case, which is never below the bill.
 //! The tokens it held of a tokens-per-minute limit go back the same way: what it did not use.
 
+use chrono::Utc;
 use domain::money::Money;
 use domain::pricing::{Price, Usage};
+use domain::service::keys::KeyAuth;
 use domain::service::ledger::{Hold, Ledger};
 use domain::service::rate_limiter::{RateLimiter, Ticket};
 use domain::service::usage::Served;
@@ -47,6 +49,26 @@ impl Settlement {
     /// The upstream has accepted the request: it will be billed, so from now on it is charged.
     pub fn accepted(&mut self) {
         self.accepted = true;
+    }
+
+    /// A hold of the same worst case for sending the request to another target, when the one
+    /// it went to may have worked on it (and so bill it): that one stays charged at its worst
+    /// case when this is dropped. The tokens held of a per-minute limit move to the new hold.
+    /// `None` when a budget of `auth` has no room for a second worst case.
+    pub async fn again(&mut self, auth: &KeyAuth) -> Option<Settlement> {
+        let hold = self
+            .ledger
+            .reserve(auth, self.worst, Utc::now())
+            .await
+            .ok()?;
+        Some(Settlement {
+            ledger: self.ledger.clone(),
+            hold: Some(hold),
+            worst: self.worst,
+            tokens: self.tokens.take(),
+            model: Arc::clone(&self.model),
+            accepted: false,
+        })
     }
 
     /// Records the request at what the upstream reported (`usage` at `price`), giving back the
