@@ -153,7 +153,7 @@ test('the Routes page, and its Add dialog with a field in error', async ({ page 
   await page.getByRole('button', { name: 'Add route' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add a route' });
   await dialog.getByLabel('Model name clients ask for').fill('a11y-route');
-  await dialog.getByLabel('Provider').selectOption({ label: 'stub' });
+  await dialog.getByLabel('Provider', { exact: true }).selectOption({ label: 'stub' });
   await dialog.getByLabel('Input $ per Mtok').fill('-1');
   await dialog.getByRole('button', { name: 'Add route' }).click();
   await expect(dialog.getByLabel('Input $ per Mtok')).toHaveAttribute('aria-invalid', 'true');

@@ -13,7 +13,7 @@ test('the providers file’s models are listed as read-only routes', async ({ pa
   await asOwner(page, ROUTES);
   await expect(page.getByRole('heading', { level: 1, name: 'Routes' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Routes', exact: true })).toHaveAttribute('aria-current', 'page');
-  for (const card of ['Routes', 'Served', 'With a fallback', 'This month']) {
+  for (const card of ['Routes', 'Served', 'With a fallback', 'Spend this month']) {
     await expect(page.locator('.card dt', { hasText: card })).toBeVisible();
   }
   const row = page.getByRole('row').filter({ hasText: 'e2e-mini' }).filter({ hasText: 'from file' });
@@ -29,7 +29,7 @@ test('a provider, a route to it and a key: spend through the route reaches the T
   if (!stubUrl) throw new Error('global setup exports the stub URL');
   const stamp = Date.now();
   const provider = `routed-${stamp}`;
-  const route = `team-chat-${stamp}`;
+  const route = `routed-chat-${stamp}`;
   const team = `Routed ${stamp}`;
 
   // A provider pointing at the stub, tested.
@@ -51,7 +51,7 @@ test('a provider, a route to it and a key: spend through the route reaches the T
   await page.getByRole('button', { name: 'Add route' }).click();
   const addRoute = page.getByRole('dialog', { name: 'Add a route' });
   await addRoute.getByLabel('Model name clients ask for').fill(route);
-  await addRoute.getByLabel('Provider').selectOption({ label: provider });
+  await addRoute.getByLabel('Provider', { exact: true }).selectOption({ label: provider });
   await addRoute.getByLabel('Model at the provider').fill('e2e-mini');
   await addRoute.getByLabel('Input $ per Mtok').fill('-1');
   await addRoute.getByLabel('Output $ per Mtok').fill('5000');
@@ -68,7 +68,7 @@ test('a provider, a route to it and a key: spend through the route reaches the T
   await expect(routeRow).toContainText('$1,000 / $5,000 per Mtok');
 
   // A team with a $10 limit, and a key in it.
-  await page.goto('/dashboard/teams');
+  await page.goto('/dashboard/configuration/teams');
   await hydrated(page);
   await page.getByRole('button', { name: 'Create Team' }).click();
   const create = page.getByRole('dialog', { name: 'Create a team' });
@@ -81,7 +81,7 @@ test('a provider, a route to it and a key: spend through the route reaches the T
   await page.getByRole('button', { name: 'Create key' }).click();
   const issue = page.getByRole('dialog', { name: 'Create an API key' });
   await issue.getByLabel('Name').fill(`routed-key-${stamp}`);
-  await issue.getByLabel('Team').selectOption({ label: team });
+  await issue.getByLabel('Team', { exact: true }).selectOption({ label: team });
   await issue.getByRole('button', { name: 'Create key' }).click();
   const secret = await issue.getByLabel('API key').inputValue();
   const auth = { authorization: `Bearer ${secret}` };
@@ -101,7 +101,7 @@ test('a provider, a route to it and a key: spend through the route reaches the T
   }
   const teamRow = page.getByRole('row').filter({ hasText: team });
   await expect(async () => {
-    await page.goto(`/dashboard/teams?q=${encodeURIComponent(team)}`);
+    await page.goto(`/dashboard/configuration/teams?q=${encodeURIComponent(team)}`);
     await expect(teamRow).toContainText('$0.45 of $10.00', { timeout: 500 });
   }).toPass({ timeout: 10_000 });
 

@@ -365,7 +365,7 @@ fn TargetFields(
                     label="Tokens per image (optional)"
                     name="target_image_input_tokens[]"
                     value=images
-                    placeholder="None: no images for capped keys"
+                    placeholder="None"
                     error=error("image_input_tokens")
                 />
             </div>

@@ -82,12 +82,6 @@ pub fn RoutesPage() -> impl IntoView {
 fn Routes(view: RoutesView, hooks: RowHooks) -> impl IntoView {
     let served = view.rows.iter().filter(|r| r.is_served()).count();
     let with_fallback = view.rows.iter().filter(|r| r.targets.len() > 1).count();
-    let requests: u64 = view
-        .rows
-        .iter()
-        .filter_map(|r| r.usage)
-        .map(|u| u.requests)
-        .sum();
     let spend: i64 = view
         .rows
         .iter()
@@ -104,14 +98,7 @@ fn Routes(view: RoutesView, hooks: RowHooks) -> impl IntoView {
         ("With a fallback", with_fallback.to_string()),
     ];
     if shows_usage {
-        cards.push((
-            "This month",
-            format!(
-                "{} · {} requests",
-                Money::from_micros(spend),
-                grouped(requests)
-            ),
-        ));
+        cards.push(("Spend this month", Money::from_micros(spend).to_string()));
     }
     view! {
         <SummaryCards cards />
