@@ -78,6 +78,22 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(db.begin_with_options(options).await?)
 }
 
+/// Starts a transaction that only reads, all of it as of one moment: on PostgreSQL REPEATABLE
+/// READ (each statement would otherwise see its own moment), on SQLite a deferred transaction
+/// (its first read fixes the snapshot). For reads that must agree with each other, such as the
+/// gateway's routes and the providers they name.
+///
+/// # Errors
+/// [`Error::Internal`] when the transaction cannot start.
+pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, Error> {
+    let mut options = TransactionOptions::default();
+    if db.get_database_backend() == DbBackend::Postgres {
+        options.isolation_level = Some(sea_orm::IsolationLevel::RepeatableRead);
+        options.access_mode = Some(sea_orm::AccessMode::ReadOnly);
+    }
+    Ok(db.begin_with_options(options).await?)
+}
+
 /// The key of the PostgreSQL advisory lock every ledger write holds: "ledger" in ASCII.
 const LEDGER_LOCK: i64 = 0x6c65_6467_6572;
 

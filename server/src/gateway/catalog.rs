@@ -241,9 +241,13 @@ impl LiveCatalog {
             return catalog;
         }
         let read = async {
-            let upstreams = providers::enabled(&self.db, &self.sealer).await?;
-            let routes = routes::served(&self.db).await?;
-            let rules = guardrails::rule_set(&self.db, self.last().guardrails()).await?;
+            // One snapshot: routes name their providers by id and are joined to them by name,
+            // so a rename between two reads must not send a target to another provider.
+            let snapshot = domain::db::begin_snapshot(&self.db).await?;
+            let upstreams = providers::enabled(&snapshot, &self.sealer).await?;
+            let routes = routes::served(&snapshot).await?;
+            let rules = guardrails::rule_set(&snapshot, self.last().guardrails()).await?;
+            snapshot.commit().await?;
             Ok::<_, domain::Error>(Catalog::build(&routes, &upstreams).with_guardrails(rules))
         };
         let (catalog, retry_at) = match read.await {
