@@ -29,6 +29,17 @@ pub struct ServerContext {
     pub prober: Arc<dyn Prober>,
     /// Tells people of budget alerts (email, webhook); the Billing page's test-send uses it.
     pub notifier: Option<Arc<dyn Notifier>>,
+    /// Runs discovery for the single sign-on page's Test button.
+    pub sso_tester: Arc<dyn SsoTester>,
+}
+
+/// Fetches an issuer's OpenID Connect discovery. The `server` crate implements it over HTTPS.
+pub trait SsoTester: Send + Sync + std::fmt::Debug {
+    /// What `issuer` publishes, or why it could not be read.
+    fn test<'a>(
+        &'a self,
+        issuer: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<domain::sso::Discovery, String>> + Send + 'a>>;
 }
 
 /// Sends budget alerts. The `server` crate implements it over SMTP and HTTPS.

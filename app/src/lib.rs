@@ -17,6 +17,7 @@ pub mod list_page;
 pub mod providers;
 pub mod routes;
 pub mod shell;
+pub mod sso;
 pub mod teams;
 mod url;
 pub mod usage;
@@ -69,7 +70,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=shell::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard" /> } />
-                <Route path=path!("/login") view=auth::LoginPage />
+                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
                 // Pages that load data render whole on the server (SsrMode::Async), so they work
                 // with JavaScript off instead of streaming parts that only a script could place.
                 <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async />
@@ -120,6 +121,7 @@ pub fn App() -> impl IntoView {
                         view=guardrails::GuardrailsPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("configuration/sso") view=sso::SsoPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

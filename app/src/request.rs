@@ -125,14 +125,19 @@ pub fn session_token() -> Option<Secret> {
 
 /// Sets the session cookie on the response.
 pub fn set_session_cookie(token: &Secret, ctx: &ServerContext) {
+    append_cookie(&session_cookie(token, ctx));
+}
+
+/// The `Set-Cookie` value that starts a session with `token` (also set by the single sign-on
+/// callback, which is not a server function).
+pub fn session_cookie(token: &Secret, ctx: &ServerContext) -> String {
     let max_age = ctx.sessions.absolute.num_seconds();
     let secure = if ctx.secure_cookies { "; Secure" } else { "" };
-    let value = format!(
+    format!(
         "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
         session_cookie_name(ctx),
         token.expose()
-    );
-    append_cookie(&value);
+    )
 }
 
 /// Removes the session cookie from the browser.

@@ -24,6 +24,7 @@ pub mod providers;
 pub mod rate_limits;
 pub mod role;
 pub mod routes;
+pub mod sso;
 pub mod status;
 pub mod teams;
 pub mod usage;

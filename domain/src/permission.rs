@@ -97,6 +97,9 @@ pub enum Action {
     /// Configure the gateway: add, change, test, disable or delete upstream providers, routes
     /// and guardrails (everyone reads the lists, never a key).
     ConfigureGateway,
+    /// Read and change single sign-on: the identity provider, who it lets in, and whether
+    /// passwords still sign in.
+    ManageSso,
 }
 
 /// Why an action was refused. The message is shown to the person as it is.
@@ -243,7 +246,9 @@ impl Actor {
             }
             Action::ResetAccessList => ensure(self.role == Role::Owner, Denied::RoleTooLow),
             Action::ReadAllUsage => ensure(self.role != Role::Member, Denied::RoleTooLow),
-            Action::ManageBilling => ensure(self.role == Role::Owner, Denied::RoleTooLow),
+            Action::ManageBilling | Action::ManageSso => {
+                ensure(self.role == Role::Owner, Denied::RoleTooLow)
+            }
         }
     }
 

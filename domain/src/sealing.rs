@@ -133,6 +133,10 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 pub enum Purpose {
     /// An upstream provider's API key.
     ProviderKey,
+    /// The single sign-on client secret.
+    SsoClientSecret,
+    /// A browser's single sign-on in progress (its cookie).
+    SsoAttempt,
 }
 
 impl Purpose {
@@ -140,6 +144,8 @@ impl Purpose {
     fn aad(self, context: &str) -> Vec<u8> {
         let label: &[u8] = match self {
             Purpose::ProviderKey => b"tollgate provider key",
+            Purpose::SsoClientSecret => b"tollgate sso client secret",
+            Purpose::SsoAttempt => b"tollgate sso attempt",
         };
         let mut aad = label.to_vec();
         aad.push(0);
@@ -197,9 +203,14 @@ impl Sealer {
     /// the cause is logged, never the value.
     pub fn open(&self, purpose: Purpose, context: &str, sealed: &str) -> Result<Opened, Error> {
         let unreadable = || {
-            tracing::error!(
-                "a sealed {purpose:?} does not open with TOLLGATE_SECRET_KEY (or the previous key): was the database moved without its key?"
-            );
+            if purpose == Purpose::SsoAttempt {
+                // A browser's cookie: anyone can send one that does not open.
+                tracing::debug!("a single sign-on cookie did not open");
+            } else {
+                tracing::error!(
+                    "a sealed {purpose:?} does not open with TOLLGATE_SECRET_KEY (or the previous key): was the database moved without its key?"
+                );
+            }
             Error::internal()
         };
         let bytes = sealed

@@ -244,6 +244,10 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             vec![Action::ConfigureGateway],
         ),
         (
+            "Set up single sign-on; turn password sign-in off",
+            vec![Action::ManageSso],
+        ),
+        (
             "Delete the access list (danger zone)",
             vec![Action::ResetAccessList],
         ),

@@ -101,6 +101,10 @@ pub struct Config {
     /// under it still open, and are sealed again under the new one at start.
     #[arg(long, env = "TOLLGATE_SECRET_KEY_PREVIOUS", hide_env_values = true)]
     pub secret_key_previous: Option<String>,
+
+    /// Single sign-on as configuration (`TOLLGATE_SSO_*`).
+    #[command(flatten)]
+    pub sso: crate::sso::env::SsoEnv,
 }
 
 impl Config {

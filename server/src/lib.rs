@@ -19,4 +19,5 @@ pub mod router;
 pub mod security;
 pub mod serve;
 pub mod site;
+pub mod sso;
 pub mod startup_error;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub site: Site,
     /// Tells people of budget alerts (started by `serve`).
     pub alerts: crate::alerts::Notifier,
+    /// Signs people in with the identity provider (`/auth/sso/…`).
+    pub sso: std::sync::Arc<crate::sso::oidc::Oidc>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     let https = state.server.secure_cookies;
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(crate::sso::routes())
         .route(domain::audit::EXPORT_PATH, get(crate::export::audit_log))
         .route(domain::usage::EXPORT_PATH, get(crate::export::usage))
         .route(

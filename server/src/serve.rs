@@ -177,6 +177,19 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             resealed.unreadable.join(", ")
         );
     }
+    config.sso.apply(&db, &sealer).await?;
+    match domain::service::sso::reseal(&db, &sealer).await {
+        Ok(true) => {
+            tracing::info!("sealed the single sign-on client secret again under the new secret key")
+        }
+        Ok(false) => {}
+        Err(_) => tracing::error!(
+            "the single sign-on client secret does not open with TOLLGATE_SECRET_KEY (nor \
+             TOLLGATE_SECRET_KEY_PREVIOUS): sign-ins with it fail until it is entered again on \
+             the Single sign-on page"
+        ),
+    }
+    let relying_party = crate::sso::relying_party();
     let smtp = crate::mail::SmtpMailer::from_config(config)?;
     let alerts = crate::alerts::Notifier::new(smtp.clone(), config.public_url())?;
     let mailer = smtp.map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn app::context::Mailer>);
@@ -199,7 +212,9 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> Result<AppSta
             sealer: Arc::clone(&sealer),
             prober: Arc::new(crate::gateway::probe::HttpProber::default()),
             notifier: Some(std::sync::Arc::new(alerts.clone())),
+            sso_tester: relying_party.clone(),
         },
+        sso: relying_party,
         alerts,
         gateway: GatewayState {
             max_body: config.max_request_bytes,

@@ -36,4 +36,6 @@ pub enum StartupError {
     SecretKey(String),
     #[error("cannot write the configuration: {0}")]
     Export(String),
+    #[error("cannot use the single sign-on settings: {0}")]
+    Sso(#[from] crate::sso::env::SsoEnvError),
 }

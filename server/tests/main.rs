@@ -1,8 +1,8 @@
 //! The server's tests, linked as one binary: the router over HTTP in-process (sessions, roles,
-//! security headers, invites by mail), the `/v1` gateway against the stub upstream on loopback,
-//! a real OpenAI client, and `tollgate serve` as real processes. They share `support/` and the
-//! benchmark binary's stub upstream and fixture, included by path so the served binary and the
-//! library hold neither.
+//! security headers, invites by mail, single sign-on against a stub OpenID provider), the `/v1`
+//! gateway against the stub upstream on loopback, a real OpenAI client, and `tollgate serve` as
+//! real processes. They share `support/` and the benchmark binary's stub upstream and fixture,
+//! included by path so the served binary and the library hold neither.
 //!
 //! Tests run in parallel threads of this one process: each makes its own database file, ports
 //! and temporary files, and none sets an environment variable (the child processes get theirs
@@ -23,6 +23,7 @@ mod limits_audit_http;
 mod providers_http;
 mod routes_http;
 mod site;
+mod sso_http;
 mod support;
 mod teams_http;
 mod usage_http;

@@ -73,6 +73,7 @@ fn Frame(user: SessionUser) -> impl IntoView {
     let (name, role) = (user.name.clone(), user.role);
     let reads_audit = user.actor().can(domain::Action::ReadAudit);
     let manages_billing = user.actor().can(domain::Action::ManageBilling);
+    let manages_sso = user.actor().can(domain::Action::ManageSso);
     provide_context(user);
     view! {
         <div class="app">
@@ -108,6 +109,14 @@ fn Frame(user: SessionUser) -> impl IntoView {
                             view! {
                                 <A href=domain::billing::PAGE_PATH attr:class="nav-link">
                                     "Billing"
+                                </A>
+                            }
+                        })}
+                    {manages_sso
+                        .then(|| {
+                            view! {
+                                <A href=domain::sso::PAGE_PATH attr:class="nav-link">
+                                    "Single sign-on"
                                 </A>
                             }
                         })}

@@ -1,4 +1,5 @@
-//! `/invite/{token}`: who invited you and as what; choose a display name and a password.
+//! `/invite/{token}`: who invited you and as what; choose a display name and a password — or,
+//! with single sign-on on, sign in with it as the invited email.
 
 use super::api::{AcceptInvite, invite_details};
 use crate::components::{Brand, Field, FormAlert, FormErrors};
@@ -13,6 +14,7 @@ pub fn AcceptInvitePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let info = Resource::new(token, invite_details);
+    let options = Resource::new(|| (), |()| crate::sso::api::read_sign_in_options());
     view! {
         <Title text="Accept your invite" />
         <main class="auth-page">
@@ -26,8 +28,33 @@ pub fn AcceptInvitePage() -> impl IntoView {
                     }
                 }>
                     {move || Suspend::new(async move {
+                        let options = options.await.unwrap_or_default();
                         match info.await {
                             Ok(i) => {
+                                let sso = options
+                                    .sso_label
+                                    .map(|label| {
+                                        view! {
+                                            <a
+                                                class="btn btn-primary btn-block sso-button"
+                                                href=domain::sso::START_PATH
+                                                rel="external"
+                                            >
+                                                {format!("Sign in with {label}")}
+                                            </a>
+                                            <p class="field-hint">
+                                                {format!(
+                                                    "Use {} there: your invite is accepted as you sign in.",
+                                                    i.email,
+                                                )}
+                                            </p>
+                                        }
+                                    });
+                                let form = options
+                                    .password
+                                    .then(|| {
+                                        view! { <AcceptForm token=token() /> }
+                                    });
                                 view! {
                                     <h1>"Join this gateway"</h1>
                                     <p class="muted">
@@ -36,7 +63,8 @@ pub fn AcceptInvitePage() -> impl IntoView {
                                             None => "You are invited".to_owned(),
                                         }} {format!(" as {} ({}).", i.role.label(), i.email)}
                                     </p>
-                                    <AcceptForm token=token() />
+                                    {sso}
+                                    {form}
                                 }
                                     .into_any()
                             }

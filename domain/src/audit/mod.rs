@@ -22,10 +22,11 @@ pub enum AuditKind {
     Providers,
     Routes,
     Guardrails,
+    Sso,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 9] = [
+    pub const ALL: [AuditKind; 10] = [
         AuditKind::Users,
         AuditKind::Teams,
         AuditKind::Keys,
@@ -35,6 +36,7 @@ impl AuditKind {
         AuditKind::Providers,
         AuditKind::Routes,
         AuditKind::Guardrails,
+        AuditKind::Sso,
     ];
 
     /// The actions' first word, as stored (`user.…`).
@@ -49,6 +51,7 @@ impl AuditKind {
             AuditKind::Providers => "provider.",
             AuditKind::Routes => "route.",
             AuditKind::Guardrails => "guardrail.",
+            AuditKind::Sso => "sso.",
         }
     }
 
@@ -64,6 +67,7 @@ impl AuditKind {
             AuditKind::Providers => "providers",
             AuditKind::Routes => "routes",
             AuditKind::Guardrails => "guardrails",
+            AuditKind::Sso => "sso",
         }
     }
 
@@ -78,6 +82,7 @@ impl AuditKind {
             AuditKind::Providers => "Providers",
             AuditKind::Routes => "Routes",
             AuditKind::Guardrails => "Guardrails",
+            AuditKind::Sso => "Single sign-on",
         }
     }
 
@@ -96,10 +101,11 @@ pub enum TargetKind {
     Providers,
     Routes,
     Guardrails,
+    Sso,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 7] = [
+    pub const ALL: [TargetKind; 8] = [
         TargetKind::People,
         TargetKind::Teams,
         TargetKind::Keys,
@@ -107,6 +113,7 @@ impl TargetKind {
         TargetKind::Providers,
         TargetKind::Routes,
         TargetKind::Guardrails,
+        TargetKind::Sso,
     ];
 
     /// Its value in the URL, and the start of the targets it covers (`team` → `team:2`).
@@ -119,6 +126,7 @@ impl TargetKind {
             TargetKind::Providers => "provider",
             TargetKind::Routes => "route",
             TargetKind::Guardrails => "guardrail",
+            TargetKind::Sso => "sso",
         }
     }
 
@@ -131,6 +139,7 @@ impl TargetKind {
             TargetKind::Providers => "Providers",
             TargetKind::Routes => "Routes",
             TargetKind::Guardrails => "Guardrails",
+            TargetKind::Sso => "Single sign-on settings",
         }
     }
 
@@ -143,10 +152,13 @@ impl TargetKind {
 pub fn action_label(action: &str) -> &str {
     match action {
         "session.sign_in" => "Signed in",
+        "session.sign_in_sso" => "Signed in with single sign-on",
         "setup.first_owner" => "Set up the gateway",
         "user.invite" => "Invited",
         "user.resend_invite" => "Resent an invite",
         "user.accept_invite" => "Accepted an invite",
+        "user.sso_create" => "Joined through single sign-on",
+        "user.sso_role" => "Got a role from a groups claim",
         "user.change_role" => "Changed a role",
         "user.suspend" => "Suspended",
         "user.reactivate" => "Reactivated",
@@ -178,6 +190,9 @@ pub fn action_label(action: &str) -> &str {
         "guardrail.enable" => "Enabled a guardrail",
         "guardrail.disable" => "Disabled a guardrail",
         "guardrail.delete" => "Deleted a guardrail",
+        "sso.settings" => "Changed single sign-on settings",
+        "sso.off" => "Turned single sign-on off",
+        "sso.env" => "Applied single sign-on settings from the environment",
         other => other,
     }
 }

@@ -22,6 +22,7 @@ pub mod route_team;
 pub mod session;
 pub mod setup_token;
 pub mod sign_in_failure;
+pub mod sso_setting;
 pub mod team;
 pub mod usage_day;
 pub mod usage_day_total;

@@ -28,6 +28,10 @@ pub struct Model {
     pub last_active_at: Option<DateTimeUtc>,
     /// Their own monthly budget, over their team's default for members (migration `budgets`).
     pub monthly_limit_micros: Option<i64>,
+    /// The identity provider that vouched for them at their first single sign-on (migration
+    /// `sso`), and their subject there: later sign-ins find them by these two.
+    pub sso_issuer: Option<String>,
+    pub sso_subject: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

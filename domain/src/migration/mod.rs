@@ -23,6 +23,7 @@ mod m20261201_000017_usage_windows;
 mod m20261201_000018_providers;
 mod m20261201_000019_guardrails;
 mod m20261202_000020_routes;
+mod m20261202_000021_sso;
 mod sql;
 
 /// Every migration, oldest first.
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_providers::Migration),
             Box::new(m20261201_000019_guardrails::Migration),
             Box::new(m20261202_000020_routes::Migration),
+            Box::new(m20261202_000021_sso::Migration),
         ]
     }
 }

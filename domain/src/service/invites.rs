@@ -220,19 +220,24 @@ pub async fn info(db: &DatabaseConnection, token: &Secret) -> Result<InviteInfo,
 /// the other is told the link was used.
 ///
 /// # Errors
-/// [`Error::Validation`] on `name` or `password`; [`Error::NotFound`] when the link no longer works.
+/// [`Error::Validation`] on `name` or `password`; [`Error::NotFound`] when the link no longer works;
+/// [`Error::Forbidden`] while passwords are turned off (the invite is accepted by signing in with
+/// single sign-on).
 pub async fn accept(
     db: &DatabaseConnection,
     token: &Secret,
     name: &str,
     password: &Secret,
 ) -> Result<SessionUser, Error> {
+    crate::service::sso::ensure_passwords_allowed(db).await?;
     let name = validation::display_name(name)?;
     validation::password(password.expose())?;
     open_invite(db, token).await?;
     let hash = hash_password(password).await?;
 
     let txn = begin_access_write(db).await?;
+    // Again under the lock: passwords may have been turned off meanwhile.
+    crate::service::sso::ensure_passwords_allowed(&txn).await?;
     let (inv, u) = open_invite(&txn, token).await?;
     let now = Utc::now();
     let mut active: user::ActiveModel = u.into();

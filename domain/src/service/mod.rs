@@ -21,6 +21,7 @@ pub mod seed;
 pub mod session;
 pub mod setup;
 pub mod sign_in;
+pub mod sso;
 pub mod team_members;
 pub mod team_scope;
 pub mod teams;

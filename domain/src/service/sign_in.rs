@@ -22,7 +22,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 /// The one message for every failed sign-in, so it never tells who has an account.
-pub const FAILED: &str = "Email or password is incorrect.";
+pub use crate::sso::SIGN_IN_FAILED as FAILED;
 
 /// Failures allowed in a window before each further attempt must wait.
 pub const FREE_FAILURES: i32 = 5;
@@ -44,6 +44,7 @@ pub struct SignedIn {
 /// Checks the credentials and starts a new session.
 ///
 /// # Errors
+/// [`Error::Forbidden`] while single sign-on has turned passwords off;
 /// [`Error::Validation`] on `email` with [`FAILED`] for any wrong, unknown, invited or suspended
 /// account; [`Error::RateLimited`] while too many recent failures hold this email, for a wrong
 /// password while they hold this client address, or when password checking is saturated.
@@ -54,6 +55,7 @@ pub async fn sign_in(
     client_addr: &str,
     policy: SessionPolicy,
 ) -> Result<SignedIn, Error> {
+    crate::service::sso::ensure_passwords_allowed(db).await?;
     let failed = || Error::validation("email", FAILED);
     let normalized = validation::email(email)
         .map(|e| e.normalized)

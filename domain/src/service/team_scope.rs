@@ -23,6 +23,19 @@ pub async fn choices(conn: &impl ConnectionTrait) -> Result<Vec<TeamChoice>, Err
         .collect())
 }
 
+/// The id of the team named `name` (any case), if there is one: for settings that name a team
+/// in configuration.
+///
+/// # Errors
+/// [`Error::Internal`] on database failure.
+pub async fn id_by_name(conn: &impl ConnectionTrait, name: &str) -> Result<Option<i64>, Error> {
+    Ok(team::Entity::find()
+        .filter(team::Column::NameNormalized.eq(name.trim().to_lowercase()))
+        .one(conn)
+        .await?
+        .map(|t| t.id))
+}
+
 /// Refuses a choice naming a team that no longer exists.
 ///
 /// # Errors

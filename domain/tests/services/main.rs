@@ -21,6 +21,7 @@ mod seed;
 mod sessions;
 mod setup;
 mod sign_in;
+mod sso;
 mod support;
 mod teams;
 mod usage;
