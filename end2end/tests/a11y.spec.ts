@@ -121,6 +121,21 @@ test('the Billing page, and with a field in error', async ({ page }) => {
   await audit(page, 'Billing page with an error');
 });
 
+test('the Single sign-on page, and with a field in error', async ({ page }) => {
+  await asOwner(page, '/dashboard/configuration/sso');
+  await expect(page.getByRole('heading', { level: 1, name: 'Single sign-on' })).toBeVisible();
+  await audit(page, 'Single sign-on page');
+  // Plain http to a host that is not this machine is refused by the server (nothing is saved).
+  await page.getByLabel('Issuer URL').fill('http://login.example.com');
+  await page.getByLabel('Client id').fill('tollgate');
+  await page.getByLabel('Button label').fill('Okta');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByLabel('Issuer URL')).toHaveAttribute('aria-invalid', 'true');
+  // What was typed stays, to be corrected.
+  await expect(page.getByLabel('Client id')).toHaveValue('tollgate');
+  await audit(page, 'Single sign-on page with an error');
+});
+
 test('the Providers page, and its Add dialog with a field in error', async ({ page }) => {
   await asOwner(page, '/dashboard/configuration/providers');
   await expect(page.getByRole('heading', { level: 1, name: 'Providers' })).toBeVisible();

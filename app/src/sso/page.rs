@@ -69,12 +69,12 @@ pub fn SsoPage() -> impl IntoView {
 fn Sso(view: SsoView, save: ServerAction<SaveSso>, off: ServerAction<TurnOffSso>) -> impl IntoView {
     let on = view.settings.is_some();
     let status = match (&view.settings, view.from_env) {
-        (None, _) => "Off: people sign in with email and password.".to_owned(),
+        (None, _) => "People sign in with email and password.".to_owned(),
         (Some(s), true) => format!(
-            "On, set by the environment (TOLLGATE_SSO_*): the sign-in page offers “Sign in with {}”.",
+            "Set by the environment (TOLLGATE_SSO_*): the sign-in page offers “Sign in with {}”.",
             s.label
         ),
-        (Some(s), false) => format!("On: the sign-in page offers “Sign in with {}”.", s.label),
+        (Some(s), false) => format!("The sign-in page offers “Sign in with {}”.", s.label),
     };
     view! {
         <section class="panel" aria-labelledby="sso-provider-title">
@@ -127,6 +127,7 @@ fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
     });
     let input = settings.to_input();
     let issuer_ref = NodeRef::<html::Input>::new();
+    let test = ServerAction::<TestSso>::new();
     let secret_hint = if view.has_secret {
         "Stored encrypted and never shown again. Leave blank to keep it; type a new one to replace it."
     } else {
@@ -177,8 +178,9 @@ fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
                                     errors.field("issuer").get().is_some().then_some("true")
                                 }
                             />
-                            <TestButton issuer=issuer_ref />
+                            <TestButton issuer=issuer_ref test />
                         </div>
+                        <TestOutcome test />
                         <p class="field-hint" id="field-issuer-hint">
                             "Tollgate reads /.well-known/openid-configuration under it. https://, or http:// for a provider on this machine."
                         </p>
@@ -390,10 +392,28 @@ fn TextArea(
     }
 }
 
-/// Runs discovery at the issuer as typed and shows what it found.
+/// Runs discovery at the issuer as typed.
 #[component]
-fn TestButton(issuer: NodeRef<html::Input>) -> impl IntoView {
-    let test = ServerAction::<TestSso>::new();
+fn TestButton(issuer: NodeRef<html::Input>, test: ServerAction<TestSso>) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="btn btn-ghost"
+            disabled=move || test.pending().get()
+            on:click=move |_| {
+                if let Some(input) = issuer.get() {
+                    test.dispatch(TestSso { issuer: input.value() });
+                }
+            }
+        >
+            {move || if test.pending().get() { "Testing…" } else { "Test" }}
+        </button>
+    }
+}
+
+/// What the last test found, or why it failed.
+#[component]
+fn TestOutcome(test: ServerAction<TestSso>) -> impl IntoView {
     let outcome = move || {
         test.value().get().map(|answer| match answer {
             Ok(Ok(found)) => found_view(found).into_any(),
@@ -412,18 +432,6 @@ fn TestButton(issuer: NodeRef<html::Input>) -> impl IntoView {
         })
     };
     view! {
-        <button
-            type="button"
-            class="btn btn-ghost"
-            disabled=move || test.pending().get()
-            on:click=move |_| {
-                if let Some(input) = issuer.get() {
-                    test.dispatch(TestSso { issuer: input.value() });
-                }
-            }
-        >
-            {move || if test.pending().get() { "Testing…" } else { "Test" }}
-        </button>
         <div class="test-outcome sso-test" aria-live="polite">
             {outcome}
         </div>

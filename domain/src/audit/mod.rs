@@ -159,6 +159,7 @@ pub fn action_label(action: &str) -> &str {
         "user.accept_invite" => "Accepted an invite",
         "user.sso_create" => "Joined through single sign-on",
         "user.sso_role" => "Got a role from a groups claim",
+        "user.sso_link" => "Tied to an identity at the provider",
         "user.change_role" => "Changed a role",
         "user.suspend" => "Suspended",
         "user.reactivate" => "Reactivated",

@@ -92,7 +92,7 @@ impl SsoSettings {
     pub fn role_for(&self, groups: &[String]) -> Option<Role> {
         self.group_roles
             .iter()
-            .filter(|m| groups.iter().any(|g| *g == m.group))
+            .filter(|m| groups.contains(&m.group))
             .map(|m| m.role)
             .min_by_key(|r| Role::ALL.iter().position(|a| a == r))
     }

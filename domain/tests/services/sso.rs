@@ -1129,3 +1129,34 @@ async fn a_new_issuer_ties_accounts_to_itself() {
         t.finish().await;
     }
 }
+
+/// An address that only matches an account after Unicode lower-casing (a Kelvin sign for the
+/// `k`) is refused; the real address links the account, and the link is in the audit log.
+#[tokio::test]
+async fn look_alike_addresses_do_not_link_and_links_are_audited() {
+    for t in databases().await {
+        let boss = owner(&t.db).await;
+        turn_on(&t.db, &boss, form()).await;
+        let kate = add_user(&t.db, "kate@example.com", Role::Member, Status::Active).await;
+        assert_eq!(
+            refused(&t.db, &identity("mallory", "\u{212A}ate@example.com")).await,
+            Refusal::Failed,
+            "{}",
+            t.kind
+        );
+        assert_eq!(user_row(&t.db, kate).await.sso_subject, None, "{}", t.kind);
+        assert!(audit_of(&t.db, "user.sso_link").await.is_empty());
+
+        let signed_in = signed(&t.db, &identity("kate-subject", "kate@example.com")).await;
+        assert_eq!(signed_in.user.id, kate, "{}", t.kind);
+        let links = audit_of(&t.db, "user.sso_link").await;
+        assert_eq!(links.len(), 1, "{}", t.kind);
+        assert_eq!(links[0].target, format!("user:{}", kate.0));
+        assert!(
+            links[0].detail.contains("kate-subject"),
+            "{}",
+            links[0].detail
+        );
+        t.finish().await;
+    }
+}

@@ -24,6 +24,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+/// The longest `next` kept across a sign-in (the sealed cookie must stay under 4 KB).
+const MAX_NEXT: usize = 1_024;
+
 /// The two routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -78,7 +81,11 @@ async fn start(State(state): State<AppState>, Query(query): Query<StartQuery>) -
         nonce: authorization.nonce,
         verifier: authorization.verifier,
         issuer: settings.settings.issuer,
-        next: app::request::safe_next(query.next.as_deref(), &ctx.public_url),
+        // A page to land on fits in the cookie: a longer one lands on the dashboard.
+        next: app::request::safe_next(
+            query.next.as_deref().filter(|n| n.len() <= MAX_NEXT),
+            &ctx.public_url,
+        ),
         expires: chrono::Utc::now().timestamp() + attempt::LIFETIME_SECS,
     };
     let cookie = attempt.cookie(&ctx.sealer, ctx.secure_cookies);
@@ -110,7 +117,10 @@ async fn callback(
         return refuse(Refusal::Failed);
     }
     if let Some(error) = query.error.as_deref() {
-        tracing::info!("the identity provider answered the sign-in with `{error}`");
+        // Quoted (`{:?}`): the value is whatever the link said, and may hold line breaks.
+        let error: String = error.chars().take(64).collect();
+        tracing::info!("the identity provider answered the sign-in with {error:?}");
+        let error = error.as_str();
         return refuse(if error == "access_denied" {
             Refusal::Cancelled
         } else {
@@ -149,6 +159,9 @@ async fn callback(
     let addr = client.map(|c| c.0.0).unwrap_or_default();
     match sign_in::sign_in(&ctx.db, &identity, &addr, ctx.sessions).await {
         Ok(Ok(signed_in)) => {
+            // The sign-in may have created someone or changed their role from a claim: the
+            // gateway's memory of keys and roles is brought up to date before the answer.
+            let _ = state.gateway.access.catch_up(&ctx.db).await;
             // A session this browser had before (someone else's, perhaps) ends here.
             if let Some(old) =
                 app::request::cookie_in(&headers, app::request::session_cookie_name(ctx))

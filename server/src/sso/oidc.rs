@@ -101,7 +101,14 @@ struct Discovered {
 pub struct Oidc {
     http: reqwest::Client,
     kept: Mutex<Option<Discovered>>,
+    /// The issuer whose discovery last failed, and when: asked again within
+    /// [`RETRY_FAILED_AFTER`], it is not fetched (nobody can make us hammer a provider that is
+    /// down by clicking the button).
+    failed: Mutex<Option<(String, Instant)>>,
 }
+
+/// How long a failed discovery is answered from memory.
+const RETRY_FAILED_AFTER: Duration = Duration::from_secs(15);
 
 impl Default for Oidc {
     fn default() -> Self {
@@ -113,6 +120,7 @@ impl Default for Oidc {
                 .build()
                 .unwrap_or_default(),
             kept: Mutex::new(None),
+            failed: Mutex::new(None),
         }
     }
 }
@@ -142,9 +150,27 @@ impl Oidc {
                 return Ok(d.metadata.clone());
             }
         }
+        if let Some((_, at)) = self
+            .failed
+            .lock()
+            .await
+            .as_ref()
+            .filter(|(i, _)| i == issuer)
+            && at.elapsed() < RETRY_FAILED_AFTER
+        {
+            return Err(OidcError::Unreachable(
+                "discovery failed moments ago; not asked again yet".to_owned(),
+            ));
+        }
         // Fetched without holding the lock: a provider that hangs keeps only its own callers
         // waiting (several may fetch at once when the kept one expires; the last one is kept).
-        let metadata = self.discover(issuer).await?;
+        let metadata = match self.discover(issuer).await {
+            Ok(m) => m,
+            Err(e) => {
+                *self.failed.lock().await = Some((issuer.to_owned(), Instant::now()));
+                return Err(e);
+            }
+        };
         *self.kept.lock().await = Some(Discovered {
             issuer: issuer.to_owned(),
             metadata: metadata.clone(),
@@ -241,7 +267,7 @@ impl Oidc {
         let nonce = Nonce::new(nonce.to_owned());
         let checked = {
             let verifier = verifier_of(&client, &metadata);
-            id_token.claims(&verifier, &nonce).map(Clone::clone)
+            id_token.claims(&verifier, &nonce).cloned()
         };
         let claims = match checked {
             Ok(claims) => claims,
@@ -254,7 +280,7 @@ impl Oidc {
                 let verifier = verifier_of(&client, &metadata);
                 id_token
                     .claims(&verifier, &nonce)
-                    .map(Clone::clone)
+                    .cloned()
                     .map_err(|e| OidcError::Rejected(format!("ID token: {e}")))?
             }
             Err(e) => return Err(OidcError::Rejected(format!("ID token: {e}"))),
@@ -271,10 +297,12 @@ impl Oidc {
             subject: claims.subject().to_string(),
             email: claims.email().map(|e| e.to_string()),
             // Microsoft Entra ID sends no `email_verified`; its optional `xms_edov` claim says
-            // the same (the email's domain is verified by the tenant).
+            // the same (the email's domain is verified by the tenant). Only Microsoft's: any
+            // other provider could let people set a claim of that name themselves.
             email_verified: claims.email_verified() == Some(true)
-                || claims.additional_claims().claims.get("xms_edov")
-                    == Some(&serde_json::Value::Bool(true)),
+                || (microsoft(issuer)
+                    && claims.additional_claims().claims.get("xms_edov")
+                        == Some(&serde_json::Value::Bool(true))),
             name: claims
                 .name()
                 .and_then(|n| n.get(None))
@@ -353,6 +381,11 @@ fn asymmetric(alg: &CoreJwsSigningAlgorithm) -> bool {
             | A::EcdsaP521Sha512
             | A::EdDsa
     )
+}
+
+/// Whether `issuer` is Microsoft Entra ID's.
+fn microsoft(issuer: &str) -> bool {
+    url::Url::parse(issuer).is_ok_and(|u| u.host_str() == Some("login.microsoftonline.com"))
 }
 
 /// A claim's value as a list of strings: an array of strings, or one string.

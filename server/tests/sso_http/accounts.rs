@@ -3,7 +3,7 @@
 //! subject keeps finding the same account, and the settings' refusals (domain, unverified,
 //! unknown, suspended, linked) each land on the sign-in page with their code and no session.
 
-use super::idp::Claims;
+use super::idp::{Claims, Tweak};
 use super::{NEXT, OWNER_EMAIL, PUBLIC_URL, Setup, World};
 use domain::entity::audit_entry;
 use domain::service::invites::{self, InviteInput};
@@ -92,7 +92,7 @@ async fn someone_new_joins_as_a_member_and_lands_where_they_were_going() {
 async fn addresses_the_settings_do_not_let_in_are_refused() {
     let w = World::new().await;
     let (people, sessions) = (w.users().await, w.sessions().await);
-    let cases: [(&str, &str, fn(&mut Claims)); 5] = [
+    let cases: [(&str, &str, Tweak); 5] = [
         ("domain", "another domain", |c: &mut Claims| {
             c.email = Some("eve@elsewhere.test".to_owned());
         }),

@@ -279,6 +279,11 @@ impl Authorization {
     }
 }
 
+/// A change a test makes to a good token's claims.
+pub type Tweak = fn(&mut Claims);
+/// A token a test makes by hand from good claims.
+pub type Forge = fn(&Claims) -> String;
+
 /// The claims of an ID token a test makes. [`Claims::good`] is one the gateway accepts; a test
 /// changes a field to make one it must not.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! and no account is made — and the same person then gets in with a good token, so it was the
 //! token that was refused.
 
-use super::idp::{CLIENT_SECRET, Claims, KID, PROVIDER_PUBLIC_PEM, other_key};
+use super::idp::{CLIENT_SECRET, Claims, Forge, KID, PROVIDER_PUBLIC_PEM, Tweak, other_key};
 use super::{NEXT, Setup, World};
 use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -26,7 +26,7 @@ fn hs256(key: &[u8], input: &[u8]) -> Vec<u8> {
 async fn signed_tokens_that_are_not_for_this_sign_in_are_refused() {
     let w = World::new().await;
     let (people, sessions) = (w.users().await, w.sessions().await);
-    let cases: [(&str, fn(&mut Claims)); 7] = [
+    let cases: [(&str, Tweak); 7] = [
         ("for another client", |c: &mut Claims| {
             c.audiences = vec!["another-client".to_owned()];
         }),
@@ -80,7 +80,7 @@ async fn tokens_the_provider_did_not_sign_are_refused() {
     })
     .await;
     let (people, sessions) = (w.users().await, w.sessions().await);
-    let cases: [(&str, fn(&Claims) -> String); 6] = [
+    let cases: [(&str, Forge); 6] = [
         ("signed by an unpublished key", |c: &Claims| {
             c.signed_by(
                 &other_key("retired-key"),

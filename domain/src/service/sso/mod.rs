@@ -111,13 +111,13 @@ pub async fn save(
         return Err(from_env());
     }
     let settings = input.check()?;
-    if let Some(team) = settings.new_people_team {
-        if team::Entity::find_by_id(team.0).one(&txn).await?.is_none() {
-            return Err(Error::validation(
-                "new_people_team",
-                "That team no longer exists: reload and choose again.",
-            ));
-        }
+    if let Some(team) = settings.new_people_team
+        && team::Entity::find_by_id(team.0).one(&txn).await?.is_none()
+    {
+        return Err(Error::validation(
+            "new_people_team",
+            "That team no longer exists: reload and choose again.",
+        ));
     }
     if !settings.password_sign_in {
         let me = user::Entity::find_by_id(actor.id.0).one(&txn).await?;

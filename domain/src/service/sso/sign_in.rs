@@ -69,6 +69,11 @@ async fn decide(
     let Some(email) = who.email.as_deref().and_then(|e| validation::email(e).ok()) else {
         return Ok(Err(Refusal::Unverified));
     };
+    // An address that lower-cases to another only through Unicode (the Kelvin sign K becomes
+    // k) would find someone else's account: such addresses do not sign in this way.
+    if email.display.to_ascii_lowercase() != email.normalized {
+        return Ok(Err(Refusal::Failed));
+    }
     if !settings.domain_allowed(&email.normalized) {
         return Ok(Err(Refusal::Domain));
     }
@@ -210,13 +215,24 @@ async fn link(
         changed.role = Set(role);
     }
     let updated = changed.update(txn).await?;
+    let by = || audit::By {
+        id: Some(id),
+        email: &email,
+    };
+    if unlinked {
+        audit::record(
+            txn,
+            by(),
+            "user.sso_link",
+            &format!("user:{id}"),
+            &format!("tied to {} at {}", who.subject, who.issuer),
+        )
+        .await?;
+    }
     if let Some(role) = new_role {
         audit::record(
             txn,
-            audit::By {
-                id: Some(id),
-                email: &email,
-            },
+            by(),
             "user.sso_role",
             &format!("user:{id}"),
             &format!("{} → {}", old_role.label(), role.label()),
