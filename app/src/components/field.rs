@@ -68,17 +68,58 @@ pub fn Field(
                         </p>
                     }
                 })}
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="field-error" id=error_id.clone()>
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
+            <FieldError error id=error_id />
         </div>
+    }
+}
+
+/// A multi-line field: its label, textarea, hint and error.
+#[component]
+pub fn TextAreaField(
+    label: &'static str,
+    name: &'static str,
+    value: String,
+    hint: &'static str,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <textarea
+                id=id
+                name=name
+                class="input"
+                rows="3"
+                aria-describedby=hint_id.clone()
+                aria-invalid=move || error.get().is_some().then_some("true")
+            >
+                {value}
+            </textarea>
+            <p class="field-hint" id=hint_id>
+                {hint}
+            </p>
+            <FieldError error id=error_id />
+        </div>
+    }
+}
+
+/// A field's error under it, while there is one; `id` lets the field point at it
+/// (`aria-describedby`).
+#[component]
+pub fn FieldError(
+    error: Signal<Option<String>>,
+    #[prop(optional, into)] id: Option<String>,
+) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! {
+                <p class="field-error" id=id.clone()>
+                    {e}
+                </p>
+            }
+        })
     }
 }

@@ -22,7 +22,7 @@ pub use budget_bar::{BudgetBar, MemberBudgetUse};
 pub use cards::SummaryCards;
 pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal, saved_closes};
-pub use field::Field;
+pub use field::{Field, FieldError, TextAreaField};
 pub use filter_form::FilterForm;
 pub use form_alert::{FormAlert, FormErrors};
 pub use loaded::Loaded;

@@ -5,7 +5,7 @@
 //! what was typed.
 
 use super::api::{AddRoute, EditRoute};
-use crate::components::{FormAlert, FormErrors, Modal, TeamScope, saved_closes};
+use crate::components::{FieldError, FormAlert, FormErrors, Modal, TeamScope, saved_closes};
 use domain::guardrails::TeamChoice;
 use domain::routes::{MAX_NAME, MAX_TARGETS, ProviderChoice, RouteRow, TargetRow, usd_per_mtok};
 use leptos::prelude::*;
@@ -433,14 +433,5 @@ fn TargetInput(
                     })
             }}
         </div>
-    }
-}
-
-#[component]
-fn FieldError(error: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .map(|e| view! { <p class="field-error">{e}</p> })
     }
 }

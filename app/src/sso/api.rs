@@ -60,8 +60,7 @@ pub async fn turn_off_sso() -> Result<(), AppError> {
 #[server(endpoint = "test_sso")]
 pub async fn test_sso(issuer: String) -> Result<Result<Discovery, String>, AppError> {
     request::signed_in(async |ctx, me| {
-        me.actor().require(domain::Action::ManageSso)?;
-        let issuer = domain::sso::check_issuer(&issuer)?;
+        let issuer = sso::issuer_to_test(&me.actor(), &issuer)?;
         Ok(ctx.sso_tester.test(&issuer).await)
     })
     .await

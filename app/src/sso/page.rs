@@ -4,9 +4,10 @@
 
 use super::api::{SaveSso, TestSso, TurnOffSso, read_sso};
 use crate::components::{
-    ConfirmDialog, CopyField, Field, FormAlert, FormErrors, Loaded, PageHeader, exact, use_toasts,
+    ConfirmDialog, CopyField, Field, FieldError, FormAlert, FormErrors, Loaded, PageHeader,
+    TextAreaField, exact, use_toasts,
 };
-use domain::sso::{Discovery, LABEL_MAX, NewPeople, SsoSettings, SsoView};
+use domain::sso::{Discovery, LABEL_MAX, NewPeople, SsoInput, SsoSettings, SsoView};
 use leptos::html;
 use leptos::prelude::*;
 
@@ -114,18 +115,10 @@ fn Sso(view: SsoView, save: ServerAction<SaveSso>, off: ServerAction<TurnOffSso>
 #[component]
 fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
     let errors = FormErrors::new(save, FIELDS);
-    let settings = view.settings.clone().unwrap_or_else(|| SsoSettings {
-        issuer: String::new(),
-        client_id: String::new(),
-        label: String::new(),
-        allowed_domains: Vec::new(),
-        new_people: NewPeople::Refuse,
-        new_people_team: None,
-        groups_claim: None,
-        group_roles: Vec::new(),
-        password_sign_in: true,
-    });
-    let input = settings.to_input();
+    let input = view
+        .settings
+        .as_ref()
+        .map_or_else(SsoInput::blank, SsoSettings::to_input);
     let issuer_ref = NodeRef::<html::Input>::new();
     let test = ServerAction::<TestSso>::new();
     let secret_hint = if view.has_secret {
@@ -133,7 +126,7 @@ fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
     } else {
         "From the provider's client (application) settings. Leave blank for a public client that relies on PKCE alone."
     };
-    let password_hint = if view.signed_in_with_it || !settings.password_sign_in {
+    let password_hint = if view.signed_in_with_it || !input.password_sign_in {
         "Untick to let people in only through single sign-on. The password form disappears and password sign-ins are refused."
     } else {
         "To turn passwords off, first sign in with single sign-on yourself (sign out, then use the button), so nobody is locked out."
@@ -213,7 +206,7 @@ fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
                 </fieldset>
                 <fieldset class="fieldset" disabled=view.from_env>
                     <legend>"Who may sign in"</legend>
-                    <TextArea
+                    <TextAreaField
                         label="Allowed email domains"
                         name="allowed_domains"
                         value=input.allowed_domains
@@ -277,7 +270,7 @@ fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
                         hint="The ID token claim that lists a person's groups, e.g. groups. Blank: groups are not read."
                         error=errors.field("groups_claim")
                     />
-                    <TextArea
+                    <TextAreaField
                         label="Group → role"
                         name="group_roles"
                         value=input.group_roles
@@ -332,63 +325,6 @@ fn SettingsForm(view: SsoView, save: ServerAction<SaveSso>) -> impl IntoView {
                     })}
             </ActionForm>
         </section>
-    }
-}
-
-/// A field's error under it.
-#[component]
-fn FieldError(error: Signal<Option<String>>, id: &'static str) -> impl IntoView {
-    move || {
-        error.get().map(|e| {
-            view! {
-                <p class="field-error" id=id>
-                    {e}
-                </p>
-            }
-        })
-    }
-}
-
-/// A multi-line field: its label, hint and error.
-#[component]
-fn TextArea(
-    label: &'static str,
-    name: &'static str,
-    value: String,
-    hint: &'static str,
-    error: Signal<Option<String>>,
-) -> impl IntoView {
-    let id = format!("field-{name}");
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    view! {
-        <div class="field" class:field-invalid=move || error.get().is_some()>
-            <label for=id.clone()>{label}</label>
-            <textarea
-                id=id
-                name=name
-                class="input"
-                rows="3"
-                aria-describedby=hint_id.clone()
-                aria-invalid=move || error.get().is_some().then_some("true")
-            >
-                {value}
-            </textarea>
-            <p class="field-hint" id=hint_id>
-                {hint}
-            </p>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="field-error" id=error_id.clone()>
-                                {e}
-                            </p>
-                        }
-                    })
-            }}
-        </div>
     }
 }
 

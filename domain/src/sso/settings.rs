@@ -108,6 +108,15 @@ pub fn group_lines(roles: &[GroupRole]) -> String {
 }
 
 impl SsoInput {
+    /// The form before single sign-on is set up: nobody new let in, passwords still on.
+    pub fn blank() -> Self {
+        SsoInput {
+            new_people: NewPeople::Refuse.as_str().to_owned(),
+            password_sign_in: true,
+            ..SsoInput::default()
+        }
+    }
+
     /// Checks every field.
     ///
     /// # Errors

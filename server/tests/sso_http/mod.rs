@@ -7,6 +7,7 @@
 mod accounts;
 mod flow;
 mod idp;
+mod settings;
 mod tokens;
 
 use crate::support::TestServer;

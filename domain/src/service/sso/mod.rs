@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use crate::service::{audit, begin_as, team_scope};
 use crate::sso::{
     CALLBACK_PATH, NewPeople, SignInOptions, SsoInput, SsoSettings, SsoView, check_group_roles,
-    group_lines,
+    check_issuer, group_lines,
 };
 use crate::{Error, TeamId};
 use chrono::Utc;
@@ -141,6 +141,15 @@ pub async fn save(
     audit::record_by(&txn, &actor, "sso.settings", "sso", &detail).await?;
     txn.commit().await?;
     Ok(settings)
+}
+
+/// The issuer an Owner asked the Test button to run discovery at, checked like the form's.
+///
+/// # Errors
+/// [`Error::Forbidden`] for anyone but an Owner; [`Error::Validation`] on `issuer`.
+pub fn issuer_to_test(actor: &Actor, issuer: &str) -> Result<String, Error> {
+    actor.require(Action::ManageSso)?;
+    check_issuer(issuer)
 }
 
 /// Turns single sign-on off; passwords sign in again.
