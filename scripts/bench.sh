@@ -13,8 +13,11 @@
 #    guardrails add to a realistic conversation;
 #  - access changes: how soon the gateway refuses a key another process revoked, and the
 #    database transactions an idle gateway makes;
+#  - the browser bundle: each file's size, brotli and raw — the main piece every page loads,
+#    and the lazily loaded piece of each page;
 #  - the first load: the Users page with 5,000 users in Chromium over a throttled network
-#    (1.6 Mbit/s, 150 ms latency), cold and warm (end2end/tools/first-load.mjs).
+#    (1.6 Mbit/s, 150 ms latency), cold and warm (end2end/tools/first-load.mjs); then the same
+#    for the Usage page, where signing in lands.
 # They are a binary of their own, tollgate-bench, so the served tollgate holds none of them.
 # Usage: scripts/bench.sh [USERS] [TEAMS]   — everything
 #        scripts/bench.sh gateway           — the gateway and access changes only
@@ -28,7 +31,7 @@ case "${1:-}" in gateway|first-load) only=$1; shift ;; esac
 users=${1:-100000}
 teams=${2:-1000}
 
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 cargo build --release -p tollgate --bins
 bin="$CARGO_TARGET_DIR/release/tollgate-bench"
 # TOLLGATE=path measures another build (say, the last release) with the same benchmark.
@@ -66,6 +69,27 @@ DATABASE_URL="$pg_base/tollgate_usage_bench" "$bin" usage --iterations 10
 echo
 fi
 if [ $only = all ] || [ $only = first-load ]; then
+echo "browser bundle, target/site/pkg (bytes; the .br is what a browser downloads):"
+total_br=0
+shared_br=0
+shared_raw=0
+shared_files=0
+for file in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+  br=$(stat -c %s "$file.br")
+  raw=$(stat -c %s "$file")
+  total_br=$((total_br + br))
+  name=$(basename "$file")
+  case $name in
+    # Pieces two or more lazy pages share, fetched with the first of them opened.
+    chunk_*) shared_br=$((shared_br + br)); shared_raw=$((shared_raw + raw)); shared_files=$((shared_files + 1)) ;;
+    # A lazy page's own piece: split___<page>_view_<id>.<hash>.wasm.
+    split___*) printf '  %-40s %9d br %10d raw\n' "page: $(sed 's/^split___\(.*\)_view_.*/\1/' <<<"$name")" "$br" "$raw" ;;
+    *) printf '  %-40s %9d br %10d raw\n' "$(sed 's/\.[A-Za-z0-9_-]\{22\}\././' <<<"$name")" "$br" "$raw" ;;
+  esac
+done
+printf '  %-40s %9d br %10d raw\n' "shared pieces ($shared_files files)" "$shared_br" "$shared_raw"
+printf '  %-40s %9d br\n' "all files" "$total_br"
+echo
 db="sqlite://$scratch/first-load.db?mode=rwc"
 seeded=$(DATABASE_URL="$db" "$tollgate" seed --users 5000 --teams 50)
 email=$(sed -n 's/.* sign in as \([^ ]*\) with password .*/\1/p' <<<"$seeded")
@@ -76,6 +100,9 @@ DATABASE_URL="$db" TOLLGATE_LISTEN="127.0.0.1:$port" TOLLGATE_SITE_ROOT="$PWD/ta
 server=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 (cd end2end && BASE="http://127.0.0.1:$port" EMAIL="$email" PASSWORD="$password" node tools/first-load.mjs)
+echo
+(cd end2end && BASE="http://127.0.0.1:$port" EMAIL="$email" PASSWORD="$password" PAGE=/dashboard \
+  node tools/first-load.mjs)
 kill $server; wait $server || true
 echo
 fi

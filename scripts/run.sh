@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install.sh
 source scripts/env.sh
 
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 export TOLLGATE_SITE_ROOT="${TOLLGATE_SITE_ROOT:-$PWD/target/site}"
 exec "$CARGO_TARGET_DIR/release/tollgate" serve

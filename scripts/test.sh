@@ -18,7 +18,7 @@ say "unused dependencies"
 cargo machete
 
 say "release build (server and WebAssembly)"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 
 say "clippy"
 cargo clippy --release -p domain -p app -p tollgate --features domain/ssr,app/ssr --all-targets -- -D warnings

@@ -2,7 +2,7 @@
 // words, who acted and what it was on through the address (JavaScript on or off), downloads them
 // as CSV, and a bad range is explained.
 import { expect, test } from '@playwright/test';
-import { OWNER, asOwner, jsEnabled } from './helpers';
+import { OWNER, asOwner, jsEnabled, open } from './helpers';
 
 const AUDIT = '/dashboard/configuration/audit';
 
@@ -30,7 +30,7 @@ test('the audit log lists sign-ins and changes, filtered from the address', asyn
   expect(csv).toContain(`"${OWNER.email}","Signed in","session.sign_in"`);
 
   // Who acted and what it was on: a typed email applies when committed, a kind of thing at once.
-  await page.goto(AUDIT);
+  await open(page, AUDIT);
   await page.getByLabel('Who acted (their email)').fill(OWNER.email.toUpperCase());
   await page.getByLabel('Who acted (their email)').press('Enter');
   await expect(page).toHaveURL(/who=ADA%40EXAMPLE\.COM/);

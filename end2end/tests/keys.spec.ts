@@ -2,7 +2,7 @@
 // reload, see it in the Users page's expanded row, revoke it after confirming; and the list with
 // JavaScript off.
 import { expect, test } from '@playwright/test';
-import { OWNER, asOwner, jsEnabled } from './helpers';
+import { OWNER, asOwner, jsEnabled, open } from './helpers';
 
 const KEYS = '/dashboard/keys';
 
@@ -30,14 +30,14 @@ test('a key is shown once, listed by its prefix, and revoked after confirmation'
   expect(await page.content()).not.toContain(secret);
 
   // The Users page's expanded row lists the same key.
-  await page.goto('/dashboard/configuration/users');
+  await open(page, '/dashboard/configuration/users');
   await page.getByRole('row').filter({ hasText: OWNER.email }).getByRole('button', { name: /Details for/ }).click();
   await expect(page.getByRole('cell', { name, exact: true })).toBeVisible();
   await page.getByRole('link', { name: 'Manage these keys' }).click();
   await expect(page.getByText("Showing one person's keys.")).toBeVisible();
   await expect(page.getByRole('row').filter({ hasText: name })).toContainText(OWNER.email);
 
-  await page.goto(KEYS);
+  await open(page, KEYS);
   await row.getByRole('button', { name: `Revoke ${name}` }).click();
   const confirm = page.getByRole('alertdialog', { name: `Revoke key ‘${name}’?` });
   await expect(confirm).toContainText('Requests with this key are refused at once.');

@@ -2,7 +2,7 @@
 // confirmation text, the budget bar, cards, search and sort in the URL, and the list with
 // JavaScript off.
 import { expect, test } from '@playwright/test';
-import { asOwner, invite, jsEnabled } from './helpers';
+import { asOwner, invite, jsEnabled, open } from './helpers';
 
 const TEAMS = '/dashboard/configuration/teams';
 
@@ -84,7 +84,7 @@ test('members are added by email and removed in the expanded row, and the Users 
   await asOwner(page, '/dashboard/configuration/users');
   await invite(page, address);
 
-  await page.goto(TEAMS);
+  await open(page, TEAMS);
   await page.getByRole('button', { name: 'Create Team' }).click();
   const create = page.getByRole('dialog', { name: 'Create a team' });
   await create.getByLabel('Team Name').fill(name);
@@ -111,7 +111,7 @@ test('members are added by email and removed in the expanded row, and the Users 
   await page.goto(`/dashboard/configuration/users?q=${encodeURIComponent(address)}`);
   await expect(page.getByRole('row').filter({ hasText: address })).toContainText(name);
 
-  await page.goto(`${TEAMS}?q=${encodeURIComponent(name)}`);
+  await open(page, `${TEAMS}?q=${encodeURIComponent(name)}`);
   await row.getByRole('button', { name: `Details for ${name}` }).click();
   await detail.getByRole('button', { name: `Remove ${address} from the team` }).click();
   await expect(detail.getByText('Nobody is in this team yet.')).toBeVisible();
@@ -145,7 +145,7 @@ test('spend through the gateway fills the budget bar: yellow at 77 %, full and r
   await expect(create).toHaveCount(0);
 
   // A key for the team, issued on the keys page, used by an API client.
-  await page.goto('/dashboard/keys');
+  await open(page, '/dashboard/keys');
   await page.getByRole('button', { name: 'Create key' }).click();
   const issue = page.getByRole('dialog', { name: 'Create an API key' });
   await issue.getByLabel('Name').fill('budget-e2e');
@@ -200,7 +200,7 @@ test('a team budget per member shows on its members, and one member gets their o
   await asOwner(page, '/dashboard/configuration/users');
   await invite(page, address);
 
-  await page.goto(TEAMS);
+  await open(page, TEAMS);
   await page.getByRole('button', { name: 'Create Team' }).click();
   const create = page.getByRole('dialog', { name: 'Create a team' });
   await create.getByLabel('Team Name').fill(name);

@@ -1,15 +1,16 @@
 //! The built site on disk and how it is served: the bundle's names (content-hashed by a release
-//! build), `pkg/` with the brotli or gzip file the build wrote beside each asset, a year of
-//! caching for names that carry a hash, and the caching every other response allows.
+//! build) and the map of its lazily loaded pieces (so a page names the pieces it needs),
+//! `pkg/` with the brotli or gzip file the build wrote beside each asset, a year of caching for
+//! names that carry a hash, and the caching every other response allows.
 
-use app::bundle::Bundle;
+use app::bundle::{Bundle, Split};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -36,12 +37,17 @@ pub struct Site {
 impl Site {
     /// Looks in `SITE_ROOT/PKG_DIR` for `OUTPUT.HASH.css|js|wasm` (the newest of each, should a
     /// directory hold several builds); where a file has no hashed name, the plain `OUTPUT.EXT`
-    /// is used and revalidated on every use.
+    /// is used and revalidated on every use. Reads the split bundle's map if there is one.
     pub fn find(site_root: &str, pkg_dir: &str, output_name: &str) -> Site {
         let dir = Path::new(site_root).join(pkg_dir.trim_matches('/'));
         let files = list_files(&dir);
         let mut bundle = Bundle::plain(pkg_dir, output_name);
-        let mut hashed = HashSet::new();
+        let mut hashed: HashSet<String> = files
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| is_content_hashed(name))
+            .cloned()
+            .collect();
         for (ext, slot) in [
             ("css", &mut bundle.css),
             ("js", &mut bundle.js),
@@ -61,6 +67,7 @@ impl Site {
                 *slot = name;
             }
         }
+        bundle.split = split_manifest(&dir, &files).map(Arc::new);
         Site {
             pkg_dir: dir,
             bundle,
@@ -96,6 +103,62 @@ fn list_files(dir: &Path) -> Vec<(String, SystemTime)> {
             Some((name, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)))
         })
         .collect()
+}
+
+/// The split bundle's map: for each lazily loaded function (a page), the pieces it needs, read
+/// from `__wasm_split_manifest[.HASH].json`, with the loader script `__wasm_split[.HASH].js`.
+/// A lazy page rendered on the server names its pieces from it. `None` when the bundle was not
+/// split (or its map cannot be read, which is logged: pages still work, fetching their pieces
+/// once the main bundle runs).
+fn split_manifest(dir: &Path, files: &[(String, SystemTime)]) -> Option<Split> {
+    let newest = |prefix: &str, ext: &str| {
+        files
+            .iter()
+            .filter(|(name, _)| {
+                name.strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_suffix(ext))
+                    .is_some_and(|hash| hash.is_empty() || hash.starts_with('.'))
+            })
+            .max_by_key(|(_, modified)| *modified)
+            .map(|(name, _)| name.clone())
+    };
+    let manifest = newest("__wasm_split_manifest", ".json")?;
+    let Some(loader) = newest("__wasm_split", ".js") else {
+        tracing::warn!(
+            "{} has {manifest} but no __wasm_split loader script",
+            dir.display()
+        );
+        return None;
+    };
+    let map: HashMap<String, Vec<String>> = match std::fs::read(dir.join(&manifest))
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+    {
+        Ok(map) => map,
+        Err(error) => {
+            tracing::warn!("cannot read {}: {error}", dir.join(&manifest).display());
+            return None;
+        }
+    };
+    Some(Split {
+        loader,
+        pieces: map,
+    })
+}
+
+/// Whether a file's name carries the content hash a release build puts in every `pkg/` name:
+/// a dot-separated part, neither the first nor the last, of 22 URL-safe base64 characters (an
+/// MD5 digest, as cargo-leptos writes it), other than the placeholder an unhashed build leaves.
+fn is_content_hashed(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|part| {
+            part.len() == 22
+                && *part != "______________________"
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
 }
 
 /// The newest `OUTPUT.HASH.EXT` among `files`, and how many there are.
@@ -199,6 +262,64 @@ mod tests {
         ] {
             assert_eq!(hash_of(name, "tollgate", "wasm"), None, "{name}");
         }
+    }
+
+    #[test]
+    fn every_piece_of_a_hashed_build_is_cached_for_good() {
+        for name in [
+            // As a release build names them.
+            "tollgate.XxTG-lUSZp-WmW8e8dRKbA.wasm",
+            "__wasm_split.iqwtI6iFeAo0fGmfcoyfPw.js",
+            "split___sso_view_9970732901294815626.jRE93UOsp-Dz064BAz3G8w.wasm",
+            "chunk_11.BbpIAAxF2DrdZsj8tx0r9w.wasm",
+            "__wasm_split_manifest.I8wzotxIYjIlkcleJnDcCw.json",
+        ] {
+            assert!(is_content_hashed(name), "{name}");
+        }
+        for name in [
+            "tollgate.wasm",
+            "__wasm_split.______________________.js",
+            "__wasm_split_manifest.json",
+            "tollgate.short.js",
+            "tollgate.XxTG-lUSZp-WmW8e8dRKbA",
+            "XxTG-lUSZp-WmW8e8dRKbA.js",
+            "tollgate.XxTG-lUSZp-WmW8e8dRKbA+.wasm",
+        ] {
+            assert!(!is_content_hashed(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_split_map_names_each_lazy_page_s_pieces_and_the_loader() {
+        let dir = std::env::temp_dir().join(format!("tollgate-split-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = |names: &[&str]| -> Vec<(String, SystemTime)> {
+            names
+                .iter()
+                .map(|n| (n.to_string(), SystemTime::UNIX_EPOCH))
+                .collect()
+        };
+        let manifest = "__wasm_split_manifest.Ab-9_xAb-9_xAb-9_xAb-9_x.json";
+        let loader = "__wasm_split.Cd-9_xAb-9_xAb-9_xAb-9_x.js";
+        std::fs::write(
+            dir.join(manifest),
+            r#"{"__billing_view_1": ["chunk_1.H", "split___billing_view_1.H"]}"#,
+        )
+        .unwrap();
+
+        let found = split_manifest(&dir, &files(&[manifest, loader])).unwrap();
+        assert_eq!(found.loader, loader);
+        assert_eq!(
+            found.pieces["__billing_view_1"],
+            ["chunk_1.H", "split___billing_view_1.H"]
+        );
+
+        // No map (a build without --split), no loader, or a map that does not parse: none.
+        assert!(split_manifest(&dir, &files(&[loader])).is_none());
+        assert!(split_manifest(&dir, &files(&[manifest])).is_none());
+        std::fs::write(dir.join(manifest), "not json").unwrap();
+        assert!(split_manifest(&dir, &files(&[manifest, loader])).is_none());
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
