@@ -66,9 +66,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let (routing, set_routing) = signal(false);
     view! {
         <Title formatter=|page: String| format!("{page} · Tollgate") />
-        <Router>
+        <Router set_is_routing=set_routing>
+            <shell::RouteProgress loading=routing />
             <Routes fallback=shell::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard" /> } />
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />

@@ -63,3 +63,24 @@ test('the daily pages load one bundle; a configuration page loads its own pieces
   }
   await expect(page.getByRole('heading', { level: 1, name: 'Single sign-on' })).toBeVisible();
 });
+
+test('while a page not yet loaded is fetched, a progress bar shows the click was taken', async ({ page }) => {
+  test.skip(!jsEnabled(), 'without JavaScript the browser shows its own loading state');
+  await asOwner(page, '/dashboard/configuration/users');
+  // Hold Billing's own piece until the bar has been seen.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/pkg\/split___billing_view_[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  const bar = page.getByRole('progressbar', { name: 'Loading the page' });
+  await expect(bar).toHaveCount(0);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+  await expect(bar).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  release();
+  await expect(page.getByRole('heading', { level: 1, name: 'Billing' })).toBeVisible();
+  await expect(bar).toHaveCount(0);
+});

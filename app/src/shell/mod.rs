@@ -3,6 +3,8 @@
 
 mod layout;
 mod not_found;
+mod route_progress;
 
 pub use layout::DashboardLayout;
 pub use not_found::NotFound;
+pub use route_progress::RouteProgress;
