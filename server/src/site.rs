@@ -111,19 +111,11 @@ fn list_files(dir: &Path) -> Vec<(String, SystemTime)> {
 /// split (or its map cannot be read, which is logged: pages still work, fetching their pieces
 /// once the main bundle runs).
 fn split_manifest(dir: &Path, files: &[(String, SystemTime)]) -> Option<Split> {
-    let newest = |prefix: &str, ext: &str| {
-        files
-            .iter()
-            .filter(|(name, _)| {
-                name.strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_suffix(ext))
-                    .is_some_and(|hash| hash.is_empty() || hash.starts_with('.'))
-            })
-            .max_by_key(|(_, modified)| *modified)
-            .map(|(name, _)| name.clone())
-    };
-    let manifest = newest("__wasm_split_manifest", ".json")?;
-    let Some(loader) = newest("__wasm_split", ".js") else {
+    // A debug build writes these names with a placeholder for the hash, or with none.
+    let newest_named =
+        |stem: &str, ext: &str| newest(files, |name| middle_of(name, stem, ext).is_some()).0;
+    let manifest = newest_named("__wasm_split_manifest", "json")?;
+    let Some(loader) = newest_named("__wasm_split", "js") else {
         tracing::warn!(
             "{} has {manifest} but no __wasm_split loader script",
             dir.display()
@@ -147,18 +139,20 @@ fn split_manifest(dir: &Path, files: &[(String, SystemTime)]) -> Option<Split> {
 }
 
 /// Whether a file's name carries the content hash a release build puts in every `pkg/` name:
-/// a dot-separated part, neither the first nor the last, of 22 URL-safe base64 characters (an
-/// MD5 digest, as cargo-leptos writes it), other than the placeholder an unhashed build leaves.
+/// a dot-separated part, neither the first nor the last, that [`is_hash`].
 fn is_content_hashed(name: &str) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
-    parts.len() >= 3
-        && parts[1..parts.len() - 1].iter().any(|part| {
-            part.len() == 22
-                && *part != "______________________"
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
+    parts.len() >= 3 && parts[1..parts.len() - 1].iter().copied().any(is_hash)
+}
+
+/// A content hash as cargo-leptos writes it: an MD5 digest in 22 URL-safe base64 characters,
+/// other than the placeholder of an unhashed build.
+fn is_hash(part: &str) -> bool {
+    part.len() == 22
+        && part != "______________________"
+        && part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The newest `OUTPUT.HASH.EXT` among `files`, and how many there are.
@@ -167,30 +161,36 @@ fn newest_hashed(
     output_name: &str,
     ext: &str,
 ) -> (Option<String>, usize) {
-    let hashed: Vec<_> = files
-        .iter()
-        .filter(|(name, _)| hash_of(name, output_name, ext).is_some())
-        .collect();
-    let newest = hashed
+    newest(files, |name| {
+        middle_of(name, output_name, ext).is_some_and(is_hash)
+    })
+}
+
+/// The newest of `files` whose name `matches`, and how many match.
+fn newest(
+    files: &[(String, SystemTime)],
+    matches: impl Fn(&str) -> bool,
+) -> (Option<String>, usize) {
+    let matching: Vec<_> = files.iter().filter(|(name, _)| matches(name)).collect();
+    let newest = matching
         .iter()
         .max_by_key(|(_, modified)| *modified)
         .map(|(name, _)| name.clone());
-    (newest, hashed.len())
+    (newest, matching.len())
 }
 
-/// The `HASH` of `OUTPUT.HASH.EXT`: letters, digits, `-` and `_` (cargo-leptos writes a
-/// URL-safe base64 digest).
-fn hash_of<'a>(name: &'a str, output_name: &str, ext: &str) -> Option<&'a str> {
-    let hash = name
-        .strip_prefix(output_name)?
-        .strip_prefix('.')?
+/// What stands between `STEM.` and `.EXT` in a `pkg/` file's name: `""` for `STEM.EXT`, the
+/// hash (or its placeholder) for `STEM.HASH.EXT`; `None` for another stem or extension.
+fn middle_of<'a>(name: &'a str, stem: &str, ext: &str) -> Option<&'a str> {
+    let rest = name
+        .strip_prefix(stem)?
         .strip_suffix(ext)?
         .strip_suffix('.')?;
-    let valid = !hash.is_empty()
-        && hash
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    valid.then_some(hash)
+    if rest.is_empty() {
+        return Some("");
+    }
+    rest.strip_prefix('.')
+        .filter(|middle| !middle.is_empty() && !middle.contains('.'))
 }
 
 /// Files in `pkg/`: a hashed name is cached for a year, anything else revalidated; every
@@ -247,21 +247,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashed_names_are_told_from_others() {
+    fn names_are_read_as_stem_hash_and_extension() {
+        let hash = "XxTG-lUSZp-WmW8e8dRKbA";
+        let hashed = format!("tollgate.{hash}.wasm");
+        assert_eq!(middle_of(&hashed, "tollgate", "wasm"), Some(hash));
+        assert_eq!(middle_of("tollgate.wasm", "tollgate", "wasm"), Some(""));
         assert_eq!(
-            hash_of("tollgate.Ab-9_x.wasm", "tollgate", "wasm"),
-            Some("Ab-9_x")
+            middle_of(
+                "__wasm_split.______________________.js",
+                "__wasm_split",
+                "js"
+            ),
+            Some("______________________")
         );
         for name in [
-            "tollgate.wasm",
             "tollgate..wasm",
             "tollgate.Ab.wasm.br",
             "tollgate_bg.wasm",
             "tollgate.a.b.wasm",
             "other.Ab.wasm",
+            "__wasm_split_manifest.json",
         ] {
-            assert_eq!(hash_of(name, "tollgate", "wasm"), None, "{name}");
+            assert_eq!(middle_of(name, "tollgate", "wasm"), None, "{name}");
         }
+        assert_eq!(
+            middle_of("__wasm_split_manifest.json", "__wasm_split", "json"),
+            None
+        );
     }
 
     #[test]
@@ -325,14 +337,17 @@ mod tests {
     #[test]
     fn the_newest_build_wins() {
         let at = |s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s);
+        let old = "tollgate.0ld0ld0ld0ld0ld0ld0ld0.js";
+        let new = "tollgate.NewNewNewNewNewNewNewN.js";
         let files = vec![
-            ("tollgate.old.js".to_owned(), at(1)),
-            ("tollgate.new.js".to_owned(), at(2)),
+            (old.to_owned(), at(1)),
+            (new.to_owned(), at(2)),
             ("tollgate.js".to_owned(), at(3)),
+            ("tollgate.______________________.js".to_owned(), at(4)),
         ];
         assert_eq!(
             newest_hashed(&files, "tollgate", "js"),
-            (Some("tollgate.new.js".to_owned()), 2)
+            (Some(new.to_owned()), 2)
         );
         assert_eq!(newest_hashed(&files, "tollgate", "css"), (None, 0));
     }
