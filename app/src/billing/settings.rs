@@ -3,7 +3,7 @@
 //! field that cannot be used says why under it, and the form keeps what was typed.
 
 use super::api::{RotateWebhookKey, SaveBilling, TestAlerts};
-use crate::components::{ConfirmDialog, CopyField, Field, FormAlert, FormErrors};
+use crate::components::{ConfirmButton, CopyField, Field, FormAlert, FormErrors};
 use domain::billing::{MAX_EMAILS, Settings, TestSent};
 use leptos::prelude::*;
 
@@ -123,7 +123,6 @@ pub fn SettingsForm(
 /// The webhook's signing key, to give the receiver, and a way to replace it.
 #[component]
 fn SigningKey(secret: String, rotate: ServerAction<RotateWebhookKey>) -> impl IntoView {
-    let confirm = RwSignal::new(false);
     view! {
         <div class="field signing-key">
             <p class="field-label">"Webhook signing key"</p>
@@ -132,17 +131,11 @@ fn SigningKey(secret: String, rotate: ServerAction<RotateWebhookKey>) -> impl In
                 "Your receiver checks " <code>"v1"</code> " = HMAC-SHA256 of " <code>"t.body"</code>
                 " with this key (see the README)."
             </p>
-            <button
-                type="button"
+            <ConfirmButton
+                label="Replace key"
                 class="btn btn-ghost"
                 disabled=move || rotate.pending().get()
-                on:click=move |_| confirm.set(true)
-            >
-                "Replace key"
-            </button>
-            <ConfirmDialog
-                open=confirm
-                title=Signal::derive(|| "Replace the webhook signing key?".to_owned())
+                title="Replace the webhook signing key?"
                 detail="Alerts are signed with the new key at once; the receiver rejects them until it is given the new key."
                 confirm_label="Replace key"
                 on_confirm=Callback::new(move |()| {

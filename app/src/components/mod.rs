@@ -3,6 +3,7 @@
 mod brand;
 mod budget_bar;
 mod cards;
+mod confirm_button;
 mod copy;
 mod dialog;
 mod field;
@@ -20,6 +21,7 @@ mod toasts;
 pub use brand::Brand;
 pub use budget_bar::{BudgetBar, MemberBudgetUse};
 pub use cards::SummaryCards;
+pub use confirm_button::ConfirmButton;
 pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal, saved_closes};
 pub use field::{Field, FieldError, TextAreaField};

@@ -1,7 +1,7 @@
 //! Edit, Disable or Enable, and Delete for one row of a configuration list (providers,
 //! guardrails): disabling and deleting ask first, saying what follows; enabling does not.
 
-use super::ConfirmDialog;
+use super::ConfirmButton;
 use leptos::prelude::*;
 
 #[component]
@@ -19,20 +19,17 @@ pub fn RowSwitches(
     /// What deleting does, for its confirmation.
     delete_detail: &'static str,
 ) -> impl IntoView {
-    let confirm_delete = RwSignal::new(false);
-    let confirm_disable = RwSignal::new(false);
-    let delete_title = format!("Delete {noun} ‘{name}’?");
-    let disable_title = format!("Disable {noun} ‘{name}’?");
     let toggle = if enabled {
         view! {
-            <button
-                type="button"
+            <ConfirmButton
+                label="Disable"
                 class="btn btn-small btn-ghost"
-                aria-label=format!("Disable {name}")
-                on:click=move |_| confirm_disable.set(true)
-            >
-                "Disable"
-            </button>
+                aria_label=format!("Disable {name}")
+                title=format!("Disable {noun} ‘{name}’?")
+                detail=disable_detail
+                confirm_label="Disable"
+                on_confirm=Callback::new(move |()| on_enabled.run(false))
+            />
         }
         .into_any()
     } else {
@@ -59,28 +56,14 @@ pub fn RowSwitches(
                 "Edit"
             </button>
             {toggle}
-            <button
-                type="button"
-                class="btn btn-small btn-ghost btn-danger-text"
-                aria-label=format!("Delete {name}")
-                on:click=move |_| confirm_delete.set(true)
-            >
-                "Delete"
-            </button>
+            <ConfirmButton
+                label="Delete"
+                aria_label=format!("Delete {name}")
+                title=format!("Delete {noun} ‘{name}’?")
+                detail=delete_detail
+                confirm_label="Delete"
+                on_confirm=on_delete
+            />
         </div>
-        <ConfirmDialog
-            open=confirm_disable
-            title=Signal::derive(move || disable_title.clone())
-            detail=disable_detail
-            confirm_label="Disable"
-            on_confirm=Callback::new(move |()| on_enabled.run(false))
-        />
-        <ConfirmDialog
-            open=confirm_delete
-            title=Signal::derive(move || delete_title.clone())
-            detail=delete_detail
-            confirm_label="Delete"
-            on_confirm=on_delete
-        />
     }
 }

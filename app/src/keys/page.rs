@@ -7,7 +7,7 @@ use super::api::{IssueKey, RevokeKey, SetKeyLimits, list_keys};
 use super::issue::IssueDialog;
 use super::limits::LimitsDialog;
 use crate::components::{
-    Ago, BudgetBar, ConfirmDialog, FilterForm, Loaded, OpenButton, PageHeader, Pager,
+    Ago, BudgetBar, ConfirmButton, FilterForm, Loaded, OpenButton, PageHeader, Pager,
 };
 use crate::list_page::{ListChanges, use_list_page};
 use crate::users::api::team_options;
@@ -334,7 +334,6 @@ fn KeyRowView(
                 owner: key.owner.as_ref().map(|o| o.0),
             })
         });
-    let confirm = RwSignal::new(false);
     let busy = move || revoke.pending().get() && revoke.input().get().map(|i| i.id) == Some(id);
     let title = format!("Revoke key ‘{}’?", key.name);
     let owner = key
@@ -396,18 +395,11 @@ fn KeyRowView(
                 {may_revoke
                     .then(|| {
                         view! {
-                            <button
-                                type="button"
-                                class="btn btn-small btn-ghost btn-danger-text"
-                                aria-label=format!("Revoke {}", key.name)
+                            <ConfirmButton
+                                label="Revoke"
+                                aria_label=format!("Revoke {}", key.name)
                                 disabled=busy
-                                on:click=move |_| confirm.set(true)
-                            >
-                                "Revoke"
-                            </button>
-                            <ConfirmDialog
-                                open=confirm
-                                title=Signal::derive(move || title.clone())
+                                title=title.clone()
                                 detail="Requests with this key are refused at once. It stays listed as revoked; usage history keeps its name."
                                 confirm_label="Revoke"
                                 on_confirm=Callback::new(move |()| {

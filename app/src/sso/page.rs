@@ -4,7 +4,7 @@
 
 use super::api::{SaveSso, TestSso, TurnOffSso, read_sso};
 use crate::components::{
-    ConfirmDialog, CopyField, Field, FieldError, FormAlert, FormErrors, Loaded, PageHeader,
+    ConfirmButton, CopyField, Field, FieldError, FormAlert, FormErrors, Loaded, PageHeader,
     TextAreaField, exact, use_toasts,
 };
 use domain::sso::{Discovery, LABEL_MAX, NewPeople, SsoInput, SsoSettings, SsoView};
@@ -415,7 +415,6 @@ fn found_view(found: Discovery) -> impl IntoView {
 /// Turns single sign-on off, after a confirmation.
 #[component]
 fn TurnOff(off: ServerAction<TurnOffSso>) -> impl IntoView {
-    let confirm = RwSignal::new(false);
     view! {
         <section class="danger-zone" aria-labelledby="sso-off-title">
             <div>
@@ -424,17 +423,11 @@ fn TurnOff(off: ServerAction<TurnOffSso>) -> impl IntoView {
                     "The button leaves the sign-in page and passwords sign in again. Accounts keep their link to the provider, so turning it back on lets them in as before."
                 </p>
             </div>
-            <button
-                type="button"
+            <ConfirmButton
+                label="Turn off single sign-on…"
                 class="btn btn-danger"
                 disabled=move || off.pending().get()
-                on:click=move |_| confirm.set(true)
-            >
-                "Turn off single sign-on…"
-            </button>
-            <ConfirmDialog
-                open=confirm
-                title=Signal::derive(|| "Turn off single sign-on?".to_owned())
+                title="Turn off single sign-on?"
                 detail="People who have no password (those single sign-on created) cannot sign in until it is turned on again or an Admin re-invites them."
                 confirm_label="Turn off"
                 on_confirm=Callback::new(move |()| {

@@ -6,7 +6,7 @@ use super::form::{CreateTeamDialog, EditTeamDialog};
 use super::members::TeamMembers;
 use crate::audit::HistoryLink;
 use crate::components::{
-    BudgetBar, ConfirmDialog, FilterForm, Loaded, OpenButton, PageHeader, Pager, SortHeader,
+    BudgetBar, ConfirmButton, FilterForm, Loaded, OpenButton, PageHeader, Pager, SortHeader,
     SummaryCards, exact,
 };
 use crate::keys::KeyList;
@@ -217,7 +217,6 @@ fn TeamRowView(
             }
         })
     };
-    let confirm = RwSignal::new(false);
     let busy = move || delete.pending().get() && delete.input().get().map(|i| i.id) == Some(id);
     let title = format!("Delete team ‘{}’?", team.name);
     let detail = format!(
@@ -265,24 +264,17 @@ fn TeamRowView(
                                 >
                                     "Edit"
                                 </button>
-                                <button
-                                    type="button"
-                                    class="btn btn-small btn-ghost btn-danger-text"
-                                    aria-label=format!("Delete {}", team.name)
-                                    on:click=move |_| confirm.set(true)
-                                >
-                                    "Delete"
-                                </button>
+                                <ConfirmButton
+                                    label="Delete"
+                                    aria_label=format!("Delete {}", team.name)
+                                    title=title.clone()
+                                    detail=detail.clone()
+                                    confirm_label="Delete"
+                                    on_confirm=Callback::new(move |()| {
+                                        delete.dispatch(DeleteTeam { id });
+                                    })
+                                />
                             </div>
-                            <ConfirmDialog
-                                open=confirm
-                                title=Signal::derive(move || title.clone())
-                                detail=detail.clone()
-                                confirm_label="Delete"
-                                on_confirm=Callback::new(move |()| {
-                                    delete.dispatch(DeleteTeam { id });
-                                })
-                            />
                         }
                     })}
             </td>
