@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 const WASM: &[u8] = b"\0asm the bundle";
 
-/// A site directory as a release build leaves it: hashed names, each with its .br and .gz
-/// (whose contents here just name themselves), and the favicon.
+/// A site directory as a release build leaves it: names with a 22-character content hash, each
+/// with its .br and .gz (whose contents here just name themselves), and the favicon.
 fn release_site() -> PathBuf {
     let root = std::env::temp_dir().join(format!(
         "tollgate-site-{}",
@@ -22,12 +22,12 @@ fn release_site() -> PathBuf {
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
     for (name, body) in [
-        ("tollgate.Css1.css", b"body{}".as_slice()),
+        ("tollgate.Css1Css1Css1Css1Css1Cs.css", b"body{}".as_slice()),
         (
-            "tollgate.Js-1.js",
+            "tollgate.Js-1Js-1Js-1Js-1Js-1Js.js",
             b"export function hydrate(){}".as_slice(),
         ),
-        ("tollgate.W_as1.wasm", WASM),
+        ("tollgate.W_as1W_as1W_as1W_as1W_.wasm", WASM),
     ] {
         std::fs::write(pkg.join(name), body).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), format!("br of {name}")).unwrap();
@@ -93,11 +93,11 @@ async fn pages_load_the_hashed_bundle_which_is_precompressed_and_cached_for_a_ye
     );
     let html = String::from_utf8(bytes(page).await).unwrap();
     for url in [
-        r#"<link rel="stylesheet" href="/pkg/tollgate.Css1.css""#,
-        r#"<link rel="modulepreload" href="/pkg/tollgate.Js-1.js""#,
-        r#"href="/pkg/tollgate.W_as1.wasm""#,
-        r#"import init, { hydrate } from "/pkg/tollgate.Js-1.js""#,
-        r#"module_or_path: "/pkg/tollgate.W_as1.wasm""#,
+        r#"<link rel="stylesheet" href="/pkg/tollgate.Css1Css1Css1Css1Css1Cs.css""#,
+        r#"<link rel="modulepreload" href="/pkg/tollgate.Js-1Js-1Js-1Js-1Js-1Js.js""#,
+        r#"href="/pkg/tollgate.W_as1W_as1W_as1W_as1W_.wasm""#,
+        r#"import init, { hydrate } from "/pkg/tollgate.Js-1Js-1Js-1Js-1Js-1Js.js""#,
+        r#"module_or_path: "/pkg/tollgate.W_as1W_as1W_as1W_as1W_.wasm""#,
     ] {
         assert!(html.contains(url), "{url} missing from {html}");
     }
@@ -106,16 +106,21 @@ async fn pages_load_the_hashed_bundle_which_is_precompressed_and_cached_for_a_ye
         (
             Some("gzip, deflate, br, zstd"),
             Some("br"),
-            b"br of tollgate.W_as1.wasm".to_vec(),
+            b"br of tollgate.W_as1W_as1W_as1W_as1W_.wasm".to_vec(),
         ),
         (
             Some("gzip"),
             Some("gzip"),
-            b"gz of tollgate.W_as1.wasm".to_vec(),
+            b"gz of tollgate.W_as1W_as1W_as1W_as1W_.wasm".to_vec(),
         ),
         (None, None, WASM.to_vec()),
     ] {
-        let res = get(&server, "/pkg/tollgate.W_as1.wasm", accepts).await;
+        let res = get(
+            &server,
+            "/pkg/tollgate.W_as1W_as1W_as1W_as1W_.wasm",
+            accepts,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::OK, "{accepts:?}");
         assert_eq!(
             header_value(&res, header::CONTENT_ENCODING).as_deref(),
