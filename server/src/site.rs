@@ -148,22 +148,32 @@ fn is_content_hashed(name: &str) -> bool {
 /// A content hash as cargo-leptos writes it: an MD5 digest in 22 URL-safe base64 characters,
 /// other than the placeholder of an unhashed build.
 fn is_hash(part: &str) -> bool {
-    part.len() == 22
-        && part != "______________________"
-        && part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    part.len() == 22 && !is_placeholder(part) && is_base64url(part)
 }
 
-/// The newest `OUTPUT.HASH.EXT` among `files`, and how many there are.
+/// The newest `OUTPUT.HASH.EXT` among `files`, and how many there are. Unlike [`is_hash`],
+/// a hash of any length is taken: should a build write another kind, the pages must still
+/// name the files it wrote. Too strict a rule here would leave every page without its
+/// bundle; in [`is_content_hashed`] it only costs other files a revalidation.
 fn newest_hashed(
     files: &[(String, SystemTime)],
     output_name: &str,
     ext: &str,
 ) -> (Option<String>, usize) {
     newest(files, |name| {
-        middle_of(name, output_name, ext).is_some_and(is_hash)
+        middle_of(name, output_name, ext)
+            .is_some_and(|hash| !hash.is_empty() && !is_placeholder(hash) && is_base64url(hash))
     })
+}
+
+/// What an unhashed build writes where the hash would be: underscores only.
+fn is_placeholder(part: &str) -> bool {
+    part.chars().all(|c| c == '_')
+}
+
+fn is_base64url(part: &str) -> bool {
+    part.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The newest of `files` whose name `matches`, and how many match.
@@ -350,5 +360,14 @@ mod tests {
             (Some(new.to_owned()), 2)
         );
         assert_eq!(newest_hashed(&files, "tollgate", "css"), (None, 0));
+
+        // A hash of another length is still the bundle (and, as the bundle's, cached for a
+        // year), though a file of no name the server looked for would not be.
+        let short = vec![("tollgate.Ab-9_x.wasm".to_owned(), at(1))];
+        assert_eq!(
+            newest_hashed(&short, "tollgate", "wasm"),
+            (Some("tollgate.Ab-9_x.wasm".to_owned()), 1)
+        );
+        assert!(!is_content_hashed("tollgate.Ab-9_x.wasm"));
     }
 }
