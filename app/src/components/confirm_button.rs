@@ -12,7 +12,7 @@ pub fn ConfirmButton(
     /// Names the row a row's button acts on ("Delete Research").
     #[prop(optional)]
     aria_label: Option<String>,
-    /// While the action runs, say.
+    /// Off while the action runs.
     #[prop(optional, into)]
     disabled: Signal<bool>,
     /// The question ("Delete team ‘Research’?").

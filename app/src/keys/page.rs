@@ -399,7 +399,7 @@ fn KeyRowView(
                                 label="Revoke"
                                 aria_label=format!("Revoke {}", key.name)
                                 disabled=busy
-                                title=title.clone()
+                                title=title
                                 detail="Requests with this key are refused at once. It stays listed as revoked; usage history keeps its name."
                                 confirm_label="Revoke"
                                 on_confirm=Callback::new(move |()| {

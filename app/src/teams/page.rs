@@ -267,8 +267,8 @@ fn TeamRowView(
                                 <ConfirmButton
                                     label="Delete"
                                     aria_label=format!("Delete {}", team.name)
-                                    title=title.clone()
-                                    detail=detail.clone()
+                                    title=title
+                                    detail=detail
                                     confirm_label="Delete"
                                     on_confirm=Callback::new(move |()| {
                                         delete.dispatch(DeleteTeam { id });

@@ -80,6 +80,8 @@ pub fn UserRowView(
     let editing = RwSignal::new(false);
     let role_dialog = RwSignal::new(false);
     let team_dialog = RwSignal::new(false);
+    // The delete confirmation sits beside the menu, not in it (so not a `ConfirmButton`): the
+    // menu closes as the dialog opens, and a closed `<details>` hides all it holds.
     let confirm_delete = RwSignal::new(false);
     let detail_id = format!("user-detail-{id}");
     let who = row.name.clone().unwrap_or_else(|| row.email.clone());
