@@ -53,8 +53,13 @@ pub enum Action {
     Delete {
         target: Subject,
     },
-    /// Create, edit or delete teams, set limits, assign people to teams.
+    /// Create, edit or delete teams and set their limits.
     ManageTeams,
+    /// Move `target` into a team, to another, or out of theirs: a team manager's, over people
+    /// they outrank (an Admin never moves an Admin or Owner).
+    AssignTeam {
+        target: Subject,
+    },
     /// Set `target`'s own monthly budget as a member of their team: a team manager's, over
     /// people they outrank (an Admin's budget is an Owner's to set).
     SetMemberBudget {
@@ -210,7 +215,7 @@ impl Actor {
             | Action::RevokeAnyKey
             | Action::ReadAudit
             | Action::ConfigureGateway => ensure(at_least_admin, Denied::RoleTooLow),
-            Action::SetMemberBudget { target } => {
+            Action::AssignTeam { target } | Action::SetMemberBudget { target } => {
                 ensure(at_least_admin, Denied::RoleTooLow)?;
                 self.outranks(target)
             }
@@ -361,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn suspend_reactivate_delete_and_invites_follow_the_outranking_rule() {
+    fn suspend_reactivate_delete_moves_and_invites_follow_the_outranking_rule() {
         for a in Role::ALL {
             for t in Role::ALL {
                 let expected = outranking_allowed(a, t);
@@ -382,6 +387,11 @@ mod tests {
                     actor(a).can(Action::Delete { target: active }),
                     expected,
                     "{a} deletes {t}"
+                );
+                assert_eq!(
+                    actor(a).can(Action::AssignTeam { target: active }),
+                    expected,
+                    "{a} moves {t} between teams"
                 );
                 assert_eq!(
                     actor(a).can(Action::Delete { target: invited }),

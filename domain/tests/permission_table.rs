@@ -127,12 +127,18 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             ],
         ),
         (
-            "Create, edit, delete teams; set limits; assign members",
+            "Create, edit, delete teams; set their limits",
             vec![Action::ManageTeams],
         ),
         (
-            "Set a Member's or Viewer's own monthly budget",
+            "Move a Member or Viewer between teams; set their own monthly budget",
             vec![
+                Action::AssignTeam {
+                    target: active(Role::Member),
+                },
+                Action::AssignTeam {
+                    target: active(Role::Viewer),
+                },
                 Action::SetMemberBudget {
                     target: active(Role::Member),
                 },
@@ -142,8 +148,14 @@ fn rows() -> Vec<(&'static str, Vec<Action>)> {
             ],
         ),
         (
-            "Set an Admin's or Owner's own monthly budget",
+            "Move an Admin or Owner between teams; set their own monthly budget",
             vec![
+                Action::AssignTeam {
+                    target: active(Role::Admin),
+                },
+                Action::AssignTeam {
+                    target: active(Role::Owner),
+                },
                 Action::SetMemberBudget {
                     target: active(Role::Admin),
                 },

@@ -132,14 +132,13 @@ pub fn TeamMembers(
                                 {list
                                     .into_iter()
                                     .map(|m| {
-                                        let sets_budget = may_set_budget(actor, &m);
+                                        let acts_on = may_act_on(actor, &m);
                                         member_item(
                                             m,
-                                            manages,
                                             team,
                                             remove,
                                             removing,
-                                            sets_budget.then_some((budget_of, budget_open)),
+                                            acts_on.then_some((budget_of, budget_open)),
                                         )
                                     })
                                     .collect_view()}
@@ -169,28 +168,29 @@ pub fn TeamMembers(
     }
 }
 
-/// Whether the signed-in person may set `m`'s own budget (the server decides again).
-fn may_set_budget(actor: Option<Actor>, m: &TeamMember) -> bool {
+/// Whether the signed-in person may take `m` out of the team and set their own budget: one
+/// rule (the server decides again).
+fn may_act_on(actor: Option<Actor>, m: &TeamMember) -> bool {
     let target = Subject {
         id: m.id,
         role: m.role,
         status: m.status,
         is_last_active_owner: false,
     };
-    actor.is_some_and(|a| a.can(Action::SetMemberBudget { target }))
+    actor.is_some_and(|a| a.can(Action::AssignTeam { target }))
 }
 
 fn member_item(
     m: TeamMember,
-    manages: bool,
     team: TeamId,
     remove: ServerAction<RemoveTeamMember>,
     removing: impl Fn(UserId) -> bool + Copy + Send + Sync + 'static,
-    // Set when the signed-in person may set this member's budget: the dialog's member and
-    // whether it is open.
+    // Set when the signed-in person may act on this member (take them out, set their
+    // budget): the budget dialog's member and whether it is open.
     budget: Option<(RwSignal<Option<TeamMember>>, RwSignal<bool>)>,
 ) -> impl IntoView {
     let who = m.id;
+    let manages = budget.is_some();
     let budget_button = budget.map(|(of, open)| {
         let member = m.clone();
         view! {

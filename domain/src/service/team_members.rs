@@ -44,7 +44,8 @@ pub async fn members(
 /// Puts the person with `email` in `team` (moving them from any other team).
 ///
 /// # Errors
-/// [`Error::Forbidden`] below Admin; [`Error::Validation`] on `email` when it is malformed,
+/// [`Error::Forbidden`] below Admin, or for an Admin adding an Admin or Owner;
+/// [`Error::Validation`] on `email` when it is malformed,
 /// nobody on the gateway has it, or they are already in this team; [`Error::NotFound`] when the
 /// team is gone.
 pub async fn add(
@@ -179,7 +180,8 @@ fn not_in_team() -> Error {
 /// Takes `who` out of `team`, leaving them without a team. Their keys stay with the team.
 ///
 /// # Errors
-/// [`Error::Forbidden`] below Admin; [`Error::Conflict`] when they are no longer in this team.
+/// [`Error::Forbidden`] below Admin, or for an Admin taking out an Admin or Owner;
+/// [`Error::Conflict`] when they are no longer in this team.
 pub async fn remove(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -65,7 +65,7 @@ async fn teams_are_created_and_edited_and_bad_input_writes_nothing() {
                 teams::create(&t.db, &admin, &input("Ops", "-5")).await,
                 "limit"
             ),
-            "The limit cannot be negative."
+            "The amount cannot be negative."
         );
         field_error(
             teams::create(&t.db, &admin, &input("Ops", "12.345")).await,
@@ -466,6 +466,111 @@ async fn month_and_member_sorts_page_exactly_like_sorting_every_team() {
             .await
             .unwrap();
         assert_eq!((cards.teams, cards.members), (TEAMS, in_teams));
+        t.finish().await;
+    }
+}
+
+/// An Admin never acts on an Admin or Owner, moving them between teams included — from the
+/// Users page or from a team's members alike; the refusal leaves them where they were.
+#[tokio::test]
+async fn an_admin_moves_only_members_and_viewers_between_teams() {
+    use domain::service::team_members;
+    for t in databases().await {
+        let owner_id = add_user(&t.db, "o@example.com", Role::Owner, Status::Active).await;
+        let owner = actor(owner_id, Role::Owner);
+        let admin = actor(
+            add_user(&t.db, "a@example.com", Role::Admin, Status::Active).await,
+            Role::Admin,
+        );
+        let other_admin = add_user(&t.db, "a2@example.com", Role::Admin, Status::Active).await;
+        let member = add_user(&t.db, "m@example.com", Role::Member, Status::Active).await;
+        let red = teams::create(&t.db, &owner, &input("Red", "10"))
+            .await
+            .unwrap();
+        let blue = teams::create(&t.db, &owner, &input("Blue", "10"))
+            .await
+            .unwrap();
+        for who in [owner_id, other_admin] {
+            teams::assign(&t.db, &owner, who, Some(red.id))
+                .await
+                .unwrap();
+        }
+        let team_of = |who: domain::UserId| {
+            let db = t.db.clone();
+            async move {
+                user::Entity::find_by_id(who.0)
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .team_id
+            }
+        };
+
+        for who in [owner_id, other_admin] {
+            for to in [Some(blue.id), None] {
+                assert!(
+                    matches!(
+                        teams::assign(&t.db, &admin, who, to).await,
+                        Err(Error::Forbidden(_))
+                    ),
+                    "{}: an Admin moved {who:?}",
+                    t.kind
+                );
+            }
+            assert!(matches!(
+                team_members::remove(&t.db, &admin, red.id, who).await,
+                Err(Error::Forbidden(_))
+            ));
+            assert_eq!(team_of(who).await, Some(red.id.0), "{}", t.kind);
+        }
+        assert!(matches!(
+            team_members::add(&t.db, &admin, blue.id, "o@example.com").await,
+            Err(Error::Forbidden(_))
+        ));
+        assert_eq!(team_of(owner_id).await, Some(red.id.0));
+
+        // Members (and Viewers) are theirs to move; Owners move anyone.
+        teams::assign(&t.db, &admin, member, Some(blue.id))
+            .await
+            .unwrap();
+        team_members::add(&t.db, &admin, red.id, "m@example.com")
+            .await
+            .unwrap();
+        assert_eq!(team_of(member).await, Some(red.id.0));
+        teams::assign(&t.db, &owner, other_admin, Some(blue.id))
+            .await
+            .unwrap();
+        assert_eq!(team_of(other_admin).await, Some(blue.id.0));
+
+        // Deleting a team takes everyone out of it: an Admin may not, while an Admin or Owner
+        // is in it; with only Members left, they may (and their own budgets end with it).
+        assert!(
+            matches!(
+                teams::delete(&t.db, &admin, red.id).await,
+                Err(Error::Forbidden(_))
+            ),
+            "{}: an Admin deleted a team with the Owner in it",
+            t.kind
+        );
+        assert_eq!(team_of(owner_id).await, Some(red.id.0), "{}", t.kind);
+        assert_eq!(team_of(member).await, Some(red.id.0), "{}", t.kind);
+        teams::assign(&t.db, &owner, owner_id, None).await.unwrap();
+        team_members::set_budget(&t.db, &admin, red.id, member, "5")
+            .await
+            .unwrap();
+        teams::delete(&t.db, &admin, red.id).await.unwrap();
+        let left = user::Entity::find_by_id(member.0)
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (left.team_id, left.monthly_limit_micros),
+            (None, None),
+            "{}",
+            t.kind
+        );
         t.finish().await;
     }
 }

@@ -42,13 +42,16 @@ pub async fn options(
     Ok(teams.into_iter().map(|t| (TeamId(t.id), t.name)).collect())
 }
 
-/// Deletes a team: its members are left without a team, its keys are revoked (they stay
-/// listed, so usage history keeps their names), and the usage history stays. It runs as an
+/// Deletes a team: its members are left without a team (their own budgets, set within it, end),
+/// its keys are revoked (they stay listed, so usage history keeps their names), and the usage
+/// history stays. Taking everyone out of the team is moving each of them, so an Admin may not
+/// while an Admin or Owner is in it. It runs as an
 /// access-list write, as issuing a key does, so a key issued into the team at the same moment
 /// is either refused (the team is gone) or revoked with the others.
 ///
 /// # Errors
-/// [`Error::Forbidden`] below Admin; [`Error::NotFound`] when the team is gone.
+/// [`Error::Forbidden`] below Admin, or for an Admin while an Admin or Owner is in the team;
+/// [`Error::NotFound`] when the team is gone.
 pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -61,8 +64,21 @@ pub async fn delete(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("This team no longer exists.".to_owned()))?;
+    for person in user::Entity::find()
+        .filter(user::Column::TeamId.eq(id.0))
+        .all(&txn)
+        .await?
+    {
+        let target = users::lookup::subject(&txn, &person).await?;
+        if !actor.can(Action::AssignTeam { target }) {
+            return Err(Error::Forbidden(
+                "Only an Owner can delete a team with an Owner or Admin in it.".to_owned(),
+            ));
+        }
+    }
     let members = user::Entity::update_many()
         .col_expr(user::Column::TeamId, Expr::value(None::<i64>))
+        .col_expr(user::Column::MonthlyLimitMicros, Expr::value(None::<i64>))
         .filter(user::Column::TeamId.eq(id.0))
         .exec(&txn)
         .await?
@@ -271,8 +287,8 @@ pub async fn edit(
 /// keys then work only if they are in the new team: the gateway checks at every use.
 ///
 /// # Errors
-/// [`Error::Forbidden`] below Admin, or when moving them would end a budget of their own the
-/// actor may not set; [`Error::NotFound`] when the user or the team is gone.
+/// [`Error::Forbidden`] below Admin, or for an Admin moving an Admin or Owner;
+/// [`Error::NotFound`] when the user or the team is gone.
 pub async fn assign(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -283,6 +299,11 @@ pub async fn assign(
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
     let person = users::lookup::find(&txn, who).await?;
+    // Whoever may move them may also end a budget of their own set within the team they
+    // leave: the two are one rule (an Admin's budget and team are an Owner's to change).
+    actor.require(Action::AssignTeam {
+        target: users::lookup::subject(&txn, &person).await?,
+    })?;
     let mut detail = match team {
         Some(id) => format!("to {}", find(&txn, id).await?.name),
         None => "to no team".to_owned(),
@@ -291,10 +312,6 @@ pub async fn assign(
     let moved = person.team_id != team.map(|t| t.0);
     let cleared = person.monthly_limit_micros.filter(|_| moved);
     if let Some(budget) = cleared {
-        // Ending it is setting it: not for someone who may not (an Admin's is an Owner's).
-        actor.require(Action::SetMemberBudget {
-            target: users::lookup::subject(&txn, &person).await?,
-        })?;
         detail.push_str(&format!(
             " (their own budget of {}/month ends)",
             Money::from_micros(budget)
