@@ -19,11 +19,24 @@ const answer = await client.chat.completions.create({ model, messages, max_token
 seen.answer = answer.choices[0].message.content;
 seen.usage = answer.usage;
 
-const stream = await client.chat.completions.create({ model, messages, stream: true });
+const stream = await client.chat.completions.create({
+  model,
+  messages,
+  stream: true,
+  stream_options: { include_usage: true },
+});
 seen.streamed = "";
 for await (const chunk of stream) {
   seen.streamed += chunk.choices[0]?.delta?.content ?? "";
   if (chunk.usage) seen.streamUsage = chunk.usage;
+}
+
+// Not asked for, the usage chunk (which has no choices) does not come, as from OpenAI.
+const plain = await client.chat.completions.create({ model, messages, stream: true });
+seen.plainStreamed = "";
+for await (const chunk of plain) {
+  if (chunk.choices.length === 0) seen.plainChunkWithoutChoices = chunk;
+  seen.plainStreamed += chunk.choices[0].delta?.content ?? "";
 }
 
 // Spend until the team's cap refuses.

@@ -222,9 +222,83 @@ async fn streams_pass_through_and_settle_to_the_final_usage() {
     }
     assert!(text.trim_end().ends_with("data: [DONE]"));
     assert_eq!(gw.stub.last().body["stream_options"]["include_usage"], true);
+    // The gateway asked for the usage chunk, not the client: it is not passed on (OpenAI's
+    // clients read `choices[0]` of every chunk, and that one has no choices).
+    assert!(!text.contains("\"prompt_tokens\""), "{text}");
     assert_eq!(settled(&gw).await, 0);
     // 2,000 × 1 + 100 × 2 micro-dollars.
     assert_eq!(month(&gw, team).await, (2_200, 1, 0));
+
+    // A client that asks for it gets it, and one that says no does not.
+    for (include, passed) in [(true, true), (false, false)] {
+        asked["stream_options"] = json!({ "include_usage": include });
+        let text = gw
+            .http
+            .post(format!("{}/chat/completions", gw.base))
+            .bearer_auth(&key)
+            .json(&asked)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text.contains("\"prompt_tokens\":2000"), passed, "{text}");
+        assert!(text.contains("part 4 "), "{text}");
+        assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    }
+    assert_eq!(month(&gw, team).await, (6_600, 3, 0));
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_under_v1_answer_in_openais_shape() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    for (method, path, status, allow) in [
+        ("POST", "/embeddings", 404, None),
+        ("POST", "/completions", 404, None),
+        ("GET", "/nothing/here", 404, None),
+        ("GET", "/chat/completions", 405, Some("POST")),
+        ("DELETE", "/models", 405, Some("GET")),
+    ] {
+        let res = gw
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", gw.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{method} {path}");
+        assert_eq!(
+            res.headers().get("allow").map(|v| v.to_str().unwrap()),
+            allow,
+            "{method} {path}"
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("{method} /v1{path}")), "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+    }
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_read_in_any_case() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let res = gw
+            .http
+            .get(format!("{}/models", gw.base))
+            .header("authorization", format!("{scheme} {key}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{scheme}");
+    }
     gw.server.finish().await;
 }
 
@@ -278,6 +352,39 @@ async fn past_the_limit_requests_get_402_naming_the_team() {
         admitted,
         "refused requests never reach the upstream"
     );
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn a_request_that_could_cost_more_than_is_left_is_told_so_not_that_the_limit_is_reached() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "0.01").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    // Eight choices of up to 1,000 tokens at $2 a million: $0.016 at most, past the $0.01 limit
+    // of a team that has spent nothing.
+    let mut big = hello();
+    big["max_tokens"] = 1000.into();
+    big["n"] = 8.into();
+    let (status, body) = gw.chat(&key, big).await;
+    assert_eq!(status, 402, "{body}");
+    let error = &body["error"];
+    assert_eq!(error["type"], "budget_exceeded");
+    assert_eq!(error["spent_usd"], 0.0);
+    let worst = error["request_max_usd"].as_f64().unwrap();
+    assert!((0.016..0.017).contains(&worst), "{worst}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Team ‘Research’ has $0.01 left of its monthly spend limit of $0.01 (spent $0.00 this \
+             month); this request could cost up to $0.02. Lower max_tokens or n to fit."
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("reached"), "{message}");
+    assert_eq!(month(&gw, team).await, (0, 0, 0), "nothing was held");
+    // The same request, smaller, fits.
+    let (status, body) = gw.chat(&key, hello()).await;
+    assert_eq!(status, 200, "{body}");
     gw.server.finish().await;
 }
 

@@ -53,6 +53,8 @@ async fn the_official_openai_sdk_works_against_the_gateway() {
     assert_eq!(seen["usage"]["completion_tokens"], 500);
     assert_eq!(seen["streamed"], "part 0 part 1 part 2 ");
     assert_eq!(seen["streamUsage"]["prompt_tokens"], 1_000);
+    assert_eq!(seen["plainStreamed"], "part 0 part 1 part 2 ");
+    assert!(seen["plainChunkWithoutChoices"].is_null(), "{seen}");
     assert_eq!(seen["refusal"]["status"], 402, "{seen}");
     assert_eq!(seen["refusal"]["type"], "budget_exceeded");
     assert!(

@@ -21,9 +21,11 @@ pub async fn authenticate(gw: &GatewayState, headers: &HeaderMap) -> Result<KeyA
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        // The scheme is case-insensitive (RFC 9110 §11.1).
         .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
+            v.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, key)| key)
         })
         .map(str::trim)
         .filter(|v| !v.is_empty())

@@ -65,11 +65,21 @@ const KNOWN_FIELDS: [&str; 34] = [
 /// What `stream_options` may hold (running usage counts are not asked for: the final one is).
 const STREAM_OPTIONS: [&str; 2] = ["include_usage", "include_obfuscation"];
 
+/// How the answer goes back to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Whole,
+    /// As server-sent events; `usage_asked`: the client itself asked for the usage chunk.
+    Stream {
+        usage_asked: bool,
+    },
+}
+
 /// A checked request, ready to forward.
 #[derive(Debug)]
 pub struct Bounded {
     pub model: Arc<Model>,
-    pub streaming: bool,
+    pub delivery: Delivery,
     /// The bodies sent upstream.
     pub forwarded: Forwarded,
     /// The most the upstream can bill for it.
@@ -173,9 +183,13 @@ pub fn bound(
         }
     };
     let max_out = limit_output(&mut fields, &model)?;
-    if streaming {
-        ask_for_usage(&mut fields)?;
-    }
+    let delivery = if streaming {
+        Delivery::Stream {
+            usage_asked: ask_for_usage(&mut fields)?,
+        }
+    } else {
+        Delivery::Whole
+    };
     let first_name = &model.targets[0].upstream_name;
     put(&mut fields, "model", first_name)?;
     let first = serde_json::to_vec(&fields).map_err(|_| ApiError::unavailable())?;
@@ -193,7 +207,7 @@ pub fn bound(
     let others = (model.targets.len() > 1).then_some(fields);
     Ok(Bounded {
         model,
-        streaming,
+        delivery,
         forwarded: Forwarded { first, others },
         worst,
         tokens: prompt.saturating_add(output),
@@ -411,9 +425,11 @@ impl<'de> Visitor<'de> for ContentVisitor {
     }
 }
 
-/// Streams end with a usage chunk, which the request is settled to.
-fn ask_for_usage(fields: &mut Fields) -> Result<(), ApiError> {
+/// Streams end with a usage chunk, which the request is settled to; answers whether the client
+/// asked for it too (it is passed on only then).
+fn ask_for_usage(fields: &mut Fields) -> Result<bool, ApiError> {
     let mut options: Fields = read(fields, "stream_options")?.unwrap_or_default();
+    let asked = read::<bool>(&options, "include_usage")?.unwrap_or(false);
     if let Some(unknown) = options
         .keys()
         .find(|o| !STREAM_OPTIONS.contains(&o.as_str()))
@@ -427,5 +443,6 @@ fn ask_for_usage(fields: &mut Fields) -> Result<(), ApiError> {
         "include_usage".to_owned(),
         to_raw_value(&true).map_err(|_| ApiError::unavailable())?,
     );
-    put(fields, "stream_options", &options)
+    put(fields, "stream_options", &options)?;
+    Ok(asked)
 }

@@ -90,7 +90,12 @@ pub async fn completions(
                         BudgetKind::Gateway => RefusalKind::GatewayBudget,
                         BudgetKind::Teamless => RefusalKind::TeamlessBudget,
                     };
-                    counted(&gw, Whose::from(&auth), kind, ApiError::over_budget(&over))
+                    counted(
+                        &gw,
+                        Whose::from(&auth),
+                        kind,
+                        ApiError::over_budget(&over, request.worst),
+                    )
                 }
                 ReserveError::Store(e) => e.into(),
             });
@@ -110,7 +115,7 @@ pub async fn completions(
         request.model,
         auth,
         request.forwarded,
-        request.streaming,
+        request.delivery,
         settlement,
     )
     .await;

@@ -65,6 +65,37 @@ impl ApiError {
         }
     }
 
+    /// 404, or 405 when the path is served but with another method (`allow`): a path under
+    /// `/v1` the gateway does not serve — in OpenAI's words, so a client shows what it asked for.
+    pub fn no_such_endpoint(
+        method: &axum::http::Method,
+        path: &str,
+        allow: Option<&'static str>,
+    ) -> Self {
+        let Some(allow) = allow else {
+            return Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                None,
+                format!("Invalid URL ({method} {path})"),
+            );
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::ALLOW, HeaderValue::from_static(allow));
+        ApiError {
+            more: Some(Box::new(More {
+                headers: Some(headers),
+                ..More::default()
+            })),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                None,
+                format!("Invalid method for URL ({method} {path})"),
+            )
+        }
+    }
+
     /// 413: a body longer than the gateway takes.
     pub fn too_large(limit: usize) -> Self {
         Self::new(
@@ -201,66 +232,116 @@ impl ApiError {
         }
     }
 
-    /// 402: a budget's month is spent — the key's, its owner's as a member, the team's, or a
-    /// gateway-wide one (docs/architecture.md, the hard cap). `limit` says which.
-    pub fn over_budget(over: &OverBudget) -> Self {
+    /// 402: a budget cannot hold this request — the key's, its owner's as a member, the team's,
+    /// or a gateway-wide one (docs/architecture.md, the hard cap). `limit` says which. `worst` is
+    /// what the request could cost: when the budget still has room, only less than that, the
+    /// message says so and how to fit, rather than that the limit is reached.
+    pub fn over_budget(over: &OverBudget, worst: Money) -> Self {
+        const CENT: i64 = 10_000;
         let resets = over
             .resets_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let held = if over.reserved > Money::ZERO {
-            format!(", {} held by requests in flight", over.reserved)
-        } else {
-            String::new()
-        };
+        let left = Money::from_micros(
+            over.limit
+                .micros()
+                .saturating_sub(over.spent.micros().saturating_add(over.reserved.micros())),
+        );
+        // Less than a cent left is reached: the message could not show what is left.
+        let reached = left < Money::from_micros(CENT);
         let dollars = |m: Money| m.micros() as f64 / 1_000_000.0;
-        let (limit, whose) = match over.budget {
+        let (limit, who, what, has) = match over.budget {
             BudgetKind::Team => (
                 "team",
-                format!("Team ‘{}’ has reached its monthly spend limit", over.name),
+                format!("Team ‘{}’", over.name),
+                "its monthly spend limit",
+                "has",
             ),
             BudgetKind::Member => (
                 "member",
-                format!(
-                    "{} has reached their monthly budget as a team member",
-                    over.name
-                ),
+                over.name.clone(),
+                "their monthly budget as a team member",
+                "has",
             ),
             BudgetKind::Key => (
                 "key",
-                format!("API key ‘{}’ has reached its monthly budget", over.name),
+                format!("API key ‘{}’", over.name),
+                "its monthly budget",
+                "has",
             ),
             BudgetKind::Gateway => (
                 "gateway",
-                "The gateway has reached the monthly spend limit its Owners set".to_owned(),
+                "The gateway".to_owned(),
+                "the monthly spend limit its Owners set",
+                "has",
             ),
             BudgetKind::Teamless => (
                 "teamless",
-                "Keys outside any team have reached the monthly spend cap the gateway's Owners set"
-                    .to_owned(),
+                "Keys outside any team".to_owned(),
+                "the monthly spend cap the gateway's Owners set",
+                "have",
             ),
         };
+        let fit = "Lower max_tokens or n to fit.";
+        let resets_at = format!("The limit resets at {resets}.");
         // The gateway-wide caps are an Owner's figures: a key holder learns only that one was
-        // reached and when it resets, not what the whole gateway spends.
+        // reached (or has too little left) and when it resets, not what the whole gateway spends.
         if matches!(over.budget, BudgetKind::Gateway | BudgetKind::Teamless) {
+            let reason = if reached {
+                format!("{who} {has} reached {what}.")
+            } else {
+                format!("This request could cost more than is left of {what}.")
+            };
+            let message = if reached {
+                format!("{reason} {resets_at}")
+            } else {
+                format!("{reason} {fit} {resets_at}")
+            };
             return ApiError {
                 more: Some(Box::new(More {
                     extra: Some(json!({ "limit": limit, "resets_at": resets })),
-                    reason: Some(format!("{whose}.")),
+                    reason: Some(reason),
                     headers: None,
                 })),
                 ..Self::new(
                     StatusCode::PAYMENT_REQUIRED,
                     "budget_exceeded",
                     Some("budget_exceeded"),
-                    format!("{whose}. The limit resets at {resets}."),
+                    message,
                 )
             };
         }
+        let held = if over.reserved > Money::ZERO {
+            format!(", {} held by requests in flight", over.reserved)
+        } else {
+            String::new()
+        };
+        let standing = format!("{} (spent {} this month{held})", over.limit, over.spent);
+        let (reason, message) = if reached {
+            (
+                format!("{who} {has} reached {what} of {}.", over.limit),
+                format!("{who} {has} reached {what} of {standing}. {resets_at}"),
+            )
+        } else {
+            (
+                format!(
+                    "{who} {has} less left of {what} of {} than a request could cost.",
+                    over.limit
+                ),
+                format!(
+                    "{who} {has} {} left of {what} of {standing}; this request could cost up \
+                     to {}. {fit} {resets_at}",
+                    // Shown to the cent, so what is left never reads more, nor the request less.
+                    Money::from_micros(left.micros() / CENT * CENT),
+                    Money::from_micros((worst.micros() + CENT - 1) / CENT * CENT),
+                ),
+            )
+        };
         let mut extra = json!({
                 "limit": limit,
                 "limit_usd": dollars(over.limit),
                 "spent_usd": dollars(over.spent),
                 "reserved_usd": dollars(over.reserved),
+                "request_max_usd": dollars(worst),
                 "resets_at": resets,
         });
         // Named as what refused it: `"key": "ci-bot"`, `"team": "Research"`.
@@ -268,17 +349,14 @@ impl ApiError {
         ApiError {
             more: Some(Box::new(More {
                 extra: Some(extra),
-                reason: Some(format!("{whose} of {}.", over.limit)),
+                reason: Some(reason),
                 headers: None,
             })),
             ..Self::new(
                 StatusCode::PAYMENT_REQUIRED,
                 "budget_exceeded",
                 Some("budget_exceeded"),
-                format!(
-                    "{whose} of {} (spent {} this month{held}). The limit resets at {resets}.",
-                    over.limit, over.spent
-                ),
+                message,
             )
         }
     }

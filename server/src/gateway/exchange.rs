@@ -5,7 +5,7 @@
 //! provider's timeout) and settles the request to the usage the upstream reports, so what the
 //! provider bills is what the team is charged.
 
-use super::bound::Forwarded;
+use super::bound::{Delivery, Forwarded};
 use super::catalog::{Model, Provider};
 use super::error::ApiError;
 use super::settlement::Settlement;
@@ -95,13 +95,13 @@ pub async fn forward(
     model: Arc<Model>,
     auth: KeyAuth,
     forwarded: Forwarded,
-    streaming: bool,
+    delivery: Delivery,
     settlement: Settlement,
 ) -> Response {
     let (answer, answered) = oneshot::channel();
     let counted = Counted::new(running);
     tokio::spawn(async move {
-        exchange(http, model, auth, forwarded, streaming, settlement, answer).await;
+        exchange(http, model, auth, forwarded, delivery, settlement, answer).await;
         drop(counted);
     });
     match answered.await {
@@ -135,7 +135,7 @@ async fn exchange(
     model: Arc<Model>,
     auth: KeyAuth,
     mut forwarded: Forwarded,
-    streaming: bool,
+    delivery: Delivery,
     mut settlement: Settlement,
     client: oneshot::Sender<Answer>,
 ) {
@@ -212,7 +212,7 @@ async fn exchange(
     let provider = &target.provider;
     // The request is charged at the prices of the target that answered.
     let price = target.price;
-    if !streaming {
+    let Delivery::Stream { usage_asked } = delivery else {
         match answer.bytes().await {
             Ok(text) => {
                 settlement.settle_to(usage_of(&text), price);
@@ -226,18 +226,21 @@ async fn exchange(
             }
         }
         return;
-    }
+    };
     let (events, to_client) = mpsc::channel(STREAM_BUFFER);
     let mut events = client
         .send(Answer::Events(to_client))
         .is_ok()
         .then_some(events);
-    let mut scanner = UsageScanner::default();
+    let mut scanner = UsageScanner::new(usage_asked);
     let mut body = answer.bytes_stream();
     while let Some(piece) = body.next().await {
         match piece {
             Ok(bytes) => {
-                scanner.feed(&bytes);
+                let bytes = scanner.pass(bytes);
+                if bytes.is_empty() {
+                    continue;
+                }
                 // A client that has gone, or stopped reading until the provider's timeout, is
                 // sent no more; the upstream is read on to its usage.
                 if let Some(to) = &events
@@ -259,6 +262,9 @@ async fn exchange(
                 return;
             }
         }
+    }
+    if let (Some(to), Some(rest)) = (&events, scanner.rest()) {
+        let _ = tokio::time::timeout_at(deadline, to.send(Ok(rest))).await;
     }
     settlement.settle_to(scanner.usage, price);
 }

@@ -18,7 +18,9 @@ pub mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
 use catalog::LiveCatalog;
 use domain::db::DatabaseConnection;
 use domain::sealing::Sealer;
@@ -85,9 +87,26 @@ impl GatewayState {
 /// The `/v1` routes.
 pub fn routes(state: GatewayState) -> Router {
     Router::new()
-        .route("/v1/models", get(models::list))
-        .route("/v1/chat/completions", post(chat::completions))
+        .route(
+            "/v1/models",
+            get(models::list).fallback(|m: Method, u: Uri| wrong_method(m, u, "GET")),
+        )
+        .route(
+            "/v1/chat/completions",
+            post(chat::completions).fallback(|m: Method, u: Uri| wrong_method(m, u, "POST")),
+        )
+        .route("/v1/{*rest}", any(no_such_path))
         // The handler reads the body itself, after the key, within `max_body`.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// A path under `/v1` the gateway does not serve.
+async fn no_such_path(method: Method, uri: Uri) -> Response {
+    error::ApiError::no_such_endpoint(&method, uri.path(), None).into_response()
+}
+
+/// A `/v1` path asked with a method it does not take (it takes `allow`).
+async fn wrong_method(method: Method, uri: Uri, allow: &'static str) -> Response {
+    error::ApiError::no_such_endpoint(&method, uri.path(), Some(allow)).into_response()
 }
