@@ -18,7 +18,7 @@ pub const MAX_DOLLARS: i64 = 1_000_000_000;
 /// Why a typed amount was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
-    #[error("The limit cannot be negative.")]
+    #[error("The amount cannot be negative.")]
     Negative,
     #[error("Enter an amount in dollars and cents, like 1500 or 1,500.00.")]
     NotAnAmount,

@@ -274,7 +274,7 @@ test('the Teams page, its expanded row and dialogs', async ({ page }) => {
   await audit(page, 'Create team dialog');
   await create.getByLabel('Team Name').fill(name);
   await create.getByLabel('Monthly Spend Limit (USD)').fill('-5');
-  await expect(create.getByText('The limit cannot be negative.')).toBeVisible();
+  await expect(create.getByText('The amount cannot be negative.')).toBeVisible();
   await audit(page, 'Create team dialog with an error');
   await create.getByLabel('Monthly Spend Limit (USD)').fill('100');
   await create.getByRole('button', { name: 'Create team' }).click();

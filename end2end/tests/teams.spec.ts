@@ -16,7 +16,7 @@ test('a team is created, edited and deleted, and a bad limit is refused before s
   await dialog.getByLabel('Description').fill('Runs the shared services.');
   const limit = dialog.getByLabel('Monthly Spend Limit (USD)');
   await limit.fill('-5');
-  await expect(dialog.getByText('The limit cannot be negative.')).toBeVisible();
+  await expect(dialog.getByText('The amount cannot be negative.')).toBeVisible();
   await expect(dialog.getByRole('button', { name: 'Create team' })).toBeDisabled();
   await limit.fill('12.345');
   await expect(dialog.getByText('Use at most two decimal places.')).toBeVisible();

@@ -128,6 +128,28 @@ test('an invited person accepts in another browser and appears active', async ({
   await again.close();
 });
 
+test('the invite dialog keeps Tab inside it and gives focus back to its button', async ({ page }) => {
+  test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
+  await asOwner(page);
+  const opener = page.getByRole('button', { name: 'Invite User' });
+  await opener.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Invite a user' });
+  await expect(dialog.getByLabel('Email')).toBeFocused();
+  const inside = () => dialog.evaluate((el) => el.contains(document.activeElement));
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    expect(await inside(), `after ${i + 1} Tab presses`).toBe(true);
+  }
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Shift+Tab');
+    expect(await inside(), `after ${i + 1} Shift+Tab presses`).toBe(true);
+  }
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(opener).toBeFocused();
+});
+
 test('double-submitting the invite form invites once', async ({ page }) => {
   test.skip(!jsEnabled(), 'the invite dialog needs JavaScript');
   await asOwner(page);
@@ -178,8 +200,57 @@ test('a duplicate email is refused next to the field, whatever its case', async 
   await dialog.getByRole('button', { name: 'Send invite' }).click();
   await expect(dialog.getByText('Someone with this email is already on the access list.')).toBeVisible();
   await expect(dialog.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+  // The message is about what was sent: it goes as soon as the address is edited, and the
+  // same refusal shows again when it is sent again.
+  await dialog.getByLabel('Email').fill(email('edited'));
+  await expect(dialog.getByText('Someone with this email is already on the access list.')).toHaveCount(0);
+  await expect(dialog.getByLabel('Email')).not.toHaveAttribute('aria-invalid', 'true');
+  await dialog.getByLabel('Email').fill(OWNER.email);
+  await dialog.getByRole('button', { name: 'Send invite' }).click();
+  await expect(dialog.getByText('Someone with this email is already on the access list.')).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
+});
+
+test('in the inline role edit, the arrow keys only move; Enter saves', async ({ page }) => {
+  test.skip(!jsEnabled(), 'row actions need JavaScript');
+  await asOwner(page);
+  const address = email('keys');
+  await invite(page, address, 'Viewer');
+  const r = () => row(page, address);
+  await act(r(), 'Edit');
+  const select = r().getByRole('combobox', { name: 'Role' });
+  await expect(select).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(select).toHaveValue('member');
+  await page.keyboard.press('ArrowUp');
+  await expect(select).toHaveValue('admin');
+  // Nothing was saved on the way.
+  await expect(page.getByRole('status')).not.toContainText(`${address} is now`);
+  await expect(select).toBeVisible();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toContainText(`${address} is now Admin.`);
+  await expect(r()).toContainText('Admin');
+  await page.reload();
+  await hydrated(page);
+  await expect(r()).toContainText('Admin');
+});
+
+test('the search box takes at most 100 characters', async ({ page }) => {
+  await asOwner(page);
+  await expect(page.getByRole('searchbox', { name: 'Search users' })).toHaveAttribute('maxlength', '100');
+});
+
+test('with JavaScript off, the page says what needs it; with it on, nothing', async ({ page }) => {
+  await asOwner(page);
+  // A <noscript> note: Playwright's text search skips such elements, so it is found by its class.
+  const note = page.locator('.noscript-note');
+  if (jsEnabled()) {
+    await expect(note).toBeHidden();
+  } else {
+    await expect(note).toBeVisible();
+    await expect(note).toHaveText(/^JavaScript is off: lists, search, filters, sorting and paging work; changes .* need JavaScript\.$/);
+  }
 });
 
 test('row actions: role changes, suspend, reactivate, resend and delete with confirmation', async ({ page }) => {

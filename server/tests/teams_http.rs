@@ -163,7 +163,7 @@ async fn teams_are_managed_only_by_owners_and_admins() {
         .post("create_team", "name=x&description=&limit=-5", Some(&admin))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body.contains("The limit cannot be negative."));
+    assert!(body.contains("The amount cannot be negative."));
     let (status, _, _) = server
         .post("delete_team", &format!("id={id}"), Some(&admin))
         .await;

@@ -64,6 +64,7 @@ fn Filters(query: AuditQuery) -> impl IntoView {
                 .map(|target| view! { <input type="hidden" name="target" value=target /> })}
             <input
                 type="search"
+                maxlength=domain::list_query::SEARCH_MAX
                 name="q"
                 class="input"
                 value=query.search.clone()

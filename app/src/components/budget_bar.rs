@@ -24,7 +24,7 @@ pub fn BudgetBar(spent: Money, limit: Money) -> impl IntoView {
                 role="progressbar"
                 aria-valuemin="0"
                 aria-valuemax="100"
-                aria-valuenow=format!("{:.0}", percent.unwrap_or(100.0))
+                aria-valuenow=format!("{shown:.0}")
                 aria-valuetext=format!("{text} ({label})")
                 aria-label="Budget used"
             >

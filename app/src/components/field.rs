@@ -15,7 +15,11 @@ pub fn Field(
     #[prop(optional)] autofocus: bool,
     #[prop(optional)] minlength: Option<usize>,
     #[prop(optional)] maxlength: Option<usize>,
+    /// The server's message about what was sent; it goes once the text is edited.
     error: Signal<Option<String>>,
+    /// A check made as the text is typed, shown before `error`.
+    #[prop(optional, into)]
+    live: Option<Signal<Option<String>>>,
     /// The starting value (an edit form).
     #[prop(optional, into)]
     value: Option<String>,
@@ -23,6 +27,8 @@ pub fn Field(
     #[prop(optional)]
     on_input: Option<Callback<String>>,
 ) -> impl IntoView {
+    let (sent, edited) = until_edited(error);
+    let error = Signal::derive(move || live.and_then(|l| l.get()).or_else(|| sent.get()));
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -55,6 +61,7 @@ pub fn Field(
                 aria-describedby=described_by
                 value=value
                 on:input=move |ev| {
+                    edited.set(true);
                     if let Some(cb) = on_input {
                         cb.run(event_target_value(&ev));
                     }
@@ -82,6 +89,7 @@ pub fn TextAreaField(
     hint: &'static str,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
+    let (error, edited) = until_edited(error);
     let id = format!("field-{name}");
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
@@ -95,6 +103,7 @@ pub fn TextAreaField(
                 rows="3"
                 aria-describedby=hint_id.clone()
                 aria-invalid=move || error.get().is_some().then_some("true")
+                on:input=move |_| edited.set(true)
             >
                 {value}
             </textarea>
@@ -104,6 +113,22 @@ pub fn TextAreaField(
             <FieldError error id=error_id />
         </div>
     }
+}
+
+/// `error` until the field is edited: a message about what was sent goes once the text
+/// changes, and the next answer shows again. Returns the message to show and the flag the
+/// field's `input` handler sets.
+fn until_edited(error: Signal<Option<String>>) -> (Signal<Option<String>>, RwSignal<bool>) {
+    let edited = RwSignal::new(false);
+    // Every answer (the same message again included) is shown afresh.
+    Effect::new(move |_| {
+        error.track();
+        edited.set(false);
+    });
+    (
+        Signal::derive(move || error.get().filter(|_| !edited.get())),
+        edited,
+    )
 }
 
 /// A field's error under it, while there is one; `id` lets the field point at it

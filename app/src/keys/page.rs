@@ -176,6 +176,7 @@ fn Filters(query: Memo<KeyQuery>, sees_all: bool) -> impl IntoView {
                 .map(|u| view! { <input type="hidden" name="user" value=u.to_string() /> })}
             <input
                 type="search"
+                maxlength=domain::list_query::SEARCH_MAX
                 name="q"
                 class="input"
                 value=current.search.clone()

@@ -160,6 +160,11 @@ fn Frame(user: SessionUser) -> impl IntoView {
                     </ActionForm>
                 </header>
                 <main class="content" id="content">
+                    <noscript>
+                        <p class="alert alert-info noscript-note">
+                            "JavaScript is off: lists, search, filters, sorting and paging work; changes (inviting, editing, deleting, issuing keys) need JavaScript."
+                        </p>
+                    </noscript>
                     <ToastRegion>
                         <Outlet />
                     </ToastRegion>

@@ -100,7 +100,6 @@ fn TeamFields(
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let typed = RwSignal::new(None::<String>);
-    let limit_error = Signal::derive(move || typed.get().or_else(|| errors.field("limit").get()));
     let (name, description, limit) = match &current {
         Some(t) => (
             t.name.clone(),
@@ -164,7 +163,8 @@ fn TeamFields(
             name="limit"
             value=limit
             hint="A hard cap: requests are blocked when the team reaches it. Leave blank for no limit."
-            error=limit_error
+            error=errors.field("limit")
+            live=typed
             on_input=Callback::new(move |text: String| typed.set(typed_limit_error(&text)))
         />
         <Field

@@ -120,6 +120,7 @@ fn Search(query: TeamQuery) -> impl IntoView {
         <FilterForm action="/dashboard/configuration/teams" label="Filter teams">
             <input
                 type="search"
+                maxlength=domain::list_query::SEARCH_MAX
                 name="q"
                 class="input"
                 value=query.search.clone()

@@ -13,6 +13,7 @@ pub fn Filters(query: Memo<UserQuery>) -> impl IntoView {
         <FilterForm action="/dashboard/configuration/users" label="Filter users">
             <input
                 type="search"
+                maxlength=domain::list_query::SEARCH_MAX
                 name="q"
                 class="input"
                 value=current.search.clone()

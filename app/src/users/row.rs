@@ -48,7 +48,7 @@ fn allowed(actor: Option<Actor>, row: &UserRow) -> Allowed {
         change_role: Role::ALL
             .into_iter()
             .any(|to| to != row.role && can(Action::ChangeRole { target, to })),
-        change_team: can(Action::ManageTeams),
+        change_team: can(Action::AssignTeam { target }),
         suspend: can(Action::Suspend { target }),
         reactivate: can(Action::Reactivate { target }),
         resend: row.status == Status::Invited && can(Action::ManageInvite { target }),
@@ -361,7 +361,9 @@ pub fn UserRowView(
 }
 
 /// The role cell while editing inline: it takes the focus as it appears (`autofocus` counts
-/// only at page load), so the keyboard reaches it at once; picking saves, Escape or leaving
+/// only at page load), so the keyboard reaches it at once. Picking with the pointer saves; with
+/// the keyboard, the arrows only move through the roles and Enter saves (an arrow key changes a
+/// closed `<select>` at once, and each step must not change someone's role). Escape or leaving
 /// cancels.
 #[component]
 fn RoleSelect(
@@ -375,21 +377,43 @@ fn RoleSelect(
             let _ = el.focus();
         }
     });
+    // Set by a key press, so the change it makes is a step, not a pick.
+    let by_key = StoredValue::new(false);
+    let picked = StoredValue::new(current);
+    let save = move || {
+        let role = picked.get_value();
+        if role != current {
+            on_pick(role)
+        } else {
+            on_cancel()
+        }
+    };
     view! {
         <select
             class="input input-small"
             aria-label="Role"
+            title="Enter saves, Escape cancels"
             node_ref=select
             on:change=move |ev| {
                 if let Ok(role) = event_target_value(&ev).parse::<Role>() {
-                    if role != current { on_pick(role) } else { on_cancel() }
+                    picked.set_value(role);
+                    if !by_key.get_value() {
+                        save();
+                    }
                 }
             }
             on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    on_cancel()
+                match ev.key().as_str() {
+                    "Escape" => on_cancel(),
+                    "Enter" => {
+                        ev.prevent_default();
+                        save();
+                    }
+                    "Tab" => {}
+                    _ => by_key.set_value(true),
                 }
             }
+            on:pointerdown=move |_| by_key.set_value(false)
             on:blur=move |_| on_cancel()
         >
             {Role::ALL
