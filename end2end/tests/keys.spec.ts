@@ -158,7 +158,12 @@ test('a key budget set in the dialog turns its bar yellow, then red, then refuse
   expect(error.code).toBe('budget_exceeded');
   expect(error.limit).toBe('key');
   expect(error.key).toBe(name);
-  expect(error.message).toContain(`API key ‘${name}’ has reached its monthly budget of $10.00`);
+  // $0.10 is left, less than this request's worst case: the message says so, and how to fit.
+  expect(error.message).toContain(
+    `API key ‘${name}’ has $0.10 left of its monthly budget of $10.00 (spent $9.90 this month); ` +
+      'this request could cost up to $0.93. Lower max_tokens or n to fit.',
+  );
+  expect(error.request_max_usd).toBeGreaterThan(0.1);
 
   // The Limits dialog shows the budget; raised, the key works again.
   await row.getByRole('button', { name: `Limits of ${name}` }).click();

@@ -177,7 +177,9 @@ test('a key’s spend and its refusal show on the Usage page, with the reason th
   const refusals = page.getByRole('region', { name: 'Why requests were refused' });
   const refusal = refusals.getByRole('row').filter({ hasText: name });
   await expect(refusal).toContainText('Key budget');
-  await expect(refusal).toContainText(`API key ‘${name}’ has reached its monthly budget of $2.00.`);
+  await expect(refusal).toContainText(
+    `API key ‘${name}’ has less left of its monthly budget of $2.00 than a request could cost.`,
+  );
 
   // The charts are images with their figures; pointing at a day reads it out.
   const spend = page.getByRole('img', { name: 'Spend per day' });
