@@ -191,6 +191,17 @@ async fn a_request_is_forwarded_clamped_and_metered() {
     gw.server.finish().await;
 }
 
+/// Sends `body` to the chat endpoint with `key`, answering the response as it came.
+async fn post_chat(gw: &Gateway, key: &str, body: &serde_json::Value) -> reqwest::Response {
+    gw.http
+        .post(format!("{}/chat/completions", gw.base))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn streams_pass_through_and_settle_to_the_final_usage() {
     let gw = Gateway::start().await;
@@ -206,14 +217,7 @@ async fn streams_pass_through_and_settle_to_the_final_usage() {
     });
     let mut asked = hello();
     asked["stream"] = json!(true);
-    let res = gw
-        .http
-        .post(format!("{}/chat/completions", gw.base))
-        .bearer_auth(&key)
-        .json(&asked)
-        .send()
-        .await
-        .unwrap();
+    let res = post_chat(&gw, &key, &asked).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "text/event-stream");
     let text = res.text().await.unwrap();
@@ -232,17 +236,7 @@ async fn streams_pass_through_and_settle_to_the_final_usage() {
     // A client that asks for it gets it, and one that says no does not.
     for (include, passed) in [(true, true), (false, false)] {
         asked["stream_options"] = json!({ "include_usage": include });
-        let text = gw
-            .http
-            .post(format!("{}/chat/completions", gw.base))
-            .bearer_auth(&key)
-            .json(&asked)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = post_chat(&gw, &key, &asked).await.text().await.unwrap();
         assert_eq!(text.contains("\"prompt_tokens\":2000"), passed, "{text}");
         assert!(text.contains("part 4 "), "{text}");
         assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
