@@ -14,6 +14,12 @@ const seen = {};
 
 const models = await client.models.list();
 seen.models = models.data.map((m) => m.id);
+seen.retrieved = await client.models.retrieve(model);
+try {
+  await client.models.retrieve("no-such-model");
+} catch (err) {
+  seen.missingModel = { status: err.status, name: err.constructor.name, code: err.code };
+}
 
 const answer = await client.chat.completions.create({ model, messages, max_tokens: 50 });
 seen.answer = answer.choices[0].message.content;

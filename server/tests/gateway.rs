@@ -246,6 +246,40 @@ async fn streams_pass_through_and_settle_to_the_final_usage() {
 }
 
 #[tokio::test]
+async fn a_model_is_retrieved_by_its_name_as_the_list_shows_it() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    let (status, body) = gw.model(&key, MODEL).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({ "id": MODEL, "object": "model", "created": 0, "owned_by": "stub" })
+    );
+    let (status, body) = gw.model(&key, "gpt-nothing").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "model_not_found");
+    assert_eq!(body["error"]["param"], "model");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("gpt-nothing"),
+        "{body}"
+    );
+    // A name with slashes in it (as many providers' names have) is one id, not a deeper path.
+    assert_eq!(gw.model(&key, "org/some-model").await.0, 404);
+    let anonymous = gw
+        .http
+        .get(format!("{}/models/{MODEL}", gw.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    gw.server.finish().await;
+}
+
+#[tokio::test]
 async fn unknown_paths_and_methods_under_v1_answer_in_openais_shape() {
     let gw = Gateway::start().await;
     let team = gw.team("Research", "").await;
@@ -256,6 +290,7 @@ async fn unknown_paths_and_methods_under_v1_answer_in_openais_shape() {
         ("GET", "/nothing/here", 404, None),
         ("GET", "/chat/completions", 405, Some("POST")),
         ("DELETE", "/models", 405, Some("GET")),
+        ("POST", "/models/some-model", 405, Some("GET")),
     ] {
         let res = gw
             .http

@@ -1,5 +1,5 @@
 //! A real OpenAI client against the gateway: the official OpenAI Node SDK (installed with the
-//! end-to-end packages) lists models, gets the stub's answer, streams it, gets the 402 past the
+//! end-to-end packages) lists models, retrieves one (and is told one does not exist), gets the stub's answer, streams it, gets the 402 past the
 //! team's cap as an `APIError`, and a wrong key as `AuthenticationError`.
 
 use crate::stub_upstream::{StubBehaviour, StubUsage};
@@ -49,6 +49,11 @@ async fn the_official_openai_sdk_works_against_the_gateway() {
     );
     let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(seen["models"], serde_json::json!([MODEL]));
+    assert_eq!(seen["retrieved"]["id"], MODEL, "{seen}");
+    assert_eq!(seen["retrieved"]["object"], "model");
+    assert_eq!(seen["missingModel"]["status"], 404, "{seen}");
+    assert_eq!(seen["missingModel"]["name"], "NotFoundError");
+    assert_eq!(seen["missingModel"]["code"], "model_not_found");
     assert_eq!(seen["answer"], "Hello from the stub.");
     assert_eq!(seen["usage"]["completion_tokens"], 500);
     assert_eq!(seen["streamed"], "part 0 part 1 part 2 ");

@@ -161,5 +161,11 @@ async fn a_key_limited_to_some_models_gets_404_on_the_others() {
     assert_eq!(gw.chat(&key, vision).await.0, 200);
 
     assert_eq!(gw.model_ids(&key).await, [VISION_MODEL]);
+    assert_eq!(gw.model(&key, VISION_MODEL).await.0, 200);
+    let (status, body) = gw.model(&key, MODEL).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("model_not_found"))
+    );
     gw.server.finish().await;
 }

@@ -92,6 +92,10 @@ pub fn routes(state: GatewayState) -> Router {
             get(models::list).fallback(|m: Method, u: Uri| wrong_method(m, u, "GET")),
         )
         .route(
+            "/v1/models/{*id}",
+            get(models::retrieve).fallback(|m: Method, u: Uri| wrong_method(m, u, "GET")),
+        )
+        .route(
             "/v1/chat/completions",
             post(chat::completions).fallback(|m: Method, u: Uri| wrong_method(m, u, "POST")),
         )

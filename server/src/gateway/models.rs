@@ -1,11 +1,14 @@
-//! `GET /v1/models`: the routes on offer (with a target whose provider is enabled) that the
-//! key's team may use and the key may call.
+//! `GET /v1/models` and `GET /v1/models/{id}`: the routes on offer (with a target whose provider
+//! is enabled) that the key's team may use and the key may call. A model outside that is
+//! answered as OpenAI answers one that does not exist, so a key learns nothing of the others.
 
 use super::GatewayState;
 use super::auth::authenticate;
+use super::catalog::Model;
 use super::error::ApiError;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use domain::service::keys::KeyAuth;
 use http::HeaderMap;
 use serde_json::{Value, json};
 
@@ -18,21 +21,42 @@ pub async fn list(
     let data: Vec<Value> = catalog
         .models()
         .iter()
-        .filter(|m| {
-            m.open_to(auth.team)
-                && auth
-                    .models
-                    .as_ref()
-                    .is_none_or(|allowed| allowed.contains(&m.name))
-        })
-        .map(|m| {
-            json!({
-                "id": m.name,
-                "object": "model",
-                "created": 0,
-                "owned_by": m.first_provider().name,
-            })
-        })
+        .filter(|m| offered(m, &auth))
+        .map(|m| described(m))
         .collect();
     Ok(Json(json!({ "object": "list", "data": data })))
+}
+
+/// One model by its name; the name may hold slashes (`org/model`).
+pub async fn retrieve(
+    State(gw): State<GatewayState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let auth = authenticate(&gw, &headers).await?;
+    let catalog = gw.catalog.current().await;
+    catalog
+        .model(&id)
+        .filter(|m| offered(m, &auth))
+        .map(|m| Json(described(m)))
+        .ok_or_else(|| ApiError::unknown_model(&id))
+}
+
+/// Whether the key may see (and call) the model.
+fn offered(model: &Model, auth: &KeyAuth) -> bool {
+    model.open_to(auth.team)
+        && auth
+            .models
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&model.name))
+}
+
+/// A model as OpenAI's API describes one.
+fn described(model: &Model) -> Value {
+    json!({
+        "id": model.name,
+        "object": "model",
+        "created": 0,
+        "owned_by": model.first_provider().name,
+    })
 }

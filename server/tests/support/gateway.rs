@@ -206,6 +206,18 @@ impl Gateway {
             .collect()
     }
 
+    /// `GET /v1/models/{id}` with `key`; answers the status and the JSON body.
+    pub async fn model(&self, key: &str, id: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .http
+            .get(format!("{}/models/{id}", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
     /// A chat request with `key`; answers the status and the JSON body.
     pub async fn chat(&self, key: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let res = self
