@@ -84,6 +84,11 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_MAX_REQUEST_BYTES", default_value_t = crate::gateway::MAX_BODY)]
     pub max_request_bytes: usize,
 
+    /// Seconds a client has to send a request's headers (an idle keep-alive connection is
+    /// closed after as long), and again to send its body (408 past it).
+    #[arg(long, env = "TOLLGATE_READ_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout_seconds: u64,
+
     /// Reverse proxies in front of this server, as comma-separated address ranges (e.g.
     /// `10.0.0.0/8,fd00::/8`): when the connection comes from one of them, the client is the
     /// right-most `X-Forwarded-For` entry that is not one of them. Empty (the default): the

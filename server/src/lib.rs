@@ -12,6 +12,7 @@ pub mod export;
 pub mod export_config;
 pub mod gateway;
 pub mod health;
+pub mod listen;
 pub mod logging;
 pub mod mail;
 pub mod providers_file;

@@ -11,7 +11,6 @@ use domain::sealing::{DataKey, Sealer};
 use domain::service::ledger::Ledger;
 use domain::service::providers;
 use domain::service::{leases, ledger, session, setup, sign_in, usage_windows};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -269,16 +268,8 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         config.listen,
         config.public_url()
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|source| StartupError::Listen {
-        addr: config.listen.to_string(),
-        source,
-    })?;
+    let read_timeout = Duration::from_secs(config.read_timeout_seconds);
+    crate::listen::serve(listener, app, read_timeout, shutdown_signal()).await;
     // Exchanges whose clients left are still reading their upstreams: they settle first (each
     // within its provider's timeout), then what was settled is written and the slices are
     // given back before the process ends.

@@ -1,6 +1,6 @@
 //! The server's tests, linked as one binary: the router over HTTP in-process (sessions, roles,
 //! security headers, invites by mail, single sign-on against a stub OpenID provider), the `/v1`
-//! gateway against the stub upstream on loopback, a real OpenAI client, and `tollgate serve` as
+//! gateway against the stub upstream on loopback, a real OpenAI client, clients that send slowly, and `tollgate serve` as
 //! real processes. They share `support/` and the benchmark binary's stub upstream and fixture,
 //! included by path so the served binary and the library hold neither.
 //!
@@ -23,6 +23,7 @@ mod limits_audit_http;
 mod providers_http;
 mod routes_http;
 mod site;
+mod slow_clients;
 mod sso_http;
 mod support;
 mod teams_http;

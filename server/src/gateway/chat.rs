@@ -32,9 +32,13 @@ pub async fn completions(
     let (parts, body) = request.into_parts();
     // Before a byte of the body is read: anonymous senders cost a count in memory, no more.
     let auth = authenticate(&gw, &parts.headers).await?;
-    let body = axum::body::to_bytes(body, gw.max_body)
-        .await
-        .map_err(|_| ApiError::too_large(gw.max_body))?;
+    let body = axum::body::to_bytes(body, gw.max_body).await.map_err(|e| {
+        if crate::listen::ReadTimedOut::caused(&e) {
+            ApiError::request_timeout()
+        } else {
+            ApiError::too_large(gw.max_body)
+        }
+    })?;
     let catalog = gw.catalog.current().await;
     let request = bound(&body, &catalog, is_capped(&auth), auth.team).map_err(|e| match e {
         Unbounded::Refused(refusal) => refusal,

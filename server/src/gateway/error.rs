@@ -96,6 +96,16 @@ impl ApiError {
         }
     }
 
+    /// 408: the body did not arrive within the server's read timeout.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            Some("request_timeout"),
+            "The request body did not arrive in time; send it without pausing.".into(),
+        )
+    }
+
     /// 413: a body longer than the gateway takes.
     pub fn too_large(limit: usize) -> Self {
         Self::new(

@@ -73,6 +73,8 @@ pub struct Gateway {
     pub stub: StubControl,
     /// `http://127.0.0.1:PORT/v1`.
     pub base: String,
+    /// Where the router listens.
+    pub addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     /// The gateway's ledger, to wait for what it writes behind.
     pub ledger: Ledger,
@@ -89,9 +91,18 @@ impl Gateway {
         Self::with_models(timeout_seconds, "").await
     }
 
+    /// A gateway giving clients `read_timeout` to send a request's headers and body.
+    pub async fn start_reading_within(read_timeout: std::time::Duration) -> Self {
+        Self::serve(30, "", read_timeout).await
+    }
+
     /// A gateway whose providers file has `more` entries (see [`providers_file`]); they may
     /// name only the file's providers, as the database has none before it is applied.
     pub async fn with_models(timeout_seconds: u64, more: &str) -> Self {
+        Self::serve(timeout_seconds, more, std::time::Duration::from_secs(30)).await
+    }
+
+    async fn serve(timeout_seconds: u64, more: &str, read_timeout: std::time::Duration) -> Self {
         let stub = stub_upstream::start().await.expect("stub upstream");
         let file = providers_file(&stub, timeout_seconds, more);
         let mut ledger = None;
@@ -109,8 +120,9 @@ impl Gateway {
         file.apply(&server.db, &sealer)
             .await
             .expect("the providers file applied");
-        let addr = server.listen().await;
+        let addr = server.listen_reading_within(read_timeout).await;
         Gateway {
+            addr,
             server,
             owner,
             stub,

@@ -193,17 +193,24 @@ impl TestServer {
 
     /// Serves the router on a free loopback port (for clients that need a real socket).
     pub async fn listen(&self) -> std::net::SocketAddr {
+        self.listen_reading_within(std::time::Duration::from_secs(30))
+            .await
+    }
+
+    /// [`Self::listen`], giving clients `read_timeout` to send a request's headers and body.
+    pub async fn listen_reading_within(
+        &self,
+        read_timeout: std::time::Duration,
+    ) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = self.app.clone();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .ok();
-        });
+        tokio::spawn(tollgate::listen::serve(
+            listener,
+            app,
+            read_timeout,
+            std::future::pending(),
+        ));
         addr
     }
 
