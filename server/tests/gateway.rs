@@ -9,12 +9,13 @@ use crate::support::gateway::{
     chat_at_once, hello, team_month,
 };
 use chrono::Utc;
-use domain::entity::{api_key, usage_user_month};
+use domain::entity::{api_key, usage_team_month, usage_user_month};
 use domain::service::leases;
 use domain::service::{access_epoch, keys, month_key, users};
 use domain::{Actor, TeamId};
 use futures_util::StreamExt;
-use sea_orm::EntityTrait;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
 
@@ -414,6 +415,57 @@ async fn a_request_that_could_cost_more_than_is_left_is_told_so_not_that_the_lim
     // The same request, smaller, fits.
     let (status, body) = gw.chat(&key, hello()).await;
     assert_eq!(status, 200, "{body}");
+    gw.server.finish().await;
+}
+
+#[tokio::test]
+async fn what_a_402_says_is_left_does_not_count_the_gateways_own_unused_headroom() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "1").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    // Once the database has told it how much room the month has, the gateway leases headroom
+    // beyond a request's worst case ($1 / 64, unused once the request ends, and kept for the
+    // next for a second: read without flushing, which gives it back).
+    let mut reserved = 0;
+    for _ in 0..5 {
+        assert_eq!(gw.chat(&key, hello()).await.0, 200);
+        reserved = team_month(&gw.server.db, team).await.2;
+        if reserved > 10_000 {
+            break;
+        }
+    }
+    assert!(reserved > 10_000, "the process holds headroom: {reserved}");
+    // Another gateway spends $0.95 meanwhile; $0.05 less this request's cost is left.
+    usage_team_month::Entity::update_many()
+        .col_expr(
+            usage_team_month::Column::SpendMicros,
+            Expr::col(usage_team_month::Column::SpendMicros).add(950_000),
+        )
+        .filter(usage_team_month::Column::TeamId.eq(team.0))
+        .exec(&gw.server.db)
+        .await
+        .unwrap();
+    // 32 choices of up to 1,000 tokens at $2 a million: $0.064 at most, more than is left.
+    let mut big = hello();
+    big["max_tokens"] = 1000.into();
+    big["n"] = 32.into();
+    let (status, body) = gw.chat(&key, big).await;
+    assert_eq!(status, 402, "{body}");
+    let error = &body["error"];
+    assert_eq!(
+        error["reserved_usd"], 0.0,
+        "no request is in flight: {body}"
+    );
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Team ‘Research’ has $0.04 left of its monthly spend limit of $1.00 (spent $0.95 \
+             this month); this request could cost up to $0.07."
+        ),
+        "{message}"
+    );
+    // And what is left is still there for a request that fits.
+    assert_eq!(gw.chat(&key, hello()).await.0, 200);
     gw.server.finish().await;
 }
 

@@ -241,7 +241,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                     extends
                         .into_iter()
                         .zip(granted)
-                        .map(|((_, extend), result)| {
+                        .map(|((target, extend), result)| {
                             let admission = match result {
                                 Extension::Granted {
                                     lease,
@@ -261,7 +261,7 @@ pub async fn run(w: Writer, mut jobs: mpsc::UnboundedReceiver<Job>) {
                                 }),
                                 Extension::Refused(over) => {
                                     held.not_granted(extend.month, extend.short);
-                                    Admission::Refused(over)
+                                    Admission::Refused(unheld(over, target, extend.short))
                                 }
                                 Extension::Unlimited => {
                                     held.not_granted(extend.month, extend.short);
@@ -369,6 +369,30 @@ async fn apply(
     }
     txn.commit().await?;
     Ok(Round { granted, gone })
+}
+
+/// A refusal as people read it: the part of this process's own lease that was set aside for
+/// the refused request is unused headroom, not held by requests in flight, so it is not
+/// counted as held (when the lease it came from was the one the database looked at).
+fn unheld(mut over: OverBudget, target: Target, short: Take) -> OverBudget {
+    if let (
+        Target::Lease(Some(used)),
+        Take::Short {
+            lease: Some(from),
+            set_aside,
+            ..
+        },
+    ) = (target, short)
+        && used == from
+    {
+        over.reserved = Money::from_micros(
+            over.reserved
+                .micros()
+                .saturating_sub(set_aside.micros())
+                .max(0),
+        );
+    }
+    over
 }
 
 /// Forgets the slices of leases found gone.
