@@ -60,6 +60,20 @@ async fn teams_are_created_and_edited_and_bad_input_writes_nothing() {
             ),
             "A team with this name already exists."
         );
+        // Spacing does not make another name: runs of spaces inside are one space.
+        let data = teams::create(&t.db, &admin, &input("Data    Lab", ""))
+            .await
+            .unwrap();
+        assert_eq!(data.name, "Data Lab", "{}", t.kind);
+        assert_eq!(
+            field_error(
+                teams::create(&t.db, &admin, &input("data  lab", "")).await,
+                "name"
+            ),
+            "A team with this name already exists.",
+            "{}",
+            t.kind
+        );
         assert_eq!(
             field_error(
                 teams::create(&t.db, &admin, &input("Ops", "-5")).await,
@@ -90,7 +104,7 @@ async fn teams_are_created_and_edited_and_bad_input_writes_nothing() {
         ));
         assert_eq!(
             team::Entity::find().count(&t.db).await.unwrap(),
-            2,
+            3,
             "refusals wrote nothing"
         );
 

@@ -117,10 +117,13 @@ struct Checked {
     member_budget: Option<Option<Money>>,
 }
 
-/// The form's fields, checked: a trimmed name, a description, the limit and the per-minute
+/// The form's fields, checked: a trimmed name with single spaces, a description, the limit and the per-minute
 /// limits (blank: none).
 fn checked(input: &TeamInput) -> Result<Checked, Error> {
-    let name = bounded_text("name", &input.name, TEAM_NAME_MAX, "Name the team.")?;
+    let name = bounded_text("name", &input.name, TEAM_NAME_MAX, "Name the team.")?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let description = input.description.trim().to_owned();
     if description.chars().count() > DESCRIPTION_MAX {
         return Err(Error::validation(
