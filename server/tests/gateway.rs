@@ -270,6 +270,12 @@ async fn a_model_is_retrieved_by_its_name_as_the_list_shows_it() {
     );
     // A name with slashes in it (as many providers' names have) is one id, not a deeper path.
     assert_eq!(gw.model(&key, "org/some-model").await.0, 404);
+    // A name that is not UTF-8 once decoded is a name no model has, answered the same way.
+    let (status, body) = gw.model(&key, "%FF").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("model_not_found"))
+    );
     let anonymous = gw
         .http
         .get(format!("{}/models/{MODEL}", gw.base))

@@ -7,9 +7,10 @@ use super::auth::authenticate;
 use super::catalog::Model;
 use super::error::ApiError;
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use domain::service::keys::KeyAuth;
-use http::HeaderMap;
+use http::{HeaderMap, Uri};
 use serde_json::{Value, json};
 
 pub async fn list(
@@ -27,13 +28,19 @@ pub async fn list(
     Ok(Json(json!({ "object": "list", "data": data })))
 }
 
-/// One model by its name; the name may hold slashes (`org/model`).
+/// One model by its name; the name may hold slashes (`org/model`). A name that does not decode
+/// (`%FF`) is one no model has: the key is checked first, and the answer is the same 404.
 pub async fn retrieve(
     State(gw): State<GatewayState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let auth = authenticate(&gw, &headers).await?;
+    let Ok(Path(id)) = id else {
+        let raw = uri.path().trim_start_matches("/v1/models/");
+        return Err(ApiError::unknown_model(raw));
+    };
     let catalog = gw.catalog.current().await;
     catalog
         .model(&id)
