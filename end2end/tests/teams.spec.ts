@@ -1,7 +1,7 @@
 // The Teams page: create (with the limit refused as it is typed), edit, delete with the exact
 // confirmation text, the budget bar, cards, search and sort in the URL, and the list with
 // JavaScript off.
-import { expect, test } from '@playwright/test';
+import { expect, type Locator, test } from '@playwright/test';
 import { asOwner, invite, jsEnabled, open } from './helpers';
 
 const TEAMS = '/dashboard/configuration/teams';
@@ -17,6 +17,9 @@ test('a team is created, edited and deleted, and a bad limit is refused before s
   const limit = dialog.getByLabel('Monthly Spend Limit (USD)');
   await limit.fill('-5');
   await expect(dialog.getByText('The amount cannot be negative.')).toBeVisible();
+  // The field being typed in is outlined in red while it is refused, not in the focus colour.
+  await expect(limit).toBeFocused();
+  await expect(limit).toHaveCSS('border-top-color', await dangerColour(limit));
   await expect(dialog.getByRole('button', { name: 'Create team' })).toBeDisabled();
   await limit.fill('12.345');
   await expect(dialog.getByText('Use at most two decimal places.')).toBeVisible();
@@ -263,3 +266,15 @@ test('the search runs as you type, keeping the box and the sort', async ({ page 
   await expect(search).toHaveValue('zz-no-such');
   await expect(search).toBeFocused();
 });
+
+/** The theme's danger colour as the browser computes it (`rgb(…)`), next to `field`. */
+async function dangerColour(field: Locator): Promise<string> {
+  return field.evaluate((input) => {
+    const probe = document.createElement('span');
+    probe.style.color = 'var(--danger)';
+    input.parentElement!.append(probe);
+    const colour = getComputedStyle(probe).color;
+    probe.remove();
+    return colour;
+  });
+}
