@@ -17,20 +17,27 @@
 #    and the lazily loaded piece of each page;
 #  - the first load: the Users page with 5,000 users in Chromium over a throttled network
 #    (1.6 Mbit/s, 150 ms latency), cold and warm (end2end/tools/first-load.mjs); then the same
-#    for the Usage page, where signing in lands.
+#    for the Usage page, where signing in lands;
+#  - the framework's floor (bench/bundle-floor): the smallest app on this stack, hydrated and as
+#    one Leptos island, built like the real bundle — what any bundle costs before its pages.
 # They are a binary of their own, tollgate-bench, so the served tollgate holds none of them.
 # Usage: scripts/bench.sh [USERS] [TEAMS]   — everything
 #        scripts/bench.sh gateway           — the gateway and access changes only
 #        scripts/bench.sh first-load        — the first load only
+#        scripts/bench.sh bundle-floor      — the framework's floor only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 source scripts/env.sh
 only=all
-case "${1:-}" in gateway|first-load) only=$1; shift ;; esac
+case "${1:-}" in gateway|first-load|bundle-floor) only=$1; shift ;; esac
 users=${1:-100000}
 teams=${2:-1000}
 
+if [ $only = bundle-floor ]; then
+  scripts/bundle-floor.sh
+  exit 0
+fi
 cargo leptos build --release --precompress --split
 cargo build --release -p tollgate --bins
 bin="$CARGO_TARGET_DIR/release/tollgate-bench"
@@ -89,6 +96,8 @@ for file in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; d
 done
 printf '  %-40s %9d br %10d raw\n' "shared pieces ($shared_files files)" "$shared_br" "$shared_raw"
 printf '  %-40s %9d br\n' "all files" "$total_br"
+echo
+scripts/bundle-floor.sh
 echo
 db="sqlite://$scratch/first-load.db?mode=rwc"
 seeded=$(DATABASE_URL="$db" "$tollgate" seed --users 5000 --teams 50)

@@ -11,8 +11,10 @@ say() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
 
 say "formatting"
 cargo fmt --all -- --check
+# The benchmark of the framework's floor is a crate outside the workspace.
+cargo fmt --manifest-path bench/bundle-floor/Cargo.toml -- --check
 # The markup inside `view!` macros, which rustfmt leaves alone (settings in leptosfmt.toml).
-leptosfmt --check app/src
+leptosfmt --check app/src bench/bundle-floor/src
 
 say "unused dependencies"
 cargo machete
