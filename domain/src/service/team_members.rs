@@ -66,10 +66,13 @@ pub async fn add(
                 "Nobody on this gateway has that email. Invite them from the Users page first.",
             )
         })?;
-    if person.team_id == Some(team.0) {
-        return Err(Error::validation("email", "They are already in this team."));
-    }
-    teams::assign(db, actor, UserId(person.id), Some(team)).await?;
+    teams::assign_if(db, actor, UserId(person.id), Some(team), |now| {
+        if now.team_id == Some(team.0) {
+            return Err(Error::validation("email", "They are already in this team."));
+        }
+        Ok(())
+    })
+    .await?;
     let person = user::Model {
         team_id: Some(team.0),
         ..person
@@ -189,11 +192,14 @@ pub async fn remove(
     who: UserId,
 ) -> Result<(), Error> {
     actor.require(Action::ManageTeams)?;
-    let person = users::lookup::find(db, who).await?;
-    if person.team_id != Some(team.0) {
-        return Err(not_in_team());
-    }
-    teams::assign(db, actor, who, None).await.map(|_| ())
+    teams::assign_if(db, actor, who, None, |now| {
+        if now.team_id != Some(team.0) {
+            return Err(not_in_team());
+        }
+        Ok(())
+    })
+    .await
+    .map(|_| ())
 }
 
 fn member(u: &user::Model, budgets: &HashMap<i64, MemberBudget>) -> TeamMember {

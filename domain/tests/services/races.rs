@@ -296,3 +296,59 @@ async fn one_setup_link_used_twice_at_once_makes_one_owner() {
         t.finish().await;
     }
 }
+
+/// Someone taken out of a team on its Members list while another Admin moves them to a second
+/// team: the move lands between the remover's look at the list and its write. They stay in the
+/// team they were moved to, and the remover is told they are no longer in the first one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_moved_to_another_team_meanwhile_is_not_taken_out_of_it() {
+    use domain::service::team_members;
+    for t in databases().await {
+        let admin = actor(
+            add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await,
+            Role::Admin,
+        );
+        let team = |name: &str| TeamInput {
+            name: name.into(),
+            ..TeamInput::default()
+        };
+        let red = teams::create(&t.db, &admin, &team("Red")).await.unwrap().id;
+        let blue = teams::create(&t.db, &admin, &team("Blue"))
+            .await
+            .unwrap()
+            .id;
+        let grace = add_user(&t.db, "grace@example.com", Role::Member, Status::Active).await;
+        teams::assign(&t.db, &admin, grace, Some(red))
+            .await
+            .unwrap();
+
+        // The other Admin's move holds the access lock while the removal starts.
+        let moving = domain::db::begin_access_write(&t.db).await.unwrap();
+        let removing = tokio::spawn({
+            let db = t.db.clone();
+            async move { team_members::remove(&db, &admin, red, grace).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        user::Entity::update_many()
+            .col_expr(user::Column::TeamId, Expr::value(blue.0))
+            .filter(user::Column::Id.eq(grace.0))
+            .exec(&moving)
+            .await
+            .unwrap();
+        moving.commit().await.unwrap();
+
+        let removed = removing.await.unwrap();
+        assert!(
+            matches!(removed, Err(Error::Conflict(_))),
+            "{}: {removed:?}",
+            t.kind
+        );
+        let now = user::Entity::find_by_id(grace.0)
+            .one(&t.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.team_id, Some(blue.0), "{}", t.kind);
+        t.finish().await;
+    }
+}

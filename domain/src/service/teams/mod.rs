@@ -298,6 +298,22 @@ pub async fn assign(
     who: UserId,
     team: Option<TeamId>,
 ) -> Result<UserRow, Error> {
+    assign_if(db, actor, who, team, |_| Ok(())).await
+}
+
+/// [`assign`], if `expect` accepts the person as they stand once the move holds the access
+/// lock (the Members list's "still in this team"): checked any earlier, a move another Admin
+/// commits meanwhile would go unseen, and this one would undo it.
+///
+/// # Errors
+/// As [`assign`], and whatever `expect` answers.
+pub(crate) async fn assign_if(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    who: UserId,
+    team: Option<TeamId>,
+    expect: impl FnOnce(&user::Model) -> Result<(), Error>,
+) -> Result<UserRow, Error> {
     let (txn, actor) = begin_as(db, actor).await?;
     let actor = &actor;
     actor.require(Action::ManageTeams)?;
@@ -307,6 +323,7 @@ pub async fn assign(
     actor.require(Action::AssignTeam {
         target: users::lookup::subject(&txn, &person).await?,
     })?;
+    expect(&person)?;
     let mut detail = match team {
         Some(id) => format!("to {}", find(&txn, id).await?.name),
         None => "to no team".to_owned(),
