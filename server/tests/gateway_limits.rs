@@ -9,6 +9,8 @@ use domain::service::{key_limits, teams};
 use domain::teams::TeamInput;
 use serde_json::json;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 async fn limit_key(gw: &Gateway, secret: &str, limits: KeyLimits) {
     let id = gw.key_id(secret).await;
@@ -130,6 +132,43 @@ async fn tokens_are_held_at_the_worst_case_and_the_unused_given_back() {
             .unwrap()
             .starts_with("Request too large for tokens per minute"),
         "{body}"
+    );
+    gw.server.finish().await;
+}
+
+/// A client that hangs up while its request waits for the team's budget takes none of the key's
+/// tokens per minute with it: the next request is admitted as if it had never come.
+#[tokio::test]
+async fn a_request_dropped_while_it_waits_for_the_budget_gives_its_tokens_back() {
+    let gw = Gateway::start().await;
+    let team = gw.team("Research", "100").await;
+    let (_, key) = gw.member_key("m@example.com", team).await;
+    limit_key(&gw, &key, rates(None, Some(600))).await;
+    // It holds most of the minute's 600 tokens: its prompt bound and 400 output tokens.
+    let mut large = hello();
+    large["max_tokens"] = json!(400);
+    let body = large.to_string();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: tollgate\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // While this is open nothing can be written, so the team's first lease waits.
+    let writing = domain::db::begin_write(&gw.server.db).await.unwrap();
+    let mut tcp = TcpStream::connect(gw.addr).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(tcp);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    writing.rollback().await.unwrap();
+
+    let res = send(&gw, &key, &hello()).await;
+    let remaining = res.headers().get("x-ratelimit-remaining-tokens").cloned();
+    assert_eq!(
+        res.status().as_u16(),
+        200,
+        "{remaining:?} {}",
+        res.text().await.unwrap()
     );
     gw.server.finish().await;
 }

@@ -11,7 +11,7 @@
 
 use crate::{KeyId, TeamId};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Whose limit.
@@ -87,6 +87,40 @@ impl Ticket {
             0
         } else {
             self.tokens
+        }
+    }
+}
+
+/// A [`Ticket`] with the limiter it came from, given back when dropped: a request that ends
+/// however it ends — refused later, or dropped while it waits because its client hung up —
+/// holds nothing any more. Dropped unsettled it used none of its tokens.
+#[derive(Debug)]
+pub struct TokensHeld {
+    rates: Arc<RateLimiter>,
+    ticket: Option<Ticket>,
+}
+
+impl TokensHeld {
+    /// What `ticket` holds of `rates`; `None` when it holds nothing (no token limit applies).
+    pub fn of(rates: &Arc<RateLimiter>, ticket: Ticket) -> Option<Self> {
+        (ticket.tokens() > 0).then(|| TokensHeld {
+            rates: Arc::clone(rates),
+            ticket: Some(ticket),
+        })
+    }
+
+    /// Settles it: the request used `used` tokens ([`RateLimiter::give_back`]).
+    pub fn give_back(mut self, used: u64) {
+        if let Some(ticket) = self.ticket.take() {
+            self.rates.give_back(ticket, used);
+        }
+    }
+}
+
+impl Drop for TokensHeld {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.rates.give_back(ticket, 0);
         }
     }
 }

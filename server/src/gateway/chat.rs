@@ -22,6 +22,7 @@ use domain::entity::budget_lease::BudgetKind;
 use domain::entity::refusal_day::RefusalKind;
 use domain::service::leases::is_capped;
 use domain::service::ledger::ReserveError;
+use domain::service::rate_limiter::TokensHeld;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -68,23 +69,13 @@ pub async fn completions(
             counted(&gw, Whose::from(&auth), RefusalKind::Rate, refusal)
         })?;
     let standing = headers(admitted.requests, admitted.tokens);
-    let tokens = (admitted.ticket.tokens() > 0).then(|| (Arc::clone(&gw.rates), admitted.ticket));
+    // Given back whole if the request goes no further, its client hanging up included.
+    let tokens = TokensHeld::of(&gw.rates, admitted.ticket);
     // After the per-minute limits, so probing the rules costs a key its requests like any other.
-    let logged = match guard::guard(&gw, &catalog, &auth, &request) {
-        Ok(logged) => logged,
-        Err(refusal) => {
-            if let Some((rates, ticket)) = tokens {
-                rates.give_back(ticket, 0);
-            }
-            return Err(refusal);
-        }
-    };
+    let logged = guard::guard(&gw, &catalog, &auth, &request)?;
     let hold = match gw.ledger.reserve(&auth, request.worst, Utc::now()).await {
         Ok(hold) => hold,
         Err(refusal) => {
-            if let Some((rates, ticket)) = tokens {
-                rates.give_back(ticket, 0);
-            }
             return Err(match refusal {
                 ReserveError::OverBudget(over) => {
                     let kind = match over.budget {

@@ -9,7 +9,7 @@ use domain::money::Money;
 use domain::pricing::{Price, Usage};
 use domain::service::keys::KeyAuth;
 use domain::service::ledger::{Hold, Ledger};
-use domain::service::rate_limiter::{RateLimiter, Ticket};
+use domain::service::rate_limiter::TokensHeld;
 use domain::service::usage::Served;
 use std::sync::Arc;
 
@@ -22,7 +22,7 @@ pub struct Settlement {
     /// requests are metered all the same.
     worst: Money,
     /// What it holds of tokens-per-minute limits, if any applies.
-    tokens: Option<(Arc<RateLimiter>, Ticket)>,
+    tokens: Option<TokensHeld>,
     /// The model the client asked for, as metered.
     model: Arc<str>,
     accepted: bool,
@@ -33,7 +33,7 @@ impl Settlement {
         ledger: Ledger,
         hold: Hold,
         worst: Money,
-        tokens: Option<(Arc<RateLimiter>, Ticket)>,
+        tokens: Option<TokensHeld>,
         model: Arc<str>,
     ) -> Self {
         Settlement {
@@ -98,8 +98,8 @@ impl Settlement {
     }
 
     fn give_back_tokens(&mut self, used: u64) {
-        if let Some((rates, ticket)) = self.tokens.take() {
-            rates.give_back(ticket, used);
+        if let Some(tokens) = self.tokens.take() {
+            tokens.give_back(used);
         }
     }
 }
