@@ -6,10 +6,11 @@
 //! matches lets it through. The rules' month counts go up in memory and are written with the
 //! ledger's next round. When no rule applies, the body is not read again.
 //!
-//! The text is every string in the messages and the tool definitions the upstream will read —
-//! contents and their parts, tool-call arguments, names, descriptions — but for the fields that
-//! carry no prose (roles, types, ids) or binary data (images, audio, files). A body that cannot
-//! be read this way is refused while rules apply, rather than let through unchecked.
+//! The text is every string in the messages, the tool definitions and the response format the
+//! upstream will read — contents and their parts, tool-call arguments, names, descriptions,
+//! JSON schemas with their property names — but for the names that carry no prose (roles,
+//! types, ids) and the payload of image, audio and file parts. A body that cannot be read this
+//! way is refused while rules apply, rather than let through unchecked.
 
 use super::GatewayState;
 use super::bound::Bounded;
@@ -21,18 +22,17 @@ use domain::entity::refusal_day::RefusalKind;
 use domain::service::keys::KeyAuth;
 use serde_json::Value;
 
-/// Object fields whose strings are not text a rule reads.
-const NOT_TEXT: [&str; 9] = [
-    "role",
-    "type",
-    "id",
-    "tool_call_id",
-    "image_url",
-    "input_audio",
-    "file",
-    "detail",
-    "format",
-];
+/// Object fields whose string is a name, not text a rule reads (a role, a part's type, an id,
+/// an image's detail, an audio format). Anything else under these names — a property of a JSON
+/// schema called `format`, say — is read like any other value.
+const NOT_TEXT: [&str; 6] = ["role", "type", "id", "tool_call_id", "detail", "format"];
+
+/// Content parts that carry data rather than text (`{"type":"image_url","image_url":{…}}`):
+/// their payload is skipped only inside a part of that type.
+const DATA_PARTS: [&str; 3] = ["image_url", "input_audio", "file"];
+
+/// The fields of a JSON schema whose keys are names the model reads (property names).
+const NAMED_FIELDS: [&str; 3] = ["properties", "$defs", "definitions"];
 
 /// Checks `request` against the guardrails that apply to it; answers the logging rules that
 /// matched, to be counted once the request is admitted ([`count`]).
@@ -92,7 +92,7 @@ pub fn count(gw: &GatewayState, logged: &[i64]) {
 fn text_of(forwarded: &[u8]) -> Option<String> {
     let body: Value = serde_json::from_slice(forwarded).ok()?;
     let mut text = String::new();
-    for field in ["messages", "tools", "functions"] {
+    for field in ["messages", "tools", "functions", "response_format"] {
         if let Some(value) = body.get(field) {
             collect(value, &mut text);
         }
@@ -102,22 +102,34 @@ fn text_of(forwarded: &[u8]) -> Option<String> {
 
 fn collect(value: &Value, text: &mut String) {
     match value {
-        Value::String(s) => {
-            if !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(s);
-        }
+        Value::String(s) => push_line(text, s),
         Value::Array(items) => items.iter().for_each(|item| collect(item, text)),
         Value::Object(fields) => {
+            let part = fields.get("type").and_then(Value::as_str);
             for (name, value) in fields {
-                if !NOT_TEXT.contains(&name.as_str()) {
-                    collect(value, text);
+                let name = name.as_str();
+                let a_name = NOT_TEXT.contains(&name) && value.is_string();
+                let data = DATA_PARTS.contains(&name) && part == Some(name);
+                if a_name || data {
+                    continue;
                 }
+                if NAMED_FIELDS.contains(&name)
+                    && let Value::Object(named) = value
+                {
+                    named.keys().for_each(|key| push_line(text, key));
+                }
+                collect(value, text);
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
+}
+
+fn push_line(text: &mut String, line: &str) {
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(line);
 }
 
 #[cfg(test)]
@@ -145,6 +157,30 @@ mod tests {
         }
         for unseen in ["system", "data:,x", "c1", "function", "image_url"] {
             assert!(!text.contains(unseen), "{unseen} not in {text:?}");
+        }
+    }
+
+    /// What the model reads of a JSON schema — descriptions, property names, the response
+    /// format's — is text, even under a property named like a field that carries none.
+    #[test]
+    fn reads_the_schemas_the_model_reads() {
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"Hi"}],
+            "response_format":{"type":"json_schema","json_schema":{"name":"answer",
+                "description":"format secret one",
+                "schema":{"type":"object","properties":{"x":{"type":"string","description":"secret two"}}}}},
+            "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{
+                "format":{"type":"string","description":"secret three"},
+                "file":{"type":"string","description":"secret four"},
+                "secret_five":{"type":"integer"}}}}}]}"#;
+        let text = text_of(body).unwrap();
+        for seen in [
+            "format secret one",
+            "secret two",
+            "secret three",
+            "secret four",
+            "secret_five",
+        ] {
+            assert!(text.contains(seen), "{seen} in {text:?}");
         }
     }
 
