@@ -226,3 +226,61 @@ async fn a_members_key_budget_may_only_go_below_what_applies() {
         assert_eq!(auth.team_limit, Some(Money(100 * DOLLAR)));
     }
 }
+
+/// A team's budget per member binds each member without one of their own — Owners and Admins
+/// too — so an Admin may not change it while it binds an Owner or Admin (who could otherwise
+/// be held to $0 by a team edit, though an Admin may not set their budget one by one). Refused,
+/// the team stays as it was; the rest of the team's settings are still the Admin's to change.
+#[tokio::test]
+async fn an_admin_may_not_change_a_team_default_that_binds_an_owner_or_admin() {
+    for t in databases().await {
+        let owner_id = add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await;
+        let owner = actor(owner_id, Role::Owner);
+        let admin = actor(
+            add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await,
+            Role::Admin,
+        );
+        let member_id = add_user(&t.db, "m@example.com", Role::Member, Status::Active).await;
+        let edit = |member_budget: &str| TeamInput {
+            name: "Research".into(),
+            member_budget: Some(member_budget.into()),
+            ..TeamInput::default()
+        };
+        let team = teams::create(&t.db, &owner, &edit("25")).await.unwrap();
+        for who in [owner_id, member_id] {
+            teams::assign(&t.db, &owner, who, Some(team.id))
+                .await
+                .unwrap();
+        }
+
+        let refused = teams::edit(&t.db, &admin, team.id, &edit("0")).await;
+        assert!(is_forbidden(refused), "{}", t.kind);
+        let refused = teams::edit(&t.db, &admin, team.id, &edit("")).await;
+        assert!(is_forbidden(refused), "{}", t.kind);
+        let listed = team_members::members(&t.db, &owner, team.id).await.unwrap();
+        let owners = listed.iter().find(|m| m.id == owner_id).unwrap();
+        assert_eq!(
+            owners.budget.limit(),
+            Some(Money(25 * DOLLAR)),
+            "{}",
+            t.kind
+        );
+
+        // Renaming leaves the default as it is, so an Admin may.
+        let renamed = TeamInput {
+            name: "Research Lab".into(),
+            member_budget: None,
+            ..TeamInput::default()
+        };
+        teams::edit(&t.db, &admin, team.id, &renamed).await.unwrap();
+        // With a budget of their own the default no longer binds the Owner: the Admin may.
+        team_members::set_budget(&t.db, &owner, team.id, owner_id, "100")
+            .await
+            .unwrap();
+        let changed = teams::edit(&t.db, &admin, team.id, &edit("0"))
+            .await
+            .unwrap();
+        assert_eq!(changed.member_budget, Some(Money::ZERO), "{}", t.kind);
+        t.finish().await;
+    }
+}

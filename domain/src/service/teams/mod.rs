@@ -18,7 +18,7 @@ use crate::service::{audit, begin_as, users};
 use crate::teams::{DESCRIPTION_MAX, TEAM_NAME_MAX, TeamInput, TeamRemoved, TeamRow};
 use crate::users::UserRow;
 use crate::validation::bounded_text;
-use crate::{Error, TeamId, UserId};
+use crate::{Error, Role, TeamId, UserId};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -254,6 +254,9 @@ pub async fn edit(
     let (requests_per_minute, tokens_per_minute) = rates.columns();
     let member_budget =
         member_budget.unwrap_or(current.member_limit_micros.map(Money::from_micros));
+    if member_budget != current.member_limit_micros.map(Money::from_micros) {
+        require_budget_setter(&txn, actor, id).await?;
+    }
     let before = Settings {
         name: current.name.clone(),
         description: current.description.clone(),
@@ -282,6 +285,32 @@ pub async fn edit(
         .map_err(duplicate_as(duplicate_name))?;
     let detail = edit_detail(&before, &after);
     finish(txn, actor, "team.edit", id, &detail).await
+}
+
+/// Refuses `actor` a change of `team`'s budget per member unless they may set the budget of
+/// each member it binds — those without one of their own: an Admin's and an Owner's budget are
+/// an Owner's to set, one by one or for the whole team.
+async fn require_budget_setter(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    team: TeamId,
+) -> Result<(), Error> {
+    let bound = user::Entity::find()
+        .filter(user::Column::TeamId.eq(team.0))
+        .filter(user::Column::MonthlyLimitMicros.is_null())
+        .filter(user::Column::Role.is_in([Role::Owner, Role::Admin]))
+        .all(txn)
+        .await?;
+    for person in bound {
+        let target = users::lookup::subject(txn, &person).await?;
+        if !actor.can(Action::SetMemberBudget { target }) {
+            return Err(Error::Forbidden(
+                "Only an Owner can change the budget per member while it applies to an Owner or Admin in the team."
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Puts `user` in `team`, or (`None`) in no team, and answers their row as it now stands; a
