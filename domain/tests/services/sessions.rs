@@ -136,3 +136,36 @@ async fn a_made_up_token_is_not_a_session() {
         t.finish().await;
     }
 }
+
+/// A sign-in checks the password while the person is active and starts the session a moment
+/// later; a suspension landing in between leaves that session behind. It cannot be used while
+/// they are suspended, and reactivating them ends it: suspending ends every session.
+#[tokio::test]
+async fn a_session_started_as_its_user_was_suspended_ends_with_the_reactivation() {
+    use domain::service::users;
+    for t in databases().await {
+        let owner = crate::support::actor(
+            add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let id = add_user(&t.db, "ada@example.com", Role::Member, Status::Active).await;
+        let p = SessionPolicy::default();
+        users::suspend(&t.db, &owner, id).await.unwrap();
+        // The racing sign-in's session, started after the suspension ended the others.
+        let late = session::start(&t.db, id, p).await.unwrap();
+        assert_eq!(
+            session::authenticate(&t.db, &late, p).await,
+            Err(Error::Unauthenticated),
+            "{}",
+            t.kind
+        );
+        users::reactivate(&t.db, &owner, id).await.unwrap();
+        assert_eq!(
+            session::authenticate(&t.db, &late, p).await,
+            Err(Error::Unauthenticated),
+            "{}",
+            t.kind
+        );
+        t.finish().await;
+    }
+}

@@ -94,9 +94,9 @@ async fn set_status(
         .filter(user::Column::Id.eq(id.0))
         .exec(&txn)
         .await?;
-    if to == Status::Suspended {
-        session::end_all_for(&txn, id).await?;
-    }
+    // Suspending ends their sessions; so does reactivating, for one a sign-in that checked the
+    // password just before the suspension started just after it.
+    session::end_all_for(&txn, id).await?;
     commit_change(txn, actor, verb, id, &u.email).await
 }
 
