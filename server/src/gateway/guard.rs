@@ -6,11 +6,11 @@
 //! matches lets it through. The rules' month counts go up in memory and are written with the
 //! ledger's next round. When no rule applies, the body is not read again.
 //!
-//! The text is every string in the messages, the tool definitions and the response format the
-//! upstream will read — contents and their parts, tool-call arguments, names, descriptions,
-//! JSON schemas with their property names — but for the names that carry no prose (roles,
-//! types, ids) and the payload of image, audio and file parts. A body that cannot be read this
-//! way is refused while rules apply, rather than let through unchecked.
+//! The text is what the upstream shows the model: the tool definitions and the response format
+//! whole (every key and string of their JSON schemas), and every string of the messages —
+//! contents and their parts, tool-call arguments, names — but for standard roles and part
+//! types, ids, and the data of image, audio and file parts (a file's name is text). A body that
+//! cannot be read this way is refused while rules apply, rather than let through unchecked.
 
 use super::GatewayState;
 use super::bound::Bounded;
@@ -22,17 +22,34 @@ use domain::entity::refusal_day::RefusalKind;
 use domain::service::keys::KeyAuth;
 use serde_json::Value;
 
-/// Object fields whose string is a name, not text a rule reads (a role, a part's type, an id,
-/// an image's detail, an audio format). Anything else under these names — a property of a JSON
-/// schema called `format`, say — is read like any other value.
-const NOT_TEXT: [&str; 6] = ["role", "type", "id", "tool_call_id", "detail", "format"];
+/// The standard roles and content-part types: names, not text. Any other value is read.
+const ROLES: [&str; 6] = [
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
+const PART_TYPES: [&str; 6] = [
+    "text",
+    "image_url",
+    "input_audio",
+    "file",
+    "refusal",
+    "function",
+];
 
-/// Content parts that carry data rather than text (`{"type":"image_url","image_url":{…}}`):
-/// their payload is skipped only inside a part of that type.
-const DATA_PARTS: [&str; 3] = ["image_url", "input_audio", "file"];
+/// Message fields whose string is an id.
+const IDS: [&str; 2] = ["id", "tool_call_id"];
 
-/// The fields of a JSON schema whose keys are names the model reads (property names).
-const NAMED_FIELDS: [&str; 3] = ["properties", "$defs", "definitions"];
+/// Content parts that carry data rather than text (`{"type":"image_url","image_url":{…}}`),
+/// with what of their payload is text all the same (a file's name).
+const DATA_PARTS: [(&str, &[&str]); 3] = [
+    ("image_url", &[]),
+    ("input_audio", &[]),
+    ("file", &["filename"]),
+];
 
 /// Checks `request` against the guardrails that apply to it; answers the logging rules that
 /// matched, to be counted once the request is admitted ([`count`]).
@@ -87,38 +104,66 @@ pub fn count(gw: &GatewayState, logged: &[i64]) {
     }
 }
 
-/// The text of the messages and tool definitions, one string a line; `None` when the body is
-/// not JSON whose strings are all text (e.g. a lone UTF-16 surrogate).
+/// The text of the messages, tool definitions and response format, one string a line; `None`
+/// when the body is not JSON whose strings are all text (e.g. a lone UTF-16 surrogate).
 fn text_of(forwarded: &[u8]) -> Option<String> {
     let body: Value = serde_json::from_slice(forwarded).ok()?;
     let mut text = String::new();
-    for field in ["messages", "tools", "functions", "response_format"] {
+    if let Some(messages) = body.get("messages") {
+        collect_message(messages, &mut text);
+    }
+    for field in ["tools", "functions", "response_format"] {
         if let Some(value) = body.get(field) {
-            collect(value, &mut text);
+            collect_all(value, &mut text);
         }
     }
     Some(text)
 }
 
-fn collect(value: &Value, text: &mut String) {
+/// Every key and string of a definition the model is shown whole (a tool's JSON schema).
+fn collect_all(value: &Value, text: &mut String) {
     match value {
         Value::String(s) => push_line(text, s),
-        Value::Array(items) => items.iter().for_each(|item| collect(item, text)),
+        Value::Array(items) => items.iter().for_each(|item| collect_all(item, text)),
+        Value::Object(fields) => {
+            for (name, value) in fields {
+                push_line(text, name);
+                collect_all(value, text);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// The strings of messages, but for standard roles and part types, ids, and the data of
+/// image, audio and file parts.
+fn collect_message(value: &Value, text: &mut String) {
+    match value {
+        Value::String(s) => push_line(text, s),
+        Value::Array(items) => items.iter().for_each(|item| collect_message(item, text)),
         Value::Object(fields) => {
             let part = fields.get("type").and_then(Value::as_str);
             for (name, value) in fields {
                 let name = name.as_str();
-                let a_name = NOT_TEXT.contains(&name) && value.is_string();
-                let data = DATA_PARTS.contains(&name) && part == Some(name);
-                if a_name || data {
+                let a_name = match (name, value.as_str()) {
+                    ("role", Some(role)) => ROLES.contains(&role),
+                    ("type", Some(kind)) => PART_TYPES.contains(&kind),
+                    (field, Some(_)) => IDS.contains(&field),
+                    _ => false,
+                };
+                if a_name {
                     continue;
                 }
-                if NAMED_FIELDS.contains(&name)
-                    && let Value::Object(named) = value
+                match DATA_PARTS
+                    .iter()
+                    .find(|(kind, _)| *kind == name && part == Some(name))
                 {
-                    named.keys().for_each(|key| push_line(text, key));
+                    Some((_, texts)) => texts
+                        .iter()
+                        .filter_map(|field| value.get(field).and_then(Value::as_str))
+                        .for_each(|s| push_line(text, s)),
+                    None => collect_message(value, text),
                 }
-                collect(value, text);
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
@@ -155,7 +200,7 @@ mod tests {
         ] {
             assert!(text.contains(seen), "{seen} in {text:?}");
         }
-        for unseen in ["system", "data:,x", "c1", "function", "image_url"] {
+        for unseen in ["system", "data:,x", "c1", "image_url"] {
             assert!(!text.contains(unseen), "{unseen} not in {text:?}");
         }
     }
@@ -181,6 +226,37 @@ mod tests {
             "secret_five",
         ] {
             assert!(text.contains(seen), "{seen} in {text:?}");
+        }
+    }
+
+    /// A tool's definition and the response format are shown to the model whole: every key and
+    /// string in them is text. In messages a role or a part's type is skipped only when it is a
+    /// standard one, and only a real file part's data (its name is text).
+    #[test]
+    fn reads_what_hides_in_names_and_in_parts_shaped_like_data() {
+        let body = br#"{"model":"m","messages":[
+            {"role":"secret one","content":"hi"},
+            {"role":"user","content":[{"type":"secret two","text":"x"},
+                {"type":"file","file":{"filename":"secret three.pdf","file_data":"data:,payload"}}]}],
+            "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object",
+                "secret four":0,
+                "properties":{"q":{"type":"string","format":"secret five"},
+                    "d":{"type":"file","file":{"description":"secret six"}}},
+                "patternProperties":{"secret seven":{}}}}}]}"#;
+        let text = text_of(body).unwrap();
+        for seen in [
+            "secret one",
+            "secret two",
+            "secret three.pdf",
+            "secret four",
+            "secret five",
+            "secret six",
+            "secret seven",
+        ] {
+            assert!(text.contains(seen), "{seen} in {text:?}");
+        }
+        for unseen in ["payload", "user\n"] {
+            assert!(!text.contains(unseen), "{unseen} not in {text:?}");
         }
     }
 
