@@ -343,3 +343,63 @@ async fn without_room_for_a_second_hold_the_next_target_is_not_tried() {
     assert_eq!((requests, reserved), (1, 0));
     f.finish().await;
 }
+
+/// A first target that timed out may bill for the request, so its worst case stays counted in
+/// the key's tokens per minute as in its budget — also when the next target cannot be reached
+/// and the client gets 502.
+#[tokio::test]
+async fn a_timed_out_first_target_keeps_its_tokens_counted_when_the_next_fails() {
+    use domain::rate_limits::{KeyLimits, RateLimits};
+    // The file's `stub` waits one second; `gone` cannot be reached.
+    let f = Fallback::start("stub", "gone", 1).await;
+    let id = f.gw.key_id(&f.key).await;
+    let limits = KeyLimits {
+        rates: RateLimits {
+            requests_per_minute: None,
+            tokens_per_minute: Some(3_000),
+        },
+        models: None,
+        budget: None,
+    };
+    domain::service::key_limits::set(&f.gw.server.db, &f.gw.owner(), id, limits)
+        .await
+        .unwrap();
+    f.gw.stub.set(StubBehaviour {
+        usage: USAGE,
+        latency: Duration::from_millis(1_500),
+        ..StubBehaviour::default()
+    });
+    // Its worst case is over 1,000 tokens: up to 1,000 out, and its prompt.
+    let mut ask = hello();
+    ask["model"] = ROUTE.into();
+    ask["max_tokens"] = 1_000.into();
+    let (status, body) = f.gw.chat(&f.key, ask).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        f.month().await.0 > 0,
+        "the first target's worst case is charged"
+    );
+
+    // A small request now finds the first's worst case still counted (the limit refills 50
+    // tokens a second).
+    f.gw.stub.set(StubBehaviour {
+        usage: USAGE,
+        ..StubBehaviour::default()
+    });
+    let answer =
+        f.gw.http
+            .post(format!("{}/chat/completions", f.gw.base))
+            .bearer_auth(&f.key)
+            .json(&hello())
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let remaining: u64 = answer.headers()["x-ratelimit-remaining-tokens"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(remaining < 2_500, "{remaining} of 3,000 tokens left");
+    f.finish().await;
+}

@@ -76,14 +76,15 @@ pub struct Admitted {
 /// The tokens a request took, to give back what it did not use.
 #[derive(Debug, Default)]
 pub struct Ticket {
-    holders: Vec<Holder>,
+    /// The tokens-per-minute limits it took from.
+    limits: Vec<Limit>,
     tokens: u64,
 }
 
 impl Ticket {
     /// The tokens held (its worst case), or 0 when no token limit applies.
     pub fn tokens(&self) -> u64 {
-        if self.holders.is_empty() {
+        if self.limits.is_empty() {
             0
         } else {
             self.tokens
@@ -106,6 +107,20 @@ impl TokensHeld {
         (ticket.tokens() > 0).then(|| TokensHeld {
             rates: Arc::clone(rates),
             ticket: Some(ticket),
+        })
+    }
+
+    /// The same worst case held once more, for sending the request to a second target when
+    /// the first may bill for it too; `None` when the limits have no room for it now.
+    pub fn again(&self) -> Option<TokensHeld> {
+        let ticket = self.ticket.as_ref()?;
+        let admitted = self
+            .rates
+            .admit(&ticket.limits, ticket.tokens, Instant::now())
+            .ok()?;
+        Some(TokensHeld {
+            rates: Arc::clone(&self.rates),
+            ticket: Some(admitted.ticket),
         })
     }
 
@@ -276,7 +291,7 @@ impl RateLimiter {
             }));
         }
         let mut ticket = Ticket {
-            holders: Vec::new(),
+            limits: Vec::new(),
             tokens,
         };
         for limit in limits {
@@ -287,7 +302,7 @@ impl RateLimiter {
                 }
             }
             if limit.measure == Measure::Tokens {
-                ticket.holders.push(limit.holder);
+                ticket.limits.push(*limit);
             }
         }
         Ok(Admitted {
@@ -300,13 +315,13 @@ impl RateLimiter {
     /// Settles `ticket`: the request used `used` tokens (0 for one the upstream never took), so
     /// the rest of what it held is free again and what it used refills with time.
     pub fn give_back(&self, ticket: Ticket, used: u64) {
-        if ticket.holders.is_empty() {
+        if ticket.limits.is_empty() {
             return;
         }
         let unused = ticket.tokens.saturating_sub(used);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        for holder in ticket.holders {
-            if let Some(b) = buckets.map.get_mut(&(holder, Measure::Tokens)) {
+        for limit in ticket.limits {
+            if let Some(b) = buckets.map.get_mut(&(limit.holder, Measure::Tokens)) {
                 b.held = (b.held - ticket.tokens as f64).max(0.0);
                 b.level = (b.level + unused as f64).min(b.room());
             }

@@ -53,9 +53,14 @@ impl Settlement {
 
     /// A hold of the same worst case for sending the request to another target, when the one
     /// it went to may have worked on it (and so bill it): that one stays charged at its worst
-    /// case when this is dropped. The tokens held of a per-minute limit move to the new hold.
-    /// `None` when a budget of `auth` has no room for a second worst case.
+    /// case when this is dropped, in its budgets and in the tokens it holds of per-minute
+    /// limits, and the new one holds both again. `None` when a budget of `auth` or a
+    /// tokens-per-minute limit has no room for a second worst case.
     pub async fn again(&mut self, auth: &KeyAuth) -> Option<Settlement> {
+        let tokens = match &self.tokens {
+            Some(held) => Some(held.again()?),
+            None => None,
+        };
         let hold = self
             .ledger
             .reserve(auth, self.worst, Utc::now())
@@ -65,7 +70,7 @@ impl Settlement {
             ledger: self.ledger.clone(),
             hold: Some(hold),
             worst: self.worst,
-            tokens: self.tokens.take(),
+            tokens,
             model: Arc::clone(&self.model),
             accepted: false,
         })
