@@ -4,7 +4,7 @@
 use crate::db::{begin_access_write, duplicate_as};
 use crate::dto::{InviteInfo, SessionUser};
 use crate::entity::{invite, team, user};
-use crate::permission::{Action, Actor};
+use crate::permission::{Action, Actor, Subject};
 use crate::secret::{Secret, hash_password};
 use crate::service::users::change::commit_change;
 use crate::service::users::lookup::{find, subject};
@@ -53,16 +53,28 @@ pub async fn invite(
     let actor = &actor;
     // Again, as the actor stands now (the check above spares a lock for a plain refusal).
     actor.require(Action::Invite { role: input.role })?;
-    if let Some(team_id) = input.team
-        && team::Entity::find_by_id(team_id.0)
-            .one(&txn)
-            .await?
-            .is_none()
-    {
-        return Err(Error::validation(
-            "team",
-            "That team no longer exists. Pick another.",
-        ));
+    if let Some(team_id) = input.team {
+        let Some(found) = team::Entity::find_by_id(team_id.0).one(&txn).await? else {
+            return Err(Error::validation(
+                "team",
+                "That team no longer exists. Pick another.",
+            ));
+        };
+        // The team's budget per member will bind them: whose budget it is to set decides.
+        let newcomer = Subject {
+            id: UserId(0),
+            role: input.role,
+            status: Status::Invited,
+            is_last_active_owner: false,
+        };
+        if found.member_limit_micros.is_some()
+            && !actor.can(Action::SetMemberBudget { target: newcomer })
+        {
+            return Err(Error::validation(
+                "team",
+                "Only an Owner can put an Admin in a team with a budget per member. Pick another team or none.",
+            ));
+        }
     }
     let taken = user::Entity::find()
         .filter(user::Column::EmailNormalized.eq(email.normalized.as_str()))

@@ -73,10 +73,8 @@ pub async fn add(
         Ok(())
     })
     .await?;
-    let person = user::Model {
-        team_id: Some(team.0),
-        ..person
-    };
+    // As they now stand: a budget of their own ended with the team they left.
+    let person = users::lookup::find(db, UserId(person.id)).await?;
     let budgets = budgets(db, std::slice::from_ref(&person)).await?;
     Ok(member(&person, &budgets))
 }

@@ -284,3 +284,39 @@ async fn an_admin_may_not_change_a_team_default_that_binds_an_owner_or_admin() {
         t.finish().await;
     }
 }
+
+/// Adding someone to a team from its Members list answers them as they now stand: the budget of
+/// their own they had in their old team has ended.
+#[tokio::test]
+async fn a_member_added_from_another_team_is_answered_without_their_old_budget() {
+    for t in databases().await {
+        let owner = actor(
+            add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let team = |name: &str| TeamInput {
+            name: name.into(),
+            ..TeamInput::default()
+        };
+        let red = teams::create(&t.db, &owner, &team("Red")).await.unwrap().id;
+        let blue = teams::create(&t.db, &owner, &team("Blue"))
+            .await
+            .unwrap()
+            .id;
+        let member = add_user(&t.db, "m@example.com", Role::Member, Status::Active).await;
+        teams::assign(&t.db, &owner, member, Some(red))
+            .await
+            .unwrap();
+        team_members::set_budget(&t.db, &owner, red, member, "30")
+            .await
+            .unwrap();
+
+        let added = team_members::add(&t.db, &owner, blue, "m@example.com")
+            .await
+            .unwrap();
+        assert_eq!(added.budget.own, None, "{}", t.kind);
+        let listed = team_members::members(&t.db, &owner, blue).await.unwrap();
+        assert_eq!(listed[0].budget.own, None, "{}", t.kind);
+        t.finish().await;
+    }
+}

@@ -180,3 +180,74 @@ async fn resending_kills_the_old_link() {
         t.finish().await;
     }
 }
+
+/// A team's budget per member binds an Admin put in it, and an Admin's budget is an Owner's to
+/// set: an Admin may invite an Admin, but not into a team with a budget per member. Refused on
+/// the team field, nobody is listed; into a team without one, or by an Owner, it goes through.
+#[tokio::test]
+async fn an_admin_may_not_invite_an_admin_into_a_team_with_a_budget_per_member() {
+    use domain::service::teams;
+    use domain::teams::TeamInput;
+    for t in databases().await {
+        let owner = actor(
+            add_user(&t.db, "owner@example.com", Role::Owner, Status::Active).await,
+            Role::Owner,
+        );
+        let admin = actor(
+            add_user(&t.db, "admin@example.com", Role::Admin, Status::Active).await,
+            Role::Admin,
+        );
+        let team = |name: &str, member_budget: &str| TeamInput {
+            name: name.into(),
+            member_budget: Some(member_budget.into()),
+            ..TeamInput::default()
+        };
+        let capped = teams::create(&t.db, &admin, &team("Capped", "0"))
+            .await
+            .unwrap()
+            .id;
+        let open = teams::create(&t.db, &admin, &team("Open", ""))
+            .await
+            .unwrap()
+            .id;
+        let into = |email: &str, team: TeamId| InviteInput {
+            email: email.into(),
+            role: Role::Admin,
+            team: Some(team),
+        };
+
+        let refused = invites::invite(&t.db, &admin, into("a2@example.com", capped))
+            .await
+            .unwrap_err();
+        assert!(
+            refused.message_for("team").is_some(),
+            "{}: {refused:?}",
+            t.kind
+        );
+        let listed = users::list(
+            &t.db,
+            &owner,
+            &UserQuery {
+                search: "a2@".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(listed.rows.is_empty(), "{}", t.kind);
+
+        invites::invite(&t.db, &admin, into("a3@example.com", open))
+            .await
+            .unwrap();
+        invites::invite(&t.db, &owner, into("a2@example.com", capped))
+            .await
+            .unwrap();
+        // Members go into either.
+        let member = InviteInput {
+            role: Role::Member,
+            ..into("m@example.com", capped)
+        };
+        invites::invite(&t.db, &admin, member).await.unwrap();
+        t.finish().await;
+    }
+}
