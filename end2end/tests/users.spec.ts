@@ -197,9 +197,12 @@ test('a duplicate email is refused next to the field, whatever its case', async 
   await page.getByRole('button', { name: 'Invite User' }).click();
   const dialog = page.getByRole('dialog', { name: 'Invite a user' });
   await dialog.getByLabel('Email').fill(`  ${OWNER.email.toUpperCase()} `);
+  await dialog.getByLabel('Role').selectOption({ label: 'Viewer' });
   await dialog.getByRole('button', { name: 'Send invite' }).click();
   await expect(dialog.getByText('Someone with this email is already on the access list.')).toBeVisible();
   await expect(dialog.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+  // Nothing chosen is lost: the role picked is still picked.
+  await expect(dialog.getByLabel('Role')).toHaveValue('viewer');
   // The message is about what was sent: it goes as soon as the address is edited, and the
   // same refusal shows again when it is sent again.
   await dialog.getByLabel('Email').fill(email('edited'));

@@ -1,4 +1,5 @@
-//! A message about a whole form (not one field), announced to screen readers.
+//! A message about a whole form (not one field), announced to screen readers; a form's errors
+//! and its success, from its server action's last answer.
 
 use leptos::prelude::*;
 
@@ -54,4 +55,20 @@ impl FormErrors {
                 .map(|e| e.to_string())
         })
     }
+}
+
+/// What `action` last answered when it succeeded, for a dialog that swaps its form for the
+/// outcome. A view reading it redraws only when the action goes from no success to one (or back,
+/// when cleared): a refusal leaves the form as it is, with what was typed and picked in it.
+pub fn succeeded<S>(action: ServerAction<S>) -> Signal<Option<S::Output>>
+where
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let done = Memo::new(move |_| action.value().with(|v| matches!(v, Some(Ok(_)))));
+    Signal::derive(move || {
+        done.get()
+            .then(|| action.value().get_untracked().and_then(Result::ok))
+            .flatten()
+    })
 }

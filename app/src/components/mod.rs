@@ -26,7 +26,7 @@ pub use copy::CopyField;
 pub use dialog::{ConfirmDialog, Modal, saved_closes};
 pub use field::{Field, FieldError, TextAreaField};
 pub use filter_form::FilterForm;
-pub use form_alert::{FormAlert, FormErrors};
+pub use form_alert::{FormAlert, FormErrors, succeeded};
 pub use loaded::Loaded;
 pub use page_header::{OpenButton, PageHeader};
 pub use pager::Pager;

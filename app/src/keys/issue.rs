@@ -3,7 +3,7 @@
 
 use super::api::IssueKey;
 use super::limits::{LIMIT_FIELDS, LimitFields};
-use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal};
+use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal, succeeded};
 use crate::users::api::team_options;
 use domain::keys::KEY_NAME_MAX;
 use leptos::prelude::*;
@@ -38,7 +38,7 @@ pub fn IssueDialog(
             }
         },
     );
-    let issued = move || action.value().get().and_then(Result::ok);
+    let issued = succeeded(action);
     // Opening the dialog again starts a fresh form, and closing it forgets the secret.
     Effect::new(move |was_open: Option<bool>| {
         let is_open = open.get();
@@ -50,7 +50,7 @@ pub fn IssueDialog(
     let pending = action.pending();
     view! {
         <Modal open title=Signal::derive(|| "Create an API key".to_owned())>
-            {move || match issued() {
+            {move || match issued.get() {
                 Some(key) => {
                     view! {
                         <div class="secret-notice" role="status">

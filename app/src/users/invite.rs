@@ -3,7 +3,7 @@
 //! button.
 
 use super::api::{InviteUser, team_options};
-use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal};
+use crate::components::{CopyField, Field, FormAlert, FormErrors, Modal, succeeded};
 use domain::{Action, Actor, Role};
 use leptos::prelude::*;
 
@@ -31,7 +31,7 @@ pub fn InviteDialog(
     let errors = FormErrors::new(action, &["email", "team"]);
     let field = move |name| errors.field(name);
     let form_error = errors.form();
-    let invited = move || action.value().get().and_then(Result::ok);
+    let invited = succeeded(action);
     // Opening the dialog again starts a fresh form.
     Effect::new(move |was_open: Option<bool>| {
         let is_open = open.get();
@@ -45,7 +45,7 @@ pub fn InviteDialog(
 
     view! {
         <Modal open title=Signal::derive(|| "Invite a user".to_owned())>
-            {move || match invited() {
+            {move || match invited.get() {
                 Some(outcome) => {
                     view! {
                         <p>
